@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// The `tsbpf` command: one entry, subcommands loaded on demand so start-up stays fast.
+// Lives in compiler/ because `build` needs the compiler; runtime commands live in runtime/cli.
+import { TsbpfError } from "../../runtime/error.js";
+
+type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+
+function usage(): string {
+  const lines = ["usage: tsbpf <command> [options]", "", "commands:"];
+  for (const [name, { summary }] of Object.entries(commands)) {
+    lines.push(`  ${name.padEnd(10)} ${summary}`);
+  }
+  return lines.join("\n");
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "-h" || name === "--help") {
+    console.log(usage());
+    return name === undefined ? 1 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`tsbpf: unknown command '${name}'\n${usage()}`);
+    return 1;
+  }
+  return (await command.load())(rest);
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof TsbpfError) {
+      console.error(`tsbpf: ${err.message}`);
+    } else {
+      console.error("tsbpf: internal error:", err);
+    }
+    process.exitCode = 1;
+  },
+);
