@@ -9,22 +9,16 @@
 // -> "unsigned long"), and a declarator is flattened into the list of derivations read from the
 // declared name outward, so building its type is one loop over that list.
 
-/** One step of a macro-expansion chain: the macro `name` was expanded at `loc`. */
-export interface MacroExpansion {
-  readonly name: string;
-  readonly loc: SourceLoc;
-}
+import type { CToken } from "./lexer.js";
 
 /**
- * Where a token was spelled (1-based line and column) and, when it came out of a macro, the
- * expansions that produced it, innermost first. Tokens written directly have no `expansion`.
+ * A node's location is the token it starts at (a CToken from lexer.ts): its spelling location
+ * (`file`, `line`, `col`, which makes it usable wherever diagnostics.ts wants a SourceLoc) and its
+ * macro-expansion chain (`expansion`; use lexer.ts's diagnosticLoc() / expansionChain() to point
+ * a diagnostic at the macro use and add "expanded from macro" notes). Sharing the token costs
+ * nothing per node.
  */
-export interface SourceLoc {
-  readonly file: string;
-  readonly line: number;
-  readonly col: number;
-  readonly expansion?: readonly MacroExpansion[];
-}
+export type SourceLoc = CToken;
 
 // ---------------------------------------------------------------------------------------------
 // Attributes
