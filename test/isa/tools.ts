@@ -1,0 +1,112 @@
+// Helpers shared by the isa tests: locating the real LLVM tools and running them on byte code.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export function hasTool(name: string): boolean {
+  try {
+    execFileSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const hasLlvmMc = hasTool("llvm-mc") && hasTool("llvm-objdump") && hasTool("llvm-objcopy");
+export const hasClang = hasTool("clang") && hasTool("llvm-objdump");
+
+/** Runs `fn` with a fresh temporary directory that is removed afterwards. */
+export function withTmp<T>(fn: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-isa-"));
+  try {
+    return fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Assembles LLVM-syntax BPF assembly with llvm-mc and returns the bytes of .text. */
+export function llvmMcBytes(lines: string[], mattr = "+alu32"): Uint8Array {
+  return withTmp((dir) => {
+    writeFileSync(join(dir, "a.s"), "\t.text\n" + lines.map((l) => `\t${l}\n`).join(""));
+    execFileSync("llvm-mc", [
+      "-triple",
+      "bpfel",
+      `-mattr=${mattr}`,
+      "-filetype=obj",
+      "-o",
+      join(dir, "a.o"),
+      join(dir, "a.s"),
+    ]);
+    execFileSync("llvm-objcopy", [
+      "-O",
+      "binary",
+      "--only-section=.text",
+      join(dir, "a.o"),
+      join(dir, "a.bin"),
+    ]);
+    return new Uint8Array(readFileSync(join(dir, "a.bin")));
+  });
+}
+
+/** Wraps raw byte code in an object (through .byte directives) and runs llvm-objdump -d on it. */
+export function objdumpBytes(bytes: Uint8Array, extraArgs: string[] = []): ObjdumpLine[] {
+  return withTmp((dir) => {
+    const rows: string[] = [];
+    for (let i = 0; i < bytes.length; i += 8) {
+      rows.push(
+        "\t.byte " + Array.from(bytes.subarray(i, i + 8), (b) => `0x${b.toString(16)}`).join(","),
+      );
+    }
+    writeFileSync(join(dir, "a.s"), "\t.text\n" + rows.join("\n") + "\n");
+    execFileSync("llvm-mc", [
+      "-triple",
+      "bpfel",
+      "-filetype=obj",
+      "-o",
+      join(dir, "a.o"),
+      join(dir, "a.s"),
+    ]);
+    return parseObjdump(
+      execFileSync("llvm-objdump", ["-d", ...extraArgs, join(dir, "a.o")], { encoding: "utf8" }),
+    );
+  });
+}
+
+/** One instruction line of llvm-objdump -d output. */
+export interface ObjdumpLine {
+  /** the line as printed */
+  raw: string;
+  index: number;
+  bytes: Uint8Array;
+  /** the instruction text, without the trailing ` <label>` annotation */
+  text: string;
+  /** the ` <label>` annotation, if any */
+  annotation: string;
+}
+
+const LINE = /^\s*(\d+):\t((?:[0-9a-f]{2} )*[0-9a-f]{2})\t(.*)$/;
+
+export function parseObjdump(output: string): ObjdumpLine[] {
+  const lines: ObjdumpLine[] = [];
+  for (const raw of output.split("\n")) {
+    const m = LINE.exec(raw);
+    if (!m) continue;
+    const bytes = new Uint8Array(m[2]!.split(" ").map((h) => parseInt(h, 16)));
+    const full = m[3]!;
+    const a = / <[^<>]*>$/.exec(full);
+    lines.push({
+      raw,
+      index: Number(m[1]),
+      bytes,
+      text: a ? full.slice(0, a.index) : full,
+      annotation: a ? a[0] : "",
+    });
+  }
+  return lines;
+}
+
+export function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
+}
