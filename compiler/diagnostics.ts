@@ -1,0 +1,209 @@
+// Diagnostics of the C front end, printed the way clang prints them:
+//
+//   In file included from main.c:1:
+//   ./defs.h:3:9: error: expected expression
+//   int v = B;
+//           ^
+//   ./defs.h:2:11: note: expanded from macro 'B'
+//   #define B (1 + )
+//             ^
+//   1 error generated.
+//
+// Phases report into a DiagnosticBag and keep going where they sensibly can; the driver
+// renders the bag and, if it holds errors, throws a CompileError carrying it.
+import { TsbpfError } from "../runtime/error.js";
+
+export type Severity = "error" | "warning" | "note";
+
+/** A place in a source file: 1-based line and column (columns count characters, as clang's bytes do for ASCII). */
+export interface SourceLoc {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** Columns [startCol, endCol) on the diagnostic's line, underlined with '~' around the caret. */
+export interface SourceRange {
+  startCol: number;
+  endCol: number;
+}
+
+export interface Diagnostic {
+  severity: Severity;
+  message: string;
+  /** Missing only for diagnostics about the whole run (e.g. a missing input file). */
+  loc: SourceLoc | undefined;
+  range?: SourceRange;
+  /** clang's warning option, printed as ` [-Wname]` after the message. */
+  flag?: string;
+  /** The #include chain leading to loc's file, outermost first (printed as "In file included from"). */
+  includedFrom?: SourceLoc[];
+  notes: Diagnostic[];
+}
+
+/** The text of a file by the name diagnostics use, to show the offending line. */
+export type SourceProvider = (file: string) => string | undefined;
+
+export function formatLoc(loc: SourceLoc): string {
+  return `${loc.file}:${loc.line}:${loc.col}`;
+}
+
+/** Collects the diagnostics of one compilation. */
+export class DiagnosticBag {
+  readonly items: Diagnostic[] = [];
+  errorCount = 0;
+  warningCount = 0;
+
+  add(diagnostic: Diagnostic): Diagnostic {
+    this.items.push(diagnostic);
+    if (diagnostic.severity === "error") this.errorCount++;
+    else if (diagnostic.severity === "warning") this.warningCount++;
+    return diagnostic;
+  }
+
+  error(loc: SourceLoc | undefined, message: string, notes: Diagnostic[] = []): Diagnostic {
+    return this.add({ severity: "error", message, loc, notes });
+  }
+
+  warning(
+    loc: SourceLoc | undefined,
+    message: string,
+    flag?: string,
+    notes: Diagnostic[] = [],
+  ): Diagnostic {
+    const diagnostic: Diagnostic = { severity: "warning", message, loc, notes };
+    if (flag !== undefined) diagnostic.flag = flag;
+    return this.add(diagnostic);
+  }
+
+  hasErrors(): boolean {
+    return this.errorCount > 0;
+  }
+
+  /** Throws a CompileError if any error was reported. */
+  throwIfErrors(sources?: SourceProvider): void {
+    if (this.errorCount > 0) throw new CompileError(this.items, sources);
+  }
+}
+
+export function note(loc: SourceLoc | undefined, message: string): Diagnostic {
+  return { severity: "note", message, loc, notes: [] };
+}
+
+/** A compilation that failed: carries every diagnostic; the message is the first error on one line. */
+export class CompileError extends TsbpfError {
+  readonly diagnostics: Diagnostic[];
+  readonly sources: SourceProvider | undefined;
+
+  constructor(diagnostics: Diagnostic[], sources?: SourceProvider) {
+    super(summaryLine(diagnostics));
+    this.diagnostics = diagnostics;
+    this.sources = sources;
+  }
+
+  /** The full clang-style report, source lines and carets included. */
+  render(): string {
+    return renderDiagnostics(this.diagnostics, this.sources);
+  }
+}
+
+function summaryLine(diagnostics: Diagnostic[]): string {
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  const first = errors[0] ?? diagnostics[0];
+  if (first === undefined) return "compilation failed";
+  const more =
+    errors.length > 1
+      ? ` (and ${errors.length - 1} more ${errors.length === 2 ? "error" : "errors"})`
+      : "";
+  return headerLine(first) + more;
+}
+
+function headerLine(d: Diagnostic): string {
+  const where = d.loc ? `${formatLoc(d.loc)}: ` : "";
+  const flag = d.flag !== undefined ? ` [${d.flag}]` : "";
+  return `${where}${d.severity}: ${d.message}${flag}`;
+}
+
+const TAB_STOP = 8;
+
+/** A source line with tabs expanded as clang shows them, and the display column of each character. */
+function expandTabs(line: string): { text: string; displayCol: (col: number) => number } {
+  if (!line.includes("\t")) return { text: line, displayCol: (col) => col - 1 };
+  const starts: number[] = [];
+  let text = "";
+  for (const ch of line) {
+    starts.push(text.length);
+    if (ch === "\t") text += " ".repeat(TAB_STOP - (text.length % TAB_STOP));
+    else text += ch;
+  }
+  starts.push(text.length);
+  return { text, displayCol: (col) => starts[Math.min(col - 1, starts.length - 1)] ?? text.length };
+}
+
+function sourceLine(text: string, line: number): string | undefined {
+  let start = 0;
+  for (let n = 1; n < line; n++) {
+    const nl = text.indexOf("\n", start);
+    if (nl < 0) return undefined;
+    start = nl + 1;
+  }
+  let end = text.indexOf("\n", start);
+  if (end < 0) end = text.length;
+  if (end > start && text.charCodeAt(end - 1) === 13) end--;
+  return text.slice(start, end);
+}
+
+/** The source line and caret (with range tildes) under a location, or [] if the text is unknown. */
+function snippet(d: Diagnostic, sources: SourceProvider | undefined): string[] {
+  if (!d.loc || !sources) return [];
+  const text = sources(d.loc.file);
+  if (text === undefined) return [];
+  const raw = sourceLine(text, d.loc.line);
+  if (raw === undefined) return [];
+  const { text: shown, displayCol } = expandTabs(raw);
+  const marks: string[] = [];
+  if (d.range) {
+    const from = displayCol(d.range.startCol);
+    const to = Math.max(from + 1, displayCol(d.range.endCol));
+    for (let i = from; i < to; i++) marks[i] = "~";
+  }
+  marks[displayCol(d.loc.col)] = "^";
+  let caret = "";
+  for (let i = 0; i < marks.length; i++) caret += marks[i] ?? " ";
+  return [shown, caret];
+}
+
+function renderOne(d: Diagnostic, sources: SourceProvider | undefined, out: string[]): void {
+  for (const from of d.includedFrom ?? [])
+    out.push(`In file included from ${from.file}:${from.line}:`);
+  out.push(headerLine(d));
+  out.push(...snippet(d, sources));
+  for (const n of d.notes) renderOne(n, sources, out);
+}
+
+/** clang's closing line: "1 error generated.", "2 warnings and 1 error generated.", or "" if none. */
+export function summary(errorCount: number, warningCount: number): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (errorCount === 0 && warningCount === 0) return "";
+  if (errorCount === 0) return `${plural(warningCount, "warning")} generated.`;
+  if (warningCount === 0) return `${plural(errorCount, "error")} generated.`;
+  return `${plural(warningCount, "warning")} and ${plural(errorCount, "error")} generated.`;
+}
+
+/** Renders diagnostics in clang's format, ending with the summary line when there is anything to count. */
+export function renderDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  sources?: SourceProvider,
+): string {
+  const out: string[] = [];
+  let errors = 0;
+  let warnings = 0;
+  for (const d of diagnostics) {
+    renderOne(d, sources, out);
+    if (d.severity === "error") errors++;
+    else if (d.severity === "warning") warnings++;
+  }
+  const last = summary(errors, warnings);
+  if (last) out.push(last);
+  return out.length ? out.join("\n") + "\n" : "";
+}

@@ -1,0 +1,507 @@
+// The C lexer: Chevrotain token types for C11 (plus the GNU/clang spellings BPF headers use) and
+// the function that turns a file's text into CTokens for the preprocessor.
+//
+// Token type names (what the parser matches on):
+//   Identifier                    names; with every keyword it is in the category IdentifierOrKeyword,
+//                                 because the preprocessor treats keywords as identifiers
+//   Keywords (one type per keyword; GNU alternate spellings share the type):
+//     Auto Break Case Char Const(const __const __const__) Continue Default Do Double Else Enum
+//     Extern Float For Goto If Inline(inline __inline __inline__) Int Long Register
+//     Restrict(restrict __restrict __restrict__) Return Short Signed(signed __signed __signed__)
+//     Sizeof Static Struct Switch Typedef Union Unsigned Void Volatile(volatile __volatile __volatile__)
+//     While Alignas(_Alignas) Alignof(_Alignof __alignof __alignof__) Atomic(_Atomic) Bool(_Bool)
+//     Complex(_Complex __complex__) Generic(_Generic) Imaginary(_Imaginary) Noreturn(_Noreturn)
+//     StaticAssert(_Static_assert) ThreadLocal(_Thread_local __thread)
+//     Attribute(__attribute__ __attribute) Asm(asm __asm __asm__) Typeof(typeof __typeof __typeof__)
+//     Extension(__extension__) Int128(__int128) AutoType(__auto_type) Label(__label__)
+//     Real(__real__ __real) Imag(__imag__ __imag) BuiltinVaList(__builtin_va_list)
+//     BuiltinVaArg(__builtin_va_arg) BuiltinOffsetof(__builtin_offsetof)
+//     BuiltinTypesCompatibleP(__builtin_types_compatible_p) BuiltinChooseExpr(__builtin_choose_expr)
+//   Constants: IntegerConstant (dec/hex/octal/binary, u/l/ll suffixes), FloatConstant (accepted
+//     here so the compiler can reject it with a location), PPNumber (any other preprocessing
+//     number, e.g. `1abc`: legal to the preprocessor, an error to the parser), CharConstant,
+//     StringLiteral (both with L/u/U/u8 prefixes and escapes kept verbatim in the image),
+//     UnterminatedString, UnterminatedChar (a quote with no closing quote on its line)
+//   Punctuators: LBracket([ <:) RBracket(] :>) LParen RParen LBrace({ <%) RBrace(} %>) Dot Arrow
+//     PlusPlus MinusMinus Amp Star Plus Minus Tilde Bang Slash Percent LShift RShift Less Greater
+//     LessEqual GreaterEqual EqualEqual BangEqual Caret Pipe AmpAmp PipePipe Question Colon Semicolon
+//     Ellipsis Assign StarAssign SlashAssign PercentAssign PlusAssign MinusAssign LShiftAssign
+//     RShiftAssign AmpAssign CaretAssign PipeAssign Comma Hash(# %:) HashHash(## %:%:)
+//   Other                         any other single non-blank character (`@`, a stray `\`)
+//   Pragma                        never lexed: the preprocessor turns `#pragma X` / `_Pragma("X")`
+//                                 that the back end may need (unroll, clang loop, clang attribute,
+//                                 pack, GCC diagnostic) into one Pragma token whose payload holds
+//                                 the pragma's tokens (CToken[]), placed where the pragma was
+//
+// Whitespace and comments are skipped by Chevrotain; the preprocessor's needs (is this token the
+// first on its line, is it preceded by blank space) are recomputed from the gaps between tokens,
+// which is cheaper than materialising newline tokens. A backslash-newline between tokens is blank
+// space; inside string/char literals and // comments it is kept in the image.
+import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
+import type { DiagnosticBag, SourceLoc } from "./diagnostics.js";
+
+/** One level of macro expansion a token went through: innermost level first, parent = enclosing one. */
+export interface MacroExpansion {
+  /** The macro's name. */
+  macro: string;
+  /** Where the macro was used (its name token's spelling location). */
+  use: SourceLoc;
+  /** Where the macro was defined (its name in the #define). */
+  definition: SourceLoc;
+  /** The expansion the use itself came from, when the macro was used inside another macro's expansion. */
+  parent: MacroExpansion | undefined;
+}
+
+/**
+ * A token with its spelling location. For a token produced by macro expansion, (file, line, col)
+ * is where it was spelled (inside the #define, or at the argument), and `expansion` says which
+ * macro produced it and where that macro was used: a diagnostic points at the outermost use and adds
+ * "expanded from macro 'X'" notes (see expansionNotes below).
+ */
+export interface CToken extends IToken {
+  file: string;
+  line: number;
+  col: number;
+  /** Blank space or a comment comes right before this token. */
+  hasSpace: boolean;
+  /** This is the first token on its line (for directives). */
+  atLineStart: boolean;
+  expansion: MacroExpansion | undefined;
+  /** Macro names this token may no longer expand (C11 6.10.3.4 "painted blue"); set by the preprocessor. */
+  hideSet: ReadonlySet<string> | undefined;
+}
+
+// ---- token types ----
+
+export const IdentifierOrKeyword = createToken({ name: "IdentifierOrKeyword", pattern: Lexer.NA });
+export const Identifier = createToken({
+  name: "Identifier",
+  pattern: /[A-Za-z_$][\w$]*/,
+  categories: [IdentifierOrKeyword],
+});
+
+const keywordTokens: TokenType[] = [];
+/** Every keyword spelling to its token type (the preprocessor re-types pasted identifiers with it). */
+export const keywordBySpelling = new Map<string, TokenType>();
+
+function keyword(name: string, ...spellings: string[]): TokenType {
+  // Longest spelling first so `__inline__` is not taken for `__inline`.
+  const ordered = [...spellings].sort((a, b) => b.length - a.length);
+  const token = createToken({
+    name,
+    pattern: ordered.length === 1 ? ordered[0]! : new RegExp(ordered.join("|")),
+    longer_alt: Identifier,
+    categories: [IdentifierOrKeyword],
+  });
+  keywordTokens.push(token);
+  for (const s of spellings) keywordBySpelling.set(s, token);
+  return token;
+}
+
+export const Auto = keyword("Auto", "auto");
+export const Break = keyword("Break", "break");
+export const Case = keyword("Case", "case");
+export const Char = keyword("Char", "char");
+export const Const = keyword("Const", "const", "__const", "__const__");
+export const Continue = keyword("Continue", "continue");
+export const Default = keyword("Default", "default");
+export const Do = keyword("Do", "do");
+export const Double = keyword("Double", "double");
+export const Else = keyword("Else", "else");
+export const Enum = keyword("Enum", "enum");
+export const Extern = keyword("Extern", "extern");
+export const Float = keyword("Float", "float");
+export const For = keyword("For", "for");
+export const Goto = keyword("Goto", "goto");
+export const If = keyword("If", "if");
+export const Inline = keyword("Inline", "inline", "__inline", "__inline__");
+export const Int = keyword("Int", "int");
+export const Long = keyword("Long", "long");
+export const Register = keyword("Register", "register");
+export const Restrict = keyword("Restrict", "restrict", "__restrict", "__restrict__");
+export const Return = keyword("Return", "return");
+export const Short = keyword("Short", "short");
+export const Signed = keyword("Signed", "signed", "__signed", "__signed__");
+export const Sizeof = keyword("Sizeof", "sizeof");
+export const Static = keyword("Static", "static");
+export const Struct = keyword("Struct", "struct");
+export const Switch = keyword("Switch", "switch");
+export const Typedef = keyword("Typedef", "typedef");
+export const Union = keyword("Union", "union");
+export const Unsigned = keyword("Unsigned", "unsigned");
+export const Void = keyword("Void", "void");
+export const Volatile = keyword("Volatile", "volatile", "__volatile", "__volatile__");
+export const While = keyword("While", "while");
+export const Alignas = keyword("Alignas", "_Alignas");
+export const Alignof = keyword("Alignof", "_Alignof", "__alignof", "__alignof__");
+export const Atomic = keyword("Atomic", "_Atomic");
+export const Bool = keyword("Bool", "_Bool");
+export const Complex = keyword("Complex", "_Complex", "__complex__");
+export const Generic = keyword("Generic", "_Generic");
+export const Imaginary = keyword("Imaginary", "_Imaginary");
+export const Noreturn = keyword("Noreturn", "_Noreturn");
+export const StaticAssert = keyword("StaticAssert", "_Static_assert");
+export const ThreadLocal = keyword("ThreadLocal", "_Thread_local", "__thread");
+export const Attribute = keyword("Attribute", "__attribute__", "__attribute");
+export const Asm = keyword("Asm", "asm", "__asm", "__asm__");
+export const Typeof = keyword("Typeof", "typeof", "__typeof", "__typeof__");
+export const Extension = keyword("Extension", "__extension__");
+export const Int128 = keyword("Int128", "__int128");
+export const AutoType = keyword("AutoType", "__auto_type");
+export const Label = keyword("Label", "__label__");
+export const Real = keyword("Real", "__real__", "__real");
+export const Imag = keyword("Imag", "__imag__", "__imag");
+export const BuiltinVaList = keyword("BuiltinVaList", "__builtin_va_list");
+export const BuiltinVaArg = keyword("BuiltinVaArg", "__builtin_va_arg");
+export const BuiltinOffsetof = keyword("BuiltinOffsetof", "__builtin_offsetof");
+export const BuiltinTypesCompatibleP = keyword(
+  "BuiltinTypesCompatibleP",
+  "__builtin_types_compatible_p",
+);
+export const BuiltinChooseExpr = keyword("BuiltinChooseExpr", "__builtin_choose_expr");
+
+// Preprocessing numbers (C11 6.4.8): whatever starts like a number, so `0x1e+1` stays one token.
+export const PPNumber = createToken({ name: "PPNumber", pattern: /\.?\d(?:[eEpP][+-]|[\w.$])*/ });
+export const FloatConstant = createToken({
+  name: "FloatConstant",
+  pattern:
+    /(?:0[xX](?:[\da-fA-F]*\.[\da-fA-F]+|[\da-fA-F]+\.?)[pP][+-]?\d+|(?:\d*\.\d+|\d+\.)(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)[fFlL]?/,
+  longer_alt: PPNumber,
+});
+export const IntegerConstant = createToken({
+  name: "IntegerConstant",
+  pattern: /(?:0[xX][\da-fA-F]+|0[bB][01]+|\d+)(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?/,
+  longer_alt: PPNumber,
+});
+
+// Literals: the prefix letters are also identifier starts, so these come before Identifier.
+export const CharConstant = createToken({
+  name: "CharConstant",
+  pattern: /(?:u8|[uUL])?'(?:[^'\\\n]|\\[^])*'/,
+});
+export const StringLiteral = createToken({
+  name: "StringLiteral",
+  pattern: /(?:u8|[uUL])?"(?:[^"\\\n]|\\[^])*"/,
+});
+export const UnterminatedChar = createToken({
+  name: "UnterminatedChar",
+  pattern: /(?:u8|[uUL])?'[^\n]*/,
+});
+export const UnterminatedString = createToken({
+  name: "UnterminatedString",
+  pattern: /(?:u8|[uUL])?"[^\n]*/,
+});
+
+function punctuator(name: string, pattern: string | RegExp): TokenType {
+  return createToken({ name, pattern });
+}
+
+// Longest first: Chevrotain takes the first pattern that matches.
+export const HashHash = punctuator("HashHash", /##|%:%:/);
+export const Ellipsis = punctuator("Ellipsis", "...");
+export const LShiftAssign = punctuator("LShiftAssign", "<<=");
+export const RShiftAssign = punctuator("RShiftAssign", ">>=");
+export const Arrow = punctuator("Arrow", "->");
+export const PlusPlus = punctuator("PlusPlus", "++");
+export const MinusMinus = punctuator("MinusMinus", "--");
+export const LShift = punctuator("LShift", "<<");
+export const RShift = punctuator("RShift", ">>");
+export const LessEqual = punctuator("LessEqual", "<=");
+export const GreaterEqual = punctuator("GreaterEqual", ">=");
+export const EqualEqual = punctuator("EqualEqual", "==");
+export const BangEqual = punctuator("BangEqual", "!=");
+export const AmpAmp = punctuator("AmpAmp", "&&");
+export const PipePipe = punctuator("PipePipe", "||");
+export const StarAssign = punctuator("StarAssign", "*=");
+export const SlashAssign = punctuator("SlashAssign", "/=");
+export const PercentAssign = punctuator("PercentAssign", "%=");
+export const PlusAssign = punctuator("PlusAssign", "+=");
+export const MinusAssign = punctuator("MinusAssign", "-=");
+export const AmpAssign = punctuator("AmpAssign", "&=");
+export const CaretAssign = punctuator("CaretAssign", "^=");
+export const PipeAssign = punctuator("PipeAssign", "|=");
+export const LBracket = punctuator("LBracket", /\[|<:/);
+export const RBracket = punctuator("RBracket", /\]|:>/);
+export const LBrace = punctuator("LBrace", /\{|<%/);
+export const RBrace = punctuator("RBrace", /\}|%>/);
+export const Hash = punctuator("Hash", /#|%:/);
+export const LParen = punctuator("LParen", "(");
+export const RParen = punctuator("RParen", ")");
+export const Dot = punctuator("Dot", ".");
+export const Amp = punctuator("Amp", "&");
+export const Star = punctuator("Star", "*");
+export const Plus = punctuator("Plus", "+");
+export const Minus = punctuator("Minus", "-");
+export const Tilde = punctuator("Tilde", "~");
+export const Bang = punctuator("Bang", "!");
+export const Slash = punctuator("Slash", "/");
+export const Percent = punctuator("Percent", "%");
+export const Less = punctuator("Less", "<");
+export const Greater = punctuator("Greater", ">");
+export const Caret = punctuator("Caret", "^");
+export const Pipe = punctuator("Pipe", "|");
+export const Question = punctuator("Question", "?");
+export const Colon = punctuator("Colon", ":");
+export const Semicolon = punctuator("Semicolon", ";");
+export const Assign = punctuator("Assign", "=");
+export const Comma = punctuator("Comma", ",");
+
+// Every non-blank character, written as ranges so Chevrotain can index it by first character.
+export const Other = createToken({
+  name: "Other",
+  pattern: /[\u0000-\u0008\u000e-\u001f\u0021-\uffff]/,
+});
+export const Pragma = createToken({ name: "Pragma", pattern: Lexer.NA });
+
+// Skipped: blank space, backslash-newline, comments. An unterminated /* comment runs to the end of
+// the file and is reported by lexFile.
+const Blank = createToken({
+  name: "Blank",
+  pattern: /(?:[ \t\n\r\f\v]|\\\r?\n)+/,
+  group: Lexer.SKIPPED,
+});
+const LineComment = createToken({
+  name: "LineComment",
+  pattern: /\/\/(?:[^\n\\]|\\[^])*/,
+  group: Lexer.SKIPPED,
+});
+const BlockComment = createToken({
+  name: "BlockComment",
+  pattern: /\/\*[^]*?\*\//,
+  group: Lexer.SKIPPED,
+});
+export const UnterminatedComment = createToken({
+  name: "UnterminatedComment",
+  pattern: /\/\*[^]*/,
+});
+
+/** The token vocabulary, in lexing order: pass it to the Chevrotain parser. */
+export const allTokens: TokenType[] = [
+  Blank,
+  LineComment,
+  BlockComment,
+  UnterminatedComment,
+  FloatConstant,
+  IntegerConstant,
+  PPNumber,
+  CharConstant,
+  StringLiteral,
+  UnterminatedChar,
+  UnterminatedString,
+  ...keywordTokens,
+  Identifier,
+  IdentifierOrKeyword,
+  HashHash,
+  Ellipsis,
+  LShiftAssign,
+  RShiftAssign,
+  Arrow,
+  PlusPlus,
+  MinusMinus,
+  LShift,
+  RShift,
+  LessEqual,
+  GreaterEqual,
+  EqualEqual,
+  BangEqual,
+  AmpAmp,
+  PipePipe,
+  StarAssign,
+  SlashAssign,
+  PercentAssign,
+  PlusAssign,
+  MinusAssign,
+  AmpAssign,
+  CaretAssign,
+  PipeAssign,
+  LBracket,
+  RBracket,
+  LBrace,
+  RBrace,
+  Hash,
+  LParen,
+  RParen,
+  Dot,
+  Amp,
+  Star,
+  Plus,
+  Minus,
+  Tilde,
+  Bang,
+  Slash,
+  Percent,
+  Less,
+  Greater,
+  Caret,
+  Pipe,
+  Question,
+  Colon,
+  Semicolon,
+  Assign,
+  Comma,
+  Other,
+  Pragma,
+];
+
+// The lexer proper uses one Identifier pattern and types keywords by table lookup afterwards: it
+// yields the same tokens as lexing with the keyword patterns, several times faster on
+// underscore-heavy kernel headers.
+const lexerTokens = allTokens.filter((t) => !keywordTokens.includes(t));
+
+let cLexer: Lexer | undefined;
+function getLexer(): Lexer {
+  cLexer ??= new Lexer(lexerTokens, {
+    positionTracking: "onlyOffset",
+    ensureOptimizations: true,
+    skipValidations: true,
+  });
+  return cLexer;
+}
+
+const NEWLINE = 10;
+const BACKSLASH = 92;
+const CR = 13;
+
+/** Is the '\n' at `pos` a line splice (preceded by a backslash, optionally with '\r' between)? */
+function isSplice(text: string, pos: number): boolean {
+  let p = pos - 1;
+  if (p >= 0 && text.charCodeAt(p) === CR) p--;
+  return p >= 0 && text.charCodeAt(p) === BACKSLASH;
+}
+
+/**
+ * Lexes one file. Returns its tokens with locations and the line-start/blank-space flags; reports
+ * an unterminated block comment into `diagnostics` (literals without a closing quote come back as
+ * Unterminated* tokens for the caller to judge, since clang only warns about them).
+ */
+export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag): CToken[] {
+  const raw = getLexer().tokenize(text).tokens;
+  const tokens: CToken[] = new Array(raw.length);
+  let count = 0;
+  let line = 1;
+  let lineStart = 0; // offset of the first character of `line`
+  let prevEnd = 0; // offset just past the previous token
+  let atLineStart = true;
+  let nextNewline = text.indexOf("\n");
+  if (nextNewline < 0) nextNewline = text.length;
+  for (let i = 0; i < raw.length; i++) {
+    const rawToken = raw[i]!;
+    const start = rawToken.startOffset;
+    // Count the newlines in the gap before this token; any that is not a splice starts a line.
+    while (nextNewline < start) {
+      if (!isSplice(text, nextNewline)) atLineStart = true;
+      line++;
+      lineStart = nextNewline + 1;
+      nextNewline = text.indexOf("\n", lineStart);
+      if (nextNewline < 0) nextNewline = text.length;
+    }
+    let type = rawToken.tokenType;
+    const image = rawToken.image;
+    if (type === Identifier) {
+      type = keywordBySpelling.get(image) ?? Identifier;
+    } else if (type === UnterminatedComment) {
+      diagnostics?.error({ file, line, col: start - lineStart + 1 }, "unterminated /* comment");
+      break; // it runs to the end of the file
+    }
+    const end = start + image.length;
+    const col = start - lineStart + 1;
+    // One object literal per token, always the same shape, so later phases stay monomorphic.
+    tokens[count++] = {
+      image,
+      startOffset: start,
+      endOffset: end - 1,
+      startLine: line,
+      startColumn: col,
+      tokenTypeIdx: type.tokenTypeIdx!,
+      tokenType: type,
+      payload: undefined,
+      file,
+      line,
+      col,
+      hasSpace: start > prevEnd,
+      atLineStart,
+      expansion: undefined,
+      hideSet: undefined,
+    };
+    atLineStart = false;
+    prevEnd = end;
+    // Literals and // comments may contain spliced newlines: keep the line count right.
+    while (nextNewline < end) {
+      line++;
+      lineStart = nextNewline + 1;
+      nextNewline = text.indexOf("\n", lineStart);
+      if (nextNewline < 0) nextNewline = text.length;
+    }
+  }
+  tokens.length = count;
+  return tokens;
+}
+
+/** Lexes a string that is not a file (a -D value, a pasted spelling), locating it at `loc`. */
+export function lexFragment(text: string, loc: SourceLoc): CToken[] {
+  const tokens = lexFile(text, loc.file);
+  for (const t of tokens) {
+    t.line = t.startLine = loc.line;
+    t.col = t.startColumn = loc.col;
+    t.atLineStart = false;
+  }
+  return tokens;
+}
+
+/** A copy of a token, to be given a different location, expansion or flags. */
+export function copyToken(t: CToken): CToken {
+  return {
+    image: t.image,
+    startOffset: t.startOffset,
+    endOffset: t.endOffset,
+    startLine: t.startLine,
+    startColumn: t.startColumn,
+    tokenTypeIdx: t.tokenTypeIdx,
+    tokenType: t.tokenType,
+    payload: t.payload,
+    file: t.file,
+    line: t.line,
+    col: t.col,
+    hasSpace: t.hasSpace,
+    atLineStart: t.atLineStart,
+    expansion: t.expansion,
+    hideSet: t.hideSet,
+  };
+}
+
+/** The location a diagnostic about this token should point at: the outermost macro use, else its spelling. */
+export function diagnosticLoc(t: CToken): SourceLoc {
+  let e = t.expansion;
+  if (e === undefined) return { file: t.file, line: t.line, col: t.col };
+  while (e.parent !== undefined) e = e.parent;
+  return e.use;
+}
+
+/**
+ * clang's "expanded from macro 'X'" notes for a token, outermost macro first: each note points
+ * where the next inner macro was used inside X's body, the last one at the token's own spelling.
+ */
+export function expansionChain(t: CToken): { macro: string; loc: SourceLoc }[] {
+  const levels: MacroExpansion[] = [];
+  for (let e = t.expansion; e !== undefined; e = e.parent) levels.push(e);
+  const notes: { macro: string; loc: SourceLoc }[] = [];
+  for (let i = levels.length - 1; i >= 0; i--) {
+    const inner = levels[i - 1];
+    notes.push({
+      macro: levels[i]!.macro,
+      loc: inner !== undefined ? inner.use : { file: t.file, line: t.line, col: t.col },
+    });
+  }
+  return notes;
+}
+
+/** Tokens to a whitespace-normalised string (one space where the source had blank space). */
+export function spell(tokens: readonly CToken[]): string {
+  let out = "";
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (i > 0 && t.hasSpace) out += " ";
+    out += t.image;
+  }
+  return out;
+}
