@@ -1,0 +1,34 @@
+// Every vector of the BPF conformance suite (../shared/conformance) runs in the reference
+// interpreter and gives the r0 the vector states.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkVector, parseVector } from "../runtime/vm/conformance.js";
+
+const DIR = join(import.meta.dirname, "..", "..", "shared", "conformance");
+const hasVectors = existsSync(DIR);
+if (!hasVectors) console.log(`conformance vectors not found at ${DIR}: skipping`);
+const files = hasVectors
+  ? readdirSync(DIR)
+      .filter((f) => f.endsWith(".data"))
+      .sort()
+  : [];
+
+describe.skipIf(!hasVectors)("conformance vectors", () => {
+  it("has all 313 vectors", () => {
+    expect(files.length).toBe(313);
+  });
+
+  it.each(files)("%s", (file) => {
+    const result = checkVector(readFileSync(join(DIR, file), "utf8"), file, { budget: 1_000_000 });
+    expect(result.error).toBeUndefined();
+    expect(result.actual).toBe(result.expected);
+    expect(result.passed).toBe(true);
+  });
+
+  it("the -- raw words match the assembled program", () => {
+    const vector = parseVector(readFileSync(join(DIR, "lddw.data"), "utf8"), "lddw.data");
+    expect(vector.raw).toBeDefined();
+    expect(vector.raw).toEqual(vector.insns);
+  });
+});
