@@ -5,7 +5,12 @@ import { TsbpfError } from "../../runtime/error.js";
 
 type Command = (args: string[]) => Promise<number>;
 
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  vector: {
+    summary: "run BPF conformance vectors (.data) in the interpreter",
+    load: async () => (await import("../../runtime/cli/vector.js")).main,
+  },
+};
 
 function usage(): string {
   const lines = ["usage: tsbpf <command> [options]", "", "commands:"];
