@@ -78,6 +78,8 @@ export function objdumpBytes(bytes: Uint8Array, extraArgs: string[] = []): Objdu
 export interface ObjdumpLine {
   /** the line as printed */
   raw: string;
+  /** the section being disassembled */
+  section: string;
   index: number;
   bytes: Uint8Array;
   /** the instruction text, without the trailing ` <label>` annotation */
@@ -90,7 +92,10 @@ const LINE = /^\s*(\d+):\t((?:[0-9a-f]{2} )*[0-9a-f]{2})\t(.*)$/;
 
 export function parseObjdump(output: string): ObjdumpLine[] {
   const lines: ObjdumpLine[] = [];
+  let section = "";
   for (const raw of output.split("\n")) {
+    const header = /^Disassembly of section (.*):$/.exec(raw);
+    if (header) section = header[1]!;
     const m = LINE.exec(raw);
     if (!m) continue;
     const bytes = new Uint8Array(m[2]!.split(" ").map((h) => parseInt(h, 16)));
@@ -98,6 +103,7 @@ export function parseObjdump(output: string): ObjdumpLine[] {
     const a = / <[^<>]*>$/.exec(full);
     lines.push({
       raw,
+      section,
       index: Number(m[1]),
       bytes,
       text: a ? full.slice(0, a.index) : full,
@@ -109,4 +115,55 @@ export function parseObjdump(output: string): ObjdumpLine[] {
 
 export function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
+}
+
+/** Compiles C for BPF with clang 14 (`-O2 -target bpf` plus `flags`); returns the object path. */
+export function compileBpf(dir: string, name: string, source: string, flags: string[]): string {
+  const c = join(dir, `${name}.c`);
+  const o = join(dir, `${name}.o`);
+  writeFileSync(c, source);
+  execFileSync(
+    "clang",
+    ["-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", ...flags, "-c", c, "-o", o],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  return o;
+}
+
+export function objdump(object: string, extraArgs: string[] = []): ObjdumpLine[] {
+  return parseObjdump(
+    execFileSync("llvm-objdump", ["-d", ...extraArgs, object], {
+      encoding: "utf8",
+      maxBuffer: 1 << 28,
+    }),
+  );
+}
+
+/** A symbol of an object as `llvm-objdump -t` lists it. */
+export interface ObjSymbol {
+  value: number;
+  flags: string;
+  section: string;
+  name: string;
+}
+
+export function symbols(object: string): ObjSymbol[] {
+  const out = execFileSync("llvm-objdump", ["-t", object], { encoding: "utf8" });
+  const syms: ObjSymbol[] = [];
+  for (const line of out.split("\n")) {
+    const m = /^([0-9a-f]{16}) (.{7}) (\S+)\t[0-9a-f]{16} (.*)$/.exec(line);
+    if (m) syms.push({ value: parseInt(m[1]!, 16), flags: m[2]!, section: m[3]!, name: m[4]! });
+  }
+  return syms;
+}
+
+/** The raw bytes of one section, extracted with llvm-objcopy. */
+export function sectionBytes(dir: string, object: string, section: string): Uint8Array {
+  const out = join(dir, "section.bin");
+  execFileSync("llvm-objcopy", [
+    `--dump-section=${section}=${out}`,
+    object,
+    join(dir, "scratch.o"),
+  ]);
+  return new Uint8Array(readFileSync(out));
 }
