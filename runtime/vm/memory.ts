@@ -137,6 +137,10 @@ export function hex64(lo: number, hi: number): string {
   return "0x" + (hi >>> 0).toString(16).padStart(8, "0") + (lo >>> 0).toString(16).padStart(8, "0");
 }
 
+function bytes(n: number): string {
+  return n === 1 ? "1 byte" : `${n} bytes`;
+}
+
 function kernelHex(offset: number): string {
   return hex64(offset | 0, KERNEL_HI);
 }
@@ -383,7 +387,7 @@ export class AddressSpace {
           hi,
           size,
           access,
-          `below the live part of ${before.describe()} by ${before.start - offset} bytes`,
+          `${bytes(before.start - offset)} below the live part of ${before.describe()}`,
           before,
         );
       }
@@ -393,7 +397,7 @@ export class AddressSpace {
           hi,
           size,
           access,
-          `runs ${end - before.end} bytes past the end of ${before.describe()}`,
+          `runs ${bytes(end - before.end)} past the end of ${before.describe()}`,
           before,
         );
       }
@@ -411,7 +415,7 @@ export class AddressSpace {
         hi,
         size,
         access,
-        `unmapped, ${gapAfter} bytes past the end of ${before!.describe()}`,
+        `unmapped, ${bytes(gapAfter)} past the end of ${before!.describe()}`,
         before,
       );
     }
@@ -420,7 +424,7 @@ export class AddressSpace {
       hi,
       size,
       access,
-      `unmapped, ${gapBefore} bytes before ${after!.describe()}`,
+      `unmapped, ${bytes(gapBefore)} before ${after!.describe()}`,
       after,
     );
   }

@@ -303,7 +303,7 @@ describe("memory faults", () => {
   it("writing just below mem lands in the guard gap", () => {
     const f = fault("mov %r0, 0\nstb [%r1-1], 1\nexit");
     expect(f.pc).toBe(1);
-    expect(f.message).toMatch(/invalid write of 1 byte at .*: unmapped, 1 bytes before 'mem'/);
+    expect(f.message).toMatch(/invalid write of 1 byte at .*: unmapped, 1 byte before 'mem'/);
   });
 
   it("the stack: above r10 and below the current frame fault", () => {
