@@ -167,3 +167,47 @@ export function sectionBytes(dir: string, object: string, section: string): Uint
   ]);
   return new Uint8Array(readFileSync(out));
 }
+
+/** Loads raw programs into the running kernel's verifier (as socket filters, never attached)
+ * through test/isa/c/kcheck.c; returns "OK" or "REJECT errno=N <log>" per program, or
+ * undefined when the kernel or a C compiler is not available to us. */
+export function kernelVerdicts(programs: Uint8Array[]): string[] | undefined {
+  if (!kernelChecker()) return undefined;
+  return withTmp((dir) => {
+    const parts: Uint8Array[] = [];
+    for (const p of programs) {
+      const count = new Uint8Array(4);
+      new DataView(count.buffer).setUint32(0, p.length / 8, true);
+      parts.push(count, p);
+    }
+    const input = join(dir, "programs.bin");
+    writeFileSync(input, Buffer.concat(parts));
+    const out = execFileSync(kernelChecker()!, [input], { encoding: "utf8", maxBuffer: 1 << 26 });
+    return out.split("\n").slice(0, programs.length);
+  });
+}
+
+let checker: string | null | undefined;
+
+function kernelChecker(): string | undefined {
+  if (checker !== undefined) return checker ?? undefined;
+  checker = null;
+  if (process.getuid?.() !== 0 || !hasTool("cc")) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-kcheck-"));
+  const exe = join(dir, "kcheck");
+  try {
+    execFileSync("cc", ["-O2", "-o", exe, join(import.meta.dirname, "c", "kcheck.c")], {
+      stdio: "ignore",
+    });
+    // r0 = 0; exit must load, or the bpf() syscall is not open to us here.
+    writeFileSync(
+      join(dir, "probe.bin"),
+      Buffer.from([2, 0, 0, 0, 0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]),
+    );
+    const out = execFileSync(exe, [join(dir, "probe.bin")], { encoding: "utf8" });
+    if (out.trim() === "OK") checker = exe;
+  } catch {
+    checker = null;
+  }
+  return checker ?? undefined;
+}
