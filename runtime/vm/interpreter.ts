@@ -943,12 +943,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
           break;
 
         default:
-          throw this.fault(
-            pc - 1,
-            pc - 1 === program.length
-              ? "fell off the end of the program (no exit)"
-              : `unknown opcode 0x${(w & 0xff).toString(16).padStart(2, "0")}`,
-          );
+          throw this.fault(pc - 1, badInsnReason(pc - 1, program.length, w));
       }
     }
   }
@@ -1070,6 +1065,13 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
     this.regs[1] = 0;
     return true;
   }
+}
+
+/** Why the dispatch loop could not execute the slot at `pc`. */
+function badInsnReason(pc: number, length: number, w: number | undefined): string {
+  if (pc === length) return "fell off the end of the program (no exit)";
+  if (pc < 0 || pc > length) return `jumped outside the program (0..${length - 1})`;
+  return `unknown opcode 0x${((w ?? 0) & 0xff).toString(16).padStart(2, "0")}`;
 }
 
 /** Unsigned 64-bit a > b, on (hi, lo) words. */

@@ -12,7 +12,7 @@
 // written into the imm words of both slots. BPF_PSEUDO_FUNC resolves without help to a code
 // address (funcAddress); the others need a resolver from the loader.
 import { TsbpfError } from "../error.js";
-import { IsaError } from "../isa/codec.js";
+import { IsaError, validateProgram } from "../isa/codec.js";
 import type { Insn } from "../isa/insn.js";
 import * as op from "../isa/opcodes.js";
 
@@ -68,38 +68,23 @@ export function funcIndex(lo: number, hi: number, length: number): number {
   return delta / 8;
 }
 
-const isJump = (code: number): boolean => {
-  const cls = op.classOf(code);
-  if (cls !== op.BPF_JMP && cls !== op.BPF_JMP32) return false;
-  const o = op.opOf(code);
-  return o !== op.BPF_CALL && o !== op.BPF_EXIT;
-};
-
 /**
- * Check what the dispatch loop relies on (register numbers, lddw pairs, jump and call targets
- * inside the program) and predecode. Throws IsaError for a structural fault.
+ * Validate the program's structure (runtime/isa/codec.ts validateProgram: opcodes, registers,
+ * lddw pairs, jump and call targets, no fall-through) and predecode it. Throws IsaError naming
+ * the slot for a structural fault, PrepareError for an lddw nobody can resolve.
  */
 export function prepareProgram(insns: readonly Insn[], options: PrepareOptions = {}): Program {
   const name = options.name ?? "prog";
   const n = insns.length;
-  if (n === 0) throw new IsaError(-1, "empty program");
+  validateProgram(insns, { callx: true });
   const code = new Int32Array(2 * (n + 1));
   for (let i = 0; i < n; i++) {
     const insn = insns[i]!;
-    checkSlot(insn, i, n);
     code[2 * i] =
       (insn.code & 0xff) | ((insn.dst & 0xf) << 8) | ((insn.src & 0xf) << 12) | (insn.off << 16);
     code[2 * i + 1] = insn.imm | 0;
     if (insn.code === op.BPF_LDDW) {
-      const next = insns[i + 1];
-      if (next === undefined)
-        throw new IsaError(i, "lddw is truncated: its second slot is missing");
-      if (next.code !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) {
-        throw new IsaError(
-          i + 1,
-          "second slot of lddw must have code 0 and no registers or offset",
-        );
-      }
+      const next = insns[i + 1]!; // validateProgram checked the pair
       const [lo, hi] = lddwValue(insn, next.imm | 0, i, n, options, name);
       code[2 * i + 1] = lo;
       code[2 * (i + 1)] = 0;
@@ -108,26 +93,6 @@ export function prepareProgram(insns: readonly Insn[], options: PrepareOptions =
     }
   }
   return new Program(name, insns, code);
-}
-
-function checkSlot(insn: Insn, i: number, n: number): void {
-  if (insn.dst > 10) throw new IsaError(i, `bad register r${insn.dst} in dst_reg`);
-  const code = insn.code;
-  const usesSrcReg =
-    op.srcOf(code) === op.BPF_X ||
-    op.classOf(code) === op.BPF_LDX ||
-    op.classOf(code) === op.BPF_STX;
-  if (usesSrcReg && insn.src > 10) throw new IsaError(i, `bad register r${insn.src} in src_reg`);
-  if (isJump(code)) {
-    const gotol = code === (op.BPF_JMP32 | op.BPF_JA);
-    const target = i + 1 + (gotol ? insn.imm : insn.off);
-    if (target < 0 || target >= n)
-      throw new IsaError(i, `jump to ${target} is outside the program (0..${n - 1})`);
-  } else if (code === (op.BPF_JMP | op.BPF_CALL) && insn.src === op.BPF_PSEUDO_CALL) {
-    const target = i + 1 + insn.imm;
-    if (target < 0 || target >= n)
-      throw new IsaError(i, `call to ${target} is outside the program (0..${n - 1})`);
-  }
 }
 
 function lddwValue(

@@ -8,7 +8,7 @@ import { BudgetExceeded, VmFault } from "../../runtime/vm/fault.js";
 import { HelperTable } from "../../runtime/vm/helpers.js";
 import { Interpreter } from "../../runtime/vm/interpreter.js";
 import { AddressSpace, MemoryFault } from "../../runtime/vm/memory.js";
-import { funcIndex, PrepareError, prepareProgram } from "../../runtime/vm/program.js";
+import { funcIndex, PrepareError, prepareProgram, Program } from "../../runtime/vm/program.js";
 import { IsaError } from "../../runtime/isa/codec.js";
 import { machine, run } from "./run.js";
 
@@ -486,29 +486,56 @@ describe("helpers", () => {
 
 describe("malformed programs", () => {
   const exitInsn: Insn = { code: op.BPF_JMP | op.BPF_EXIT, dst: 0, src: 0, off: 0, imm: 0 };
-  it("structural faults are IsaErrors with the index", () => {
+  const isaIndex = (insns: Insn[]): number => {
+    try {
+      prepareProgram(insns);
+    } catch (e) {
+      if (e instanceof IsaError) return e.index;
+      throw e;
+    }
+    return -1;
+  };
+  const mov0: Insn = { code: op.BPF_ALU64 | op.BPF_MOV | op.BPF_K, dst: 0, src: 0, off: 0, imm: 0 };
+
+  it("prepareProgram rejects structural faults with an IsaError naming the slot", () => {
     expect(() => prepareProgram([])).toThrow(IsaError);
-    expect(() => prepareProgram([{ code: op.BPF_LDDW, dst: 0, src: 0, off: 0, imm: 1 }])).toThrow(
-      /insn 0: lddw is truncated/,
-    );
-    expect(() =>
-      prepareProgram([{ code: op.BPF_JMP | op.BPF_JA, dst: 0, src: 0, off: 5, imm: 0 }, exitInsn]),
-    ).toThrow(/insn 0: jump to 6 is outside/);
-    expect(() =>
-      prepareProgram([
-        { code: op.BPF_ALU64 | op.BPF_MOV | op.BPF_X, dst: 12, src: 0, off: 0, imm: 0 },
-      ]),
-    ).toThrow(/insn 0: bad register r12/);
+    expect(isaIndex([mov0, { code: op.BPF_LDDW, dst: 0, src: 0, off: 0, imm: 1 }])).toBe(1);
+    expect(
+      isaIndex([{ code: op.BPF_JMP | op.BPF_JA, dst: 0, src: 0, off: 5, imm: 0 }, exitInsn]),
+    ).toBe(0);
+    expect(isaIndex([mov0, { ...mov0, dst: 12 }, exitInsn])).toBe(1);
+    expect(isaIndex([mov0, { ...mov0, code: 0xff }, exitInsn])).toBe(1);
+    expect(isaIndex([exitInsn, mov0])).toBe(1); // falls through past the end
   });
+
+  // The dispatch loop does not trust validation: a Program built without it still only faults.
+  const unvalidated = (insns: Insn[]): Program => {
+    const code = new Int32Array(2 * (insns.length + 1));
+    insns.forEach((insn, i) => {
+      code[2 * i] = insn.code | (insn.dst << 8) | (insn.src << 12) | (insn.off << 16);
+      code[2 * i + 1] = insn.imm;
+    });
+    return new Program("raw", insns, code);
+  };
 
   it("falling off the end and unknown opcodes fault at run time", () => {
     const m = machine();
-    const fell = prepareProgram([
-      { code: op.BPF_ALU64 | op.BPF_MOV | op.BPF_K, dst: 0, src: 0, off: 0, imm: 0 },
-    ]);
-    expect(() => m.vm.run(fell)).toThrow(/insn 1: fell off the end of the program/);
-    const unknown = prepareProgram([{ code: 0xff, dst: 0, src: 0, off: 0, imm: 0 }, exitInsn]);
-    expect(() => m.vm.run(unknown)).toThrow(/insn 0: unknown opcode 0xff/);
+    expect(() => m.vm.run(unvalidated([mov0]))).toThrow(
+      /raw: insn 1: fell off the end of the program/,
+    );
+    expect(() => m.vm.run(unvalidated([{ ...mov0, code: 0xff }, exitInsn]))).toThrow(
+      /raw: insn 0: unknown opcode 0xff/,
+    );
+    expect(() =>
+      m.vm.run(
+        unvalidated([{ code: op.BPF_JMP | op.BPF_JA, dst: 0, src: 0, off: 7, imm: 0 }, exitInsn]),
+      ),
+    ).toThrow(VmFault);
+    expect(() =>
+      m.vm.run(
+        unvalidated([{ code: op.BPF_JMP | op.BPF_JA, dst: 0, src: 0, off: -9, imm: 0 }, exitInsn]),
+      ),
+    ).toThrow(VmFault);
   });
 
   it("all of these are TsbpfErrors", () => {
