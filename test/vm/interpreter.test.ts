@@ -530,7 +530,7 @@ describe("malformed programs", () => {
       m.vm.run(
         unvalidated([{ code: op.BPF_JMP | op.BPF_JA, dst: 0, src: 0, off: 7, imm: 0 }, exitInsn]),
       ),
-    ).toThrow(VmFault);
+    ).toThrow(/raw: insn 8: jumped outside the program \(0\.\.1\)/);
     expect(() =>
       m.vm.run(
         unvalidated([{ code: op.BPF_JMP | op.BPF_JA, dst: 0, src: 0, off: -9, imm: 0 }, exitInsn]),
