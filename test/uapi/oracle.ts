@@ -19,14 +19,14 @@ export function header(path: string): string | undefined {
 export const stripComments = (text: string): string =>
   text.replace(/\/\*[\s\S]*?\*\//g, " ").replace(/\/\/.*$/gm, "");
 
-/** The enumerator names of `enum <name> { ... }`, without __MAX / MAX_ sentinels. */
+/** The enumerator names of `enum <name> { ... }`, without the __MAX / MAX_ / _MAX (non-ABI) sentinels. */
 export function enumNames(text: string, name: string): string[] {
   const body = new RegExp(`enum\\s+${name}\\s*\\{([\\s\\S]*?)\\};`).exec(stripComments(text));
   if (!body) throw new Error(`enum ${name} not found`);
   return body[1]!
     .split(",")
     .map((item) => item.trim().split(/\s|=/)[0]!)
-    .filter((n) => n !== "" && !n.startsWith("__") && !n.startsWith("MAX_"));
+    .filter((n) => n !== "" && !n.startsWith("__") && !n.startsWith("MAX_") && !n.endsWith("_MAX"));
 }
 
 /** Runs a C program built with clang for the host; returns its stdout. */
