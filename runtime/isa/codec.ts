@@ -237,6 +237,16 @@ const ATOMIC_OPERATIONS = new Set([
 const hex2 = (code: number): string => "0x" + code.toString(16).padStart(2, "0");
 
 /** Checks one slot's fields against its opcode; `i` only names the slot in errors. */
+/** A register field in use must name r0-r10. */
+function reg(i: number, name: string, field: string, r: number): void {
+  if (r > 10) throw new IsaError(i, `${name}: bad register r${r} in ${field}`);
+}
+
+/** A field the opcode does not use must be 0, as the kernel requires. */
+function zero(i: number, name: string, field: string, v: number): void {
+  if (v !== 0) throw new IsaError(i, `${name}: reserved field ${field} is ${v}, must be 0`);
+}
+
 function checkInsn(insns: readonly Insn[], i: number, opts: ValidateOptions): void {
   const insn = insns[i]!;
   const { code, dst, src, off, imm } = insn;
@@ -256,21 +266,15 @@ function checkInsn(insns: readonly Insn[], i: number, opts: ValidateOptions): vo
     throw new IsaError(i, `unknown opcode ${hex2(code)}`);
   }
   const name = info.name;
-  const reg = (field: string, r: number): void => {
-    if (r > 10) throw new IsaError(i, `${name}: bad register r${r} in ${field}`);
-  };
-  const zero = (field: string, v: number): void => {
-    if (v !== 0) throw new IsaError(i, `${name}: reserved field ${field} is ${v}, must be 0`);
-  };
   const isX = (code & op.BPF_X) !== 0;
   switch (info.kind) {
     case "alu": {
-      reg("dst_reg", dst);
+      reg(i, name, "dst_reg", dst);
       if (isX) {
-        reg("src_reg", src);
-        zero("imm", imm);
+        reg(i, name, "src_reg", src);
+        zero(i, name, "imm", imm);
       } else {
-        zero("src_reg", src);
+        zero(i, name, "src_reg", src);
       }
       if (off !== 0 && !aluOffAllowed(code, off)) {
         throw new IsaError(i, `${name}: invalid off ${off}`);
@@ -278,36 +282,36 @@ function checkInsn(insns: readonly Insn[], i: number, opts: ValidateOptions): vo
       return;
     }
     case "neg":
-      reg("dst_reg", dst);
-      zero("src_reg", src);
-      zero("off", off);
-      zero("imm", imm);
+      reg(i, name, "dst_reg", dst);
+      zero(i, name, "src_reg", src);
+      zero(i, name, "off", off);
+      zero(i, name, "imm", imm);
       return;
     case "end":
-      reg("dst_reg", dst);
-      zero("src_reg", src);
-      zero("off", off);
+      reg(i, name, "dst_reg", dst);
+      zero(i, name, "src_reg", src);
+      zero(i, name, "off", off);
       if (imm !== 16 && imm !== 32 && imm !== 64) {
         throw new IsaError(i, `${name}: invalid byte swap width ${imm} (16, 32 or 64)`);
       }
       return;
     case "ldx":
-      reg("dst_reg", dst);
-      reg("src_reg", src);
-      zero("imm", imm);
+      reg(i, name, "dst_reg", dst);
+      reg(i, name, "src_reg", src);
+      zero(i, name, "imm", imm);
       return;
     case "st":
-      reg("dst_reg", dst);
-      zero("src_reg", src);
+      reg(i, name, "dst_reg", dst);
+      zero(i, name, "src_reg", src);
       return;
     case "stx":
-      reg("dst_reg", dst);
-      reg("src_reg", src);
-      zero("imm", imm);
+      reg(i, name, "dst_reg", dst);
+      reg(i, name, "src_reg", src);
+      zero(i, name, "imm", imm);
       return;
     case "atomic":
-      reg("dst_reg", dst);
-      reg("src_reg", src);
+      reg(i, name, "dst_reg", dst);
+      reg(i, name, "src_reg", src);
       if (!ATOMIC_OPERATIONS.has(imm)) {
         throw new IsaError(i, `${name}: unknown atomic operation ${hex2(imm)}`);
       }
@@ -316,47 +320,47 @@ function checkInsn(insns: readonly Insn[], i: number, opts: ValidateOptions): vo
       checkLddw(insns, i);
       return;
     case "ldabs":
-      zero("dst_reg", dst);
-      zero("src_reg", src);
-      zero("off", off);
+      zero(i, name, "dst_reg", dst);
+      zero(i, name, "src_reg", src);
+      zero(i, name, "off", off);
       return;
     case "ldind":
-      zero("dst_reg", dst);
-      reg("src_reg", src);
-      zero("off", off);
+      zero(i, name, "dst_reg", dst);
+      reg(i, name, "src_reg", src);
+      zero(i, name, "off", off);
       return;
     case "ja":
-      zero("dst_reg", dst);
-      zero("src_reg", src);
+      zero(i, name, "dst_reg", dst);
+      zero(i, name, "src_reg", src);
       // goto keeps its offset in off, gotol (JMP32) in imm; the other field is reserved.
-      zero(info.cls === op.BPF_JMP ? "imm" : "off", info.cls === op.BPF_JMP ? imm : off);
+      zero(i, name, info.cls === op.BPF_JMP ? "imm" : "off", info.cls === op.BPF_JMP ? imm : off);
       return;
     case "jcond":
-      reg("dst_reg", dst);
+      reg(i, name, "dst_reg", dst);
       if (isX) {
-        reg("src_reg", src);
-        zero("imm", imm);
+        reg(i, name, "src_reg", src);
+        zero(i, name, "imm", imm);
       } else {
-        zero("src_reg", src);
+        zero(i, name, "src_reg", src);
       }
       return;
     case "call":
-      zero("dst_reg", dst);
+      zero(i, name, "dst_reg", dst);
       if (src > op.BPF_PSEUDO_KFUNC_CALL) throw new IsaError(i, `call: unknown src_reg ${src}`);
       // A kfunc call may name the BTF of a module in off; the other calls reserve it.
-      if (src !== op.BPF_PSEUDO_KFUNC_CALL) zero("off", off);
+      if (src !== op.BPF_PSEUDO_KFUNC_CALL) zero(i, name, "off", off);
       return;
     case "callx":
-      reg("dst_reg", dst);
-      zero("src_reg", src);
-      zero("off", off);
-      zero("imm", imm);
+      reg(i, name, "dst_reg", dst);
+      zero(i, name, "src_reg", src);
+      zero(i, name, "off", off);
+      zero(i, name, "imm", imm);
       return;
     case "exit":
-      zero("dst_reg", dst);
-      zero("src_reg", src);
-      zero("off", off);
-      zero("imm", imm);
+      zero(i, name, "dst_reg", dst);
+      zero(i, name, "src_reg", src);
+      zero(i, name, "off", off);
+      zero(i, name, "imm", imm);
       return;
   }
 }

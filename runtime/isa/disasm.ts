@@ -251,6 +251,15 @@ export function formatObjdumpLine(
   index: number,
   opts?: ObjdumpLineOptions,
 ): string {
+  return objdumpLine(insns, index, opts?.address ?? index, opts);
+}
+
+function objdumpLine(
+  insns: readonly Insn[],
+  index: number,
+  address: number,
+  opts: ObjdumpLineOptions | undefined,
+): string {
   const insn = insns[index]!;
   let bytes = slotHex(insn);
   if (insnSlots(insns, index) === 2) bytes += " " + slotHex(insns[index + 1]!);
@@ -261,15 +270,20 @@ export function formatObjdumpLine(
     const name = target === undefined ? undefined : label(target);
     if (name !== undefined) text += ` <${name}>`;
   }
-  const at = `${opts?.address ?? index}`.padStart(8, " ");
+  const at = address < 10000000 ? (PAD + address).slice(-8) : `${address}`;
   return `${at}:\t${bytes}\t${text}`;
 }
 
+const PAD = "        ";
+
 /** Disassembles a whole program, one objdump line per instruction (lddw takes one line). */
-export function formatObjdump(insns: readonly Insn[], opts?: ObjdumpLineOptions): string[] {
+export function formatObjdump(
+  insns: readonly Insn[],
+  opts?: DisasmOptions & Pick<ObjdumpLineOptions, "label">,
+): string[] {
   const lines: string[] = [];
   for (let i = 0; i < insns.length; i += insnSlots(insns, i)) {
-    lines.push(formatObjdumpLine(insns, i, { ...opts, address: i }));
+    lines.push(objdumpLine(insns, i, i, opts));
   }
   return lines;
 }
