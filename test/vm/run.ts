@@ -81,6 +81,15 @@ export function withTmp<T>(fn: (dir: string) => T): T {
   }
 }
 
+export async function withTmpAsync<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-vm-"));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A small seeded PRNG (xorshift32), so failures reproduce. */
 export function prng(seed: number): () => number {
   let x = seed | 0 || 1;
