@@ -1,0 +1,3977 @@
+// Semantic analysis: scopes and name resolution, the type of every expression, implicit
+// conversions, lvalue rules, initializers, statements, and clang's diagnostics for them.
+//
+// The AST stays as the parser built it; what sema learns goes into side tables (SemaResult)
+// keyed by AST node: the type, lvalue-ness and implicit conversion of each expression, the
+// declaration each identifier names, the member each member access reaches, the type of each
+// type name, and the flattened layout of each initializer. The back end lowers from these.
+//
+// The order of checks follows clang's so that the first diagnostic on bad input is the one
+// clang gives, in clang's words.
+import type * as A from "./ast.js";
+import {
+  type Diagnostic,
+  type DiagnosticBag,
+  type SourceLoc as DiagLoc,
+  note,
+} from "./diagnostics.js";
+import { diagnosticLoc, expansionChain } from "./lexer.js";
+import { ConstEvaluator, type ConstEvalHost, convertValue, isNotConstant } from "./consteval.js";
+import {
+  type ArrayType,
+  type CType,
+  type FunctionType,
+  type IntegerType,
+  type Member,
+  type MemberPath,
+  type Param,
+  type PointerType,
+  type SourcePos,
+  DEFAULT_ATTRIBUTE_ALIGN,
+  EnumDecl,
+  Q_CONST,
+  Q_RESTRICT,
+  Q_VOLATILE,
+  RecordDecl,
+  TypedefDecl,
+  addQuals,
+  alignOf,
+  arrayOf,
+  boolType,
+  canonical,
+  charType,
+  compatible,
+  compositeType,
+  defaultArgumentPromotion,
+  describeType,
+  doubleType,
+  enumUnderlyingType,
+  fitsIn,
+  floatType,
+  functionType,
+  int128Type,
+  intType,
+  integerTypeOf,
+  isArithmetic,
+  isComplete,
+  isInteger,
+  isScalar,
+  layoutRecord,
+  longDoubleType,
+  longType,
+  longlongType,
+  pointerTo,
+  promote,
+  ptrdiffType,
+  qualsOf,
+  scharType,
+  shortType,
+  sizeOf,
+  sizeType,
+  typeToString,
+  ucharType,
+  uint128Type,
+  uintType,
+  ulongType,
+  ulonglongType,
+  unqualified,
+  ushortType,
+  usualArithmeticConversion,
+  voidType,
+  withQuals,
+  type FieldDecl as LayoutField,
+} from "./types.js";
+
+// ---------------------------------------------------------------------------------------
+// What sema produces.
+
+export type StorageClass = "extern" | "static" | "auto" | "register" | undefined;
+
+// A variable: global, local or parameter. One object per entity, shared by redeclarations.
+export interface VarDecl {
+  readonly kind: "var";
+  readonly name: string;
+  type: CType;
+  readonly loc: A.SourceLoc;
+  storage: StorageClass;
+  readonly isFileScope: boolean;
+  readonly isParam: boolean;
+  // A definition was seen (initializer, or a file-scope declaration without extern).
+  defined: boolean;
+  init: A.Initializer | undefined;
+  attributes: A.Attribute[];
+  // From __attribute__((section("..."))).
+  section: string | undefined;
+  // From aligned attributes / _Alignas on the variable, bytes; 0 if none.
+  alignAttr: number;
+}
+
+export interface FunctionDecl {
+  readonly kind: "function";
+  readonly name: string;
+  type: CType;
+  readonly loc: A.SourceLoc;
+  storage: StorageClass;
+  inline: boolean;
+  definition: A.FunctionDef | undefined;
+  // The parameters of the definition, in order (empty until defined).
+  params: VarDecl[];
+  // Block-scope variables of the definition, in declaration order (statics included).
+  locals: VarDecl[];
+  attributes: A.Attribute[];
+  section: string | undefined;
+  // A compiler builtin (__builtin_memcpy...), declared implicitly.
+  readonly builtin: boolean;
+}
+
+export interface EnumConstDecl {
+  readonly kind: "enumConst";
+  readonly name: string;
+  value: bigint;
+  type: IntegerType;
+  readonly enumDecl: EnumDecl;
+  readonly loc: A.SourceLoc;
+}
+
+export interface TypedefEntry {
+  readonly kind: "typedef";
+  readonly name: string;
+  readonly decl: TypedefDecl;
+  readonly loc: A.SourceLoc;
+}
+
+export type Decl = VarDecl | FunctionDecl | EnumConstDecl;
+export type OrdinaryEntity = Decl | TypedefEntry;
+
+export interface ExprInfo {
+  // The expression's own type (an array stays an array; lvalues have their object's type).
+  type: CType;
+  lvalue: boolean;
+  // The declaration an Identifier names.
+  decl?: Decl;
+  // The member a MemberExpr reaches (through anonymous members: the whole chain).
+  member?: MemberPath;
+  // The type the context converts the value to, decay included (clang's ImplicitCastExpr);
+  // absent when the value is used as it is.
+  converted?: CType;
+  // The type an operator computes in: the common type of arithmetic/comparison operands,
+  // the promoted left operand of a shift, the computation type of a compound assignment.
+  opType?: CType;
+  // The value of an integer constant expression, where one was required or folded.
+  value?: bigint;
+}
+
+// One scalar (or string/array-copy) store that an initializer performs: at `offset` bytes
+// into the object, of `type`; bit-fields carry their position. Unmentioned bytes are zero.
+export interface InitEntry {
+  readonly offset: number;
+  readonly type: CType;
+  readonly expr: A.Expr;
+  readonly bitOffset?: number; // from the object's start, for bit-fields
+  readonly bitWidth?: number;
+}
+
+export interface SemaResult {
+  readonly unit: A.TranslationUnit;
+  readonly exprs: Map<A.Expr, ExprInfo>;
+  // The entity each named declarator declares (parameters included).
+  readonly declarators: Map<A.Declarator, Decl | TypedefEntry>;
+  readonly typeNames: Map<A.TypeName, CType>;
+  // Initializer (the top one of a declaration or compound literal) -> its stores.
+  readonly initializers: Map<A.Initializer, InitEntry[]>;
+  // File-scope variables and functions in order of first declaration.
+  readonly globals: (VarDecl | FunctionDecl)[];
+  // Records and enums in order of definition (for BTF).
+  readonly records: RecordDecl[];
+  readonly enums: EnumDecl[];
+  // Case/default statements of each switch, and the value of each case label.
+  readonly switches: Map<A.SwitchStmt, (A.CaseStmt | A.DefaultStmt)[]>;
+  readonly caseValues: Map<A.CaseStmt, bigint>;
+  readonly labels: Map<A.GotoStmt, A.LabeledStmt>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Scopes: ordinary identifiers and tags, file / function / block / prototype.
+
+type Tag = RecordDecl | EnumDecl;
+
+class Scope {
+  readonly names = new Map<string, OrdinaryEntity>();
+  readonly tags = new Map<string, Tag>();
+  constructor(
+    readonly parent: Scope | undefined,
+    readonly kind: "file" | "block" | "prototype" | "function",
+  ) {}
+
+  lookup(name: string): OrdinaryEntity | undefined {
+    for (let s: Scope | undefined = this; s; s = s.parent) {
+      const e = s.names.get(name);
+      if (e !== undefined) return e;
+    }
+    return undefined;
+  }
+
+  lookupTag(name: string): Tag | undefined {
+    for (let s: Scope | undefined = this; s; s = s.parent) {
+      const t = s.tags.get(name);
+      if (t !== undefined) return t;
+    }
+    return undefined;
+  }
+}
+
+// The function being checked: return type, labels, the enclosing loops and switches.
+interface FunctionContext {
+  readonly decl: FunctionDecl;
+  readonly returnType: CType;
+  readonly labels: Map<string, A.LabeledStmt>;
+  readonly gotos: A.GotoStmt[];
+  loopDepth: number;
+  readonly switches: SwitchContext[];
+  // Warnings clang emits when the function body is done (runtime-behaviour diagnostics).
+  readonly deferred: Diagnostic[];
+}
+
+interface SwitchContext {
+  readonly stmt: A.SwitchStmt;
+  readonly type: CType;
+  readonly cases: (A.CaseStmt | A.DefaultStmt)[];
+  readonly seen: Map<bigint, A.Expr>;
+  defaultStmt: A.DefaultStmt | undefined;
+}
+
+// A value sema could not type; keeps checking going without cascades of errors.
+const errorType: CType = withQuals(intType, 0);
+const ERROR: ExprInfo = { type: errorType, lvalue: false };
+
+// ---------------------------------------------------------------------------------------
+
+export function analyze(unit: A.TranslationUnit, diagnostics: DiagnosticBag): SemaResult {
+  const sema = new Sema(unit, diagnostics);
+  sema.run();
+  return sema.result;
+}
+
+class Sema implements ConstEvalHost {
+  readonly result: SemaResult;
+  private readonly bag: DiagnosticBag;
+  private readonly fileScope = new Scope(undefined, "file");
+  private scope: Scope = this.fileScope;
+  private fn: FunctionContext | undefined = undefined;
+  private readonly evaluator: ConstEvaluator;
+  // Where each tag was first declared and defined, for notes.
+  private readonly tagDeclaredAt = new Map<Tag, A.SourceLoc>();
+  private readonly tagDefinedAt = new Map<Tag, A.SourceLoc>();
+  // Field declarations of each record, for const-member notes.
+  private readonly memberLocs = new Map<Member, A.SourceLoc>();
+  private readonly builtins = new Map<string, FunctionDecl>();
+  // Suppresses diagnostics while a value is only probed (e.g. is it a null pointer constant).
+  private quiet = 0;
+
+  constructor(
+    private readonly unit: A.TranslationUnit,
+    diagnostics: DiagnosticBag,
+  ) {
+    this.bag = diagnostics;
+    this.evaluator = new ConstEvaluator(this);
+    this.result = {
+      unit,
+      exprs: new Map(),
+      declarators: new Map(),
+      typeNames: new Map(),
+      initializers: new Map(),
+      globals: [],
+      records: [],
+      enums: [],
+      switches: new Map(),
+      caseValues: new Map(),
+      labels: new Map(),
+    };
+  }
+
+  run(): void {
+    for (const d of this.unit.decls) this.externalDecl(d);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Diagnostics
+
+  private diag(
+    severity: "error" | "warning",
+    at: A.SourceLoc,
+    message: string,
+    flag?: string,
+    extra: Diagnostic[] = [],
+  ): Diagnostic | undefined {
+    if (this.quiet > 0) return undefined;
+    const d: Diagnostic = {
+      severity,
+      message,
+      loc: diagnosticLoc(at),
+      notes: [...macroNotes(at), ...extra],
+    };
+    if (flag !== undefined) d.flag = flag;
+    return this.bag.add(d);
+  }
+
+  private error(at: A.SourceLoc, message: string, extra: Diagnostic[] = []): void {
+    this.diag("error", at, message, undefined, extra);
+  }
+
+  private warning(at: A.SourceLoc, message: string, flag: string, extra: Diagnostic[] = []): void {
+    this.diag("warning", at, message, flag, extra);
+  }
+
+  // A warning clang emits only once the enclosing function body is complete.
+  private deferredWarning(
+    at: A.SourceLoc,
+    message: string,
+    flag: string,
+    extra: Diagnostic[] = [],
+  ): void {
+    if (this.quiet > 0) return;
+    if (this.fn === undefined) return this.warning(at, message, flag, extra);
+    const d: Diagnostic = {
+      severity: "warning",
+      message,
+      loc: diagnosticLoc(at),
+      notes: [...macroNotes(at), ...extra],
+      flag,
+    };
+    this.fn.deferred.push(d);
+  }
+
+  private noteAt(at: A.SourceLoc, message: string): Diagnostic {
+    return note(diagnosticLoc(at), message);
+  }
+
+  // ConstEvalHost
+  warn(loc: A.SourceLoc, message: string, flag: string): void {
+    this.warning(loc, message, flag);
+  }
+
+  typeOf(e: A.Expr): CType | undefined {
+    return this.result.exprs.get(e)?.type;
+  }
+
+  enumConstant(e: A.Identifier): bigint | undefined {
+    const d = this.result.exprs.get(e)?.decl;
+    return d?.kind === "enumConst" ? d.value : undefined;
+  }
+
+  typeNameType(t: A.TypeName): CType | undefined {
+    return this.result.typeNames.get(t);
+  }
+
+  memberOf(e: A.MemberExpr): MemberPath | undefined {
+    return this.result.exprs.get(e)?.member;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // External declarations
+
+  private externalDecl(d: A.ExternalDecl): void {
+    switch (d.kind) {
+      case "Declaration":
+        this.declaration(d);
+        break;
+      case "FunctionDef":
+        this.functionDefinition(d);
+        break;
+      case "StaticAssert":
+        this.staticAssert(d);
+        break;
+      case "FileScopeAsm":
+        break;
+    }
+  }
+
+  private declaration(d: A.Declaration): void {
+    const base = this.specType(d.spec, d.declarators.length === 0);
+    if (d.declarators.length === 0) {
+      this.emptyDeclaration(d, base);
+      return;
+    }
+    for (const init of d.declarators) this.initDeclarator(d.spec, base, init);
+  }
+
+  // `struct s;`, `enum e { ... };`, `int;` ...
+  private emptyDeclaration(d: A.Declaration, _base: CType): void {
+    const ts = d.spec.typeSpec;
+    if (ts && (ts.kind === "Record" || ts.kind === "Enum")) return;
+    this.warning(d.loc, "declaration does not declare anything", "-Wmissing-declarations");
+  }
+
+  private initDeclarator(spec: A.DeclSpec, base: CType, init: A.InitDeclarator): void {
+    const dr = init.declarator;
+    let type = this.applyDeclarator(base, dr, false);
+    const name = dr.name;
+    if (name === null) return; // the parser reports a missing name
+    const nameLoc = dr.nameLoc ?? dr.loc;
+    const attrs = [...spec.attributes, ...dr.attributes];
+    if (spec.storage === "typedef") {
+      if (init.init) this.error(nameLoc, "illegal initializer (only variables can be initialized)");
+      this.declareTypedef(name, type, nameLoc, attrs, dr);
+      return;
+    }
+    if (canonical(type).kind === "function") {
+      if (init.init) this.error(nameLoc, `illegal initializer (only variables can be initialized)`);
+      const f = this.declareFunction(name, type, nameLoc, spec, attrs, false);
+      if (f) {
+        this.result.declarators.set(dr, f);
+        this.rememberParamLocs(f, dr);
+      }
+      return;
+    }
+    const v = this.declareVariable(name, type, nameLoc, spec, attrs, init.init !== null);
+    if (!v) return;
+    this.result.declarators.set(dr, v);
+    if (init.init) {
+      v.init = init.init;
+      if (v.storage === "extern" && !v.isFileScope) {
+        this.error(
+          nameLoc,
+          "declaration of block scope identifier with linkage cannot have an initializer",
+        );
+        return;
+      }
+      if (!isComplete(v.type) && canonical(v.type).kind !== "array") {
+        this.incompleteVariable(v.type, nameLoc);
+        this.typeInitializer(init.init);
+        return;
+      }
+      // An array without a size takes it from its initializer.
+      v.type = this.checkInitializer(
+        v.type,
+        init.init,
+        nameLoc,
+        v.isFileScope || v.storage === "static",
+      );
+    } else {
+      this.checkVariableCompleteness(v, nameLoc);
+    }
+  }
+
+  private checkVariableCompleteness(v: VarDecl, loc: A.SourceLoc): void {
+    const c = canonical(v.type);
+    if (v.storage === "extern") return;
+    if (c.kind === "array" && c.length === undefined) {
+      if (v.isFileScope) {
+        this.warning(loc, "tentative array definition assumed to have one element", "");
+        v.type = arrayOf(c.element, 1);
+      } else {
+        this.error(
+          loc,
+          "definition of variable with array type needs an explicit size or an initializer",
+        );
+      }
+      return;
+    }
+    if (!v.isFileScope && !isComplete(v.type)) {
+      this.incompleteVariable(v.type, loc);
+    }
+  }
+
+  private incompleteVariable(t: CType, loc: A.SourceLoc): void {
+    const c = canonical(t);
+    this.error(loc, `variable has incomplete type ${describeType(t)}`, this.forwardNote(c));
+  }
+
+  private forwardNote(c: CType): Diagnostic[] {
+    if (c.kind === "record" || c.kind === "enum") {
+      const at = this.tagDeclaredAt.get(c.decl);
+      if (at) return [this.noteAt(at, `forward declaration of '${typeToString(unqualified(c))}'`)];
+    }
+    return [];
+  }
+
+  // --- typedefs
+
+  private declareTypedef(
+    name: string,
+    type: CType,
+    loc: A.SourceLoc,
+    attrs: A.Attribute[],
+    dr: A.Declarator,
+  ): void {
+    const alignAttr = this.alignAttribute(attrs, true);
+    const existing = this.scope.names.get(name);
+    if (existing) {
+      if (existing.kind === "typedef") {
+        const prev = existing.decl.target;
+        if (!sameTypedefTarget(prev, type)) {
+          this.error(
+            loc,
+            `typedef redefinition with different types (${quoted(type)} vs ${quoted(prev)})`,
+            [this.noteAt(existing.loc, "previous definition is here")],
+          );
+        }
+        this.result.declarators.set(dr, existing);
+        return;
+      }
+      this.error(loc, `redefinition of '${name}' as different kind of symbol`, [
+        this.noteAt(existing.loc, "previous definition is here"),
+      ]);
+      return;
+    }
+    const decl = new TypedefDecl(name, type, alignAttr, undefined);
+    const entry: TypedefEntry = { kind: "typedef", name, decl, loc };
+    this.scope.names.set(name, entry);
+    this.result.declarators.set(dr, entry);
+  }
+
+  // --- functions
+
+  private declareFunction(
+    name: string,
+    type: CType,
+    loc: A.SourceLoc,
+    spec: A.DeclSpec,
+    attrs: A.Attribute[],
+    isDefinition: boolean,
+  ): FunctionDecl | undefined {
+    const storage = storageOf(spec);
+    // A block-scope function declaration names the file-scope entity.
+    const existing =
+      this.scope.names.get(name) ??
+      (this.scope !== this.fileScope ? this.fileScope.names.get(name) : undefined);
+    if (existing) {
+      if (existing.kind !== "function") {
+        this.error(loc, `redefinition of '${name}' as different kind of symbol`, [
+          this.noteAt(existing.loc, "previous definition is here"),
+        ]);
+        return undefined;
+      }
+      if (!existing.builtin) {
+        if (!compatible(existing.type, type)) {
+          this.error(loc, `conflicting types for '${name}'`, [
+            this.noteAt(existing.loc, "previous declaration is here"),
+          ]);
+          return undefined;
+        }
+        if (isDefinition && existing.definition) {
+          this.error(loc, `redefinition of '${name}'`, [
+            this.noteAt(
+              existing.definition.declarator.nameLoc ?? existing.loc,
+              "previous definition is here",
+            ),
+          ]);
+          return undefined;
+        }
+        existing.type = isDefinition ? type : compositeType(existing.type, type);
+        existing.attributes.push(...attrs);
+        existing.section ??= sectionAttribute(attrs);
+        existing.inline ||= spec.inline;
+        if (this.scope !== this.fileScope) this.scope.names.set(name, existing);
+        return existing;
+      }
+    }
+    const f: FunctionDecl = {
+      kind: "function",
+      name,
+      type,
+      loc,
+      storage,
+      inline: spec.inline,
+      definition: undefined,
+      params: [],
+      locals: [],
+      attributes: [...attrs],
+      section: sectionAttribute(attrs),
+      builtin: false,
+    };
+    this.fileScope.names.set(name, f);
+    if (this.scope !== this.fileScope) this.scope.names.set(name, f);
+    this.result.globals.push(f);
+    return f;
+  }
+
+  private rememberParamLocs(f: FunctionDecl, dr: A.Declarator): void {
+    const d = dr.derivations[0];
+    if (d?.kind !== "Function" || this.paramLocs.has(f)) return;
+    this.paramLocs.set(
+      f,
+      d.params.map((p) => p.declarator.nameLoc ?? p.loc),
+    );
+  }
+
+  private functionDefinition(def: A.FunctionDef): void {
+    const base = this.specType(def.spec, false);
+    const dr = def.declarator;
+    const fnDerivation = dr.derivations[0];
+    if (!fnDerivation || fnDerivation.kind !== "Function") {
+      this.error(dr.loc, "expected function body after function declarator");
+      return;
+    }
+    // Parameters live in the function's outermost block scope.
+    const paramScope = new Scope(this.scope, "function");
+    const type = this.applyDeclarator(base, dr, false, paramScope);
+    const name = dr.name ?? "";
+    const nameLoc = dr.nameLoc ?? dr.loc;
+    const ft = canonical(type) as FunctionType;
+    const attrs = [...def.spec.attributes, ...dr.attributes];
+    const f = this.declareFunction(name, type, nameLoc, def.spec, attrs, true);
+    if (!f) return;
+    f.definition = def;
+    this.result.declarators.set(dr, f);
+    const ret = ft.ret;
+    if (!isVoidType(ret) && !isComplete(ret)) {
+      this.error(
+        nameLoc,
+        `incomplete result type ${describeType(ret)} in function definition`,
+        this.forwardNote(canonical(ret)),
+      );
+    }
+    // Parameters: named and complete in a definition.
+    f.params = [];
+    for (const p of fnDerivation.params) {
+      const pdr = p.declarator;
+      const entity = this.result.declarators.get(pdr);
+      if (entity && entity.kind === "var") {
+        f.params.push(entity);
+        if (!isComplete(entity.type)) {
+          this.error(
+            pdr.nameLoc ?? p.loc,
+            `variable has incomplete type ${describeType(entity.type)}`,
+            this.forwardNote(canonical(entity.type)),
+          );
+        }
+      } else if (
+        pdr.name === null &&
+        !(fnDerivation.params.length === 1 && isVoidType(this.paramType(p)))
+      ) {
+        // clang accepts unnamed parameters in C2x only.
+        this.warning(
+          p.loc,
+          "omitting the parameter name in a function definition is a C2x extension",
+          "-Wc2x-extensions",
+        );
+      }
+    }
+    const outer = this.scope;
+    const outerFn = this.fn;
+    this.scope = paramScope;
+    this.fn = {
+      decl: f,
+      returnType: ret,
+      labels: new Map(),
+      gotos: [],
+      loopDepth: 0,
+      switches: [],
+      deferred: [],
+    };
+    this.compound(def.body, false);
+    for (const g of this.fn.gotos) {
+      const target = this.fn.labels.get(g.label);
+      if (target) this.result.labels.set(g, target);
+      else this.error(g.loc, `use of undeclared label '${g.label}'`);
+    }
+    for (const d of this.fn.deferred) this.bag.add(d);
+    this.fn = outerFn;
+    this.scope = outer;
+  }
+
+  private paramType(p: A.ParamDecl): CType {
+    const entity = this.result.declarators.get(p.declarator);
+    return entity && entity.kind === "var" ? entity.type : voidType;
+  }
+
+  // --- variables
+
+  private declareVariable(
+    name: string,
+    type: CType,
+    loc: A.SourceLoc,
+    spec: A.DeclSpec,
+    attrs: A.Attribute[],
+    hasInit: boolean,
+  ): VarDecl | undefined {
+    const storage = storageOf(spec);
+    const isFile = this.scope === this.fileScope;
+    const alignAttr = Math.max(this.alignAttribute(attrs, false), this.alignas(spec));
+    if (isFloating(type) && (isFile || storage !== "extern")) {
+      this.error(
+        loc,
+        `floating-point types are not supported by the BPF target (variable '${name}' has type ${describeType(type)})`,
+      );
+    }
+    const existing = this.scope.names.get(name);
+    if (existing) {
+      const linkage = isFile || storage === "extern";
+      if (
+        existing.kind === "var" &&
+        linkage &&
+        (existing.isFileScope || existing.storage === "extern")
+      ) {
+        return this.redeclareVariable(existing, type, loc, storage, attrs, hasInit);
+      }
+      if (existing.kind === "var" && existing.isParam) {
+        this.error(loc, `redefinition of '${name}'`, [
+          this.noteAt(existing.loc, "previous definition is here"),
+        ]);
+        return undefined;
+      }
+      const sameKind = existing.kind === "var";
+      this.error(
+        loc,
+        sameKind
+          ? `redefinition of '${name}'`
+          : `redefinition of '${name}' as different kind of symbol`,
+        [this.noteAt(existing.loc, "previous definition is here")],
+      );
+      return undefined;
+    }
+    // A block-scope extern refers to the file-scope entity when there is one.
+    if (!isFile && storage === "extern") {
+      const global = this.fileScope.names.get(name);
+      if (global && global.kind === "var") {
+        const v = this.redeclareVariable(global, type, loc, storage, attrs, false);
+        if (v) this.scope.names.set(name, v);
+        return v;
+      }
+    }
+    const v: VarDecl = {
+      kind: "var",
+      name,
+      type,
+      loc,
+      storage,
+      isFileScope: isFile,
+      isParam: false,
+      defined: hasInit || (isFile ? storage !== "extern" : storage !== "extern"),
+      init: undefined,
+      attributes: [...attrs],
+      section: sectionAttribute(attrs),
+      alignAttr,
+    };
+    this.scope.names.set(name, v);
+    if (isFile || storage === "extern") this.result.globals.push(v);
+    else this.fn?.decl.locals.push(v);
+    return v;
+  }
+
+  private redeclareVariable(
+    v: VarDecl,
+    type: CType,
+    loc: A.SourceLoc,
+    storage: StorageClass,
+    attrs: A.Attribute[],
+    hasInit: boolean,
+  ): VarDecl | undefined {
+    if (!compatible(v.type, type)) {
+      this.error(
+        loc,
+        `redefinition of '${v.name}' with a different type: ${quoted(type)} vs ${quoted(v.type)}`,
+        [this.noteAt(v.loc, "previous definition is here")],
+      );
+      return undefined;
+    }
+    if (hasInit && v.init !== undefined) {
+      this.error(loc, `redefinition of '${v.name}'`, [
+        this.noteAt(v.loc, "previous definition is here"),
+      ]);
+      return undefined;
+    }
+    v.type = compositeType(v.type, type);
+    v.attributes.push(...attrs);
+    v.section ??= sectionAttribute(attrs);
+    if (storage !== "extern" || hasInit) v.defined = true;
+    if (v.storage === "extern" && storage !== "extern") v.storage = storage;
+    return v;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Types from declaration specifiers
+
+  private specType(spec: A.DeclSpec, standalone: boolean): CType {
+    let t: CType;
+    const ts = spec.typeSpec;
+    if (ts === null) {
+      this.warning(spec.loc, "type specifier missing, defaults to 'int'", "-Wimplicit-int");
+      t = intType;
+    } else {
+      t = this.typeSpecifier(ts, standalone);
+    }
+    const q = spec.qualifiers;
+    let quals = 0;
+    if (q.const) quals |= Q_CONST;
+    if (q.volatile) quals |= Q_VOLATILE;
+    if (q.restrict) {
+      if (canonical(t).kind !== "pointer") {
+        this.error(spec.loc, `restrict requires a pointer or reference (${quoted(t)} is invalid)`);
+      } else quals |= Q_RESTRICT;
+    }
+    return addQuals(t, quals);
+  }
+
+  private typeSpecifier(ts: A.TypeSpecifier, standalone: boolean): CType {
+    switch (ts.kind) {
+      case "BasicType":
+        return basicType(ts.name);
+      case "Record":
+        return this.recordSpec(ts, standalone);
+      case "Enum":
+        return this.enumSpec(ts, standalone);
+      case "TypedefName":
+        return this.typedefName(ts);
+      case "Typeof": {
+        if (ts.arg.kind === "TypeName") return this.typeName(ts.arg);
+        return this.expr(ts.arg).type;
+      }
+      case "AtomicType":
+        return this.typeName(ts.type);
+    }
+  }
+
+  private typedefName(ts: A.TypedefNameSpec): CType {
+    const e = this.scope.lookup(ts.name);
+    if (e && e.kind === "typedef") return e.decl.type;
+    const builtin = builtinTypedef(ts.name);
+    if (builtin) return builtin;
+    this.error(ts.loc, `unknown type name '${ts.name}'`);
+    return errorType;
+  }
+
+  // The type written in a type name (casts, sizeof, compound literals...).
+  typeName(tn: A.TypeName): CType {
+    const cached = this.result.typeNames.get(tn);
+    if (cached) return cached;
+    const base = this.specType(tn.spec, false);
+    const t = this.applyDeclarator(base, tn.declarator, false);
+    this.result.typeNames.set(tn, t);
+    return t;
+  }
+
+  // --- declarators
+
+  // Applies derivations (listed from the name outward) last-to-first onto the base type.
+  // `protoScope`: where the parameters of the outermost function derivation are declared.
+  private applyDeclarator(
+    base: CType,
+    dr: A.Declarator,
+    _isParam: boolean,
+    protoScope?: Scope,
+  ): CType {
+    let t = base;
+    const ds = dr.derivations;
+    for (let i = ds.length - 1; i >= 0; i--) {
+      const d = ds[i]!;
+      switch (d.kind) {
+        case "Pointer": {
+          let quals = 0;
+          if (d.qualifiers.const) quals |= Q_CONST;
+          if (d.qualifiers.volatile) quals |= Q_VOLATILE;
+          if (d.qualifiers.restrict) quals |= Q_RESTRICT;
+          t = pointerTo(t, quals);
+          break;
+        }
+        case "Array":
+          t = this.arrayDerivation(t, d, dr);
+          break;
+        case "Function":
+          t = this.functionDerivation(t, d, dr, i === 0 ? protoScope : undefined);
+          break;
+      }
+    }
+    return t;
+  }
+
+  private arrayDerivation(element: CType, d: A.ArrayDerivation, dr: A.Declarator): CType {
+    const ce = canonical(element);
+    const what = dr.name !== null ? `'${dr.name}'` : "type name";
+    if (ce.kind === "function") {
+      this.error(
+        dr.nameLoc ?? d.loc,
+        `${what} declared as array of functions of type ${quoted(element)}`,
+      );
+      return errorType;
+    }
+    if (!isComplete(element) && !(ce.kind === "array" && false)) {
+      this.error(
+        d.loc,
+        `array has incomplete element type ${describeType(element)}`,
+        this.forwardNote(ce),
+      );
+      return errorType;
+    }
+    if (d.size === null) return arrayOf(element, undefined);
+    const info = this.expr(d.size);
+    if (!isInteger(info.type)) {
+      this.error(d.size.loc, `size of array has non-integer type ${describeType(info.type)}`);
+      return arrayOf(element, 1);
+    }
+    const v = this.evaluator.evaluate(d.size);
+    if (isNotConstant(v)) {
+      if (this.scope === this.fileScope) {
+        this.error(
+          dr.nameLoc ?? d.loc,
+          "variable length array declaration not allowed at file scope",
+        );
+      } else {
+        this.error(d.size.loc, "variable length arrays are not supported by the BPF target");
+      }
+      return arrayOf(element, 1);
+    }
+    const signed = integerTypeOf(info.type)?.signed ?? true;
+    if (signed && v < 0n) {
+      this.error(d.size.loc, `${what} declared as an array with a negative size`);
+      return arrayOf(element, 1);
+    }
+    info.value = v;
+    return arrayOf(element, Number(v));
+  }
+
+  private functionDerivation(
+    ret: CType,
+    d: A.FunctionDerivation,
+    dr: A.Declarator,
+    protoScope: Scope | undefined,
+  ): CType {
+    const cr = canonical(ret);
+    if (cr.kind === "array") {
+      this.error(d.loc, `function cannot return array type ${quoted(ret)}`);
+      ret = errorType;
+    } else if (cr.kind === "function") {
+      this.error(d.loc, `function cannot return function type ${quoted(ret)}`);
+      ret = errorType;
+    }
+    const scope = protoScope ?? new Scope(this.scope, "prototype");
+    const outer = this.scope;
+    this.scope = scope;
+    const params: Param[] = [];
+    try {
+      for (let i = 0; i < d.params.length; i++) {
+        const p = d.params[i]!;
+        const base = this.specType(p.spec, false);
+        let t = this.applyDeclarator(base, p.declarator, true);
+        const c = canonical(t);
+        if (c.kind === "void") {
+          if (d.params.length > 1 || p.declarator.name !== null || qualsOf(t) !== 0) {
+            this.error(p.loc, "'void' must be the first and only parameter if specified");
+          }
+          continue;
+        }
+        // Parameter adjustment (C11 6.7.6.3p7-8).
+        if (c.kind === "array") t = pointerTo(c.element, qualsOfArrayParam(p.declarator));
+        else if (c.kind === "function") t = pointerTo(t);
+        params.push({ name: p.declarator.name ?? undefined, type: t });
+        this.declareParam(p, t, scope);
+      }
+    } finally {
+      this.scope = outer;
+    }
+    void dr;
+    return functionType(ret, params, d.variadic, d.hasPrototype);
+  }
+
+  private declareParam(p: A.ParamDecl, type: CType, scope: Scope): void {
+    const name = p.declarator.name;
+    if (name === null) return;
+    const loc = p.declarator.nameLoc ?? p.loc;
+    const existing = scope.names.get(name);
+    if (existing) {
+      this.error(loc, `redefinition of parameter '${name}'`, [
+        this.noteAt(existing.loc, "previous declaration is here"),
+      ]);
+      return;
+    }
+    const attrs = [...p.spec.attributes, ...p.declarator.attributes];
+    const v: VarDecl = {
+      kind: "var",
+      name,
+      type,
+      loc,
+      storage: p.spec.storage === "register" ? "register" : undefined,
+      isFileScope: false,
+      isParam: true,
+      defined: true,
+      init: undefined,
+      attributes: attrs,
+      section: undefined,
+      alignAttr: 0,
+    };
+    scope.names.set(name, v);
+    this.result.declarators.set(p.declarator, v);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Attributes
+
+  // The aligned attributes' value in bytes (0 if none). `aligned` alone is the target's
+  // default; the largest wins.
+  private alignAttribute(attrs: readonly A.Attribute[], _forTypedef: boolean): number {
+    let align = 0;
+    for (const a of attrs) {
+      if (a.name !== "aligned") continue;
+      if (a.args === null || a.args.length === 0) {
+        align = Math.max(align, DEFAULT_ATTRIBUTE_ALIGN);
+        continue;
+      }
+      const arg = a.args[0]!;
+      this.expr(arg);
+      const v = this.evaluator.evaluate(arg);
+      if (isNotConstant(v)) {
+        this.error(arg.loc, "'aligned' attribute requires integer constant");
+        continue;
+      }
+      if (v <= 0n || (v & (v - 1n)) !== 0n) {
+        this.error(arg.loc, "requested alignment is not a power of 2");
+        continue;
+      }
+      align = Math.max(align, Number(v));
+    }
+    return align;
+  }
+
+  private alignas(spec: A.DeclSpec): number {
+    let align = 0;
+    for (const a of spec.alignas) {
+      if (a.kind === "TypeName") {
+        const t = this.typeName(a);
+        if (isComplete(t)) align = Math.max(align, alignOf(t));
+        continue;
+      }
+      this.expr(a);
+      const v = this.evaluator.evaluate(a);
+      if (isNotConstant(v)) {
+        this.error(a.loc, "expression is not an integer constant expression");
+        continue;
+      }
+      if (v !== 0n && (v < 0n || (v & (v - 1n)) !== 0n)) {
+        this.error(a.loc, "requested alignment is not a power of 2");
+        continue;
+      }
+      align = Math.max(align, Number(v));
+    }
+    return align;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Records
+
+  private recordSpec(rs: A.RecordSpec, standalone: boolean): CType {
+    const isUnion = rs.tagKind === "union";
+    const tagLoc = rs.tagLoc ?? rs.loc;
+    let decl: RecordDecl | undefined;
+    if (rs.tag !== null) {
+      if (rs.members !== null || standalone) {
+        // A definition or `struct s;` declares the tag in the current scope.
+        const here = this.scope.tags.get(rs.tag);
+        if (here) decl = this.checkTagKind(here, isUnion, rs.tag, tagLoc) as RecordDecl | undefined;
+        if (here && rs.members !== null && decl?.complete) {
+          this.error(tagLoc, `redefinition of '${rs.tag}'`, [
+            this.noteAt(
+              this.tagDefinedAt.get(decl) ?? this.tagDeclaredAt.get(decl)!,
+              "previous definition is here",
+            ),
+          ]);
+          decl = undefined; // lay the new body out in a fresh, unnamed-for-lookup decl
+          const fresh = new RecordDecl(isUnion, rs.tag, posOf(rs.loc));
+          this.recordBody(fresh, rs);
+          return fresh.type;
+        }
+      } else {
+        const visible = this.scope.lookupTag(rs.tag);
+        if (visible)
+          decl = this.checkTagKind(visible, isUnion, rs.tag, tagLoc) as RecordDecl | undefined;
+        if (visible && !decl) return errorType;
+      }
+      if (!decl) {
+        decl = new RecordDecl(isUnion, rs.tag, posOf(rs.loc));
+        this.declareTag(rs.tag, decl, tagLoc);
+      }
+    } else {
+      decl = new RecordDecl(isUnion, undefined, posOf(rs.loc));
+      this.tagDeclaredAt.set(decl, rs.loc);
+    }
+    if (rs.members !== null) this.recordBody(decl, rs);
+    return decl.type;
+  }
+
+  private declareTag(name: string, decl: Tag, loc: A.SourceLoc): void {
+    // Tags first seen in a prototype still belong to the enclosing scope for our purposes,
+    // but clang warns that they are not visible outside.
+    let scope = this.scope;
+    if (scope.kind === "prototype") {
+      this.warning(
+        loc,
+        `declaration of '${tagKeyword(decl)} ${name}' will not be visible outside of this function`,
+        "-Wvisibility",
+      );
+    }
+    scope.tags.set(name, decl);
+    this.tagDeclaredAt.set(decl, loc);
+  }
+
+  private checkTagKind(
+    existing: Tag,
+    wantUnion: boolean | "enum",
+    name: string,
+    loc: A.SourceLoc,
+  ): Tag | undefined {
+    const isEnum = existing instanceof EnumDecl;
+    const ok =
+      wantUnion === "enum" ? isEnum : !isEnum && (existing as RecordDecl).isUnion === wantUnion;
+    if (ok) return existing;
+    this.error(loc, `use of '${name}' with tag type that does not match previous declaration`, [
+      this.noteAt(this.tagDeclaredAt.get(existing)!, "previous use is here"),
+    ]);
+    return undefined;
+  }
+
+  private recordBody(decl: RecordDecl, rs: A.RecordSpec): void {
+    this.tagDefinedAt.set(decl, rs.tagLoc ?? rs.loc);
+    const fields: LayoutField[] = [];
+    const fieldLocs: A.SourceLoc[] = [];
+    const seen = new Map<string, A.SourceLoc>();
+    const memberDecls = rs.members!;
+    for (const md of memberDecls) {
+      if (md.kind === "StaticAssert") {
+        this.staticAssert(md);
+        continue;
+      }
+      this.fieldDecl(md, fields, fieldLocs, seen, decl);
+    }
+    this.checkFlexibleArrays(decl, fields, fieldLocs);
+    const attrs = rs.attributes;
+    let packed = false;
+    for (const a of attrs) if (a.name === "packed") packed = true;
+    const alignAttr = this.alignAttribute(attrs, false);
+    if (hasAttribute(attrs, "preserve_access_index")) preserveAccessIndex.add(decl);
+    layoutRecord(decl, fields, { packed, alignAttr, maxFieldAlign: packMaxAlign(rs) });
+    decl.members!.forEach((m, i) => this.memberLocs.set(m, fieldLocs[i]!));
+    this.result.records.push(decl);
+  }
+
+  private fieldDecl(
+    md: A.FieldDecl,
+    fields: LayoutField[],
+    fieldLocs: A.SourceLoc[],
+    seen: Map<string, A.SourceLoc>,
+    record: RecordDecl,
+  ): void {
+    const base = this.specType(md.spec, false);
+    const specAlign = this.alignas(md.spec);
+    if (md.declarators.length === 0) {
+      // An anonymous struct/union member, or a declaration that declares nothing.
+      const c = canonical(base);
+      const ts = md.spec.typeSpec;
+      if (c.kind === "record" && ts?.kind === "Record" && ts.tag === null) {
+        for (const m of c.decl.members ?? []) this.noteMemberNames(m, seen, record);
+        fields.push({
+          name: undefined,
+          type: base,
+          packed: hasAttribute(md.spec.attributes, "packed"),
+          alignAttr: Math.max(specAlign, this.alignAttribute(md.spec.attributes, false)),
+          loc: posOf(md.loc),
+        });
+        fieldLocs.push(md.loc);
+      } else {
+        this.warning(md.loc, "declaration does not declare anything", "-Wmissing-declarations");
+      }
+      return;
+    }
+    for (const fd of md.declarators) {
+      const dr = fd.declarator;
+      const type = dr ? this.applyDeclarator(base, dr, false) : base;
+      const name = dr?.name ?? undefined;
+      const loc = dr?.nameLoc ?? fd.loc;
+      const attrs = dr ? [...md.spec.attributes, ...dr.attributes] : md.spec.attributes;
+      const c = canonical(type);
+      if (name !== undefined) {
+        const prev = seen.get(name);
+        if (prev) {
+          this.error(loc, `duplicate member '${name}'`, [
+            this.noteAt(prev, "previous declaration is here"),
+          ]);
+          continue;
+        }
+        seen.set(name, loc);
+      }
+      if (c.kind === "function") {
+        this.error(loc, `field '${name ?? ""}' declared as a function`);
+        continue;
+      }
+      let bitWidth: number | undefined;
+      if (fd.bitWidth !== null) {
+        bitWidth = this.bitFieldWidth(fd.bitWidth, type, name, loc);
+        if (bitWidth === undefined) continue;
+      } else if (!isComplete(type) && !(c.kind === "array" && c.length === undefined)) {
+        this.error(loc, `field has incomplete type ${describeType(type)}`, this.forwardNote(c));
+        continue;
+      }
+      fields.push({
+        name,
+        type,
+        bitWidth,
+        packed: hasAttribute(attrs, "packed"),
+        alignAttr: Math.max(specAlign, this.alignAttribute(attrs, false)),
+        loc: posOf(loc),
+      });
+      fieldLocs.push(loc);
+    }
+  }
+
+  private noteMemberNames(m: Member, seen: Map<string, A.SourceLoc>, record: RecordDecl): void {
+    if (m.name !== undefined) {
+      const at = this.memberLocs.get(m);
+      const prev = seen.get(m.name);
+      if (prev && at) {
+        this.error(
+          at,
+          `member of anonymous ${record.isUnion ? "union" : "struct"} redeclares '${m.name}'`,
+          [this.noteAt(prev, "previous declaration is here")],
+        );
+      } else if (at) seen.set(m.name, at);
+      return;
+    }
+    const c = canonical(m.type);
+    if (m.bitWidth === undefined && c.kind === "record")
+      for (const x of c.decl.members ?? []) this.noteMemberNames(x, seen, record);
+  }
+
+  private bitFieldWidth(
+    widthExpr: A.Expr,
+    type: CType,
+    name: string | undefined,
+    loc: A.SourceLoc,
+  ): number | undefined {
+    const it = integerTypeOf(type);
+    const label = name !== undefined ? `bit-field '${name}'` : "anonymous bit-field";
+    if (it === undefined) {
+      this.error(loc, `${label} has non-integral type ${describeType(type)}`);
+      return undefined;
+    }
+    this.expr(widthExpr);
+    const v = this.evaluator.evaluate(widthExpr);
+    if (isNotConstant(v)) {
+      this.notIntegerConstant(v.loc === widthExpr.loc ? widthExpr : widthExpr, v);
+      return undefined;
+    }
+    const bits = it.name === "_Bool" ? 1 : it.size * 8;
+    if (v < 0n) {
+      this.error(widthExpr.loc, `${label} has negative width (${v})`);
+      return undefined;
+    }
+    if (v === 0n && name !== undefined) {
+      this.error(loc, `named bit-field '${name}' has zero width`);
+      return undefined;
+    }
+    if (v > BigInt(bits)) {
+      const what =
+        name !== undefined ? `width of bit-field '${name}'` : "width of anonymous bit-field";
+      this.error(
+        widthExpr.loc,
+        `${what} (${v} bits) exceeds the width of its type (${bits} bit${bits === 1 ? "" : "s"})`,
+      );
+      return undefined;
+    }
+    return Number(v);
+  }
+
+  private checkFlexibleArrays(decl: RecordDecl, fields: LayoutField[], locs: A.SourceLoc[]): void {
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      const c = canonical(f.type);
+      if (c.kind !== "array" || c.length !== undefined || f.bitWidth !== undefined) continue;
+      if (decl.isUnion) {
+        this.error(locs[i]!, `flexible array member '${f.name ?? ""}' in a union is not allowed`);
+      } else if (i !== fields.length - 1) {
+        this.error(
+          locs[i]!,
+          `flexible array member '${f.name ?? ""}' with type ${quoted(f.type)} is not at the end of struct`,
+          [this.noteAt(locs[i + 1]!, "next field declaration is here")],
+        );
+      } else if (fields.length === 1) {
+        this.error(
+          locs[i]!,
+          `flexible array member '${f.name ?? ""}' not allowed in otherwise empty struct`,
+        );
+      } else continue;
+      // Recover as a zero-length array so layout can proceed.
+      fields[i] = { ...f, type: arrayOf(c.element, 0) };
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Enums
+
+  private enumSpec(es: A.EnumSpec, standalone: boolean): CType {
+    const tagLoc = es.tagLoc ?? es.loc;
+    let decl: EnumDecl | undefined;
+    if (es.tag !== null) {
+      const here =
+        es.enumerators !== null || standalone
+          ? this.scope.tags.get(es.tag)
+          : this.scope.lookupTag(es.tag);
+      if (here) {
+        decl = this.checkTagKind(here, "enum", es.tag, tagLoc) as EnumDecl | undefined;
+        if (!decl) return errorType;
+        if (es.enumerators !== null && decl.complete) {
+          this.error(tagLoc, `redefinition of '${es.tag}'`, [
+            this.noteAt(this.tagDefinedAt.get(decl) ?? tagLoc, "previous definition is here"),
+          ]);
+          decl = new EnumDecl(es.tag, posOf(es.loc));
+        }
+      } else {
+        decl = new EnumDecl(es.tag, posOf(es.loc));
+        this.declareTag(es.tag, decl, tagLoc);
+      }
+    } else {
+      decl = new EnumDecl(undefined, posOf(es.loc));
+      this.tagDeclaredAt.set(decl, es.loc);
+    }
+    if (es.enumerators !== null) this.enumBody(decl, es);
+    return decl.type;
+  }
+
+  private enumBody(decl: EnumDecl, es: A.EnumSpec): void {
+    this.tagDefinedAt.set(decl, es.tagLoc ?? es.loc);
+    decl.packed = hasAttribute(es.attributes, "packed");
+    if (es.enumerators!.length === 0) {
+      this.error(es.loc, "use of empty enum");
+    }
+    const consts: EnumConstDecl[] = [];
+    let next = 0n;
+    let prev: EnumConstDecl | undefined;
+    for (const en of es.enumerators!) {
+      let value = next;
+      if (en.value !== null) {
+        const info = this.expr(en.value);
+        if (!isInteger(info.type)) {
+          this.error(en.value.loc, "expression is not an integer constant expression");
+        } else {
+          const v = this.evaluator.evaluate(en.value);
+          if (isNotConstant(v)) this.notIntegerConstant(en.value, v);
+          else value = v;
+        }
+      } else if (prev && !fitsIn(value, prev.type) && prev.type === intType) {
+        // Incrementing past INT_MAX moves to a wider type, as clang does.
+      }
+      // While the enum is being defined an enumerator has the type its value needs.
+      const type = fitsIn(value, intType)
+        ? intType
+        : enumUnderlyingType(value < 0n ? value : 0n, value, false);
+      const existing = this.scope.names.get(en.name);
+      if (existing) {
+        const kind =
+          existing.kind === "enumConst"
+            ? `redefinition of enumerator '${en.name}'`
+            : `redefinition of '${en.name}' as different kind of symbol`;
+        this.error(en.loc, kind, [this.noteAt(existing.loc, "previous definition is here")]);
+      }
+      const c: EnumConstDecl = {
+        kind: "enumConst",
+        name: en.name,
+        value,
+        type,
+        enumDecl: decl,
+        loc: en.loc,
+      };
+      if (!existing) this.scope.names.set(en.name, c);
+      consts.push(c);
+      prev = c;
+      next = value + 1n;
+    }
+    let min = 0n;
+    let max = 0n;
+    for (const c of consts) {
+      if (c.value < min) min = c.value;
+      if (c.value > max) max = c.value;
+    }
+    decl.underlying = enumUnderlyingType(min, max, decl.packed);
+    decl.constants = consts.map((c) => {
+      c.type = fitsIn(c.value, intType) ? intType : decl.underlying!;
+      return { name: c.name, value: c.value, type: c.type, loc: posOf(c.loc) };
+    });
+    this.result.enums.push(decl);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // _Static_assert
+
+  private staticAssert(sa: A.StaticAssertDecl): void {
+    const info = this.expr(sa.cond);
+    if (!isInteger(info.type) && !isScalar(info.type)) {
+      this.error(sa.cond.loc, "expression is not an integer constant expression");
+      return;
+    }
+    const v = this.evaluator.evaluateScalar(sa.cond);
+    if (isNotConstant(v)) {
+      this.notIntegerConstant(sa.cond, v);
+      return;
+    }
+    info.value = v;
+    if (sa.message === null) {
+      this.warning(
+        sa.loc,
+        "'_Static_assert' with no message is a C2x extension",
+        "-Wc2x-extensions",
+      );
+    }
+    if (v === 0n) {
+      const msg = sa.message !== null ? ` ${JSON.stringify(sa.message.value)}` : "";
+      this.error(sa.loc, `static_assert failed${msg}`);
+    }
+  }
+
+  private notIntegerConstant(e: A.Expr, why: { loc: A.SourceLoc; note: string | undefined }): void {
+    const notes = why.note !== undefined ? [this.noteAt(why.loc, why.note)] : [];
+    this.error(e.loc, "expression is not an integer constant expression", notes);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Expressions
+
+  private record(e: A.Expr, info: ExprInfo): ExprInfo {
+    this.result.exprs.set(e, info);
+    return info;
+  }
+
+  // Types an expression (once) and returns what sema knows about it.
+  expr(e: A.Expr): ExprInfo {
+    const known = this.result.exprs.get(e);
+    if (known) return known;
+    return this.record(e, this.exprUncached(e));
+  }
+
+  private exprUncached(e: A.Expr): ExprInfo {
+    switch (e.kind) {
+      case "Identifier":
+        return this.identifier(e, false);
+      case "IntegerLiteral":
+        return this.integerLiteral(e);
+      case "FloatLiteral":
+        this.error(e.loc, "floating-point types are not supported by the BPF target");
+        return { type: e.suffix === "f" ? floatType : doubleType, lvalue: false };
+      case "CharLiteral":
+        return { type: charLiteralType(e.prefix), lvalue: false, value: BigInt(e.value) };
+      case "StringLiteral":
+        return { type: stringLiteralType(e), lvalue: true };
+      case "UnaryExpr":
+        return this.unary(e);
+      case "UpdateExpr":
+        return this.update(e);
+      case "BinaryExpr":
+        return this.binary(e);
+      case "AssignExpr":
+        return this.assign(e);
+      case "CommaExpr": {
+        this.rvalue(e.left);
+        const r = this.rvalue(e.right);
+        return { type: r, lvalue: false };
+      }
+      case "ConditionalExpr":
+        return this.conditional(e);
+      case "CastExpr":
+        return this.cast(e);
+      case "SizeofExpr":
+        return this.sizeofAlignof(e, "sizeof");
+      case "AlignofExpr":
+        return this.sizeofAlignof(
+          e,
+          e.spelling.startsWith("_") && !e.spelling.startsWith("__") ? "_Alignof" : "__alignof",
+        );
+      case "CompoundLiteral":
+        return this.compoundLiteral(e);
+      case "StmtExpr":
+        return this.stmtExpr(e);
+      case "CallExpr":
+        return this.call(e);
+      case "MemberExpr":
+        return this.memberExpr(e);
+      case "IndexExpr":
+        return this.index(e);
+      case "OffsetofExpr":
+        return this.offsetofExpr(e);
+      case "VaArgExpr":
+        this.expr(e.ap);
+        this.error(e.loc, "variadic functions are not supported by the BPF target");
+        return { type: this.typeName(e.type), lvalue: false };
+      case "TypesCompatibleExpr": {
+        const a = unqualified(canonical(this.typeName(e.first)));
+        const b = unqualified(canonical(this.typeName(e.second)));
+        return { type: intType, lvalue: false, value: compatible(a, b) ? 1n : 0n };
+      }
+      case "GenericSelection":
+        return this.generic(e);
+    }
+  }
+
+  // The value of an expression used as an rvalue: lvalue conversion, array and function
+  // decay. Returns the resulting type and records it as the conversion when it differs.
+  private rvalue(e: A.Expr): CType {
+    const info = this.expr(e);
+    const t = decayed(info.type);
+    if (t !== info.type) info.converted = t;
+    else if (info.lvalue && info.type.quals !== 0) {
+      // lvalue conversion drops qualifiers
+      const u = unqualified(info.type);
+      if (u !== info.type) info.converted = u;
+      return u;
+    }
+    return t;
+  }
+
+  // Records an implicit conversion of `e` (already typed) to `to`.
+  private convert(e: A.Expr, to: CType): void {
+    const info = this.expr(e);
+    const from = info.converted ?? info.type;
+    if (
+      from !== to &&
+      !(sameUnqualified(from, to) && canonical(from).quals === canonical(to).quals)
+    )
+      info.converted = to;
+  }
+
+  private identifier(e: A.Identifier, isCallee: boolean): ExprInfo {
+    const entity = this.scope.lookup(e.name);
+    if (entity === undefined) {
+      const builtin = this.builtinFunction(e.name);
+      if (builtin) return { type: builtin.type, lvalue: false, decl: builtin };
+      if (isCallee) {
+        this.error(
+          e.loc,
+          `call to undeclared function '${e.name}'; ISO C99 and later do not support implicit function declarations`,
+        );
+      } else {
+        this.error(e.loc, `use of undeclared identifier '${e.name}'`);
+      }
+      return ERROR;
+    }
+    switch (entity.kind) {
+      case "var":
+        return { type: entity.type, lvalue: true, decl: entity };
+      case "function":
+        return { type: entity.type, lvalue: false, decl: entity };
+      case "enumConst":
+        return { type: entity.type, lvalue: false, decl: entity, value: entity.value };
+      case "typedef":
+        this.error(e.loc, `unexpected type name '${e.name}': expected expression`);
+        return ERROR;
+    }
+  }
+
+  private integerLiteral(e: A.IntegerLiteral): ExprInfo {
+    if (e.overflow) {
+      this.error(e.loc, "integer literal is too large to be represented in any integer type");
+      return { type: ulonglongType, lvalue: false };
+    }
+    const value = (BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0);
+    const decimal = e.radix === 10;
+    const candidates: IntegerType[] = [];
+    if (e.unsigned) {
+      if (e.longness === 0) candidates.push(uintType);
+      if (e.longness <= 1) candidates.push(ulongType);
+      candidates.push(ulonglongType);
+    } else {
+      if (e.longness === 0) candidates.push(intType);
+      if (e.longness === 0 && !decimal) candidates.push(uintType);
+      if (e.longness <= 1) candidates.push(longType);
+      if (e.longness <= 1 && !decimal) candidates.push(ulongType);
+      candidates.push(longlongType);
+      if (!decimal) candidates.push(ulonglongType);
+    }
+    for (const t of candidates) if (fitsIn(value, t)) return { type: t, lvalue: false, value };
+    if (decimal && !e.unsigned) {
+      this.warning(
+        e.loc,
+        "integer literal is too large to be represented in a signed integer type, interpreting as unsigned",
+        "-Wimplicitly-unsigned-literal",
+      );
+    }
+    return { type: ulonglongType, lvalue: false, value };
+  }
+
+  private unary(e: A.UnaryExpr): ExprInfo {
+    switch (e.op) {
+      case "&":
+        return this.addressOf(e);
+      case "*": {
+        const t = this.rvalue(e.operand);
+        const c = canonical(t);
+        if (c.kind !== "pointer") {
+          if (t !== errorType)
+            this.error(e.loc, `indirection requires pointer operand (${quoted(t)} invalid)`);
+          return ERROR;
+        }
+        return { type: c.pointee, lvalue: canonical(c.pointee).kind !== "function" };
+      }
+      case "+":
+      case "-":
+      case "~": {
+        const t = this.rvalue(e.operand);
+        const ok = e.op === "~" ? isInteger(t) : isArithmetic(t);
+        if (!ok) {
+          if (t !== errorType)
+            this.error(e.loc, `invalid argument type ${quoted(t)} to unary expression`);
+          return ERROR;
+        }
+        const p = promote(t, this.bitWidthOf(e.operand));
+        this.convert(e.operand, p);
+        return { type: p, lvalue: false };
+      }
+      case "!": {
+        const t = this.rvalue(e.operand);
+        if (!isScalar(t)) {
+          if (t !== errorType)
+            this.error(e.loc, `invalid argument type ${quoted(t)} to unary expression`);
+          return ERROR;
+        }
+        return { type: intType, lvalue: false };
+      }
+    }
+  }
+
+  private addressOf(e: A.UnaryExpr): ExprInfo {
+    const operand = e.operand;
+    const info = this.expr(operand);
+    if (info === ERROR || info.type === errorType) return ERROR;
+    const c = canonical(info.type);
+    if (c.kind === "function") return { type: pointerTo(info.type), lvalue: false };
+    if (!info.lvalue) {
+      this.error(e.loc, `cannot take the address of an rvalue of type ${quoted(info.type)}`);
+      return ERROR;
+    }
+    if (info.member?.member.bitWidth !== undefined) {
+      this.error(e.loc, "address of bit-field requested");
+      return ERROR;
+    }
+    if (info.decl?.kind === "var" && info.decl.storage === "register") {
+      this.error(e.loc, `address of register variable requested`);
+      return ERROR;
+    }
+    return { type: pointerTo(info.type), lvalue: false };
+  }
+
+  private update(e: A.UpdateExpr): ExprInfo {
+    const info = this.expr(e.operand);
+    if (info.type === errorType) return ERROR;
+    const t = info.type;
+    const c = canonical(t);
+    if (!isArithmetic(t) && c.kind !== "pointer") {
+      this.error(
+        e.loc,
+        `cannot ${e.op === "++" ? "increment" : "decrement"} value of type ${quoted(t)}`,
+      );
+      return ERROR;
+    }
+    if (c.kind === "pointer") this.checkPointerArithmetic(c, e.loc);
+    if (!this.checkModifiable(e.operand, info, e.prefix ? e.loc : e.loc)) return ERROR;
+    return { type: unqualified(t), lvalue: false };
+  }
+
+  // The width of a bit-field operand, for promotion.
+  private bitWidthOf(e: A.Expr): number | undefined {
+    return this.result.exprs.get(e)?.member?.member.bitWidth;
+  }
+
+  private binary(e: A.BinaryExpr): ExprInfo {
+    const op = e.op;
+    const lt = this.rvalue(e.left);
+    const rt = this.rvalue(e.right);
+    if (lt === errorType || rt === errorType) return ERROR;
+    switch (op) {
+      case "*":
+      case "/":
+      case "%":
+      case "&":
+      case "|":
+      case "^": {
+        const ok =
+          op === "*" || op === "/"
+            ? isArithmetic(lt) && isArithmetic(rt)
+            : isInteger(lt) && isInteger(rt);
+        if (!ok) return this.invalidOperands(e, lt, rt);
+        const common = usualArithmeticConversion(
+          this.promoted(e.left, lt),
+          this.promoted(e.right, rt),
+        );
+        this.convert(e.left, common);
+        this.convert(e.right, common);
+        if ((op === "/" || op === "%") && this.isZeroConstant(e.right)) {
+          this.deferredWarning(
+            e.opLoc,
+            `${op === "/" ? "division" : "remainder"} by zero is undefined`,
+            "-Wdivision-by-zero",
+          );
+        }
+        return this.folded(e, { type: common, lvalue: false, opType: common });
+      }
+      case "<<":
+      case ">>": {
+        if (!isInteger(lt) || !isInteger(rt)) return this.invalidOperands(e, lt, rt);
+        const pl = promote(lt, this.bitWidthOf(e.left));
+        const pr = promote(rt, this.bitWidthOf(e.right));
+        this.convert(e.left, pl);
+        this.convert(e.right, pr);
+        this.checkShiftCount(e, pl);
+        return this.folded(e, { type: pl, lvalue: false, opType: pl });
+      }
+      case "+":
+      case "-":
+        return this.additive(e, lt, rt);
+      case "<":
+      case ">":
+      case "<=":
+      case ">=":
+      case "==":
+      case "!=":
+        return this.comparison(e, lt, rt);
+      case "&&":
+      case "||":
+        if (!isScalar(lt) || !isScalar(rt)) return this.invalidOperands(e, lt, rt);
+        return this.folded(e, { type: intType, lvalue: false });
+    }
+  }
+
+  private promoted(e: A.Expr, t: CType): CType {
+    return promote(t, this.bitWidthOf(e));
+  }
+
+  // Folds constant operands right away (clang's overflow warnings come from here).
+  private folded(e: A.Expr, info: ExprInfo): ExprInfo {
+    return info;
+  }
+
+  private invalidOperands(e: A.BinaryExpr | A.AssignExpr, lt: CType, rt: CType): ExprInfo {
+    this.error(e.opLoc, `invalid operands to binary expression (${quoted(lt)} and ${quoted(rt)})`);
+    return ERROR;
+  }
+
+  private checkShiftCount(e: A.BinaryExpr | A.AssignExpr, leftType: CType): void {
+    const right = e.kind === "BinaryExpr" ? e.right : e.value;
+    if (!this.looksConstant(right)) return;
+    const v = this.evaluator.evaluate(right);
+    if (isNotConstant(v)) return;
+    const bits = BigInt(sizeOf(leftType) * 8);
+    if (v < 0n) this.deferredWarning(e.opLoc, "shift count is negative", "-Wshift-count-negative");
+    else if (v >= bits)
+      this.deferredWarning(e.opLoc, "shift count >= width of type", "-Wshift-count-overflow");
+  }
+
+  private additive(e: A.BinaryExpr, lt: CType, rt: CType): ExprInfo {
+    const lc = canonical(lt);
+    const rc = canonical(rt);
+    if (isArithmetic(lt) && isArithmetic(rt)) {
+      const common = usualArithmeticConversion(
+        this.promoted(e.left, lt),
+        this.promoted(e.right, rt),
+      );
+      this.convert(e.left, common);
+      this.convert(e.right, common);
+      return { type: common, lvalue: false, opType: common };
+    }
+    if (lc.kind === "pointer" && isInteger(rt)) {
+      this.checkPointerArithmetic(lc, e.opLoc);
+      this.convert(e.right, promote(rt));
+      return { type: lt, lvalue: false, opType: lt };
+    }
+    if (e.op === "+" && isInteger(lt) && rc.kind === "pointer") {
+      this.checkPointerArithmetic(rc, e.opLoc);
+      this.convert(e.left, promote(lt));
+      return { type: rt, lvalue: false, opType: rt };
+    }
+    if (e.op === "-" && lc.kind === "pointer" && rc.kind === "pointer") {
+      if (!compatible(unqualified(canonical(lc.pointee)), unqualified(canonical(rc.pointee)))) {
+        this.error(e.opLoc, `${quoted(lt)} and ${quoted(rt)} are not pointers to compatible types`);
+        return ERROR;
+      }
+      this.checkPointerArithmetic(lc, e.opLoc);
+      return { type: ptrdiffType, lvalue: false, opType: lt };
+    }
+    return this.invalidOperands(e, lt, rt);
+  }
+
+  private checkPointerArithmetic(p: PointerType, loc: A.SourceLoc): void {
+    const target = canonical(p.pointee);
+    if (target.kind === "void" || target.kind === "function") return; // GNU: size 1
+    if (!isComplete(p.pointee)) {
+      this.error(
+        loc,
+        `arithmetic on a pointer to an incomplete type ${quoted(p.pointee)}`,
+        this.forwardNote(target),
+      );
+    }
+  }
+
+  private comparison(e: A.BinaryExpr, lt: CType, rt: CType): ExprInfo {
+    const lc = canonical(lt);
+    const rc = canonical(rt);
+    if (isArithmetic(lt) && isArithmetic(rt)) {
+      const common = usualArithmeticConversion(
+        this.promoted(e.left, lt),
+        this.promoted(e.right, rt),
+      );
+      this.convert(e.left, common);
+      this.convert(e.right, common);
+      return { type: intType, lvalue: false, opType: common };
+    }
+    const equality = e.op === "==" || e.op === "!=";
+    if (lc.kind === "pointer" && rc.kind === "pointer") {
+      const lp = unqualified(canonical(lc.pointee));
+      const rp = unqualified(canonical(rc.pointee));
+      if (!compatible(lp, rp) && lp.kind !== "void" && rp.kind !== "void") {
+        this.warning(
+          e.opLoc,
+          `comparison of distinct pointer types (${quoted(lt)} and ${quoted(rt)})`,
+          "-Wcompare-distinct-pointer-types",
+        );
+      }
+      return { type: intType, lvalue: false, opType: lt };
+    }
+    if (lc.kind === "pointer" && isInteger(rt)) {
+      if (!this.isNullPointerConstant(e.right)) {
+        this.warning(
+          e.opLoc,
+          `${equality ? "comparison between pointer and integer" : "ordered comparison between pointer and integer"} (${quoted(lt)} and ${quoted(rt)})`,
+          "-Wpointer-integer-compare",
+        );
+      }
+      this.convert(e.right, lt);
+      return { type: intType, lvalue: false, opType: lt };
+    }
+    if (rc.kind === "pointer" && isInteger(lt)) {
+      if (!this.isNullPointerConstant(e.left)) {
+        this.warning(
+          e.opLoc,
+          `${equality ? "comparison between pointer and integer" : "ordered comparison between pointer and integer"} (${quoted(lt)} and ${quoted(rt)})`,
+          "-Wpointer-integer-compare",
+        );
+      }
+      this.convert(e.left, rt);
+      return { type: intType, lvalue: false, opType: rt };
+    }
+    return this.invalidOperands(e, lt, rt);
+  }
+
+  private assign(e: A.AssignExpr): ExprInfo {
+    const target = this.expr(e.target);
+    if (e.op === "=") {
+      const rt = this.rvalue(e.value);
+      if (target.type === errorType || rt === errorType) return ERROR;
+      if (!this.checkModifiable(e.target, target, e.opLoc)) return ERROR;
+      const to = unqualified(target.type);
+      this.checkAssignment(to, e.value, "assigning", e.opLoc);
+      return { type: to, lvalue: false };
+    }
+    const lt = decayed(target.type);
+    const rt = this.rvalue(e.value);
+    if (target.type === errorType || rt === errorType) return ERROR;
+    const op = e.op.slice(0, -1);
+    const lc = canonical(lt);
+    let opType: CType | undefined;
+    if ((op === "+" || op === "-") && lc.kind === "pointer" && isInteger(rt)) {
+      this.checkPointerArithmetic(lc, e.opLoc);
+      opType = lt;
+    } else if (op === "*" || op === "/" || op === "+" || op === "-") {
+      if (isArithmetic(lt) && isArithmetic(rt))
+        opType = usualArithmeticConversion(promote(lt), promote(rt));
+    } else if (op === "<<" || op === ">>") {
+      if (isInteger(lt) && isInteger(rt)) {
+        opType = promote(lt, this.bitWidthOf(e.target));
+        this.convert(e.value, promote(rt));
+        this.checkShiftCount(e, opType);
+      }
+    } else if (isInteger(lt) && isInteger(rt)) {
+      opType = usualArithmeticConversion(promote(lt), promote(rt));
+    }
+    if (opType === undefined) return this.invalidOperands(e, lt, rt);
+    if (op !== "<<" && op !== ">>" && lc.kind !== "pointer") this.convert(e.value, opType);
+    if (!this.checkModifiable(e.target, target, e.opLoc)) return ERROR;
+    return { type: unqualified(target.type), lvalue: false, opType };
+  }
+
+  // Modifiable-lvalue rules with clang's messages for each way to fail.
+  private checkModifiable(e: A.Expr, info: ExprInfo, opLoc: A.SourceLoc): boolean {
+    if (!info.lvalue) {
+      this.error(opLoc, "expression is not assignable");
+      return false;
+    }
+    const c = canonical(info.type);
+    if (c.kind === "array") {
+      this.error(opLoc, `array type ${quoted(info.type)} is not assignable`);
+      return false;
+    }
+    if (!isComplete(info.type) && c.kind !== "pointer") {
+      this.error(opLoc, `incomplete type ${quoted(info.type)} is not assignable`);
+      return false;
+    }
+    if (
+      (qualsOf(info.type) & Q_CONST) !== 0 ||
+      (c.kind === "record" && recordHasConstMember(c.decl))
+    ) {
+      this.constAssignment(e, opLoc);
+      return false;
+    }
+    return true;
+  }
+
+  private constAssignment(e: A.Expr, opLoc: A.SourceLoc): void {
+    // Walk member accesses: a const member is reported as such, otherwise the variable.
+    let cur: A.Expr = e;
+    for (;;) {
+      if (cur.kind === "MemberExpr") {
+        const m = this.result.exprs.get(cur)?.member?.member;
+        if (m && (qualsOf(m.type) & Q_CONST) !== 0) {
+          const at = this.memberLocs.get(m);
+          this.error(
+            opLoc,
+            `cannot assign to non-static data member '${m.name ?? ""}' with const-qualified type ${quoted(m.type)}`,
+            at
+              ? [this.noteAt(at, `non-static data member '${m.name ?? ""}' declared const here`)]
+              : [],
+          );
+          return;
+        }
+        cur = cur.object;
+        continue;
+      }
+      if (cur.kind === "Identifier") {
+        const d = this.result.exprs.get(cur)?.decl;
+        if (d && d.kind === "var") {
+          this.error(
+            opLoc,
+            `cannot assign to variable '${d.name}' with const-qualified type ${quoted(d.type)}`,
+            [this.noteAt(d.loc, `variable '${d.name}' declared const here`)],
+          );
+          return;
+        }
+      }
+      break;
+    }
+    this.error(opLoc, "read-only variable is not assignable");
+  }
+
+  private conditional(e: A.ConditionalExpr): ExprInfo {
+    const ct = this.rvalue(e.cond);
+    if (ct !== errorType && !isScalar(ct)) {
+      this.error(
+        e.cond.loc,
+        `used type ${quoted(ct)} where arithmetic or pointer type is required`,
+      );
+      return ERROR;
+    }
+    const thenExpr = e.then ?? e.cond;
+    const a = this.rvalue(thenExpr);
+    const b = this.rvalue(e.else);
+    if (a === errorType || b === errorType) return ERROR;
+    const ac = canonical(a);
+    const bc = canonical(b);
+    let type: CType;
+    if (isArithmetic(a) && isArithmetic(b)) {
+      type = usualArithmeticConversion(a, b);
+    } else if (ac.kind === "void" || bc.kind === "void") {
+      type = voidType;
+    } else if (ac.kind === "record" && bc.kind === "record" && ac.decl === bc.decl) {
+      type = unqualified(a);
+    } else if (ac.kind === "pointer" && bc.kind === "pointer") {
+      type = this.conditionalPointers(e, ac, bc, a, b);
+    } else if (ac.kind === "pointer" && isInteger(b)) {
+      if (!this.isNullPointerConstant(e.else))
+        this.warning(
+          e.loc,
+          `pointer/integer type mismatch in conditional expression (${quoted(a)} and ${quoted(b)})`,
+          "-Wconditional-type-mismatch",
+        );
+      type = a;
+    } else if (bc.kind === "pointer" && isInteger(a)) {
+      if (!this.isNullPointerConstant(thenExpr))
+        this.warning(
+          e.loc,
+          `pointer/integer type mismatch in conditional expression (${quoted(a)} and ${quoted(b)})`,
+          "-Wconditional-type-mismatch",
+        );
+      type = b;
+    } else {
+      this.error(e.loc, `incompatible operand types (${quoted(a)} and ${quoted(b)})`);
+      return ERROR;
+    }
+    if (canonical(type).kind !== "void") {
+      this.convert(thenExpr, type);
+      this.convert(e.else, type);
+    }
+    return { type, lvalue: false };
+  }
+
+  private conditionalPointers(
+    e: A.ConditionalExpr,
+    ac: PointerType,
+    bc: PointerType,
+    a: CType,
+    b: CType,
+  ): CType {
+    const ap = canonical(ac.pointee);
+    const bp = canonical(bc.pointee);
+    const quals = qualsOf(ac.pointee) | qualsOf(bc.pointee);
+    if (this.isNullPointerConstant(e.else) && bp.kind === "void") return a;
+    if (this.isNullPointerConstant(e.then ?? e.cond) && ap.kind === "void") return b;
+    if (ap.kind === "void" || bp.kind === "void") return pointerTo(addQuals(voidType, quals));
+    if (compatible(unqualified(ap), unqualified(bp)))
+      return pointerTo(
+        addQuals(compositeType(unqualified(ac.pointee), unqualified(bc.pointee)), quals),
+      );
+    this.warning(
+      e.loc,
+      `pointer type mismatch (${quoted(a)} and ${quoted(b)})`,
+      "-Wpointer-type-mismatch",
+    );
+    return pointerTo(addQuals(voidType, quals));
+  }
+
+  private cast(e: A.CastExpr): ExprInfo {
+    const to = this.typeName(e.type);
+    const from = this.rvalue(e.operand);
+    if (from === errorType || to === errorType) return { type: unqualified(to), lvalue: false };
+    const tc = canonical(to);
+    const fc = canonical(from);
+    if (tc.kind === "void") return { type: to, lvalue: false };
+    if (!isScalar(to)) {
+      if (tc.kind === "record" && fc.kind === "record" && tc.decl === fc.decl)
+        return { type: unqualified(to), lvalue: false };
+      this.error(e.loc, `used type ${quoted(to)} where arithmetic or pointer type is required`);
+      return ERROR;
+    }
+    if (!isScalar(from)) {
+      this.error(
+        e.loc,
+        `operand of type ${quoted(from)} where arithmetic or pointer type is required`,
+      );
+      return ERROR;
+    }
+    if (isFloating(to) || isFloating(from)) {
+      this.error(e.loc, "floating-point types are not supported by the BPF target");
+    }
+    if (
+      fc.kind === "pointer" &&
+      isInteger(to) &&
+      sizeOf(to) < 8 &&
+      tc.kind === "int" &&
+      tc.name !== "_Bool"
+    ) {
+      this.warning(
+        e.loc,
+        `cast to smaller integer type ${quoted(to)} from ${quoted(from)}`,
+        "-Wpointer-to-int-cast",
+      );
+    }
+    return { type: unqualified(to), lvalue: false };
+  }
+
+  private sizeofAlignof(e: A.SizeofExpr | A.AlignofExpr, keyword: string): ExprInfo {
+    const arg = e.arg;
+    let t: CType;
+    let bitField = false;
+    if (arg.kind === "TypeName") t = this.typeName(arg);
+    else {
+      this.quiet += 0;
+      const info = this.expr(arg);
+      t = info.type;
+      bitField = info.member?.member.bitWidth !== undefined;
+    }
+    if (t === errorType) return { type: sizeType, lvalue: false };
+    const c = canonical(t);
+    const name = keyword === "sizeof" ? "sizeof" : "alignof";
+    if (bitField) {
+      this.error(e.loc, `invalid application of '${name}' to bit-field`);
+      return { type: sizeType, lvalue: false };
+    }
+    if (c.kind === "function") {
+      this.warning(e.loc, `invalid application of '${name}' to a function type`, "-Wpointer-arith");
+    } else if (c.kind === "void") {
+      // clang accepts this silently unless -Wpointer-arith.
+    } else if (!isComplete(t)) {
+      this.error(
+        e.loc,
+        `invalid application of '${name}' to an incomplete type ${quoted(t)}`,
+        this.forwardNote(c),
+      );
+      return { type: sizeType, lvalue: false };
+    }
+    const value = BigInt(e.kind === "SizeofExpr" ? sizeOf(t) : alignOf(t));
+    return { type: sizeType, lvalue: false, value };
+  }
+
+  private compoundLiteral(e: A.CompoundLiteral): ExprInfo {
+    let t = this.typeName(e.type);
+    if (!isComplete(t) && canonical(t).kind !== "array") {
+      this.error(
+        e.loc,
+        `variable has incomplete type ${quoted(t)}`,
+        this.forwardNote(canonical(t)),
+      );
+      this.typeInitializer(e.init);
+      return ERROR;
+    }
+    t = this.checkInitializer(t, e.init, e.loc, this.fn === undefined);
+    return { type: t, lvalue: true };
+  }
+
+  private stmtExpr(e: A.StmtExpr): ExprInfo {
+    if (this.fn === undefined) {
+      this.error(e.loc, "statement expression not allowed at file scope");
+      return ERROR;
+    }
+    const items = e.body.items;
+    this.compound(e.body, true);
+    const last = items[items.length - 1];
+    if (last && last.kind === "ExprStmt" && last.expr) {
+      const info = this.expr(last.expr);
+      return { type: decayedUnqualified(info.type), lvalue: false };
+    }
+    return { type: voidType, lvalue: false };
+  }
+
+  private memberExpr(e: A.MemberExpr): ExprInfo {
+    const obj = this.expr(e.object);
+    if (obj.type === errorType) return ERROR;
+    let recordType: CType;
+    const opLoc = operatorLoc(e);
+    if (e.arrow) {
+      const t = this.rvalue(e.object);
+      const c = canonical(t);
+      if (c.kind !== "pointer") {
+        if (canonical(t).kind === "record")
+          this.error(
+            opLoc,
+            `member reference type ${quoted(t)} is not a pointer; did you mean to use '.'?`,
+          );
+        else this.error(opLoc, `member reference type ${quoted(t)} is not a pointer`);
+        return ERROR;
+      }
+      recordType = c.pointee;
+    } else {
+      recordType = obj.type;
+    }
+    const rc = canonical(recordType);
+    if (rc.kind !== "record") {
+      const pc = rc.kind === "pointer" ? canonical(rc.pointee) : undefined;
+      if (!e.arrow && pc && pc.kind === "record") {
+        this.error(
+          opLoc,
+          `member reference type ${quoted(recordType)} is a pointer; did you mean to use '->'?`,
+        );
+      } else {
+        this.error(
+          opLoc,
+          `member reference base type ${quoted(recordType)} is not a structure or union`,
+        );
+      }
+      return ERROR;
+    }
+    if (!rc.decl.complete) {
+      this.error(
+        opLoc,
+        `incomplete definition of type ${quoted(unqualified(recordType))}`,
+        this.forwardNote(rc),
+      );
+      return ERROR;
+    }
+    const path = rc.decl.findMember(e.member);
+    if (path === undefined) {
+      this.error(
+        e.memberLoc,
+        `no member named '${e.member}' in ${quoted(unqualified(recordType))}`,
+      );
+      return ERROR;
+    }
+    // The member inherits the object's qualifiers.
+    const type = addQuals(path.member.type, qualsOf(recordType));
+    return { type, lvalue: e.arrow || obj.lvalue, member: path };
+  }
+
+  private index(e: A.IndexExpr): ExprInfo {
+    const at = this.rvalue(e.array);
+    const it = this.rvalue(e.index);
+    if (at === errorType || it === errorType) return ERROR;
+    const ac = canonical(at);
+    const ic = canonical(it);
+    const loc = bracketLoc(e);
+    let ptr: PointerType;
+    let intExpr: A.Expr;
+    if (ac.kind === "pointer") {
+      ptr = ac;
+      intExpr = e.index;
+      if (!isInteger(it)) {
+        this.error(loc, "array subscript is not an integer");
+        return ERROR;
+      }
+    } else if (ic.kind === "pointer") {
+      ptr = ic;
+      intExpr = e.array;
+      if (!isInteger(at)) {
+        this.error(loc, "array subscript is not an integer");
+        return ERROR;
+      }
+    } else {
+      this.error(loc, "subscripted value is not an array, pointer, or vector");
+      return ERROR;
+    }
+    const target = canonical(ptr.pointee);
+    if (target.kind === "void") {
+      this.error(loc, `subscript of pointer to incomplete type ${quoted(ptr.pointee)}`);
+      return ERROR;
+    }
+    if (!isComplete(ptr.pointee) && target.kind !== "function") {
+      this.error(
+        loc,
+        `subscript of pointer to incomplete type ${quoted(ptr.pointee)}`,
+        this.forwardNote(target),
+      );
+      return ERROR;
+    }
+    this.convert(intExpr, promote(canonical(this.expr(intExpr).converted ?? it)));
+    return { type: ptr.pointee, lvalue: true };
+  }
+
+  private offsetofExpr(e: A.OffsetofExpr): ExprInfo {
+    let t = this.typeName(e.type);
+    let offset = 0n;
+    let constant = true;
+    for (const d of e.path) {
+      const c = canonical(t);
+      if (d.kind === "FieldDesignator") {
+        if (c.kind !== "record") {
+          this.error(d.loc, `offsetof requires struct, union, or class type, ${quoted(t)} invalid`);
+          return { type: sizeType, lvalue: false };
+        }
+        if (!c.decl.complete) {
+          this.error(e.type.loc, `offsetof of incomplete type ${quoted(t)}`, this.forwardNote(c));
+          return { type: sizeType, lvalue: false };
+        }
+        const m = c.decl.findMember(d.name);
+        if (!m) {
+          this.error(
+            designatorNameLoc(d),
+            `no member named '${d.name}' in ${quoted(unqualified(t))}`,
+          );
+          return { type: sizeType, lvalue: false };
+        }
+        if (m.member.bitWidth !== undefined) {
+          this.error(designatorNameLoc(d), `cannot compute offset of bit-field '${d.name}'`);
+          return { type: sizeType, lvalue: false };
+        }
+        offset += BigInt(m.offset);
+        t = m.member.type;
+      } else {
+        if (c.kind !== "array") {
+          this.error(d.loc, `subscripted value is not an array, pointer, or vector`);
+          return { type: sizeType, lvalue: false };
+        }
+        const info = this.expr(d.index);
+        if (!isInteger(info.type)) {
+          this.error(d.index.loc, "array subscript is not an integer");
+          return { type: sizeType, lvalue: false };
+        }
+        const v = this.evaluator.evaluate(d.index);
+        if (isNotConstant(v)) constant = false;
+        else offset += v * BigInt(sizeOf(c.element));
+        t = c.element;
+      }
+    }
+    return constant
+      ? { type: sizeType, lvalue: false, value: offset }
+      : { type: sizeType, lvalue: false };
+  }
+
+  private generic(e: A.GenericSelection): ExprInfo {
+    const control = decayedUnqualified(this.expr(e.control).type);
+    let chosen: A.GenericAssoc | undefined;
+    let fallback: A.GenericAssoc | undefined;
+    for (const a of e.assocs) {
+      if (a.type === null) {
+        fallback = a;
+        continue;
+      }
+      const t = this.typeName(a.type);
+      if (compatible(t, control)) chosen ??= a;
+    }
+    const pick = chosen ?? fallback;
+    if (!pick) {
+      this.error(
+        e.control.loc,
+        `controlling expression type ${quoted(control)} not compatible with any generic association type`,
+      );
+      return ERROR;
+    }
+    for (const a of e.assocs) if (a !== pick) this.quietly(() => this.expr(a.expr));
+    const info = this.expr(pick.expr);
+    return { type: info.type, lvalue: info.lvalue, value: info.value };
+  }
+
+  private quietly<T>(f: () => T): T {
+    this.quiet++;
+    try {
+      return f();
+    } finally {
+      this.quiet--;
+    }
+  }
+
+  // --- calls
+
+  private call(e: A.CallExpr): ExprInfo {
+    const callee = e.callee;
+    let calleeInfo: ExprInfo;
+    if (callee.kind === "Identifier") {
+      calleeInfo = this.identifier(callee, true);
+      this.record(callee, calleeInfo);
+    } else {
+      calleeInfo = this.expr(callee);
+    }
+    if (calleeInfo.type === errorType) {
+      for (const a of e.args) this.expr(a);
+      return ERROR;
+    }
+    const fnDecl = calleeInfo.decl?.kind === "function" ? calleeInfo.decl : undefined;
+    if (fnDecl?.builtin) {
+      const special = this.builtinCall(e, fnDecl);
+      if (special) return special;
+    }
+    const ct = this.rvalue(callee);
+    const cc = canonical(ct);
+    const fc = cc.kind === "pointer" ? canonical(cc.pointee) : undefined;
+    if (!fc || fc.kind !== "function") {
+      this.error(
+        calleeEndLoc(e),
+        `called object type ${quoted(ct)} is not a function or function pointer`,
+      );
+      for (const a of e.args) this.expr(a);
+      return ERROR;
+    }
+    const ft = fc;
+    const params = ft.params;
+    const declNote = fnDecl ? [this.noteAt(fnDecl.loc, `'${fnDecl.name}' declared here`)] : [];
+    if (ft.prototyped) {
+      if (e.args.length < params.length) {
+        const expected = ft.variadic ? `at least ${params.length}` : `${params.length}`;
+        this.error(
+          closingParenLoc(e),
+          `too few arguments to function call, expected ${expected}, have ${e.args.length}`,
+          declNote,
+        );
+      } else if (e.args.length > params.length && !ft.variadic) {
+        this.error(
+          e.args[params.length]!.loc,
+          `too many arguments to function call, expected ${params.length}, have ${e.args.length}`,
+          declNote,
+        );
+      }
+    }
+    for (let i = 0; i < e.args.length; i++) {
+      const arg = e.args[i]!;
+      const at = this.rvalue(arg);
+      if (at === errorType) continue;
+      const p = ft.prototyped ? params[i] : undefined;
+      if (p) {
+        this.checkAssignment(
+          unqualified(p.type),
+          arg,
+          "passing",
+          arg.loc,
+          this.paramNote(fnDecl, i, p),
+        );
+      } else {
+        if (!isComplete(at) && canonical(at).kind !== "pointer") {
+          this.error(arg.loc, `argument type ${quoted(at)} is incomplete`);
+          continue;
+        }
+        this.convert(arg, defaultArgumentPromotion(at));
+      }
+    }
+    const ret = ft.ret;
+    const rc = canonical(ret);
+    if (rc.kind !== "void" && !isComplete(ret)) {
+      this.error(
+        e.loc,
+        `calling function with incomplete return type ${quoted(ret)}`,
+        this.forwardNote(rc),
+      );
+    }
+    return { type: unqualified(ret), lvalue: false };
+  }
+
+  private paramNote(fn: FunctionDecl | undefined, index: number, p: Param): Diagnostic[] {
+    if (!fn || p.name === undefined) return [];
+    const def = fn.definition;
+    const paramLoc = def ? fn.params[index]?.loc : this.paramLocOf(fn, index);
+    return paramLoc
+      ? [this.noteAt(paramLoc, `passing argument to parameter '${p.name}' here`)]
+      : [];
+  }
+
+  // Where a declared function's parameter name was written (for "passing argument" notes).
+  private readonly paramLocs = new Map<FunctionDecl, A.SourceLoc[]>();
+  private paramLocOf(fn: FunctionDecl, index: number): A.SourceLoc | undefined {
+    return this.paramLocs.get(fn)?.[index];
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Assignment conversions (C11 6.5.16.1) with clang's warnings.
+
+  private checkAssignment(
+    to: CType,
+    e: A.Expr,
+    context: "assigning" | "initializing" | "passing" | "returning",
+    loc: A.SourceLoc,
+    extra: Diagnostic[] = [],
+  ): void {
+    const info = this.expr(e);
+    const from = info.converted ?? decayedUnqualified(info.type);
+    if (from === errorType || to === errorType) return;
+    const tc = canonical(to);
+    const fc = canonical(from);
+    const say = (kind: string) => phrase(context, to, from, kind);
+    if (isArithmetic(to) && isArithmetic(from)) {
+      this.convert(e, to);
+      this.checkConstantConversion(e, from, to);
+      return;
+    }
+    if (tc.kind === "int" && tc.name === "_Bool" && fc.kind === "pointer") {
+      this.convert(e, to);
+      return;
+    }
+    if (tc.kind === "record" && fc.kind === "record" && tc.decl === fc.decl) return;
+    if (tc.kind === "pointer") {
+      if (fc.kind === "pointer") {
+        this.checkPointerAssignment(tc, fc, to, from, context, loc, extra);
+        this.convert(e, to);
+        return;
+      }
+      if (isInteger(from)) {
+        if (!this.isNullPointerConstant(e)) {
+          this.warning(
+            loc,
+            say("incompatible integer to pointer conversion"),
+            "-Wint-conversion",
+            extra,
+          );
+        }
+        this.convert(e, to);
+        return;
+      }
+    }
+    if (isInteger(to) && fc.kind === "pointer") {
+      this.warning(
+        loc,
+        say("incompatible pointer to integer conversion"),
+        "-Wint-conversion",
+        extra,
+      );
+      this.convert(e, to);
+      return;
+    }
+    this.error(loc, incompatiblePhrase(context, to, from), extra);
+  }
+
+  private checkPointerAssignment(
+    tc: PointerType,
+    fc: PointerType,
+    to: CType,
+    from: CType,
+    context: "assigning" | "initializing" | "passing" | "returning",
+    loc: A.SourceLoc,
+    extra: Diagnostic[],
+  ): void {
+    const tp = canonical(tc.pointee);
+    const fp = canonical(fc.pointee);
+    const lostQuals = qualsOf(fc.pointee) & ~qualsOf(tc.pointee);
+    const tpu = unqualified(tp);
+    const fpu = unqualified(fp);
+    if (tpu.kind === "void" || fpu.kind === "void") {
+      // void * converts to and from any object (and, as clang allows, function) pointer.
+    } else if (!compatible(tpu, fpu)) {
+      if (tpu.kind === "int" && fpu.kind === "int" && tpu.size === fpu.size) {
+        const plainChar = tpu.name === "char" || fpu.name === "char";
+        const why = plainChar
+          ? "converts between pointers to integer types where one is of the unique plain 'char' type and the other is not"
+          : "converts between pointers to integer types with different sign";
+        this.warning(loc, phraseSuffix(context, to, from, why), "-Wpointer-sign", extra);
+        return;
+      }
+      this.warning(
+        loc,
+        phrase(context, to, from, "incompatible pointer types"),
+        "-Wincompatible-pointer-types",
+        extra,
+      );
+      return;
+    }
+    if (lostQuals !== 0) {
+      this.warning(
+        loc,
+        phraseSuffix(context, to, from, "discards qualifiers"),
+        "-Wincompatible-pointer-types-discards-qualifiers",
+        extra,
+      );
+    }
+  }
+
+  // -Wconstant-conversion: an integer constant that changes value in the target type.
+  private checkConstantConversion(e: A.Expr, from: CType, to: CType): void {
+    if (!this.looksConstant(e)) return;
+    const tc = canonical(to);
+    if (tc.kind !== "int" || tc.name === "_Bool") return;
+    const v = this.evaluator.evaluate(e);
+    if (isNotConstant(v)) return;
+    const converted = convertValue(v, to);
+    if (converted === v) return;
+    // clang stays quiet when only the sign interpretation changes (e.g. `unsigned x = -1`).
+    if (
+      BigInt.asUintN(tc.size * 8, v) === BigInt.asUintN(tc.size * 8, converted) &&
+      fitsInWidth(v, tc.size * 8)
+    )
+      return;
+    this.warning(
+      e.loc,
+      `implicit conversion from ${quoted(from)} to ${quoted(to)} changes value from ${v} to ${converted}`,
+      "-Wconstant-conversion",
+    );
+  }
+
+  // A cheap syntactic filter before running the constant evaluator.
+  private looksConstant(e: A.Expr): boolean {
+    switch (e.kind) {
+      case "IntegerLiteral":
+      case "CharLiteral":
+        return true;
+      case "UnaryExpr":
+        return (e.op === "-" || e.op === "~" || e.op === "+") && this.looksConstant(e.operand);
+      case "BinaryExpr":
+        return this.looksConstant(e.left) && this.looksConstant(e.right);
+      case "CastExpr":
+        return this.looksConstant(e.operand);
+      case "Identifier":
+        return this.result.exprs.get(e)?.decl?.kind === "enumConst";
+      case "SizeofExpr":
+      case "AlignofExpr":
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private isZeroConstant(e: A.Expr): boolean {
+    if (!this.looksConstant(e)) return false;
+    const v = this.evaluator.evaluate(e);
+    return !isNotConstant(v) && v === 0n;
+  }
+
+  // An integer constant expression with value 0, possibly cast to void * (C11 6.3.2.3).
+  private isNullPointerConstant(e: A.Expr): boolean {
+    const info = this.result.exprs.get(e);
+    if (!info) return false;
+    const c = canonical(info.type);
+    if (
+      e.kind === "CastExpr" &&
+      c.kind === "pointer" &&
+      canonical(c.pointee).kind === "void" &&
+      qualsOf(c.pointee) === 0
+    ) {
+      return this.isNullPointerConstant(e.operand);
+    }
+    if (!isInteger(info.type)) return false;
+    const v = this.evaluator.evaluate(e);
+    return !isNotConstant(v) && v === 0n;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Initializers (C11 6.7.9): designators, nested lists, brace elision, strings.
+
+  // Checks `init` against `type` and returns the type completed by it (an array without a
+  // size gets its length). Records the flattened stores in result.initializers.
+  private checkInitializer(
+    type: CType,
+    init: A.Initializer,
+    loc: A.SourceLoc,
+    isStatic: boolean,
+  ): CType {
+    const entries: InitEntry[] = [];
+    const state: InitState = { entries, isStatic, maxIndex: -1 };
+    let result = type;
+    const c = canonical(type);
+    if (init.kind === "InitList") {
+      if (c.kind === "array" || c.kind === "record") {
+        const cursor = new InitCursor(init.items);
+        this.fillAggregate(type, 0, cursor, true, state, true);
+        if (c.kind === "array" && c.length === undefined)
+          result = arrayOf(c.element, state.maxIndex + 1);
+      } else {
+        this.scalarFromList(type, 0, init, state);
+      }
+    } else {
+      const strLen = this.stringInitLength(type, init);
+      if (strLen !== undefined) {
+        this.stringInit(type, 0, init as A.StringLiteral, state);
+        if (c.kind === "array" && c.length === undefined) result = arrayOf(c.element, strLen);
+      } else if (c.kind === "array") {
+        this.expr(init);
+        this.error(
+          init.loc,
+          "array initializer must be an initializer list" +
+            (isCharArray(c) ? " or string literal" : ""),
+        );
+      } else {
+        this.initScalarOrRecord(type, 0, init, state, loc);
+      }
+    }
+    this.result.initializers.set(init, entries);
+    return result;
+  }
+
+  // Fills an array or record from the cursor. `braced`: the list belongs to this aggregate
+  // (excess items are diagnosed); otherwise braces were elided and it stops when full or at
+  // a designator, leaving the rest for the enclosing aggregate.
+  private fillAggregate(
+    type: CType,
+    offset: number,
+    cur: InitCursor,
+    braced: boolean,
+    state: InitState,
+    top: boolean,
+  ): void {
+    const c = canonical(type);
+    if (c.kind === "array") this.fillArray(c, offset, cur, braced, state, top);
+    else if (c.kind === "record") this.fillRecord(type, c.decl, offset, cur, braced, state);
+  }
+
+  private fillArray(
+    t: ArrayType,
+    offset: number,
+    cur: InitCursor,
+    braced: boolean,
+    state: InitState,
+    top: boolean,
+  ): void {
+    const elem = t.element;
+    const esize = isComplete(elem) ? sizeOf(elem) : 0;
+    let index = 0;
+    while (!cur.done()) {
+      const item = cur.peek();
+      if (item.designators.length > 0 && !cur.designatorsApplied) {
+        if (!braced) return;
+        const d = item.designators[0]!;
+        if (d.kind !== "IndexDesignator") {
+          this.error(
+            d.loc,
+            `field designator cannot initialize a non-struct, non-union type ${quoted(t)}`,
+          );
+          cur.skipItem(this);
+          continue;
+        }
+        const first = this.designatorIndex(d, t);
+        if (first === undefined) {
+          cur.skipItem(this);
+          continue;
+        }
+        index = first;
+        const last = d.last
+          ? (this.designatorIndex({ ...d, index: d.last, last: null }, t) ?? first)
+          : first;
+        for (let i = first; i <= last; i++) {
+          this.designated(elem, offset + i * esize, item, 1, cur, state);
+        }
+        if (top) state.maxIndex = Math.max(state.maxIndex, last);
+        index = last + 1;
+        cur.advance();
+        continue;
+      }
+      if (t.length !== undefined && index >= t.length) {
+        if (!braced) return;
+        this.warning(
+          cur.peek().loc,
+          "excess elements in array initializer",
+          "-Wexcess-initializers",
+        );
+        cur.skipRest(this);
+        return;
+      }
+      this.initElement(elem, offset + index * esize, cur, state);
+      if (top) state.maxIndex = Math.max(state.maxIndex, index);
+      index++;
+    }
+  }
+
+  private designatorIndex(d: A.IndexDesignator, t: ArrayType): number | undefined {
+    const info = this.expr(d.index);
+    if (!isInteger(info.type)) {
+      this.error(d.index.loc, "expression is not an integer constant expression");
+      return undefined;
+    }
+    const v = this.evaluator.evaluate(d.index);
+    if (isNotConstant(v)) {
+      this.notIntegerConstant(d.index, v);
+      return undefined;
+    }
+    if (v < 0n) {
+      this.error(d.index.loc, `array designator value '${v}' is negative`);
+      return undefined;
+    }
+    if (t.length !== undefined && v >= BigInt(t.length)) {
+      this.error(d.index.loc, `array designator index (${v}) exceeds array bounds (${t.length})`);
+      return undefined;
+    }
+    return Number(v);
+  }
+
+  // The members positional initializers visit: named members and anonymous records.
+  private initializableMembers(decl: RecordDecl): Member[] {
+    return (decl.members ?? []).filter((m) => m.name !== undefined || m.bitWidth === undefined);
+  }
+
+  private fillRecord(
+    type: CType,
+    decl: RecordDecl,
+    offset: number,
+    cur: InitCursor,
+    braced: boolean,
+    state: InitState,
+  ): void {
+    if (!decl.complete) {
+      if (!cur.done())
+        this.error(
+          cur.peek().loc,
+          `variable has incomplete type ${quoted(type)}`,
+          this.forwardNote(canonical(type)),
+        );
+      cur.skipRest(this);
+      return;
+    }
+    const members = this.initializableMembers(decl);
+    let next = 0;
+    while (!cur.done()) {
+      const item = cur.peek();
+      if (item.designators.length > 0 && !cur.designatorsApplied) {
+        if (!braced) return;
+        const d = item.designators[0]!;
+        if (d.kind !== "FieldDesignator") {
+          this.error(d.loc, `array designator cannot initialize non-array type ${quoted(type)}`);
+          cur.skipItem(this);
+          continue;
+        }
+        const path = decl.findMember(d.name);
+        if (!path) {
+          this.error(
+            designatorNameLoc(d),
+            `field designator '${d.name}' does not refer to any field in type ${quoted(unqualified(type))}`,
+          );
+          cur.skipItem(this);
+          continue;
+        }
+        this.designatedMember(path, offset, item, cur, state);
+        cur.advance();
+        next = members.indexOf(path.chain[0]!) + 1;
+        if (decl.isUnion) next = members.length;
+        continue;
+      }
+      if (next >= members.length || (decl.isUnion && next > 0)) {
+        if (!braced) return;
+        this.warning(
+          item.loc,
+          `excess elements in ${decl.isUnion ? "union" : "struct"} initializer`,
+          "-Wexcess-initializers",
+        );
+        cur.skipRest(this);
+        return;
+      }
+      const m = members[next]!;
+      this.initMember(m, offset, cur, state);
+      next++;
+    }
+  }
+
+  private initMember(m: Member, offset: number, cur: InitCursor, state: InitState): void {
+    if (m.bitWidth !== undefined) {
+      const item = cur.peek();
+      const value = item.value;
+      cur.advance();
+      if (value.kind === "InitList") {
+        this.scalarFromList(m.type, offset + m.offset, value, state, m, offset);
+        return;
+      }
+      this.initBitField(m, offset, value, state);
+      return;
+    }
+    this.initElement(m.type, offset + m.offset, cur, state);
+  }
+
+  private initBitField(m: Member, recordOffset: number, value: A.Expr, state: InitState): void {
+    this.rvalue(value);
+    this.checkAssignment(m.type, value, "initializing", value.loc);
+    if (state.isStatic) this.checkConstantInitializer(value);
+    state.entries.push({
+      offset: recordOffset + m.offset,
+      type: m.type,
+      expr: value,
+      bitOffset: recordOffset * 8 + m.bitOffset,
+      bitWidth: m.bitWidth,
+    });
+  }
+
+  // `.a.b = v`, `.arr[2] = v` (through anonymous members as the path says).
+  private designatedMember(
+    path: MemberPath,
+    recordOffset: number,
+    item: A.InitItem,
+    cur: InitCursor,
+    state: InitState,
+  ): void {
+    const m = path.member;
+    if (item.designators.length > 1) {
+      this.designated(m.type, recordOffset + path.offset, item, 1, cur, state);
+      return;
+    }
+    if (m.bitWidth !== undefined) {
+      const value = item.value;
+      if (value.kind === "InitList")
+        this.scalarFromList(m.type, recordOffset + path.offset, value, state);
+      else {
+        const bitOffset = recordOffset * 8 + path.bitOffset;
+        this.rvalue(value);
+        this.checkAssignment(m.type, value, "initializing", value.loc);
+        if (state.isStatic) this.checkConstantInitializer(value);
+        state.entries.push({
+          offset: Math.floor(bitOffset / 8),
+          type: m.type,
+          expr: value,
+          bitOffset,
+          bitWidth: m.bitWidth,
+        });
+      }
+      return;
+    }
+    cur.designatorsApplied = true;
+    this.initElement(m.type, recordOffset + path.offset, cur, state, true);
+  }
+
+  // Applies designators[from...] of `item` inside `type` at `offset`, then initializes.
+  private designated(
+    type: CType,
+    offset: number,
+    item: A.InitItem,
+    from: number,
+    cur: InitCursor,
+    state: InitState,
+  ): void {
+    if (from >= item.designators.length) {
+      cur.designatorsApplied = true;
+      this.initElement(type, offset, cur, state, true);
+      return;
+    }
+    const d = item.designators[from]!;
+    const c = canonical(type);
+    if (d.kind === "FieldDesignator") {
+      if (c.kind !== "record") {
+        this.error(
+          d.loc,
+          `field designator cannot initialize a non-struct, non-union type ${quoted(type)}`,
+        );
+        return;
+      }
+      const path = c.decl.findMember(d.name);
+      if (!path) {
+        this.error(
+          designatorNameLoc(d),
+          `field designator '${d.name}' does not refer to any field in type ${quoted(unqualified(type))}`,
+        );
+        return;
+      }
+      if (path.member.bitWidth !== undefined && from === item.designators.length - 1) {
+        const value = item.value;
+        if (value.kind !== "InitList") {
+          const bitOffset = offset * 8 + path.bitOffset;
+          this.rvalue(value);
+          this.checkAssignment(path.member.type, value, "initializing", value.loc);
+          state.entries.push({
+            offset: Math.floor(bitOffset / 8),
+            type: path.member.type,
+            expr: value,
+            bitOffset,
+            bitWidth: path.member.bitWidth,
+          });
+        }
+        return;
+      }
+      this.designated(path.member.type, offset + path.offset, item, from + 1, cur, state);
+      return;
+    }
+    if (c.kind !== "array") {
+      this.error(d.loc, `array designator cannot initialize non-array type ${quoted(type)}`);
+      return;
+    }
+    const first = this.designatorIndex(d, c);
+    if (first === undefined) return;
+    const esize = sizeOf(c.element);
+    this.designated(c.element, offset + first * esize, item, from + 1, cur, state);
+  }
+
+  // Initializes one subobject from the cursor's current item (consuming more items when the
+  // subobject is an aggregate whose braces were elided).
+  private initElement(
+    type: CType,
+    offset: number,
+    cur: InitCursor,
+    state: InitState,
+    designated = false,
+  ): void {
+    const item = cur.peek();
+    const value = item.value;
+    const c = canonical(type);
+    if (value.kind === "InitList") {
+      if (!designated) cur.advance();
+      cur.designatorsApplied = false;
+      if (c.kind === "array" || c.kind === "record") {
+        const inner = new InitCursor(value.items);
+        this.fillAggregate(type, offset, inner, true, state, false);
+        this.result.initializers.set(value, []);
+      } else {
+        this.scalarFromList(type, offset, value, state);
+      }
+      return;
+    }
+    if (c.kind === "array" || c.kind === "record") {
+      if (this.stringInitLength(type, value) !== undefined) {
+        if (!designated) cur.advance();
+        cur.designatorsApplied = false;
+        this.stringInit(type, offset, value as A.StringLiteral, state);
+        return;
+      }
+      if (c.kind === "record") {
+        const vt = decayedUnqualified(this.expr(value).type);
+        const vc = canonical(vt);
+        if (vc.kind === "record" && vc.decl === c.decl) {
+          if (!designated) cur.advance();
+          cur.designatorsApplied = false;
+          this.rvalue(value);
+          if (state.isStatic) this.checkConstantInitializer(value);
+          state.entries.push({ offset, type, expr: value });
+          return;
+        }
+      }
+      // Brace elision: the aggregate takes as many items as it needs.
+      if (designated) {
+        // The designated item's value starts the elided aggregate.
+        cur.designatorsApplied = true;
+      }
+      this.fillAggregate(type, offset, cur, false, state, false);
+      cur.designatorsApplied = false;
+      return;
+    }
+    if (!designated) cur.advance();
+    cur.designatorsApplied = false;
+    this.initScalarOrRecord(type, offset, value, state, value.loc);
+  }
+
+  private initScalarOrRecord(
+    type: CType,
+    offset: number,
+    value: A.Expr,
+    state: InitState,
+    loc: A.SourceLoc,
+  ): void {
+    this.rvalue(value);
+    this.checkAssignment(unqualified(type), value, "initializing", loc);
+    if (state.isStatic) this.checkConstantInitializer(value);
+    state.entries.push({ offset, type, expr: value });
+  }
+
+  // `int x = { 1 }` (allowed), `{ { 1 } }` (clang warns), `{ 1, 2 }` (excess).
+  private scalarFromList(
+    type: CType,
+    offset: number,
+    list: A.InitList,
+    state: InitState,
+    bitField?: Member,
+    recordOffset = 0,
+  ): void {
+    const items = list.items;
+    if (items.length === 0) {
+      // `= {}`: zero (a GNU extension in C17).
+      return;
+    }
+    const first = items[0]!;
+    for (let i = 1; i < items.length; i++) {
+      if (i === 1)
+        this.warning(
+          items[i]!.loc,
+          "excess elements in scalar initializer",
+          "-Wexcess-initializers",
+        );
+      const v = items[i]!.value;
+      if (v.kind !== "InitList") this.expr(v);
+    }
+    if (first.designators.length > 0) {
+      this.error(
+        first.designators[0]!.loc,
+        `designator in initializer for scalar type ${quoted(type)}`,
+      );
+      return;
+    }
+    if (first.value.kind === "InitList") {
+      this.warning(
+        first.value.loc,
+        "too many braces around scalar initializer",
+        "-Wmany-braces-around-scalar-init",
+      );
+      this.scalarFromList(type, offset, first.value, state, bitField, recordOffset);
+      return;
+    }
+    if (bitField) {
+      this.initBitField(bitField, recordOffset, first.value, state);
+      return;
+    }
+    this.initScalarOrRecord(type, offset, first.value, state, first.value.loc);
+  }
+
+  // The length a string literal gives a char array it initializes, or undefined when `e`
+  // is not a string initializing a char array.
+  private stringInitLength(type: CType, e: A.Initializer): number | undefined {
+    const c = canonical(type);
+    if (c.kind !== "array" || e.kind !== "StringLiteral") return undefined;
+    const elem = canonical(c.element);
+    if (elem.kind !== "int") return undefined;
+    const unit = e.prefix === "" || e.prefix === "u8" ? 1 : e.prefix === "u" ? 2 : 4;
+    if (elem.size !== unit) return undefined;
+    return e.bytes.length / unit + 1;
+  }
+
+  private stringInit(type: CType, offset: number, s: A.StringLiteral, state: InitState): void {
+    this.expr(s);
+    const c = canonical(type) as ArrayType;
+    const unit = sizeOf(c.element);
+    if (c.length !== undefined && s.bytes.length / unit > c.length) {
+      this.warning(s.loc, "initializer-string for char array is too long", "-Wexcess-initializers");
+    }
+    state.entries.push({ offset, type, expr: s });
+  }
+
+  // Static storage needs constants: arithmetic constants and address constants.
+  private checkConstantInitializer(e: A.Expr): void {
+    if (this.isConstantInitializer(e)) return;
+    this.error(e.loc, "initializer element is not a compile-time constant");
+  }
+
+  private isConstantInitializer(e: A.Expr): boolean {
+    const info = this.result.exprs.get(e);
+    if (!info) return false;
+    const t = info.converted ?? info.type;
+    const c = canonical(t);
+    if (c.kind === "int" || c.kind === "enum") {
+      if (!isNotConstant(this.evaluator.evaluateScalar(e))) return true;
+      // (long)&global is an address constant too when it keeps all 64 bits.
+      if (e.kind === "CastExpr" && sizeOf(t) === 8) return this.isAddressConstant(e.operand);
+      return false;
+    }
+    if (c.kind === "pointer" || c.kind === "array" || c.kind === "function")
+      return this.isAddressConstant(e);
+    if (c.kind === "record") return e.kind === "CompoundLiteral";
+    return false;
+  }
+
+  // Addresses of static objects and functions, plus or minus constants, through casts.
+  private isAddressConstant(e: A.Expr): boolean {
+    switch (e.kind) {
+      case "StringLiteral":
+        return true;
+      case "Identifier": {
+        const d = this.result.exprs.get(e)?.decl;
+        if (!d) return false;
+        if (d.kind === "function") return true;
+        if (d.kind === "var") {
+          const c = canonical(d.type);
+          return (
+            (d.isFileScope || d.storage === "static" || d.storage === "extern") &&
+            (c.kind === "array" || c.kind === "function")
+          );
+        }
+        return false;
+      }
+      case "UnaryExpr":
+        if (e.op === "&") return this.isStaticLvalue(e.operand);
+        return false;
+      case "CastExpr": {
+        const t = canonical(this.result.exprs.get(e)?.type ?? errorType);
+        if (t.kind === "int" && sizeOf(t) < 8) return false;
+        return (
+          this.isAddressConstant(e.operand) ||
+          !isNotConstant(this.evaluator.evaluateScalar(e.operand))
+        );
+      }
+      case "BinaryExpr":
+        if (e.op !== "+" && e.op !== "-") return false;
+        return (
+          (this.isAddressConstant(e.left) && !isNotConstant(this.evaluator.evaluate(e.right))) ||
+          (e.op === "+" &&
+            this.isAddressConstant(e.right) &&
+            !isNotConstant(this.evaluator.evaluate(e.left)))
+        );
+      case "ConditionalExpr": {
+        const cond = this.evaluator.evaluateScalar(e.cond);
+        if (isNotConstant(cond)) return false;
+        const chosen = cond !== 0n ? (e.then ?? e.cond) : e.else;
+        return this.isConstantInitializer(chosen);
+      }
+      case "CompoundLiteral":
+        return this.fn === undefined;
+      case "MemberExpr":
+      case "IndexExpr":
+        // An array member of a static object decays to a constant address.
+        return this.isStaticLvalue(e);
+      default:
+        return !isNotConstant(this.evaluator.evaluateScalar(e));
+    }
+  }
+
+  private isStaticLvalue(e: A.Expr): boolean {
+    switch (e.kind) {
+      case "Identifier": {
+        const d = this.result.exprs.get(e)?.decl;
+        return (
+          d !== undefined &&
+          (d.kind === "function" ||
+            (d.kind === "var" &&
+              (d.isFileScope || d.storage === "static" || d.storage === "extern")))
+        );
+      }
+      case "StringLiteral":
+        return true;
+      case "CompoundLiteral":
+        return this.fn === undefined;
+      case "MemberExpr":
+        return e.arrow ? this.isAddressConstant(e.object) : this.isStaticLvalue(e.object);
+      case "IndexExpr": {
+        const at = canonical(this.result.exprs.get(e.array)?.type ?? errorType);
+        const base =
+          at.kind === "array" ? this.isStaticLvalue(e.array) : this.isAddressConstant(e.array);
+        return base && !isNotConstant(this.evaluator.evaluate(e.index));
+      }
+      case "UnaryExpr":
+        return e.op === "*" && this.isAddressConstant(e.operand);
+      default:
+        return false;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Statements
+
+  private compound(s: A.CompoundStmt, openScope: boolean): void {
+    const outer = this.scope;
+    if (openScope) this.scope = new Scope(outer, "block");
+    try {
+      for (const item of s.items) this.blockItem(item);
+    } finally {
+      this.scope = outer;
+    }
+  }
+
+  private blockItem(item: A.BlockItem): void {
+    switch (item.kind) {
+      case "Declaration":
+        this.declaration(item);
+        return;
+      case "StaticAssert":
+        this.staticAssert(item);
+        return;
+      default:
+        this.stmt(item);
+    }
+  }
+
+  private stmt(s: A.Stmt): void {
+    const fn = this.fn!;
+    switch (s.kind) {
+      case "CompoundStmt":
+        this.compound(s, true);
+        return;
+      case "ExprStmt":
+        if (s.expr) {
+          this.expr(s.expr);
+          this.checkUnused(s.expr);
+        }
+        return;
+      case "IfStmt":
+        this.condition(s.cond, s.loc);
+        this.subStatement(s.then);
+        if (s.else) this.subStatement(s.else);
+        return;
+      case "SwitchStmt":
+        this.switchStmt(s);
+        return;
+      case "CaseStmt":
+        this.caseStmt(s);
+        return;
+      case "DefaultStmt": {
+        const sw = fn.switches[fn.switches.length - 1];
+        if (!sw) this.error(s.loc, "'default' statement not in switch statement");
+        else if (sw.defaultStmt) {
+          this.error(s.loc, "multiple default labels in one switch", [
+            this.noteAt(sw.defaultStmt.loc, "previous case defined here"),
+          ]);
+        } else {
+          sw.defaultStmt = s;
+          sw.cases.push(s);
+        }
+        this.subStatement(s.body);
+        return;
+      }
+      case "WhileStmt":
+        this.condition(s.cond, s.loc);
+        this.loopBody(s.body);
+        return;
+      case "DoStmt":
+        this.loopBody(s.body);
+        this.condition(s.cond, s.loc);
+        return;
+      case "ForStmt": {
+        const outer = this.scope;
+        this.scope = new Scope(outer, "block");
+        try {
+          if (s.init) {
+            if (s.init.kind === "Declaration") this.declaration(s.init);
+            else {
+              this.expr(s.init);
+              this.checkUnused(s.init);
+            }
+          }
+          if (s.cond) this.condition(s.cond, s.loc);
+          if (s.step) {
+            this.expr(s.step);
+            this.checkUnused(s.step);
+          }
+          this.loopBody(s.body);
+        } finally {
+          this.scope = outer;
+        }
+        return;
+      }
+      case "GotoStmt":
+        fn.gotos.push(s);
+        return;
+      case "LabeledStmt": {
+        // clang declares the label after its statement, so in `a: a: ;` the inner one is first.
+        this.subStatement(s.body);
+        const prev = fn.labels.get(s.label);
+        if (prev)
+          this.error(s.loc, `redefinition of label '${s.label}'`, [
+            this.noteAt(prev.loc, "previous definition is here"),
+          ]);
+        else fn.labels.set(s.label, s);
+        return;
+      }
+      case "BreakStmt":
+        if (fn.loopDepth === 0 && fn.switches.length === 0)
+          this.error(s.loc, "'break' statement not in loop or switch statement");
+        return;
+      case "ContinueStmt":
+        if (fn.loopDepth === 0) this.error(s.loc, "'continue' statement not in loop statement");
+        return;
+      case "ReturnStmt":
+        this.returnStmt(s);
+        return;
+      case "AsmStmt":
+        for (const o of [...s.outputs, ...s.inputs]) this.expr(o.expr);
+        return;
+    }
+  }
+
+  private subStatement(s: A.Stmt): void {
+    // A sub-statement is its own block scope in C99 (a declaration is not a statement, so
+    // only compound statements introduce names).
+    this.stmt(s);
+  }
+
+  private loopBody(s: A.Stmt): void {
+    const fn = this.fn!;
+    // Loops inside a switch: break leaves the loop; continue is fine.
+    const switches = fn.switches.splice(0);
+    fn.loopDepth++;
+    try {
+      this.subStatement(s);
+    } finally {
+      fn.loopDepth--;
+      fn.switches.push(...switches);
+    }
+  }
+
+  private condition(e: A.Expr, stmtLoc: A.SourceLoc): void {
+    const t = this.rvalue(e);
+    if (t !== errorType && !isScalar(t)) {
+      this.error(stmtLoc, `statement requires expression of scalar type (${quoted(t)} invalid)`);
+    }
+  }
+
+  private switchStmt(s: A.SwitchStmt): void {
+    const fn = this.fn!;
+    const t = this.rvalue(s.cond);
+    let type: CType = intType;
+    if (t !== errorType) {
+      if (!isInteger(t))
+        this.error(s.loc, `statement requires expression of integer type (${quoted(t)} invalid)`);
+      else {
+        type = promote(t, this.bitWidthOf(s.cond));
+        this.convert(s.cond, type);
+      }
+    }
+    const ctx: SwitchContext = {
+      stmt: s,
+      type,
+      cases: [],
+      seen: new Map(),
+      defaultStmt: undefined,
+    };
+    fn.switches.push(ctx);
+    const loops = fn.loopDepth;
+    try {
+      this.subStatement(s.body);
+    } finally {
+      fn.switches.pop();
+      fn.loopDepth = loops;
+    }
+    this.result.switches.set(s, ctx.cases);
+  }
+
+  private caseStmt(s: A.CaseStmt): void {
+    const fn = this.fn!;
+    const sw = fn.switches[fn.switches.length - 1];
+    const info = this.expr(s.value);
+    if (s.rangeEnd) this.expr(s.rangeEnd);
+    if (!sw) {
+      this.error(s.loc, "'case' statement not in switch statement");
+      this.subStatement(s.body);
+      return;
+    }
+    if (info.type !== errorType) {
+      if (!isInteger(info.type)) {
+        this.error(s.value.loc, "expression is not an integer constant expression");
+      } else {
+        const v = this.evaluator.evaluate(s.value);
+        if (isNotConstant(v)) this.notIntegerConstant(s.value, v);
+        else {
+          const value = convertValue(v, sw.type);
+          const prev = sw.seen.get(value);
+          if (prev) {
+            this.error(s.value.loc, `duplicate case value '${value}'`, [
+              this.noteAt(prev.loc, "previous case defined here"),
+            ]);
+          } else sw.seen.set(value, s.value);
+          this.result.caseValues.set(s, value);
+          info.value = value;
+        }
+      }
+    }
+    sw.cases.push(s);
+    this.subStatement(s.body);
+  }
+
+  private returnStmt(s: A.ReturnStmt): void {
+    const fn = this.fn!;
+    const ret = fn.returnType;
+    const isVoid = canonical(ret).kind === "void";
+    if (s.value === null) {
+      if (!isVoid)
+        this.error(s.loc, `non-void function '${fn.decl.name}' should return a value`, []);
+      return;
+    }
+    const vt = this.rvalue(s.value);
+    if (isVoid) {
+      if (canonical(vt).kind !== "void")
+        this.error(s.loc, `void function '${fn.decl.name}' should not return a value`);
+      return;
+    }
+    if (vt === errorType) return;
+    this.checkAssignment(unqualified(ret), s.value, "returning", s.value.loc);
+  }
+
+  // -Wunused-value / -Wunused-comparison for expression statements without effect.
+  private checkUnused(e: A.Expr): void {
+    switch (e.kind) {
+      case "BinaryExpr":
+        if (e.op === "==" || e.op === "!=") {
+          this.warning(e.opLoc, "equality comparison result unused", "-Wunused-comparison", [
+            this.noteAt(
+              e.opLoc,
+              `use '${e.op === "==" ? "=" : "|="}' to turn this ${e.op === "==" ? "equality comparison into an assignment" : "inequality comparison into an or-assignment"}`,
+            ),
+          ]);
+          return;
+        }
+        if (e.op === "<" || e.op === ">" || e.op === "<=" || e.op === ">=") {
+          this.warning(e.opLoc, "relational comparison result unused", "-Wunused-comparison");
+          return;
+        }
+        if (e.op === "&&" || e.op === "||") return;
+        this.deferredWarning(e.opLoc, "expression result unused", "-Wunused-value");
+        return;
+      case "Identifier":
+      case "IntegerLiteral":
+      case "CharLiteral":
+      case "StringLiteral":
+      case "SizeofExpr":
+      case "AlignofExpr":
+        this.deferredWarning(e.loc, "expression result unused", "-Wunused-value");
+        return;
+      case "MemberExpr":
+        this.deferredWarning(e.memberLoc, "expression result unused", "-Wunused-value");
+        return;
+      case "UnaryExpr":
+        if (e.op === "*") {
+          const info = this.result.exprs.get(e);
+          if (info && (qualsOf(info.type) & Q_VOLATILE) !== 0) return;
+        }
+        this.deferredWarning(e.loc, "expression result unused", "-Wunused-value");
+        return;
+      case "CommaExpr":
+        this.checkUnused(e.right);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Builtins
+
+  private builtinFunction(name: string): FunctionDecl | undefined {
+    const known = this.builtins.get(name);
+    if (known) return known;
+    const type = builtinSignature(name);
+    if (!type) return undefined;
+    const f: FunctionDecl = {
+      kind: "function",
+      name,
+      type,
+      loc: this.unit.loc,
+      storage: "extern",
+      inline: false,
+      definition: undefined,
+      params: [],
+      locals: [],
+      attributes: [],
+      section: undefined,
+      builtin: true,
+    };
+    this.builtins.set(name, f);
+    return f;
+  }
+
+  // Builtins whose type depends on their arguments; undefined means "check as a call".
+  private builtinCall(e: A.CallExpr, f: FunctionDecl): ExprInfo | undefined {
+    const args = e.args;
+    const want = (n: number): boolean => {
+      if (args.length === n) return true;
+      const msg = args.length < n ? "too few" : "too many";
+      this.error(
+        args.length < n ? closingParenLoc(e) : args[n]!.loc,
+        `${msg} arguments to function call, expected ${n}, have ${args.length}`,
+      );
+      for (const a of args) this.expr(a);
+      return false;
+    };
+    switch (f.name) {
+      case "__builtin_constant_p": {
+        if (!want(1)) return ERROR;
+        this.expr(args[0]!);
+        const v = this.evaluator.evaluateScalar(args[0]!);
+        return { type: intType, lvalue: false, value: isNotConstant(v) ? 0n : 1n };
+      }
+      case "__builtin_preserve_access_index": {
+        if (!want(1)) return ERROR;
+        const info = this.expr(args[0]!);
+        return { type: decayedUnqualified(info.type), lvalue: false };
+      }
+      case "__builtin_preserve_field_info":
+      case "__builtin_preserve_type_info":
+      case "__builtin_preserve_enum_value":
+      case "__builtin_btf_type_id": {
+        if (!want(2)) return ERROR;
+        this.expr(args[0]!);
+        const kind = args[1]!;
+        this.rvalue(kind);
+        const v = this.evaluator.evaluate(kind);
+        if (isNotConstant(v)) this.error(kind.loc, `${f.name} argument 2 not a constant`);
+        const type =
+          f.name === "__builtin_preserve_enum_value"
+            ? longType
+            : f.name === "__builtin_btf_type_id"
+              ? ulongType
+              : uintType;
+        return { type, lvalue: false };
+      }
+      case "__builtin_choose_expr": {
+        if (!want(3)) return ERROR;
+        this.expr(args[0]!);
+        const v = this.evaluator.evaluate(args[0]!);
+        if (isNotConstant(v)) {
+          this.notIntegerConstant(args[0]!, v);
+          return ERROR;
+        }
+        const chosen = v !== 0n ? args[1]! : args[2]!;
+        const other = v !== 0n ? args[2]! : args[1]!;
+        this.quietly(() => this.expr(other));
+        const info = this.expr(chosen);
+        return { type: info.type, lvalue: info.lvalue, value: info.value };
+      }
+      case "__builtin_expect_with_probability":
+        return undefined;
+    }
+    if (f.name.startsWith("__sync_") || f.name.startsWith("__atomic_"))
+      return this.atomicBuiltin(e, f.name);
+    return undefined;
+  }
+
+  // __sync_fetch_and_add(p, v), __atomic_fetch_add(p, v, order)...: typed by *p.
+  private atomicBuiltin(e: A.CallExpr, name: string): ExprInfo {
+    const args = e.args;
+    for (const a of args) this.rvalue(a);
+    const p = args[0];
+    const pc = p ? canonical(this.expr(p).converted ?? this.expr(p).type) : undefined;
+    if (!p || !pc || pc.kind !== "pointer") {
+      this.error(
+        p?.loc ?? e.loc,
+        `address argument to atomic builtin must be a pointer (${quoted(p ? this.expr(p).type : errorType)} invalid)`,
+      );
+      return ERROR;
+    }
+    const target = unqualified(pc.pointee);
+    if (!isInteger(target) && canonical(target).kind !== "pointer") {
+      this.error(
+        p.loc,
+        `address argument to atomic builtin must be a pointer to integer or pointer (${quoted(pc)} invalid)`,
+      );
+      return ERROR;
+    }
+    for (let i = 1; i < args.length; i++) {
+      const a = args[i]!;
+      if (isArithmetic(this.expr(a).converted ?? this.expr(a).type)) this.convert(a, target);
+    }
+    if (name.includes("compare_and_swap") && name.startsWith("__sync_bool"))
+      return { type: boolType, lvalue: false };
+    if (name === "__atomic_compare_exchange_n" || name === "__atomic_compare_exchange")
+      return { type: boolType, lvalue: false };
+    if (
+      name === "__atomic_store_n" ||
+      name === "__atomic_store" ||
+      name === "__sync_synchronize" ||
+      name === "__sync_lock_release"
+    ) {
+      return { type: voidType, lvalue: false };
+    }
+    return { type: target, lvalue: false };
+  }
+
+  // Type-checks every expression inside an initializer that is not placed anywhere.
+  typeInitializer(init: A.Initializer): void {
+    if (init.kind === "InitList") for (const item of init.items) this.typeInitializer(item.value);
+    else this.expr(init);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers shared by the parts of Sema.
+
+// CO-RE: records declared with __attribute__((preserve_access_index)).
+export const preserveAccessIndex = new WeakSet<RecordDecl>();
+
+function macroNotes(at: A.SourceLoc): Diagnostic[] {
+  if (at.expansion === undefined) return [];
+  return expansionChain(at).map((n) => note(n.loc, `expanded from macro '${n.macro}'`));
+}
+
+function posOf(t: A.SourceLoc): SourcePos {
+  const l: DiagLoc = diagnosticLoc(t);
+  return l;
+}
+
+function quoted(t: CType): string {
+  return describeType(t);
+}
+
+function storageOf(spec: A.DeclSpec): StorageClass {
+  const s = spec.storage;
+  return s === "extern" || s === "static" || s === "auto" || s === "register" ? s : undefined;
+}
+
+function hasAttribute(attrs: readonly A.Attribute[], name: string): boolean {
+  for (const a of attrs) if (a.name === name) return true;
+  return false;
+}
+
+function sectionAttribute(attrs: readonly A.Attribute[]): string | undefined {
+  for (const a of attrs) {
+    if (a.name === "section" && a.args && a.args[0]?.kind === "StringLiteral")
+      return a.args[0].value;
+  }
+  return undefined;
+}
+
+// The `#pragma pack(N)` cap the parser recorded on the record (0: none).
+function packMaxAlign(rs: A.RecordSpec): number {
+  return (rs as { maxFieldAlign?: number }).maxFieldAlign ?? 0;
+}
+
+function tagKeyword(t: Tag): string {
+  return t instanceof EnumDecl ? "enum" : t.isUnion ? "union" : "struct";
+}
+
+function isVoidType(t: CType): boolean {
+  return canonical(t).kind === "void";
+}
+
+function isFloating(t: CType): boolean {
+  const c = canonical(t);
+  if (c.kind === "float") return true;
+  if (c.kind === "array") return isFloating(c.element);
+  return false;
+}
+
+function qualsOfArrayParam(dr: A.Declarator): number {
+  const d = dr.derivations[0];
+  if (!d || d.kind !== "Array") return 0;
+  let q = 0;
+  if (d.qualifiers.const) q |= Q_CONST;
+  if (d.qualifiers.volatile) q |= Q_VOLATILE;
+  if (d.qualifiers.restrict) q |= Q_RESTRICT;
+  return q;
+}
+
+// C11 allows repeating a typedef with the same type.
+function sameTypedefTarget(a: CType, b: CType): boolean {
+  return compatible(a, b) && qualsOf(a) === qualsOf(b);
+}
+
+function basicType(name: A.BasicTypeName): CType {
+  switch (name) {
+    case "void":
+      return voidType;
+    case "_Bool":
+      return boolType;
+    case "char":
+      return charType;
+    case "signed char":
+      return scharType;
+    case "unsigned char":
+      return ucharType;
+    case "short":
+      return shortType;
+    case "unsigned short":
+      return ushortType;
+    case "int":
+      return intType;
+    case "unsigned int":
+      return uintType;
+    case "long":
+      return longType;
+    case "unsigned long":
+      return ulongType;
+    case "long long":
+      return longlongType;
+    case "unsigned long long":
+      return ulonglongType;
+    case "__int128":
+      return int128Type;
+    case "unsigned __int128":
+      return uint128Type;
+    case "float":
+      return floatType;
+    case "double":
+      return doubleType;
+    case "long double":
+      return longDoubleType;
+  }
+}
+
+// clang's predeclared typedef names (on BPF, va_list is a plain pointer).
+const builtinTypedefs = new Map<string, TypedefDecl>([
+  ["__builtin_va_list", new TypedefDecl("__builtin_va_list", pointerTo(charType), 0, undefined)],
+  ["__int128_t", new TypedefDecl("__int128_t", int128Type, 0, undefined)],
+  ["__uint128_t", new TypedefDecl("__uint128_t", uint128Type, 0, undefined)],
+]);
+
+function builtinTypedef(name: string): CType | undefined {
+  return builtinTypedefs.get(name)?.type;
+}
+
+// ---------------------------------------------------------------------------------------
+// Initializer walking state.
+
+interface InitState {
+  readonly entries: InitEntry[];
+  readonly isStatic: boolean;
+  // Highest array index initialized at the top level (sizes `int a[] = {...}`).
+  maxIndex: number;
+}
+
+// The items of one brace-enclosed list, consumed in order by the aggregate being filled.
+class InitCursor {
+  private pos = 0;
+  // The current item's designators were already followed by an enclosing level.
+  designatorsApplied = false;
+
+  constructor(private readonly items: readonly A.InitItem[]) {}
+
+  done(): boolean {
+    return this.pos >= this.items.length;
+  }
+
+  peek(): A.InitItem {
+    return this.items[this.pos]!;
+  }
+
+  advance(): void {
+    this.pos++;
+    this.designatorsApplied = false;
+  }
+
+  // Skips an item that cannot be placed, still type-checking what it contains.
+  skipItem(typer: { typeInitializer(init: A.Initializer): void }): void {
+    typer.typeInitializer(this.peek().value);
+    this.advance();
+  }
+
+  skipRest(typer: { typeInitializer(init: A.Initializer): void }): void {
+    while (!this.done()) this.skipItem(typer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Type helpers for expressions.
+
+// Array-to-pointer and function-to-pointer conversion (C11 6.3.2.1).
+function decayed(t: CType): CType {
+  const c = canonical(t);
+  if (c.kind === "array") return pointerTo(c.element);
+  if (c.kind === "function") return pointerTo(t);
+  return t;
+}
+
+function decayedUnqualified(t: CType): CType {
+  const d = decayed(t);
+  return d.quals === 0 ? d : unqualified(d);
+}
+
+function sameUnqualified(a: CType, b: CType): boolean {
+  return a === b || unqualified(a) === unqualified(b);
+}
+
+function recordHasConstMember(decl: RecordDecl): boolean {
+  for (const m of decl.members ?? []) {
+    if ((qualsOf(m.type) & Q_CONST) !== 0) return true;
+    const c = canonical(m.type);
+    if (c.kind === "record" && recordHasConstMember(c.decl)) return true;
+  }
+  return false;
+}
+
+type AssignContext = "assigning" | "initializing" | "passing" | "returning";
+
+// "<kind> initializing 'T' with an expression of type 'U'" and its siblings.
+function phrase(context: AssignContext, to: CType, from: CType, kind: string): string {
+  return `${kind} ${contextText(context, to, from)}`;
+}
+
+// "initializing 'T' with an expression of type 'U' <suffix>".
+function phraseSuffix(context: AssignContext, to: CType, from: CType, suffix: string): string {
+  return `${contextText(context, to, from)} ${suffix}`;
+}
+
+function contextText(context: AssignContext, to: CType, from: CType): string {
+  switch (context) {
+    case "initializing":
+      return `initializing ${quoted(to)} with an expression of type ${quoted(from)}`;
+    case "assigning":
+      return `assigning to ${quoted(to)} from ${quoted(from)}`;
+    case "passing":
+      return `passing ${quoted(from)} to parameter of type ${quoted(to)}`;
+    case "returning":
+      return `returning ${quoted(from)} from a function with result type ${quoted(to)}`;
+  }
+}
+
+function incompatiblePhrase(context: AssignContext, to: CType, from: CType): string {
+  switch (context) {
+    case "initializing":
+      return `initializing ${quoted(to)} with an expression of incompatible type ${quoted(from)}`;
+    case "assigning":
+      return `assigning to ${quoted(to)} from incompatible type ${quoted(from)}`;
+    case "passing":
+      return `passing ${quoted(from)} to parameter of incompatible type ${quoted(to)}`;
+    case "returning":
+      return `returning ${quoted(from)} from a function with incompatible result type ${quoted(to)}`;
+  }
+}
+
+// A value fits in `bits` when read as signed or as unsigned (clang stays quiet then).
+function fitsInWidth(v: bigint, bits: number): boolean {
+  return v >= -(1n << BigInt(bits - 1)) && v < 1n << BigInt(bits);
+}
+
+function charLiteralType(prefix: A.CharLiteral["prefix"]): CType {
+  switch (prefix) {
+    case "u":
+      return ushortType;
+    case "U":
+      return uintType;
+    default:
+      return intType; // plain and L (wchar_t is int on this target); u8 is char in C2x only
+  }
+}
+
+function stringLiteralType(s: A.StringLiteral): CType {
+  switch (s.prefix) {
+    case "L":
+      return arrayOf(intType, s.bytes.length / 4 + 1);
+    case "u":
+      return arrayOf(ushortType, s.bytes.length / 2 + 1);
+    case "U":
+      return arrayOf(uintType, s.bytes.length / 4 + 1);
+    default:
+      return arrayOf(charType, s.bytes.length + 1);
+  }
+}
+
+function isCharArray(t: ArrayType): boolean {
+  const e = canonical(t.element);
+  return e.kind === "int" && e.size === 1;
+}
+
+// --- locations clang points at that the AST records only indirectly
+
+type MaybeLocs = {
+  opLoc?: A.SourceLoc;
+  lbracketLoc?: A.SourceLoc;
+  lparenLoc?: A.SourceLoc;
+  rparenLoc?: A.SourceLoc;
+};
+
+// A location `delta` columns away from a token (same line), keeping its macro expansion.
+function shifted(t: A.SourceLoc, delta: number): A.SourceLoc {
+  return { ...t, col: t.col + delta };
+}
+
+// The `.` or `->` of a member access.
+function operatorLoc(e: A.MemberExpr): A.SourceLoc {
+  const given = (e as unknown as MaybeLocs).opLoc;
+  if (given) return given;
+  return shifted(e.memberLoc, e.arrow ? -2 : -1);
+}
+
+// The `[` of a subscript.
+function bracketLoc(e: A.IndexExpr): A.SourceLoc {
+  const given = (e as unknown as MaybeLocs).lbracketLoc;
+  if (given) return given;
+  return e.array.kind === "Identifier" ? shifted(e.array.loc, e.array.name.length) : e.loc;
+}
+
+// The `(` of a call.
+function calleeEndLoc(e: A.CallExpr): A.SourceLoc {
+  const given = (e as unknown as MaybeLocs).lparenLoc;
+  if (given) return given;
+  return e.callee.kind === "Identifier" ? shifted(e.callee.loc, e.callee.name.length) : e.loc;
+}
+
+// The `)` of a call.
+function closingParenLoc(e: A.CallExpr): A.SourceLoc {
+  const given = (e as unknown as MaybeLocs).rparenLoc;
+  if (given) return given;
+  return e.loc;
+}
+
+// The name in `.name` of a designator.
+function designatorNameLoc(d: A.FieldDesignator): A.SourceLoc {
+  return d.loc.image === "." ? shifted(d.loc, 1) : d.loc;
+}
+
+// ---------------------------------------------------------------------------------------
+// Builtin functions clang declares implicitly (those BPF programs and headers use).
+
+const voidPtr = pointerTo(voidType);
+const constVoidPtr = pointerTo(withQuals(voidType, Q_CONST));
+const constCharPtr = pointerTo(withQuals(charType, Q_CONST));
+
+function sig(ret: CType, params: CType[], variadic = false): FunctionType {
+  return functionType(
+    ret,
+    params.map((type) => ({ name: undefined, type })),
+    variadic,
+  );
+}
+
+// Builtins checked by builtinCall, whatever their arguments: a placeholder signature.
+const anyArgs = sig(intType, [], true);
+
+const builtinSignatures = new Map<string, FunctionType>([
+  ["__builtin_memcpy", sig(voidPtr, [voidPtr, constVoidPtr, ulongType])],
+  ["__builtin_memmove", sig(voidPtr, [voidPtr, constVoidPtr, ulongType])],
+  ["__builtin_memset", sig(voidPtr, [voidPtr, intType, ulongType])],
+  ["__builtin_memcmp", sig(intType, [constVoidPtr, constVoidPtr, ulongType])],
+  ["__builtin_strlen", sig(ulongType, [constCharPtr])],
+  ["__builtin_strcmp", sig(intType, [constCharPtr, constCharPtr])],
+  ["__builtin_strncmp", sig(intType, [constCharPtr, constCharPtr, ulongType])],
+  ["__builtin_expect", sig(longType, [longType, longType])],
+  ["__builtin_bswap16", sig(ushortType, [ushortType])],
+  ["__builtin_bswap32", sig(uintType, [uintType])],
+  ["__builtin_bswap64", sig(ulonglongType, [ulonglongType])],
+  ["__builtin_unreachable", sig(voidType, [])],
+  ["__builtin_trap", sig(voidType, [])],
+  ["__builtin_assume", sig(voidType, [intType])],
+  ["__builtin_clz", sig(intType, [uintType])],
+  ["__builtin_clzl", sig(intType, [ulongType])],
+  ["__builtin_clzll", sig(intType, [ulonglongType])],
+  ["__builtin_ctz", sig(intType, [uintType])],
+  ["__builtin_ctzl", sig(intType, [ulongType])],
+  ["__builtin_ctzll", sig(intType, [ulonglongType])],
+  ["__builtin_popcount", sig(intType, [uintType])],
+  ["__builtin_popcountl", sig(intType, [ulongType])],
+  ["__builtin_popcountll", sig(intType, [ulonglongType])],
+  ["__builtin_ffs", sig(intType, [intType])],
+  ["__builtin_ffsl", sig(intType, [longType])],
+  ["__builtin_ffsll", sig(intType, [longlongType])],
+  ["__builtin_frame_address", sig(voidPtr, [uintType])],
+  ["__builtin_return_address", sig(voidPtr, [uintType])],
+  ["__builtin_object_size", sig(ulongType, [constVoidPtr, intType])],
+  ["__builtin_constant_p", anyArgs],
+  ["__builtin_choose_expr", anyArgs],
+  ["__builtin_preserve_access_index", anyArgs],
+  ["__builtin_preserve_field_info", anyArgs],
+  ["__builtin_preserve_type_info", anyArgs],
+  ["__builtin_preserve_enum_value", anyArgs],
+  ["__builtin_btf_type_id", anyArgs],
+]);
+
+const atomicBuiltins = [
+  "__sync_fetch_and_add",
+  "__sync_fetch_and_sub",
+  "__sync_fetch_and_or",
+  "__sync_fetch_and_and",
+  "__sync_fetch_and_xor",
+  "__sync_fetch_and_nand",
+  "__sync_add_and_fetch",
+  "__sync_sub_and_fetch",
+  "__sync_or_and_fetch",
+  "__sync_and_and_fetch",
+  "__sync_xor_and_fetch",
+  "__sync_lock_test_and_set",
+  "__sync_lock_release",
+  "__sync_val_compare_and_swap",
+  "__sync_bool_compare_and_swap",
+  "__atomic_fetch_add",
+  "__atomic_fetch_sub",
+  "__atomic_fetch_or",
+  "__atomic_fetch_and",
+  "__atomic_fetch_xor",
+  "__atomic_add_fetch",
+  "__atomic_sub_fetch",
+  "__atomic_or_fetch",
+  "__atomic_and_fetch",
+  "__atomic_xor_fetch",
+  "__atomic_load_n",
+  "__atomic_store_n",
+  "__atomic_exchange_n",
+  "__atomic_compare_exchange_n",
+];
+for (const name of atomicBuiltins) builtinSignatures.set(name, anyArgs);
+
+function builtinSignature(name: string): FunctionType | undefined {
+  return builtinSignatures.get(name);
+}
