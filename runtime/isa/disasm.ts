@@ -203,8 +203,8 @@ function ld(insns: readonly Insn[], index: number): string {
   const second = insns[index + 1];
   if (second === undefined) return UNKNOWN;
   const dst = insns[index]!.dst;
-  // With a pseudo src_reg LLVM prints the raw fields and only the low half of the constant.
-  if (src !== 0) return `ld_pseudo\tr${dst}, ${src}, ${imm}`;
+  // With a pseudo src_reg LLVM prints the raw fields and only the low half, unsigned.
+  if (src !== 0) return `ld_pseudo\tr${dst}, ${src}, ${imm >>> 0}`;
   return `r${dst} = ${int64ToString(imm >>> 0, second.imm | 0)} ll`;
 }
 
