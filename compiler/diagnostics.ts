@@ -34,6 +34,8 @@ export interface Diagnostic {
   /** Missing only for diagnostics about the whole run (e.g. a missing input file). */
   loc: SourceLoc | undefined;
   range?: SourceRange;
+  /** An error that stopped the compilation (printed "fatal error", counted as an error). */
+  fatal?: boolean;
   /** clang's warning option, printed as ` [-Wname]` after the message. */
   flag?: string;
   /** The #include chain leading to loc's file, outermost first (printed as "In file included from"). */
@@ -121,7 +123,8 @@ function summaryLine(diagnostics: Diagnostic[]): string {
 function headerLine(d: Diagnostic): string {
   const where = d.loc ? `${formatLoc(d.loc)}: ` : "";
   const flag = d.flag !== undefined ? ` [${d.flag}]` : "";
-  return `${where}${d.severity}: ${d.message}${flag}`;
+  const severity = d.fatal ? "fatal error" : d.severity;
+  return `${where}${severity}: ${d.message}${flag}`;
 }
 
 const TAB_STOP = 8;

@@ -56,7 +56,9 @@ export interface MacroExpansion {
  * A token with its spelling location. For a token produced by macro expansion, (file, line, col)
  * is where it was spelled (inside the #define, or at the argument), and `expansion` says which
  * macro produced it and where that macro was used: a diagnostic points at the outermost use and adds
- * "expanded from macro 'X'" notes (see expansionNotes below).
+ * "expanded from macro 'X'" notes (see expansionChain below). Of IToken's optional fields only
+ * `payload` is used (a Pragma token's CToken[]); startLine/startColumn/endOffset are not set: use
+ * line/col, and startOffset + image.length (offsets are into the token's file).
  */
 export interface CToken extends IToken {
   file: string;
@@ -64,7 +66,7 @@ export interface CToken extends IToken {
   col: number;
   /** Blank space or a comment comes right before this token. */
   hasSpace: boolean;
-  /** This is the first token on its line (for directives). */
+  /** This is the first token on its line (ends a directive; newlines inside comments do not count). */
   atLineStart: boolean;
   expansion: MacroExpansion | undefined;
   /** Macro names this token may no longer expand (C11 6.10.3.4 "painted blue"); set by the preprocessor. */
@@ -570,13 +572,12 @@ export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag)
           diagnostics?.error({ file, line, col: p - lineStart + 1 }, "unterminated /* comment");
           return tokens;
         }
+        // A comment is one space (C11 5.1.1.2): its newlines do not end a directive line.
         for (
           let q = text.indexOf("\n", p + 2);
           q >= 0 && q < close;
           q = text.indexOf("\n", q + 1)
         ) {
-          const before = text.charCodeAt(q - 1) === CR ? q - 2 : q - 1;
-          if (text.charCodeAt(before) !== BACKSLASH) atLineStart = true;
           line++;
           lineStart = q + 1;
         }
@@ -618,12 +619,8 @@ export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag)
     tokens.push({
       image: text.slice(start, p),
       startOffset: start,
-      endOffset: p - 1,
-      startLine: line,
-      startColumn: col,
       tokenTypeIdx: type.tokenTypeIdx!,
       tokenType: type,
-      payload: undefined,
       file,
       line,
       col,
@@ -648,8 +645,8 @@ export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag)
 export function lexFragment(text: string, loc: SourceLoc): CToken[] {
   const tokens = lexFile(text, loc.file);
   for (const t of tokens) {
-    t.line = t.startLine = loc.line;
-    t.col = t.startColumn = loc.col;
+    t.line = loc.line;
+    t.col = loc.col;
     t.atLineStart = false;
   }
   return tokens;
@@ -660,12 +657,8 @@ export function copyToken(t: CToken): CToken {
   return {
     image: t.image,
     startOffset: t.startOffset,
-    endOffset: t.endOffset,
-    startLine: t.startLine,
-    startColumn: t.startColumn,
     tokenTypeIdx: t.tokenTypeIdx,
     tokenType: t.tokenType,
-    payload: t.payload,
     file: t.file,
     line: t.line,
     col: t.col,

@@ -1,0 +1,2272 @@
+// The C preprocessor (C11 6.10 plus the GNU/clang extensions BPF headers use), working on CTokens.
+//
+// Input: a file (or text) and clang-style options. Output: the fully expanded token array for the
+// parser, with directives removed and pragmas the back end may need kept as Pragma tokens, plus the
+// diagnostics. Macro expansion follows Prosser's algorithm (as chibicc does): every token carries a
+// hide set, the names of the macros that produced it, and an identifier is never expanded by a
+// macro in its own hide set, which makes recursive macros terminate. Each file is read and lexed
+// once; a file guarded by `#ifndef X / #define X ... #endif` or `#pragma once` is not re-read.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Lexer, createToken, type TokenType } from "chevrotain";
+import {
+  CharConstant,
+  Comma,
+  FloatConstant,
+  Greater,
+  Hash,
+  HashHash,
+  Identifier,
+  IdentifierOrKeyword,
+  IntegerConstant,
+  LParen,
+  Less,
+  PPNumber,
+  Pragma,
+  RParen,
+  StringLiteral,
+  UnterminatedChar,
+  UnterminatedString,
+  allTokens,
+  copyToken,
+  diagnosticLoc,
+  expansionChain,
+  lexFile,
+  type CToken,
+  type MacroExpansion,
+} from "./lexer.js";
+import {
+  DiagnosticBag,
+  note,
+  type Diagnostic,
+  type SourceLoc,
+  type SourceProvider,
+} from "./diagnostics.js";
+import {
+  knownAttributes,
+  knownBuiltins,
+  knownExtensions,
+  knownFeatures,
+  predefinedSource,
+} from "./predefined.js";
+
+// ---------------------------------------------------------------------------------------------
+// Public interface
+
+export interface PreprocessOptions {
+  /** -I directories, searched in order for "..." and <...> includes. */
+  includePaths?: string[];
+  /** -iquote directories, searched for "..." includes only, before includePaths. */
+  quoteIncludePaths?: string[];
+  /** -isystem directories, searched after includePaths (their warnings are suppressed). */
+  systemIncludePaths?: string[];
+  /**
+   * The default system directories, after systemIncludePaths. Defaults to what clang -target bpf
+   * searches, with the bundled include directory standing in for clang's resource directory:
+   * /usr/local/include, <bundled>, /usr/include.
+   */
+  defaultIncludePaths?: string[];
+  /** -D values: "NAME" (defined as 1) or "NAME=VALUE", applied in order, then undefines. */
+  defines?: string[];
+  /** -U names. */
+  undefines?: string[];
+  /** -O1 and above (predefines __OPTIMIZE__ instead of __NO_INLINE__). */
+  optimize?: boolean;
+  std?: "c11" | "gnu11" | "c17" | "gnu17";
+  /** Reads a file; undefined if it does not exist. Defaults to the file system. */
+  readFile?: (path: string) => string | undefined;
+  /** The clock for __DATE__ and __TIME__ (fixed in tests). */
+  now?: Date;
+  /** Where to report; a new bag if not given. */
+  diagnostics?: DiagnosticBag;
+}
+
+export type PreprocessInput = { path: string } | { text: string; name?: string };
+
+/** A macro as #define made it. */
+export interface MacroDefinition {
+  name: string;
+  /** Parameter names for a function-like macro (a variadic one ends in `__VA_ARGS__` or `name`). */
+  params: string[] | undefined;
+  variadic: boolean;
+  body: CToken[];
+  /** The macro name's location in its #define (or <built-in>). */
+  definition: SourceLoc;
+  /** Set for __FILE__, __LINE__, __has_include, _Pragma, ...: computed at each use. */
+  builtin: BuiltinMacro | undefined;
+}
+
+export interface PreprocessStats {
+  /** Distinct files read. */
+  files: number;
+  /** Source lines processed (a file included twice counts twice; skipped re-inclusions do not). */
+  lines: number;
+  /** Tokens lexed. */
+  inputTokens: number;
+  outputTokens: number;
+  macroExpansions: number;
+  /** Includes skipped thanks to an include guard or #pragma once. */
+  skippedIncludes: number;
+  milliseconds: number;
+}
+
+export interface PreprocessResult {
+  tokens: CToken[];
+  diagnostics: DiagnosticBag;
+  /** File texts by the names locations use, for rendering diagnostics. */
+  sources: SourceProvider;
+  /** The macros defined at the end of the input. */
+  macros: ReadonlyMap<string, MacroDefinition>;
+  /** The #include chain (outermost first) through which a file was first entered. */
+  includedFrom: (file: string) => SourceLoc[];
+  stats: PreprocessStats;
+}
+
+/** The directory of bundled headers (stddef.h, stdint.h, ...). */
+export const bundledIncludeDir = fileURLToPath(new URL("./include", import.meta.url)).replace(
+  /([\\/])dist[\\/]compiler[\\/]include$/,
+  "$1compiler$1include",
+);
+
+export function defaultIncludePaths(): string[] {
+  return ["/usr/local/include", bundledIncludeDir, "/usr/include"];
+}
+
+/** Preprocesses a file or a text. Never throws on bad input: problems are in `diagnostics`. */
+export function preprocess(
+  input: PreprocessInput,
+  options: PreprocessOptions = {},
+): PreprocessResult {
+  const started = performance.now();
+  const pp = new Preprocessor(options);
+  pp.run(input);
+  return pp.result(performance.now() - started);
+}
+
+/** The -dM listing: `#define NAME(params) body` lines sorted by name, as clang prints them. */
+export function dumpMacros(macros: ReadonlyMap<string, MacroDefinition>): string {
+  const lines: string[] = [];
+  for (const m of macros.values()) {
+    if (m.builtin !== undefined) continue;
+    let head = m.name;
+    if (m.params !== undefined) {
+      const params = m.params.map((p, i) =>
+        m.variadic && i === m.params!.length - 1 ? (p === "__VA_ARGS__" ? "..." : `${p}...`) : p,
+      );
+      head += `(${params.join(", ")})`;
+    }
+    lines.push(`#define ${head} ${spellBody(m.body)}`);
+  }
+  return lines.sort().join("\n") + (lines.length ? "\n" : "");
+}
+
+/** Preprocessed tokens as text, one source line per line (like clang -E -P), pragmas on their own lines. */
+export function printTokens(tokens: readonly CToken[]): string {
+  let out = "";
+  let first = true;
+  for (const t of tokens) {
+    if (t.tokenType === Pragma) {
+      out += (first ? "" : "\n") + "#pragma " + t.image + "\n";
+      first = true;
+      continue;
+    }
+    if (!first) out += t.atLineStart && t.expansion === undefined ? "\n" : t.hasSpace ? " " : "";
+    out += t.image;
+    first = false;
+  }
+  return out + (first ? "" : "\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Internal model
+
+export type BuiltinMacro =
+  | "__FILE__"
+  | "__FILE_NAME__"
+  | "__BASE_FILE__"
+  | "__LINE__"
+  | "__COUNTER__"
+  | "__INCLUDE_LEVEL__"
+  | "__DATE__"
+  | "__TIME__"
+  | "__TIMESTAMP__"
+  | "_Pragma"
+  | "__has_include"
+  | "__has_include_next"
+  | "__has_builtin"
+  | "__has_attribute"
+  | "__has_c_attribute"
+  | "__has_cpp_attribute"
+  | "__has_declspec_attribute"
+  | "__has_feature"
+  | "__has_extension"
+  | "__has_warning"
+  | "__is_identifier";
+
+const builtinNames: BuiltinMacro[] = [
+  "__FILE__",
+  "__FILE_NAME__",
+  "__BASE_FILE__",
+  "__LINE__",
+  "__COUNTER__",
+  "__INCLUDE_LEVEL__",
+  "__DATE__",
+  "__TIME__",
+  "__TIMESTAMP__",
+  "_Pragma",
+  "__has_include",
+  "__has_include_next",
+  "__has_builtin",
+  "__has_attribute",
+  "__has_c_attribute",
+  "__has_cpp_attribute",
+  "__has_declspec_attribute",
+  "__has_feature",
+  "__has_extension",
+  "__has_warning",
+  "__is_identifier",
+];
+
+interface Macro extends MacroDefinition {
+  /** For each body token, the index of the parameter it names, or -1. */
+  paramIndex: Int16Array;
+  /** The body has no parameters, `#`, `##` or __VA_OPT__: expansion is a plain copy. */
+  plain: boolean;
+}
+
+/** A lexed file, cached by path for the whole run. */
+interface FileEntry {
+  path: string;
+  text: string;
+  tokens: CToken[];
+  /** Include guard macro; null if the file has none (undefined: not computed yet). */
+  guard: string | null | undefined;
+  pragmaOnce: boolean;
+}
+
+interface Conditional {
+  /** The directive name token of the #if/#ifdef/#ifndef. */
+  where: CToken;
+  /** Some group of this conditional was already taken. */
+  taken: boolean;
+  sawElse: boolean;
+}
+
+/** A file being read, on the include stack. */
+interface FileState {
+  entry: FileEntry;
+  /** The name locations and __FILE__ use (the path as found, or #line's name). */
+  name: string;
+  tokens: CToken[];
+  pos: number;
+  conditionals: Conditional[];
+  /** Index in the search path where the file was found (for #include_next); -1 if not searched. */
+  searchIndex: number;
+  system: boolean;
+  /** The #include directive that entered it. */
+  includedAt: SourceLoc | undefined;
+}
+
+/** Tokens waiting to be rescanned (a macro's replacement). */
+interface Frame {
+  tokens: CToken[];
+  pos: number;
+}
+
+/** Marks where an empty argument was next to `##` (C11 6.10.3.3 placemarker); removed after pasting. */
+const Placemarker = createToken({ name: "Placemarker", pattern: Lexer.NA });
+
+const MAX_INCLUDE_DEPTH = 200;
+
+/** Whether a token type is an identifier or keyword, by tokenTypeIdx. */
+const identifierLike: boolean[] = [];
+for (const t of allTokens) {
+  identifierLike[t.tokenTypeIdx!] =
+    t === IdentifierOrKeyword || t.CATEGORIES?.includes(IdentifierOrKeyword) === true;
+}
+
+function isIdentifier(t: CToken | undefined): t is CToken {
+  return t !== undefined && identifierLike[t.tokenTypeIdx] === true;
+}
+
+function locOf(t: CToken): SourceLoc {
+  return { file: t.file, line: t.line, col: t.col };
+}
+
+/** The location just past a token (where clang points for "expected X" at the end of a line). */
+function locAfter(t: CToken): SourceLoc {
+  return { file: t.file, line: t.line, col: t.col + t.image.length };
+}
+
+function spellBody(tokens: readonly CToken[]): string {
+  let out = "";
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (i > 0 && t.hasSpace) out += " ";
+    out += t.image;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hide sets: interned, so that identity comparison and caching work.
+
+class HideSets {
+  private readonly byKey = new Map<string, ReadonlySet<string>>();
+  private readonly addCache = new WeakMap<ReadonlySet<string>, Map<string, ReadonlySet<string>>>();
+
+  private intern(names: string[]): ReadonlySet<string> {
+    names.sort();
+    const key = names.join(" ");
+    let set = this.byKey.get(key);
+    if (set === undefined) {
+      set = new Set(names);
+      this.byKey.set(key, set);
+    }
+    return set;
+  }
+
+  add(set: ReadonlySet<string> | undefined, name: string): ReadonlySet<string> {
+    if (set === undefined) return this.intern([name]);
+    if (set.has(name)) return set;
+    let cache = this.addCache.get(set);
+    if (cache === undefined) this.addCache.set(set, (cache = new Map()));
+    let result = cache.get(name);
+    if (result === undefined) {
+      result = this.intern([...set, name]);
+      cache.set(name, result);
+    }
+    return result;
+  }
+
+  union(a: ReadonlySet<string> | undefined, b: ReadonlySet<string>): ReadonlySet<string> {
+    if (a === undefined || a === b) return b;
+    let result = a;
+    for (const name of b) result = this.add(result, name);
+    return result;
+  }
+
+  intersect(
+    a: ReadonlySet<string> | undefined,
+    b: ReadonlySet<string> | undefined,
+  ): ReadonlySet<string> | undefined {
+    if (a === b) return a;
+    if (a === undefined || b === undefined) return undefined;
+    const common = [...a].filter((name) => b.has(name));
+    return common.length === 0 ? undefined : this.intern(common);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The preprocessor
+
+class Preprocessor {
+  private readonly options: PreprocessOptions;
+  readonly diagnostics: DiagnosticBag;
+  private readonly macros = new Map<string, Macro>();
+  private readonly out: CToken[] = [];
+  private readonly hideSets = new HideSets();
+  private readonly entries = new Map<string, FileEntry | null>();
+  private readonly texts = new Map<string, string>();
+  private readonly firstInclusion = new Map<string, SourceLoc[]>();
+  private readonly includeStack: FileState[] = [];
+  private readonly searchPath: { dir: string; system: boolean }[];
+  private readonly quoteSearchPath: string[];
+  private readonly pushedMacros = new Map<string, (Macro | undefined)[]>();
+  private file!: FileState;
+  /** Replacement tokens waiting to be rescanned. */
+  private frames: Frame[] = [];
+  /** Whether reading past the frames may take tokens from the file (macro arguments at top level). */
+  private fromFile = false;
+  /** Expanding a #if line: `defined` is an operator. */
+  private inCondition = false;
+  /** Collecting the arguments of a function-like macro from the file (a directive there is embedded). */
+  private collectingArgs = false;
+  private fatal = false;
+  private counter = 0;
+  private baseFile = "";
+  private readonly stats = {
+    files: 0,
+    lines: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    macroExpansions: 0,
+    skippedIncludes: 0,
+  };
+
+  constructor(options: PreprocessOptions) {
+    this.options = options;
+    this.diagnostics = options.diagnostics ?? new DiagnosticBag();
+    this.quoteSearchPath = options.quoteIncludePaths ?? [];
+    this.searchPath = [
+      ...(options.includePaths ?? []).map((dir) => ({ dir, system: false })),
+      ...(options.systemIncludePaths ?? []).map((dir) => ({ dir, system: true })),
+      ...(options.defaultIncludePaths ?? defaultIncludePaths()).map((dir) => ({
+        dir,
+        system: true,
+      })),
+    ];
+    for (const name of builtinNames) {
+      this.macros.set(name, {
+        name,
+        params: undefined,
+        variadic: false,
+        body: [],
+        definition: { file: "<built-in>", line: 0, col: 0 },
+        builtin: name,
+        paramIndex: new Int16Array(0),
+        plain: true,
+      });
+    }
+  }
+
+  result(milliseconds: number): PreprocessResult {
+    const texts = this.texts;
+    const firstInclusion = this.firstInclusion;
+    return {
+      tokens: this.out,
+      diagnostics: this.diagnostics,
+      sources: (file) => texts.get(file),
+      macros: this.macros,
+      includedFrom: (file) => firstInclusion.get(file) ?? [],
+      stats: { ...this.stats, outputTokens: this.out.length, milliseconds },
+    };
+  }
+
+  run(input: PreprocessInput): void {
+    const builtin = predefinedSource({ optimize: this.options.optimize, std: this.options.std });
+    this.processText("<built-in>", builtin, false);
+    const commandLine = [
+      ...(this.options.defines ?? []).map((d) => {
+        const eq = d.indexOf("=");
+        return eq < 0 ? `#define ${d} 1` : `#define ${d.slice(0, eq)} ${d.slice(eq + 1)}`;
+      }),
+      ...(this.options.undefines ?? []).map((u) => `#undef ${u}`),
+    ];
+    if (commandLine.length)
+      this.processText("<command line>", commandLine.join("\n") + "\n", false);
+
+    let name: string;
+    let text: string | undefined;
+    if ("path" in input) {
+      name = input.path;
+      text = this.read(name);
+      if (text === undefined) {
+        this.diagnostics.add({
+          severity: "error",
+          message: `no such file or directory: '${name}'`,
+          loc: undefined,
+          notes: [],
+        });
+        return;
+      }
+    } else {
+      name = input.name ?? "<stdin>";
+      text = input.text;
+    }
+    this.baseFile = name;
+    this.processText(name, text, true);
+  }
+
+  // ---- files ----
+
+  private read(path: string): string | undefined {
+    if (this.options.readFile) return this.options.readFile(path);
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The cached entry for a path, or null if there is no such file. */
+  private entry(path: string, text?: string): FileEntry | null {
+    let entry = this.entries.get(path);
+    if (entry !== undefined) return entry;
+    text ??= this.read(path);
+    if (text === undefined) {
+      this.entries.set(path, null);
+      return null;
+    }
+    this.stats.files++;
+    this.texts.set(path, text);
+    const tokens = lexFile(text, path, this.diagnostics);
+    this.stats.inputTokens += tokens.length;
+    entry = { path, text, tokens, guard: undefined, pragmaOnce: false };
+    this.entries.set(path, entry);
+    return entry;
+  }
+
+  private processText(name: string, text: string, isMain: boolean): void {
+    const entry = this.entry(name, text)!;
+    this.pushFile(entry, -1, false, undefined);
+    if (isMain) this.firstInclusion.set(name, []);
+    this.loop();
+  }
+
+  private pushFile(
+    entry: FileEntry,
+    searchIndex: number,
+    system: boolean,
+    includedAt: SourceLoc | undefined,
+  ): void {
+    this.stats.lines += countLines(entry.text);
+    this.file = {
+      entry,
+      name: entry.path,
+      tokens: entry.tokens,
+      pos: 0,
+      conditionals: [],
+      searchIndex,
+      system,
+      includedAt,
+    };
+    this.includeStack.push(this.file);
+  }
+
+  /** Leaves the current file at its end; false when it was the outermost one. */
+  private popFile(): boolean {
+    const done = this.includeStack.pop()!;
+    for (const c of done.conditionals) this.error(c.where, "unterminated conditional directive");
+    const outer = this.includeStack[this.includeStack.length - 1];
+    if (outer === undefined) return false;
+    this.file = outer;
+    return true;
+  }
+
+  /** The include chain to report with a diagnostic in the current file (outermost first). */
+  private includeChain(): SourceLoc[] {
+    const chain: SourceLoc[] = [];
+    for (const f of this.includeStack) if (f.includedAt !== undefined) chain.push(f.includedAt);
+    return chain;
+  }
+
+  // ---- diagnostics ----
+
+  private report(
+    severity: "error" | "warning",
+    at: CToken | SourceLoc,
+    message: string,
+    extra: Partial<Diagnostic> = {},
+  ): void {
+    if (severity === "warning" && this.file?.system) return; // clang hides warnings in system headers
+    const token = "image" in at ? at : undefined;
+    const loc = token ? diagnosticLoc(token) : (at as SourceLoc);
+    const notes: Diagnostic[] = [];
+    if (token)
+      for (const level of expansionChain(token))
+        notes.push(note(level.loc, `expanded from macro '${level.macro}'`));
+    notes.push(...(extra.notes ?? []));
+    const diagnostic: Diagnostic = { severity, message, loc, ...extra, notes };
+    const chain = this.includeChain();
+    if (chain.length && loc.file === this.file.name) diagnostic.includedFrom = chain;
+    this.diagnostics.add(diagnostic);
+  }
+
+  private error(at: CToken | SourceLoc, message: string, extra: Partial<Diagnostic> = {}): void {
+    this.report("error", at, message, extra);
+  }
+
+  private warning(
+    at: CToken | SourceLoc,
+    message: string,
+    flag?: string,
+    extra: Partial<Diagnostic> = {},
+  ): void {
+    this.report("warning", at, message, flag !== undefined ? { ...extra, flag } : extra);
+  }
+
+  // ---- the main loop: file tokens, directives, macro uses ----
+
+  private loop(): void {
+    const macros = this.macros;
+    const out = this.out;
+    while (!this.fatal) {
+      const file = this.file;
+      const tokens = file.tokens;
+      const n = tokens.length;
+      let pos = file.pos;
+      // The hot path: plain tokens straight from the file to the output.
+      while (pos < n) {
+        const t = tokens[pos]!;
+        if (t.atLineStart && t.tokenType === Hash) break;
+        pos++;
+        if (identifierLike[t.tokenTypeIdx] === true) {
+          const m = macros.get(t.image);
+          if (m !== undefined) {
+            file.pos = pos;
+            this.expandAtTopLevel(t, m);
+            if (this.file !== file) break; // unreachable today: includes only come from directives
+            pos = file.pos;
+            continue;
+          }
+        } else if (t.tokenType === UnterminatedString || t.tokenType === UnterminatedChar) {
+          this.warnUnterminated(t);
+        }
+        out.push(t);
+      }
+      if (this.file !== file) continue;
+      file.pos = pos;
+      if (pos < n) {
+        this.directive();
+        continue;
+      }
+      if (!this.popFile()) return;
+    }
+  }
+
+  private warnUnterminated(t: CToken): void {
+    const quote = t.tokenType === UnterminatedString ? `'"'` : "'";
+    this.warning(t, `missing terminating ${quote} character`, "-Winvalid-pp-token");
+  }
+
+  // ---- directives ----
+
+  /** The tokens of the directive line starting at `pos` (the `#`), up to the next line start. */
+  private lineEnd(tokens: CToken[], pos: number): number {
+    let end = pos + 1;
+    while (end < tokens.length && !tokens[end]!.atLineStart) end++;
+    return end;
+  }
+
+  private directive(): void {
+    const file = this.file;
+    const tokens = file.tokens;
+    const hash = tokens[file.pos]!;
+    const end = this.lineEnd(tokens, file.pos);
+    const nameToken = file.pos + 1 < end ? tokens[file.pos + 1]! : undefined;
+    const args = tokens.slice(file.pos + 2, end);
+    file.pos = end;
+    if (nameToken === undefined) return; // the null directive
+    if (
+      this.collectingArgs &&
+      nameToken.image !== "define" &&
+      nameToken.image !== "undef" &&
+      !isConditionalName(nameToken.image)
+    ) {
+      this.error(nameToken, `#${nameToken.image} inside macro arguments is not supported`);
+      return;
+    }
+    switch (nameToken.image) {
+      case "define":
+        return this.define(nameToken, args);
+      case "undef":
+        return this.undef(nameToken, args);
+      case "include":
+        return this.include(nameToken, args, false);
+      case "include_next":
+        return this.include(nameToken, args, true);
+      case "if":
+        return this.ifDirective(nameToken, args);
+      case "ifdef":
+      case "ifndef":
+        return this.ifdef(nameToken, args, nameToken.image === "ifndef");
+      case "elif":
+      case "elifdef":
+      case "elifndef":
+        return this.elif(nameToken, args);
+      case "else":
+        return this.elseDirective(nameToken, args);
+      case "endif":
+        return this.endif(nameToken, args);
+      case "error":
+        return this.error(nameToken, this.restOfLine(hash, args));
+      case "warning":
+        return this.warning(nameToken, this.restOfLine(hash, args), "-W#warnings");
+      case "line":
+        return this.lineDirective(nameToken, args);
+      case "pragma":
+        return this.pragma(hash, args);
+      case "ident":
+      case "sccs":
+        return;
+      default:
+        if (nameToken.tokenType === IntegerConstant)
+          return this.lineDirective(nameToken, [nameToken, ...args], true);
+        this.error(nameToken, "invalid preprocessing directive");
+    }
+  }
+
+  /** The raw text of a directive's arguments (for #error/#warning), as written. */
+  private restOfLine(hash: CToken, args: CToken[]): string {
+    const first = args[0];
+    if (first === undefined) return "";
+    const text = this.texts.get(hash.file) ?? "";
+    let end = text.indexOf("\n", first.startOffset);
+    if (end < 0) end = text.length;
+    // A continued line ends at the last argument's line.
+    const last = args[args.length - 1]!;
+    const lastEnd = last.startOffset + last.image.length;
+    if (lastEnd > end) {
+      end = text.indexOf("\n", lastEnd);
+      if (end < 0) end = text.length;
+    }
+    if (text.charCodeAt(end - 1) === 13) end--;
+    return text.slice(first.startOffset, end);
+  }
+
+  private extraTokens(args: CToken[], from: number, directive: string): void {
+    const extra = args[from];
+    if (extra !== undefined)
+      this.warning(extra, `extra tokens at end of #${directive} directive`, "-Wextra-tokens");
+  }
+
+  // ---- #define / #undef ----
+
+  private macroName(
+    directive: CToken,
+    args: CToken[],
+    what: "define" | "undef" | "ifdef",
+  ): CToken | undefined {
+    const name = args[0];
+    if (name === undefined) {
+      this.error(locAfter(directive), "macro name missing");
+      return undefined;
+    }
+    if (!isIdentifier(name)) {
+      this.error(name, "macro name must be an identifier");
+      return undefined;
+    }
+    if (name.image === "defined" && what !== "ifdef") {
+      this.error(name, "'defined' cannot be used as a macro name");
+      return undefined;
+    }
+    return name;
+  }
+
+  private define(directive: CToken, args: CToken[]): void {
+    const name = this.macroName(directive, args, "define");
+    if (name === undefined) return;
+    let bodyStart = 1;
+    let params: string[] | undefined;
+    let variadic = false;
+    const open = args[1];
+    if (open !== undefined && open.tokenType === LParen && !open.hasSpace) {
+      const parsed = this.parseParams(args, 2);
+      if (parsed === undefined) return;
+      ({ params, variadic } = parsed);
+      bodyStart = parsed.next;
+    }
+    const body = args.slice(bodyStart);
+    const macro = this.makeMacro(name, params, variadic, body);
+    if (macro === undefined) return;
+    const previous = this.macros.get(name.image);
+    if (previous !== undefined) {
+      if (previous.builtin !== undefined) {
+        this.warning(name, "redefining builtin macro", "-Wbuiltin-macro-redefined");
+      } else if (!sameDefinition(previous, macro)) {
+        this.warning(name, `'${name.image}' macro redefined`, "-Wmacro-redefined", {
+          notes: [note(previous.definition, "previous definition is here")],
+        });
+      }
+    }
+    this.macros.set(name.image, macro);
+  }
+
+  /** Parses `a, b, ...)` from args[from]; returns the parameters and the index after `)`. */
+  private parseParams(
+    args: CToken[],
+    from: number,
+  ): { params: string[]; variadic: boolean; next: number } | undefined {
+    const params: string[] = [];
+    let i = from;
+    if (args[i]?.tokenType === RParen) return { params, variadic: false, next: i + 1 };
+    for (;;) {
+      const t = args[i];
+      if (t === undefined) {
+        this.error(locAfter(args[i - 1]!), "missing ')' in macro parameter list");
+        return undefined;
+      }
+      if (t.image === "...") {
+        params.push("__VA_ARGS__");
+        const close = args[i + 1];
+        if (close?.tokenType !== RParen) {
+          this.error(close ?? locAfter(t), "missing ')' in macro parameter list");
+          return undefined;
+        }
+        return { params, variadic: true, next: i + 2 };
+      }
+      if (!isIdentifier(t)) {
+        this.error(t, "invalid token in macro parameter list");
+        return undefined;
+      }
+      if (t.image === "__VA_ARGS__") {
+        this.warning(
+          t,
+          "__VA_ARGS__ can only appear in the expansion of a C99 variadic macro",
+          "-Wpedantic",
+        );
+      }
+      if (params.includes(t.image)) {
+        this.error(t, `duplicate macro parameter name '${t.image}'`);
+        return undefined;
+      }
+      params.push(t.image);
+      const sep = args[i + 1];
+      if (sep?.image === "...") {
+        // GNU named variadic parameter: `args...`
+        const close = args[i + 2];
+        if (close?.tokenType !== RParen) {
+          this.error(close ?? locAfter(sep), "missing ')' in macro parameter list");
+          return undefined;
+        }
+        return { params, variadic: true, next: i + 3 };
+      }
+      if (sep?.tokenType === RParen) return { params, variadic: false, next: i + 2 };
+      if (sep?.tokenType !== Comma) {
+        this.error(sep ?? locAfter(t), "expected comma in macro parameter list");
+        return undefined;
+      }
+      i += 2;
+    }
+  }
+
+  private makeMacro(
+    name: CToken,
+    params: string[] | undefined,
+    variadic: boolean,
+    body: CToken[],
+  ): Macro | undefined {
+    const paramIndex = new Int16Array(body.length).fill(-1);
+    let plain = true;
+    for (let i = 0; i < body.length; i++) {
+      const t = body[i]!;
+      if (t.tokenType === HashHash) {
+        plain = false;
+        if (i === 0) return void this.error(t, "'##' cannot appear at start of macro expansion");
+        if (i === body.length - 1)
+          return void this.error(t, "'##' cannot appear at end of macro expansion");
+      } else if (params !== undefined && isIdentifier(t)) {
+        const p = params.indexOf(t.image);
+        if (p >= 0) {
+          paramIndex[i] = p;
+          plain = false;
+        } else if (t.image === "__VA_OPT__" && variadic) {
+          plain = false;
+        }
+      } else if (params !== undefined && t.tokenType === Hash) {
+        plain = false;
+        const operand = body[i + 1];
+        const isParam =
+          operand !== undefined &&
+          isIdentifier(operand) &&
+          (params.includes(operand.image) || (variadic && operand.image === "__VA_OPT__"));
+        if (!isParam)
+          return void this.error(operand ?? t, "'#' is not followed by a macro parameter");
+      }
+    }
+    return {
+      name: name.image,
+      params,
+      variadic,
+      body,
+      definition: locOf(name),
+      builtin: undefined,
+      paramIndex,
+      plain,
+    };
+  }
+
+  private undef(directive: CToken, args: CToken[]): void {
+    const name = this.macroName(directive, args, "undef");
+    if (name === undefined) return;
+    this.extraTokens(args, 1, "undef");
+    const m = this.macros.get(name.image);
+    if (m?.builtin !== undefined)
+      this.warning(name, "undefining builtin macro", "-Wbuiltin-macro-redefined");
+    this.macros.delete(name.image);
+  }
+
+  // ---- #include ----
+
+  /** The file name of an #include or __has_include operand: [name, angled] or undefined. */
+  private headerName(tokens: CToken[], rawText: string | undefined): [string, boolean] | undefined {
+    const first = tokens[0];
+    if (first === undefined) return undefined;
+    if (first.tokenType === StringLiteral && first.image.startsWith('"'))
+      return [first.image.slice(1, -1), false];
+    if (first.tokenType === Less) {
+      const close = tokens.findIndex((t) => t.tokenType === Greater);
+      if (close < 0) return undefined;
+      // Written in the file: take the text between the brackets as is; else spell the tokens.
+      if (
+        rawText !== undefined &&
+        tokens[close]!.file === first.file &&
+        first.expansion === undefined
+      ) {
+        return [rawText.slice(first.startOffset + 1, tokens[close]!.startOffset), true];
+      }
+      return [spellBody(tokens.slice(1, close)), true];
+    }
+    return undefined;
+  }
+
+  private include(directive: CToken, args: CToken[], next: boolean): void {
+    const text = this.file.entry.text;
+    let operand = args;
+    if (!(args[0]?.tokenType === StringLiteral || args[0]?.tokenType === Less))
+      operand = this.expandLine(args);
+    const header = this.headerName(operand, operand === args ? text : undefined);
+    if (header === undefined) {
+      this.error(args[0] ?? locAfter(directive), 'expected "FILENAME" or <FILENAME>');
+      return;
+    }
+    const [name, angled] = header;
+    const where = args[0]!;
+    if (name === "") {
+      this.error(where, "empty filename");
+      return;
+    }
+    if (next && this.file.searchIndex < 0) {
+      this.warning(
+        directive,
+        "#include_next in primary source file",
+        "-Winclude-next-outside-header",
+      );
+    }
+    const found = this.findInclude(name, angled, next);
+    if (found === undefined) {
+      this.report("error", where, `'${name}' file not found`, { fatal: true });
+      this.fatal = true;
+      return;
+    }
+    if (found.entry.pragmaOnce || this.isGuarded(found.entry)) {
+      this.stats.skippedIncludes++;
+      return;
+    }
+    if (this.includeStack.length >= MAX_INCLUDE_DEPTH) {
+      this.error(where, "#include nested too deeply");
+      this.fatal = true;
+      return;
+    }
+    const includedAt = { file: this.file.name, line: directive.line, col: directive.col };
+    this.pushFile(found.entry, found.searchIndex, found.system || this.file.system, includedAt);
+    if (!this.firstInclusion.has(found.entry.path))
+      this.firstInclusion.set(found.entry.path, this.includeChain());
+  }
+
+  /** Resolves an include the way clang does: the includer's directory (quoted), -iquote, -I, system dirs. */
+  private findInclude(
+    name: string,
+    angled: boolean,
+    next: boolean,
+  ): { entry: FileEntry; searchIndex: number; system: boolean } | undefined {
+    if (name.startsWith("/")) {
+      const entry = this.entry(name);
+      return entry ? { entry, searchIndex: -1, system: false } : undefined;
+    }
+    if (!angled && !next) {
+      const dir = dirName(this.file.entry.path);
+      const entry = this.entry(dir === "" ? name : `${dir}/${name}`) ?? undefined;
+      if (entry) return { entry, searchIndex: -1, system: this.file.system };
+      for (const d of this.quoteSearchPath) {
+        const e = this.entry(joinPath(d, name));
+        if (e) return { entry: e, searchIndex: -1, system: false };
+      }
+    }
+    const start = next && this.file.searchIndex >= 0 ? this.file.searchIndex + 1 : 0;
+    for (let i = start; i < this.searchPath.length; i++) {
+      const { dir, system } = this.searchPath[i]!;
+      const entry = this.entry(joinPath(dir, name));
+      if (entry) return { entry, searchIndex: i, system };
+    }
+    return undefined;
+  }
+
+  /** Is this file wrapped in `#ifndef X #define X ... #endif` with X now defined? */
+  private isGuarded(entry: FileEntry): boolean {
+    if (entry.guard === undefined) entry.guard = findIncludeGuard(entry.tokens);
+    return entry.guard !== null && this.macros.has(entry.guard);
+  }
+
+  // ---- conditionals ----
+
+  private ifDirective(directive: CToken, args: CToken[]): void {
+    const value = this.condition(directive, args);
+    this.file.conditionals.push({ where: directive, taken: value, sawElse: false });
+    if (!value) this.skipGroup();
+  }
+
+  private ifdef(directive: CToken, args: CToken[], negate: boolean): void {
+    const name = this.macroName(directive, args, "ifdef");
+    const defined = name !== undefined && this.macros.has(name.image);
+    if (name !== undefined) this.extraTokens(args, 1, directive.image);
+    const value = name !== undefined && defined !== negate;
+    this.file.conditionals.push({ where: directive, taken: value, sawElse: false });
+    if (!value) this.skipGroup();
+  }
+
+  private elif(directive: CToken, args: CToken[]): void {
+    const c = this.file.conditionals[this.file.conditionals.length - 1];
+    if (c === undefined) {
+      this.error(directive, `#${directive.image} without #if`);
+      return;
+    }
+    if (c.sawElse) this.error(directive, `#${directive.image} after #else`);
+    if (c.taken) return this.skipGroup();
+    let value: boolean;
+    if (directive.image === "elif") {
+      value = this.condition(directive, args);
+    } else {
+      const name = this.macroName(directive, args, "ifdef");
+      value = name !== undefined && this.macros.has(name.image) === (directive.image === "elifdef");
+    }
+    if (value) c.taken = true;
+    else this.skipGroup();
+  }
+
+  private elseDirective(directive: CToken, args: CToken[]): void {
+    const c = this.file.conditionals[this.file.conditionals.length - 1];
+    if (c === undefined) {
+      this.error(directive, "#else without #if");
+      return;
+    }
+    this.extraTokens(args, 0, "else");
+    if (c.sawElse) this.error(directive, "#else after #else");
+    c.sawElse = true;
+    if (c.taken) return this.skipGroup();
+    c.taken = true;
+  }
+
+  private endif(directive: CToken, args: CToken[]): void {
+    if (this.file.conditionals.pop() === undefined) {
+      this.error(directive, "#endif without #if");
+      return;
+    }
+    this.extraTokens(args, 0, "endif");
+  }
+
+  /**
+   * Skips a group whose condition is false: advances to the #elif/#else/#endif that ends it
+   * (leaving that directive to be processed) or to the end of the file.
+   */
+  private skipGroup(): void {
+    const file = this.file;
+    const tokens = file.tokens;
+    const n = tokens.length;
+    let depth = 0;
+    for (let pos = file.pos; pos < n; pos++) {
+      const t = tokens[pos]!;
+      if (!t.atLineStart || t.tokenType !== Hash) continue;
+      const name = tokens[pos + 1];
+      if (name === undefined || name.atLineStart) continue;
+      switch (name.image) {
+        case "if":
+        case "ifdef":
+        case "ifndef":
+          depth++;
+          break;
+        case "endif":
+          if (depth-- === 0) {
+            file.pos = pos;
+            return;
+          }
+          break;
+        case "elif":
+        case "elifdef":
+        case "elifndef":
+        case "else":
+          if (depth === 0) {
+            file.pos = pos;
+            return;
+          }
+      }
+    }
+    file.pos = n;
+  }
+
+  /** Evaluates a #if/#elif line; errors are reported and count as false. */
+  private condition(directive: CToken, args: CToken[]): boolean {
+    const expanded = this.expandLine(args, true);
+    return evaluateCondition(expanded, locAfter(args[args.length - 1] ?? directive), {
+      error: (at, message, notes) => this.error(at, message, { notes: notes ?? [] }),
+      warning: (at, message, flag) => this.warning(at, message, flag),
+    });
+  }
+
+  // ---- #line, #pragma ----
+
+  private lineDirective(directive: CToken, args: CToken[], gnuMarker = false): void {
+    const number = args[0];
+    const value =
+      number?.tokenType === IntegerConstant && /^\d+$/.test(number.image)
+        ? Number(number.image)
+        : NaN;
+    if (!(value > 0) && !(gnuMarker && value === 0)) {
+      this.error(
+        number ?? locAfter(directive),
+        "#line directive requires a positive integer argument",
+      );
+      return;
+    }
+    const nameToken = args[1];
+    let name = this.file.name;
+    if (nameToken !== undefined) {
+      if (nameToken.tokenType !== StringLiteral) {
+        this.error(nameToken, "invalid filename for #line directive");
+        return;
+      }
+      name = nameToken.image.slice(1, -1);
+    }
+    // Renumber the rest of the file: line `directive.line + 1` becomes `value`.
+    const delta = value - (directive.line + 1);
+    const file = this.file;
+    const rest = file.tokens.slice(file.pos).map((t) => {
+      const c = copyToken(t);
+      c.line = t.line + delta;
+      c.file = name;
+      return c;
+    });
+    file.tokens = file.tokens.slice(0, file.pos).concat(rest);
+    file.pos = file.tokens.length - rest.length;
+    file.name = name;
+    if (!this.texts.has(name)) this.texts.set(name, file.entry.text);
+  }
+
+  private pragma(hash: CToken, args: CToken[]): void {
+    this.handlePragma(hash, args);
+  }
+
+  /** Acts on a pragma the preprocessor owns; any other is passed on as a Pragma token. */
+  private handlePragma(at: CToken, args: CToken[]): void {
+    const words = args.map((t) => t.image);
+    const [first, second] = words;
+    if (first === "once") {
+      if (this.includeStack.length <= 1) {
+        this.warning(at, "#pragma once in main file", "-Wpragma-once-outside-header");
+      }
+      this.file.entry.pragmaOnce = true;
+      return;
+    }
+    if ((first === "GCC" || first === "clang") && second === "system_header") {
+      this.file.system = true;
+      return;
+    }
+    if ((first === "GCC" || first === "clang") && (second === "warning" || second === "error")) {
+      const text =
+        args[2]?.tokenType === StringLiteral ? unquote(args[2].image) : spellBody(args.slice(2));
+      if (second === "error") this.error(args[2] ?? at, text);
+      else this.warning(args[2] ?? at, text, "-W#pragma-messages");
+      return;
+    }
+    if (first === "message") {
+      const literal = args.find((t) => t.tokenType === StringLiteral);
+      this.warning(literal ?? at, literal ? unquote(literal.image) : "", "-W#pragma-messages");
+      return;
+    }
+    if (first === "push_macro" || first === "pop_macro") {
+      const literal = args.find((t) => t.tokenType === StringLiteral);
+      if (literal === undefined) return;
+      const name = unquote(literal.image);
+      let stack = this.pushedMacros.get(name);
+      if (first === "push_macro") {
+        if (stack === undefined) this.pushedMacros.set(name, (stack = []));
+        stack.push(this.macros.get(name));
+      } else if (stack !== undefined && stack.length > 0) {
+        const m = stack.pop();
+        if (m === undefined) this.macros.delete(name);
+        else this.macros.set(name, m);
+      }
+      return;
+    }
+    if (first === "GCC" && (second === "poison" || second === "dependency")) return;
+    const token = copyToken(at);
+    token.tokenType = Pragma;
+    token.tokenTypeIdx = Pragma.tokenTypeIdx!;
+    token.image = spellBody(args);
+    token.payload = args;
+    this.out.push(token);
+  }
+
+  // ---- macro expansion ----
+
+  /** Expands a macro use found in the file, then rescans until its replacement is used up. */
+  private expandAtTopLevel(name: CToken, macro: Macro): void {
+    this.fromFile = true;
+    if (!this.expand(name, macro)) this.out.push(name);
+    this.drain(this.out);
+    this.fromFile = false;
+  }
+
+  /** Rescans the pending frames into `out`, expanding macros, until they are used up. */
+  private drain(out: CToken[]): void {
+    const frames = this.frames;
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      if (frame.pos >= frame.tokens.length) {
+        frames.pop();
+        continue;
+      }
+      const t = frame.tokens[frame.pos++]!;
+      if (identifierLike[t.tokenTypeIdx] === true) {
+        if (this.inCondition && t.image === "defined") {
+          out.push(this.definedOperator(t));
+          continue;
+        }
+        const m = this.macros.get(t.image);
+        if (
+          m !== undefined &&
+          (t.hideSet === undefined || !t.hideSet.has(t.image)) &&
+          this.expand(t, m)
+        )
+          continue;
+      } else if (t.tokenType === UnterminatedString || t.tokenType === UnterminatedChar) {
+        this.warnUnterminated(t);
+      }
+      out.push(t);
+    }
+  }
+
+  /** Macro-expands a directive's tokens on their own (no reading past them). */
+  private expandLine(tokens: CToken[], condition = false): CToken[] {
+    const saved = { frames: this.frames, fromFile: this.fromFile, inCondition: this.inCondition };
+    this.frames = [{ tokens, pos: 0 }];
+    this.fromFile = false;
+    this.inCondition = condition;
+    const out: CToken[] = [];
+    this.drain(out);
+    this.frames = saved.frames;
+    this.fromFile = saved.fromFile;
+    this.inCondition = saved.inCondition;
+    return out;
+  }
+
+  /** The next token for a macro invocation: from the frames, then (at top level) from the file. */
+  private nextToken(): CToken | undefined {
+    const frames = this.frames;
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      if (frame.pos < frame.tokens.length) return frame.tokens[frame.pos++];
+      frames.pop();
+    }
+    if (!this.fromFile) return undefined;
+    const file = this.file;
+    while (file.pos < file.tokens.length) {
+      const t = file.tokens[file.pos]!;
+      if (t.atLineStart && t.tokenType === Hash) {
+        // A directive among macro arguments: clang processes it (#ifdef inside arguments).
+        const wasCollecting = this.collectingArgs;
+        this.collectingArgs = true;
+        this.directive();
+        this.collectingArgs = wasCollecting;
+        if (this.file !== file) return undefined;
+        continue;
+      }
+      file.pos++;
+      return t;
+    }
+    return undefined;
+  }
+
+  /** Is the next token `(`? (Looks through the frames and, at top level, the file, consuming nothing.) */
+  private nextIsLParen(): boolean {
+    const frames = this.frames;
+    for (let i = frames.length - 1; i >= 0; i--) {
+      const frame = frames[i]!;
+      if (frame.pos < frame.tokens.length) return frame.tokens[frame.pos]!.tokenType === LParen;
+    }
+    if (!this.fromFile) return false;
+    const t = this.file.tokens[this.file.pos];
+    return t !== undefined && t.tokenType === LParen && !(t.atLineStart && t.tokenType === Hash);
+  }
+
+  /**
+   * Expands one macro use: pushes the replacement (to be rescanned) as a frame. Returns false when
+   * a function-like macro's name is not followed by `(` (it is then an ordinary identifier).
+   */
+  private expand(name: CToken, macro: Macro): boolean {
+    if (macro.builtin !== undefined) return this.expandBuiltin(name, macro.builtin);
+    const expansion: MacroExpansion = {
+      macro: macro.name,
+      use: locOf(name),
+      definition: macro.definition,
+      parent: name.expansion,
+    };
+    this.stats.macroExpansions++;
+    if (macro.params === undefined) {
+      const hideSet = this.hideSets.add(name.hideSet, macro.name);
+      const tokens = macro.plain
+        ? this.copyBody(macro.body, hideSet, expansion, name.hasSpace)
+        : this.substitute(macro, [], hideSet, expansion, name);
+      this.frames.push({ tokens, pos: 0 });
+      return true;
+    }
+    if (!this.nextIsLParen()) return false;
+    this.nextToken(); // (
+    const collected = this.collectArguments(name, macro);
+    if (collected === undefined) return true;
+    const { args, close } = collected;
+    const hideSet = this.hideSets.add(
+      this.hideSets.intersect(name.hideSet, close.hideSet),
+      macro.name,
+    );
+    const tokens = this.substitute(macro, args, hideSet, expansion, name);
+    this.frames.push({ tokens, pos: 0 });
+    return true;
+  }
+
+  private copyBody(
+    body: CToken[],
+    hideSet: ReadonlySet<string>,
+    expansion: MacroExpansion,
+    hasSpace: boolean,
+  ): CToken[] {
+    const tokens = new Array<CToken>(body.length);
+    for (let i = 0; i < body.length; i++) {
+      const t = copyToken(body[i]!);
+      t.hideSet = hideSet;
+      t.expansion = expansion;
+      t.atLineStart = false;
+      tokens[i] = t;
+    }
+    if (tokens.length > 0) tokens[0]!.hasSpace = hasSpace;
+    return tokens;
+  }
+
+  /** Reads the arguments of a function-like macro use after its `(`; reports a bad count. */
+  private collectArguments(
+    name: CToken,
+    macro: Macro,
+  ): { args: CToken[][]; close: CToken } | undefined {
+    const params = macro.params!;
+    const args: CToken[][] = [];
+    let current: CToken[] = [];
+    let depth = 0;
+    let excessStart: CToken | undefined;
+    const wasCollecting = this.collectingArgs;
+    for (;;) {
+      const t = this.nextToken();
+      if (t === undefined) {
+        this.collectingArgs = wasCollecting;
+        this.error(name, "unterminated function-like macro invocation", {
+          notes: [note(macro.definition, `macro '${macro.name}' defined here`)],
+        });
+        return undefined;
+      }
+      if (t.tokenType === LParen) depth++;
+      else if (t.tokenType === RParen) {
+        if (depth === 0) {
+          args.push(current);
+          this.collectingArgs = wasCollecting;
+          return this.checkArgumentCount(name, macro, args, t, excessStart)
+            ? { args, close: t }
+            : undefined;
+        }
+        depth--;
+      } else if (
+        t.tokenType === Comma &&
+        depth === 0 &&
+        !(macro.variadic && args.length === params.length - 1)
+      ) {
+        args.push(current);
+        current = [];
+        continue;
+      }
+      if (args.length === params.length && excessStart === undefined && params.length > 0)
+        excessStart = t;
+      if (params.length === 0 && excessStart === undefined) excessStart = t;
+      current.push(t);
+    }
+  }
+
+  private checkArgumentCount(
+    name: CToken,
+    macro: Macro,
+    args: CToken[][],
+    close: CToken,
+    excessStart: CToken | undefined,
+  ): boolean {
+    const params = macro.params!;
+    const definedHere = [note(macro.definition, `macro '${macro.name}' defined here`)];
+    if (params.length === 0) {
+      if (args.length === 1 && args[0]!.length === 0) {
+        args.length = 0;
+        return true;
+      }
+      this.error(
+        excessStart ?? close,
+        "too many arguments provided to function-like macro invocation",
+        { notes: definedHere },
+      );
+      return false;
+    }
+    if (args.length > params.length) {
+      this.error(
+        excessStart ?? close,
+        "too many arguments provided to function-like macro invocation",
+        { notes: definedHere },
+      );
+      return false;
+    }
+    // The variadic arguments may be left out altogether (a GNU extension C2x adopted).
+    const required = macro.variadic ? params.length - 1 : params.length;
+    if (args.length < required) {
+      this.error(close, "too few arguments provided to function-like macro invocation", {
+        notes: definedHere,
+      });
+      return false;
+    }
+    return true;
+  }
+
+  /** Fully macro-expands one argument on its own (C11 6.10.3.1). */
+  private expandArgument(arg: CToken[]): CToken[] {
+    const saved = { frames: this.frames, fromFile: this.fromFile };
+    this.frames = [{ tokens: arg, pos: 0 }];
+    this.fromFile = false;
+    const out: CToken[] = [];
+    this.drain(out);
+    this.frames = saved.frames;
+    this.fromFile = saved.fromFile;
+    return out;
+  }
+
+  /**
+   * The replacement of a macro use: parameters replaced by (expanded, or for # and ## raw)
+   * arguments, # stringized, ## pasted, every token given the hide set and expansion record.
+   */
+  private substitute(
+    macro: Macro,
+    args: CToken[][],
+    hideSet: ReadonlySet<string>,
+    expansion: MacroExpansion,
+    name: CToken,
+  ): CToken[] {
+    const body = macro.body;
+    const out: CToken[] = [];
+    const expanded: (CToken[] | undefined)[] = [];
+    const vaIndex = macro.variadic ? macro.params!.length - 1 : -1;
+    // `pasteNext`: the previous body token was `##`, so the next operand is pasted onto out's last.
+    let pasteNext = false;
+    for (let i = 0; i < body.length; i++) {
+      const t = body[i]!;
+      const p = macro.paramIndex[i]!;
+      if (t.tokenType === Hash && macro.params !== undefined) {
+        const operand = body[i + 1]!;
+        const q = macro.paramIndex[i + 1]!;
+        const literal = this.stringize(q >= 0 ? (args[q] ?? []) : [], t, operand);
+        literal.hasSpace = t.hasSpace;
+        this.append(out, [literal], pasteNext);
+        pasteNext = false;
+        i++;
+        continue;
+      }
+      if (t.tokenType === HashHash) {
+        // GNU comma elision: `, ## __VA_ARGS__` drops the comma when the variadic arguments are
+        // left out (or are the macro's only parameter and are empty), else the comma stays unpasted.
+        const rhs = macro.paramIndex[i + 1];
+        const last = out[out.length - 1];
+        if (
+          rhs === vaIndex &&
+          vaIndex >= 0 &&
+          last?.tokenType === Comma &&
+          body[i - 1]?.tokenType === Comma
+        ) {
+          const va = args[vaIndex];
+          if (va === undefined || (va.length === 0 && macro.params!.length === 1)) out.pop();
+          else if (va.length > 0)
+            this.append(out, this.mark(va, hideSet, body[i + 1]!.hasSpace), false);
+          i++;
+          continue;
+        }
+        pasteNext = true;
+        continue;
+      }
+      if (p >= 0) {
+        const arg = args[p] ?? [];
+        const rawNeeded = pasteNext || body[i + 1]?.tokenType === HashHash;
+        let tokens: CToken[];
+        if (rawNeeded) {
+          tokens = arg.length === 0 ? [this.placemarker(t)] : arg;
+        } else {
+          tokens = expanded[p] ??= this.expandArgument(arg);
+        }
+        this.append(out, this.mark(tokens, hideSet, t.hasSpace), pasteNext);
+        pasteNext = false;
+        continue;
+      }
+      if (t.image === "__VA_OPT__" && vaIndex >= 0 && body[i + 1]?.tokenType === LParen) {
+        const close = matchingParen(body, i + 1);
+        const va = args[vaIndex] ?? [];
+        const vaExpanded = (expanded[vaIndex] ??= this.expandArgument(va));
+        if (vaExpanded.length > 0) {
+          const inner: Macro = {
+            ...macro,
+            body: body.slice(i + 2, close),
+            paramIndex: macro.paramIndex.slice(i + 2, close),
+          };
+          const tokens = this.substitute(inner, args, hideSet, expansion, name);
+          if (tokens.length > 0) tokens[0]!.hasSpace = t.hasSpace;
+          this.append(out, tokens, pasteNext);
+        } else {
+          this.append(out, [this.placemarker(t)], pasteNext);
+        }
+        pasteNext = false;
+        i = close;
+        continue;
+      }
+      const c = copyToken(t);
+      c.hideSet = hideSet;
+      c.expansion = expansion;
+      c.atLineStart = false;
+      this.append(out, [c], pasteNext);
+      pasteNext = false;
+    }
+    const result = out.filter((t) => t.tokenType !== Placemarker);
+    if (result.length > 0 && out[0]!.tokenType !== Placemarker) result[0]!.hasSpace = name.hasSpace;
+    else if (result.length > 0) result[0]!.hasSpace = name.hasSpace;
+    return result;
+  }
+
+  /** Copies argument tokens into a replacement: the macro's hide set added, the first spaced like the parameter. */
+  private mark(tokens: CToken[], hideSet: ReadonlySet<string>, hasSpace: boolean): CToken[] {
+    const marked = new Array<CToken>(tokens.length);
+    for (let i = 0; i < tokens.length; i++) {
+      const c = copyToken(tokens[i]!);
+      c.hideSet = this.hideSets.union(c.hideSet, hideSet);
+      c.atLineStart = false;
+      marked[i] = c;
+    }
+    if (marked.length > 0) marked[0]!.hasSpace = hasSpace;
+    return marked;
+  }
+
+  private placemarker(at: CToken): CToken {
+    const p = copyToken(at);
+    p.tokenType = Placemarker;
+    p.tokenTypeIdx = Placemarker.tokenTypeIdx!;
+    p.image = "";
+    return p;
+  }
+
+  /** Appends tokens; with `paste`, the first is pasted onto the last token already there. */
+  private append(out: CToken[], tokens: CToken[], paste: boolean): void {
+    let start = 0;
+    if (paste && out.length > 0 && tokens.length > 0) {
+      out[out.length - 1] = this.paste(out[out.length - 1]!, tokens[0]!);
+      start = 1;
+    }
+    for (let i = start; i < tokens.length; i++) out.push(tokens[i]!);
+  }
+
+  /** `lhs ## rhs`: the spelling of both, lexed again; it must form one token. */
+  private paste(lhs: CToken, rhs: CToken): CToken {
+    if (lhs.tokenType === Placemarker) {
+      const r = copyToken(rhs);
+      r.hasSpace = lhs.hasSpace;
+      return r;
+    }
+    if (rhs.tokenType === Placemarker) return lhs;
+    const spelling = lhs.image + rhs.image;
+    const lexed = lexFile(spelling, lhs.file);
+    const pasted = lexed[0];
+    if (lexed.length !== 1 || pasted === undefined || pasted.image !== spelling) {
+      this.error(lhs, `pasting formed '${spelling}', an invalid preprocessing token`);
+      return lhs;
+    }
+    const result = copyToken(lhs);
+    result.image = spelling;
+    result.tokenType = pasted.tokenType;
+    result.tokenTypeIdx = pasted.tokenTypeIdx;
+    return result;
+  }
+
+  /** `#param`: the argument's spelling as a string literal (C11 6.10.3.2). */
+  private stringize(arg: CToken[], hash: CToken, operand: CToken): CToken {
+    let text = "";
+    for (let i = 0; i < arg.length; i++) {
+      const t = arg[i]!;
+      if (i > 0 && t.hasSpace) text += " ";
+      const quoted = t.tokenType === StringLiteral || t.tokenType === CharConstant;
+      text += quoted ? t.image.replace(/[\\"]/g, "\\$&") : t.image;
+    }
+    const literal = copyToken(hash);
+    literal.image = `"${text}"`;
+    literal.tokenType = StringLiteral;
+    literal.tokenTypeIdx = StringLiteral.tokenTypeIdx!;
+    literal.expansion = operand.expansion;
+    return literal;
+  }
+
+  // ---- builtin macros ----
+
+  private expandBuiltin(name: CToken, builtin: BuiltinMacro): boolean {
+    const where = diagnosticLoc(name);
+    switch (builtin) {
+      case "__FILE__":
+        return this.pushSynthetic(name, StringLiteral, quote(where.file));
+      case "__FILE_NAME__":
+        return this.pushSynthetic(
+          name,
+          StringLiteral,
+          quote(where.file.slice(where.file.lastIndexOf("/") + 1)),
+        );
+      case "__BASE_FILE__":
+        return this.pushSynthetic(name, StringLiteral, quote(this.baseFile));
+      case "__LINE__":
+        return this.pushSynthetic(name, IntegerConstant, String(where.line));
+      case "__COUNTER__":
+        return this.pushSynthetic(name, IntegerConstant, String(this.counter++));
+      case "__INCLUDE_LEVEL__":
+        return this.pushSynthetic(
+          name,
+          IntegerConstant,
+          String(Math.max(0, this.includeStack.length - 1)),
+        );
+      case "__DATE__":
+      case "__TIME__":
+      case "__TIMESTAMP__":
+        return this.pushSynthetic(
+          name,
+          StringLiteral,
+          quote(formatDate(this.options.now ?? new Date(), builtin)),
+        );
+      case "_Pragma":
+        return this.pragmaOperator(name);
+      default:
+        return this.featureCheck(name, builtin);
+    }
+  }
+
+  private pushSynthetic(at: CToken, type: TokenType, image: string): boolean {
+    const t = copyToken(at);
+    t.tokenType = type;
+    t.tokenTypeIdx = type.tokenTypeIdx!;
+    t.image = image;
+    this.frames.push({ tokens: [t], pos: 0 });
+    return true;
+  }
+
+  /** `_Pragma("text")`: acts like `#pragma text` at this point. */
+  private pragmaOperator(name: CToken): boolean {
+    const open = this.nextIsLParen() ? this.nextToken() : undefined;
+    const literal = open ? this.nextToken() : undefined;
+    const close = literal ? this.nextToken() : undefined;
+    if (open === undefined || literal?.tokenType !== StringLiteral || close?.tokenType !== RParen) {
+      this.error(literal ?? name, "_Pragma takes a parenthesized string literal");
+      return true;
+    }
+    const text = literal.image.replace(/^(?:u8|[uUL])?"|"$/g, "").replace(/\\([\\"])/g, "$1");
+    const tokens = lexFile(text, literal.file);
+    for (const t of tokens) {
+      t.line = literal.line;
+      t.col = literal.col;
+      t.expansion = literal.expansion;
+    }
+    this.handlePragma(name, tokens);
+    return true;
+  }
+
+  /** `defined X` / `defined(X)` in a #if line (the operand is not expanded). */
+  private definedOperator(defined: CToken): CToken {
+    let t = this.nextToken();
+    let open: CToken | undefined;
+    if (t?.tokenType === LParen) {
+      open = t;
+      t = this.nextToken();
+    }
+    let value = false;
+    if (!isIdentifier(t)) {
+      this.error(t ?? locAfter(open ?? defined), "macro name missing");
+    } else {
+      value = this.macros.has(t.image);
+      if (open !== undefined) {
+        const close = this.nextToken();
+        if (close?.tokenType !== RParen) {
+          this.error(close ?? locAfter(t), "missing ')' after 'defined'", {
+            notes: [note(locOf(open), "to match this '('")],
+          });
+        }
+      }
+    }
+    const result = copyToken(defined);
+    result.tokenType = IntegerConstant;
+    result.tokenTypeIdx = IntegerConstant.tokenTypeIdx!;
+    result.image = value ? "1" : "0";
+    return result;
+  }
+
+  /** __has_include(<x>), __has_builtin(x), __has_attribute(x), ...: 1 or 0. */
+  private featureCheck(name: CToken, builtin: BuiltinMacro): boolean {
+    if (!this.nextIsLParen()) {
+      this.error(name, `missing '(' after '${builtin}'`);
+      return true;
+    }
+    const open = this.nextToken()!;
+    const operand: CToken[] = [];
+    let depth = 0;
+    for (;;) {
+      const t = this.nextToken();
+      if (t === undefined) {
+        this.error(locAfter(operand[operand.length - 1] ?? open), "missing ')' after", {
+          notes: [note(locOf(open), "to match this '('")],
+        });
+        return true;
+      }
+      if (t.tokenType === RParen && depth-- === 0) break;
+      if (t.tokenType === LParen) depth++;
+      operand.push(t);
+    }
+    const value = this.featureValue(name, builtin, operand);
+    return this.pushSynthetic(name, IntegerConstant, value ? "1" : "0");
+  }
+
+  private featureValue(name: CToken, builtin: BuiltinMacro, operand: CToken[]): boolean {
+    if (builtin === "__has_include" || builtin === "__has_include_next") {
+      const expandedOperand =
+        operand[0]?.tokenType === StringLiteral || operand[0]?.tokenType === Less
+          ? operand
+          : this.expandLine(operand);
+      const header = this.headerName(expandedOperand, undefined);
+      if (header === undefined) {
+        this.error(operand[0] ?? name, 'expected "FILENAME" or <FILENAME>');
+        return false;
+      }
+      return this.findInclude(header[0], header[1], builtin === "__has_include_next") !== undefined;
+    }
+    if (builtin === "__has_warning") return false;
+    const word = spellBody(operand);
+    if (builtin === "__is_identifier")
+      return operand.length === 1 && operand[0]!.tokenType === Identifier;
+    const plain = word.replace(/^__(.*)__$/, "$1");
+    switch (builtin) {
+      case "__has_builtin":
+        return knownBuiltins.has(word);
+      case "__has_attribute":
+        return knownAttributes.has(plain);
+      case "__has_c_attribute":
+        return false;
+      case "__has_feature":
+        return knownFeatures.has(plain);
+      case "__has_extension":
+        return knownFeatures.has(plain) || knownExtensions.has(plain);
+      default:
+        return false;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function isConditionalName(name: string): boolean {
+  return /^(?:if|ifdef|ifndef|elif|elifdef|elifndef|else|endif)$/.test(name);
+}
+
+function countLines(text: string): number {
+  let lines = 0;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
+  return text.length > 0 && !text.endsWith("\n") ? lines + 1 : lines;
+}
+
+function dirName(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "." : path.slice(0, slash);
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
+function quote(s: string): string {
+  return `"${s.replace(/[\\"]/g, "\\$&")}"`;
+}
+
+function unquote(literal: string): string {
+  return literal.replace(/^(?:u8|[uUL])?"|"$/g, "").replace(/\\([\\"])/g, "$1");
+}
+
+/** The index of the `)` matching the `(` at `open`, or the last index. */
+function matchingParen(tokens: CToken[], open: number): number {
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.tokenType === LParen) depth++;
+    else if (t.tokenType === RParen && --depth === 0) return i;
+  }
+  return tokens.length - 1;
+}
+
+function sameDefinition(a: Macro, b: Macro): boolean {
+  if ((a.params === undefined) !== (b.params === undefined) || a.variadic !== b.variadic)
+    return false;
+  if (a.params && b.params && a.params.join(",") !== b.params.join(",")) return false;
+  if (a.body.length !== b.body.length) return false;
+  for (let i = 0; i < a.body.length; i++) {
+    const x = a.body[i]!;
+    const y = b.body[i]!;
+    if (x.image !== y.image || (i > 0 && x.hasSpace !== y.hasSpace)) return false;
+  }
+  return true;
+}
+
+/**
+ * The include guard of a file: X when the file is `#ifndef X` (or `#if !defined X`), `#define X`,
+ * ..., a matching `#endif`, and nothing outside; else null.
+ */
+export function findIncludeGuard(tokens: CToken[]): string | null {
+  const isHash = (i: number) => tokens[i]?.atLineStart === true && tokens[i]!.tokenType === Hash;
+  if (!isHash(0)) return null;
+  let guard: string | undefined;
+  const directive = tokens[1]?.image;
+  if (directive === "ifndef" && isIdentifier(tokens[2]) && tokens[3]?.atLineStart !== false) {
+    guard = tokens[2]!.image;
+  } else if (directive === "if" && tokens[2]?.image === "!" && tokens[3]?.image === "defined") {
+    let i = 4;
+    const paren = tokens[i]?.tokenType === LParen;
+    if (paren) i++;
+    if (isIdentifier(tokens[i])) guard = tokens[i]!.image;
+    i++;
+    if (paren && tokens[i++]?.tokenType !== RParen) guard = undefined;
+    if (tokens[i]?.atLineStart === false) guard = undefined;
+  }
+  if (guard === undefined) return null;
+  // The #if at token 0 must be closed by the last directive of the file, with no tokens after it.
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    if (!isHash(i)) continue;
+    const name = tokens[i + 1];
+    if (name === undefined || name.atLineStart) continue;
+    const word = name.image;
+    if (word === "if" || word === "ifdef" || word === "ifndef") depth++;
+    else if (word === "endif") {
+      depth--;
+      if (depth === 0) {
+        let j = i + 2;
+        while (j < tokens.length && !tokens[j]!.atLineStart) j++;
+        return j === tokens.length ? guard : null;
+      }
+    } else if (
+      (word === "else" || word === "elif" || word === "elifdef" || word === "elifndef") &&
+      depth === 1
+    ) {
+      return null;
+    }
+  }
+  return null;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+function formatDate(now: Date, which: "__DATE__" | "__TIME__" | "__TIMESTAMP__"): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  const time = `${two(now.getHours())}:${two(now.getMinutes())}:${two(now.getSeconds())}`;
+  const day = String(now.getDate()).padStart(2, " ");
+  if (which === "__TIME__") return time;
+  if (which === "__DATE__") return `${MONTHS[now.getMonth()]} ${day} ${now.getFullYear()}`;
+  return `${DAYS[now.getDay()]} ${MONTHS[now.getMonth()]} ${day} ${time} ${now.getFullYear()}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// #if expressions (C11 6.10.1): integer constant expressions in intmax_t / uintmax_t, i.e. 64-bit
+// signed or unsigned. BigInt is fine here: conditions are few and short, never a hot path.
+
+interface ConditionReporter {
+  error(at: CToken | SourceLoc, message: string, notes?: Diagnostic[]): void;
+  warning(at: CToken | SourceLoc, message: string, flag?: string): void;
+}
+
+interface PPValue {
+  value: bigint;
+  unsigned: boolean;
+}
+
+/** Thrown to abandon a condition after its first error (the condition then counts as false). */
+class ConditionFailed {}
+
+const binaryPrecedence: Record<string, number> = {
+  "||": 1,
+  "&&": 2,
+  "|": 3,
+  "^": 4,
+  "&": 5,
+  "==": 6,
+  "!=": 6,
+  "<": 7,
+  ">": 7,
+  "<=": 7,
+  ">=": 7,
+  "<<": 8,
+  ">>": 8,
+  "+": 9,
+  "-": 9,
+  "*": 10,
+  "/": 10,
+  "%": 10,
+};
+
+const signedValue = (value: bigint): PPValue => ({ value, unsigned: false });
+const toSigned = (v: bigint) => BigInt.asIntN(64, v);
+const toUnsigned = (v: bigint) => BigInt.asUintN(64, v);
+
+/** Evaluates the macro-expanded tokens of a #if; `end` is where the line ends (for "expected ..."). */
+export function evaluateCondition(
+  tokens: CToken[],
+  end: SourceLoc,
+  report: ConditionReporter,
+): boolean {
+  const parser = new ConditionParser(tokens, end, report);
+  try {
+    const result = parser.expression(true);
+    const extra = tokens[parser.pos];
+    if (extra !== undefined) {
+      const isOperator =
+        extra.image === "?" || extra.image === ":" || extra.image in binaryPrecedence;
+      parser.fail(
+        extra,
+        isOperator
+          ? "expected value in expression"
+          : "token is not a valid binary operator in a preprocessor subexpression",
+      );
+    }
+    return result.value !== 0n;
+  } catch (e) {
+    if (e instanceof ConditionFailed) return false;
+    throw e;
+  }
+}
+
+class ConditionParser {
+  pos = 0;
+  constructor(
+    private readonly tokens: CToken[],
+    private readonly end: SourceLoc,
+    private readonly report: ConditionReporter,
+  ) {}
+
+  fail(at: CToken | SourceLoc | undefined, message: string, notes?: Diagnostic[]): never {
+    this.report.error(at ?? this.end, message, notes);
+    throw new ConditionFailed();
+  }
+
+  private peek(): CToken | undefined {
+    return this.tokens[this.pos];
+  }
+
+  /** expression := conditional (',' conditional)* */
+  expression(live: boolean): PPValue {
+    let value = this.conditional(live);
+    while (this.peek()?.tokenType === Comma) {
+      this.pos++;
+      value = this.conditional(live);
+    }
+    return value;
+  }
+
+  /** conditional := binary ('?' expression ':' conditional)? */
+  private conditional(live: boolean): PPValue {
+    const condition = this.binary(1, live);
+    const question = this.peek();
+    if (question?.image !== "?") return condition;
+    this.pos++;
+    const chooseFirst = condition.value !== 0n;
+    const first = this.expression(live && chooseFirst);
+    const colon = this.peek();
+    if (colon?.image !== ":") {
+      this.fail(colon, "expected ':' in preprocessor expression", [
+        note(locOf(question), "to match this '?'"),
+      ]);
+    }
+    this.pos++;
+    const second = this.conditional(live && !chooseFirst);
+    const unsigned = first.unsigned || second.unsigned;
+    const chosen = chooseFirst ? first.value : second.value;
+    return { value: unsigned ? toUnsigned(chosen) : chosen, unsigned };
+  }
+
+  /** Precedence climbing over the binary operators at or above `minPrecedence`. */
+  private binary(minPrecedence: number, live: boolean): PPValue {
+    let left = this.unary(live);
+    for (;;) {
+      const op = this.peek();
+      if (op === undefined) return left;
+      const precedence = binaryPrecedence[op.image];
+      if (precedence === undefined || precedence < minPrecedence) return left;
+      this.pos++;
+      if (op.image === "&&" || op.image === "||") {
+        const leftTrue = left.value !== 0n;
+        const rightLive = live && (op.image === "&&" ? leftTrue : !leftTrue);
+        const right = this.binary(precedence + 1, rightLive);
+        const value =
+          op.image === "&&" ? leftTrue && right.value !== 0n : leftTrue || right.value !== 0n;
+        left = signedValue(value ? 1n : 0n);
+        continue;
+      }
+      const right = this.binary(precedence + 1, live);
+      left = this.apply(op, left, right, live);
+    }
+  }
+
+  private apply(op: CToken, left: PPValue, right: PPValue, live: boolean): PPValue {
+    const name = op.image;
+    if (name === "<<" || name === ">>") return this.shift(op, left, right, live);
+    const unsigned = left.unsigned || right.unsigned;
+    if (unsigned && live) {
+      if (!left.unsigned && left.value < 0n) this.convertedWarning(op, "left", left.value);
+      if (!right.unsigned && right.value < 0n) this.convertedWarning(op, "right", right.value);
+    }
+    const a = unsigned ? toUnsigned(left.value) : left.value;
+    const b = unsigned ? toUnsigned(right.value) : right.value;
+    const truth = (v: boolean) => signedValue(v ? 1n : 0n);
+    switch (name) {
+      case "==":
+        return truth(a === b);
+      case "!=":
+        return truth(a !== b);
+      case "<":
+        return truth(a < b);
+      case ">":
+        return truth(a > b);
+      case "<=":
+        return truth(a <= b);
+      case ">=":
+        return truth(a >= b);
+    }
+    let exact: bigint;
+    switch (name) {
+      case "+":
+        exact = a + b;
+        break;
+      case "-":
+        exact = a - b;
+        break;
+      case "*":
+        exact = a * b;
+        break;
+      case "/":
+      case "%":
+        if (b === 0n) {
+          if (live)
+            this.fail(
+              op,
+              `${name === "/" ? "division" : "remainder"} by zero in preprocessor expression`,
+            );
+          return { value: 0n, unsigned };
+        }
+        exact = name === "/" ? a / b : a % b;
+        break;
+      case "&":
+        exact = a & b;
+        break;
+      case "|":
+        exact = a | b;
+        break;
+      default:
+        exact = a ^ b;
+    }
+    return this.wrap(op, exact, unsigned, live);
+  }
+
+  private convertedWarning(op: CToken, side: "left" | "right", value: bigint): void {
+    this.report.warning(
+      op,
+      `${side} side of operator converted from negative value to unsigned: ${value} to ${toUnsigned(value)}`,
+    );
+  }
+
+  /** Reduces an exact result to 64 bits; signed overflow is reported as clang does. */
+  private wrap(op: CToken, exact: bigint, unsigned: boolean, live: boolean): PPValue {
+    if (unsigned) return { value: toUnsigned(exact), unsigned };
+    const value = toSigned(exact);
+    if (value !== exact && live)
+      this.report.warning(op, "integer overflow in preprocessor expression");
+    return { value, unsigned };
+  }
+
+  private shift(op: CToken, left: PPValue, right: PPValue, live: boolean): PPValue {
+    const amount = right.unsigned ? right.value : right.value;
+    const leftShift = op.image === "<<" ? amount >= 0n : amount < 0n;
+    const count = amount < 0n ? -amount : amount;
+    if (count >= 64n) {
+      const value = !leftShift && !left.unsigned && left.value < 0n ? -1n : 0n;
+      if (leftShift && !left.unsigned && left.value !== 0n && live) {
+        this.report.warning(op, "integer overflow in preprocessor expression");
+      }
+      return { value, unsigned: left.unsigned };
+    }
+    if (!leftShift) return { value: left.value >> count, unsigned: left.unsigned };
+    return this.wrap(op, left.value << count, left.unsigned, live);
+  }
+
+  /** unary := ('+' | '-' | '~' | '!') unary | primary */
+  private unary(live: boolean): PPValue {
+    const t = this.peek();
+    switch (t?.image) {
+      case "+":
+        this.pos++;
+        return this.unary(live);
+      case "-": {
+        this.pos++;
+        const v = this.unary(live);
+        return this.wrap(t, -v.value, v.unsigned, live);
+      }
+      case "~": {
+        this.pos++;
+        const v = this.unary(live);
+        return { value: v.unsigned ? toUnsigned(~v.value) : ~v.value, unsigned: v.unsigned };
+      }
+      case "!": {
+        this.pos++;
+        const v = this.unary(live);
+        return signedValue(v.value === 0n ? 1n : 0n);
+      }
+    }
+    return this.primary(live);
+  }
+
+  /** primary := '(' expression ')' | integer | character | identifier (which is 0) */
+  private primary(live: boolean): PPValue {
+    const t = this.peek();
+    if (t === undefined) this.fail(this.end, "expected value in expression");
+    if (t.tokenType === LParen) {
+      this.pos++;
+      const value = this.expression(live);
+      const close = this.peek();
+      if (close?.tokenType !== RParen) {
+        this.fail(close, "expected ')' in preprocessor expression", [
+          note(locOf(t), "to match this '('"),
+        ]);
+      }
+      this.pos++;
+      return value;
+    }
+    this.pos++;
+    if (t.tokenType === IntegerConstant || t.tokenType === PPNumber) return this.integer(t);
+    if (t.tokenType === FloatConstant)
+      this.fail(t, "floating point literal in preprocessor expression");
+    if (t.tokenType === CharConstant) return this.character(t);
+    if (identifierLike[t.tokenTypeIdx] === true) {
+      if (this.peek()?.tokenType === LParen)
+        this.fail(t, `function-like macro '${t.image}' is not defined`);
+      return signedValue(0n);
+    }
+    if (
+      t.tokenType === RParen ||
+      t.image in binaryPrecedence ||
+      t.image === "?" ||
+      t.image === ":"
+    ) {
+      this.fail(t, "expected value in expression");
+    }
+    this.fail(t, "invalid token at start of a preprocessor expression");
+  }
+
+  /** An integer constant's value and signedness (C11 6.4.4.1, in #if every type is 64-bit). */
+  private integer(t: CToken): PPValue {
+    const image = t.image;
+    let radix = 10;
+    let i = 0;
+    if (/^0[xX][\da-fA-F]/.test(image)) {
+      radix = 16;
+      i = 2;
+    } else if (/^0[bB][01]/.test(image)) {
+      radix = 2;
+      i = 2;
+    } else if (image.startsWith("0")) {
+      radix = 8;
+    }
+    const digitsStart = i;
+    const isDigit = radix === 16 ? /[\da-fA-F]/ : /\d/;
+    while (i < image.length && isDigit.test(image[i]!)) i++;
+    const digits = image.slice(digitsStart, i);
+    const suffix = image.slice(i);
+    if (radix === 8) {
+      const bad = digits.match(/[89]/);
+      if (bad) this.fail(t, `invalid digit '${bad[0]}' in octal constant`);
+    }
+    if (radix === 2 && /[2-9]/.test(digits))
+      this.fail(t, `invalid digit '${digits.match(/[2-9]/)![0]}' in binary constant`);
+    if (radix === 10 && /^[a-fA-F]/.test(suffix) && !/^[eE]/.test(suffix)) {
+      this.fail(t, `invalid digit '${suffix[0]}' in decimal constant`);
+    }
+    if (!/^(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/.test(suffix)) {
+      this.fail(t, `invalid suffix '${suffix}' on integer constant`);
+    }
+    const prefix = radix === 16 ? "0x" : radix === 8 ? "0o" : radix === 2 ? "0b" : "";
+    const value = BigInt(prefix + (digits || "0"));
+    if (value > 0xffffffffffffffffn)
+      this.fail(t, "integer literal is too large to be represented in any integer type");
+    let unsigned = /[uU]/.test(suffix);
+    if (!unsigned && value > 0x7fffffffffffffffn) {
+      if (radix === 10) {
+        this.report.warning(
+          t,
+          "integer literal is too large to be represented in a signed integer type, interpreting as unsigned",
+          "-Wimplicitly-unsigned-literal",
+        );
+      }
+      unsigned = true;
+    }
+    return { value, unsigned };
+  }
+
+  /** A character constant's value: plain char is signed on BPF; several chars combine as clang does. */
+  private character(t: CToken): PPValue {
+    const prefix = /^(u8|[uUL])?'/.exec(t.image)![1] ?? "";
+    const chars = decodeEscapes(t.image.slice(prefix.length + 1, -1));
+    if (chars.length === 0) this.fail(t, "empty character constant");
+    if (prefix === "") {
+      if (chars.length > 1)
+        this.report.warning(t, "multi-character character constant", "-Wmultichar");
+      let value = 0;
+      for (const c of chars) value = ((value << 8) | (c & 0xff)) >>> 0;
+      return signedValue(chars.length === 1 ? BigInt((value << 24) >> 24) : BigInt(value | 0));
+    }
+    const c = chars[chars.length - 1]!;
+    if (prefix === "u") return signedValue(BigInt(c & 0xffff));
+    if (prefix === "u8") return signedValue(BigInt(c & 0xff));
+    return signedValue(BigInt(prefix === "L" ? c | 0 : c >>> 0));
+  }
+}
+
+const simpleEscapes: Record<string, number> = {
+  n: 10,
+  t: 9,
+  r: 13,
+  a: 7,
+  b: 8,
+  f: 12,
+  v: 11,
+  e: 27,
+  "\\": 92,
+  "'": 39,
+  '"': 34,
+  "?": 63,
+};
+
+/** The code units of a character constant's contents, escapes decoded (UTF-8 bytes for plain text). */
+function decodeEscapes(body: string): number[] {
+  const units: number[] = [];
+  const text = body.replace(/\\\r?\n/g, "");
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch !== "\\") {
+      const code = text.codePointAt(i)!;
+      if (code < 0x80) units.push(code);
+      else {
+        for (const b of new TextEncoder().encode(String.fromCodePoint(code))) units.push(b);
+        if (code > 0xffff) i++;
+      }
+      continue;
+    }
+    const next = text[++i] ?? "";
+    if (next in simpleEscapes) units.push(simpleEscapes[next]!);
+    else if (next === "x") {
+      const m = /^[\da-fA-F]+/.exec(text.slice(i + 1))?.[0] ?? "0";
+      units.push(parseInt(m, 16) >>> 0);
+      i += m.length;
+    } else if (/[0-7]/.test(next)) {
+      const m = /^[0-7]{1,3}/.exec(text.slice(i))![0];
+      units.push(parseInt(m, 8));
+      i += m.length - 1;
+    } else if (next === "u" || next === "U") {
+      const len = next === "u" ? 4 : 8;
+      units.push(parseInt(text.slice(i + 1, i + 1 + len), 16) || 0);
+      i += len;
+    } else {
+      units.push(next.charCodeAt(0));
+    }
+  }
+  return units;
+}
