@@ -724,8 +724,9 @@ export function promote(t: CType, bitWidth?: number): CType {
   if (c.kind === "int") it = c;
   else if (c.kind === "enum") it = c.decl.underlying ?? intType;
   else return unqualified(c);
-  if (bitWidth !== undefined && it.rank <= intType.rank) {
-    // A bit-field narrower than int promotes to int, of exactly int's width to unsigned int.
+  if (bitWidth !== undefined) {
+    // A bit-field narrower than int promotes to int, of exactly int's width to unsigned int,
+    // whatever its declared type (clang: even `long x : 7` is an int operand).
     if (bitWidth < 32) return intType;
     if (bitWidth === 32) return it.signed ? intType : uintType;
   }
@@ -885,7 +886,7 @@ function print(t: CType, inner: string): string {
   switch (t.kind) {
     case "pointer": {
       const q = qualWords(t.quals);
-      let s = "*" + (q ? q + (inner ? " " + inner : "") : inner);
+      let s = "*" + (q ? q + (inner && !inner.startsWith("[") ? " " + inner : inner) : inner);
       const pk = t.pointee.kind;
       if (pk === "array" || pk === "function") s = "(" + s + ")";
       return print(t.pointee, s);
