@@ -36,14 +36,6 @@ const WORD = /[A-Za-z_.$][\w.$]*/y;
 const REG = /%?r(\d+)\b/y;
 const NUM = /(0[xX][0-9a-fA-F]+|0[bB][01]+|\d+)(?![\w.$])/y;
 
-/** Parses an unsigned integer literal (decimal, 0x hex, 0b binary); null if malformed. */
-export function parseInteger(text: string): bigint | null {
-  NUM.lastIndex = 0;
-  const m = NUM.exec(text);
-  if (!m || m[0].length !== text.length) return null;
-  return BigInt(text);
-}
-
 class LineReader {
   constructor(
     readonly file: string,
