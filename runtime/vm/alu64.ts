@@ -6,9 +6,10 @@
 //
 // Multiplication uses Math.imul for the low words and a double-precision estimate, rounded, for
 // the high word of the 32x32 product (the estimate is within 2^12 of the true value, far below
-// the 2^31 that rounding tolerates). Division is exact: 32-bit divisors by 16-bit long division in
-// doubles (every intermediate < 2^48); 64-bit divisors by a double estimate of the quotient (which
-// is < 2^32), lowered by one so it never overshoots, then corrected by at most a few subtractions.
+// the 2^31 that rounding tolerates). Division is exact: a dividend below 2^53 divides directly
+// in doubles; otherwise 32-bit divisors by 16-bit long division in doubles (every intermediate
+// < 2^48), and 64-bit divisors by a double estimate of the quotient (which is < 2^32), lowered by
+// one so it never overshoots, then corrected by at most a few subtractions.
 
 const TWO_32 = 4294967296;
 
@@ -39,15 +40,19 @@ function udivmod64(aLo: number, aHi: number, bLo: number, bHi: number): void {
   const au = aHi >>> 0;
   const al = aLo >>> 0;
   const bl = bLo >>> 0;
+  if (au < 0x200000) {
+    // Dividend below 2^53: exact in a double, and so are floor(a / b) and a - q * b.
+    const a = au * TWO_32 + al;
+    const b = (bHi >>> 0) * TWO_32 + bl;
+    const q = Math.floor(a / b);
+    const r = a - q * b;
+    quotientLo = q | 0;
+    quotientHi = (q / TWO_32) | 0;
+    remainderLo = r | 0;
+    remainderHi = (r / TWO_32) | 0;
+    return;
+  }
   if (bHi === 0) {
-    if (au === 0) {
-      const q = Math.floor(al / bl);
-      quotientLo = q | 0;
-      quotientHi = 0;
-      remainderLo = (al - q * bl) | 0;
-      remainderHi = 0;
-      return;
-    }
     // Long division by a 32-bit divisor: high word, then two 16-bit digits.
     const qh = Math.floor(au / bl);
     let r = au - qh * bl;

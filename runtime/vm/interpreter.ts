@@ -233,6 +233,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
   tailCallCount = 0;
 
   private depth = 0;
+  private running = false;
   private readonly returnPc = new Int32Array(MAX_CALL_FRAMES);
   private readonly savedRegs = new Int32Array(MAX_CALL_FRAMES * 8); // r6-r9 of each caller
   private readonly framePrograms: Program[] = [];
@@ -264,6 +265,15 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
 
   /** Run `program` from instruction 0 and return r0. */
   run(program: Program, options: RunOptions = {}): RunResult {
+    if (this.running) {
+      // One interpreter is one CPU's machine; the kernel's bpf_prog_active keeps a second
+      // program from starting on a CPU that is running one. Use another Interpreter.
+      throw new VmFault(
+        program.name,
+        0,
+        "interpreter is already running a program (not re-entrant)",
+      );
+    }
     const regs = this.regs;
     regs.fill(0);
     const args = options.args ?? [];
@@ -284,9 +294,11 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
     this.chunk = Math.min(budget, BUDGET_CHUNK);
     this.left = this.chunk;
     this.memory.enterRun();
+    this.running = true;
     try {
       this.execute(program, 0, 0);
     } finally {
+      this.running = false;
       this.memory.exitRun();
       this.insns = this.executed();
     }
@@ -381,12 +393,23 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
 
   // ---- faults ----
 
-  private memoryFault(pc: number, lo: number, hi: number, size: number, access: Access): VmFault {
+  // Faults raised in the dispatch loop pass its counter, so `insns` stays exact.
+
+  private memoryFault(
+    pc: number,
+    lo: number,
+    hi: number,
+    size: number,
+    access: Access,
+    left = this.left,
+  ): VmFault {
+    this.left = left;
     const fault = this.memory.describeFault(lo, hi, size, access);
     return new VmFault(this.program.name, pc, fault.message, fault);
   }
 
-  private fault(pc: number, reason: string): VmFault {
+  private fault(pc: number, reason: string, left = this.left): VmFault {
+    this.left = left;
     return new VmFault(this.program.name, pc, reason);
   }
 
@@ -521,7 +544,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
         case Op.ALU_END_TO_BE:
         case Op.ALU64_END:
           if (imm !== 16 && imm !== 32 && imm !== 64)
-            throw this.fault(pc - 1, `bad byte swap width ${imm}`);
+            throw this.fault(pc - 1, `bad byte swap width ${imm}`, left);
           alu.endian(regs, d, imm, (w & 0xff) !== Op.ALU_END_TO_LE);
           break;
 
@@ -833,7 +856,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
           const lo = (regs[s]! + off) | 0;
           const hi = addressHi(regs[s]!, regs[s + 1]!, off, lo);
           const o = memory.translateRead(lo, hi, 1);
-          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 1, "read");
+          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 1, "read", left);
           if ((w & 0xff) === Op.LDX_MEM_B) {
             regs[d] = view.getUint8(o);
             regs[d + 1] = 0;
@@ -848,7 +871,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
           const lo = (regs[s]! + off) | 0;
           const hi = addressHi(regs[s]!, regs[s + 1]!, off, lo);
           const o = memory.translateRead(lo, hi, 2);
-          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 2, "read");
+          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 2, "read", left);
           if ((w & 0xff) === Op.LDX_MEM_H) {
             regs[d] = view.getUint16(o, true);
             regs[d + 1] = 0;
@@ -863,7 +886,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
           const lo = (regs[s]! + off) | 0;
           const hi = addressHi(regs[s]!, regs[s + 1]!, off, lo);
           const o = memory.translateRead(lo, hi, 4);
-          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 4, "read");
+          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 4, "read", left);
           regs[d] = view.getInt32(o, true);
           regs[d + 1] = (w & 0xff) === Op.LDX_MEM_W ? 0 : regs[d]! >> 31;
           break;
@@ -872,7 +895,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
           const lo = (regs[s]! + off) | 0;
           const hi = addressHi(regs[s]!, regs[s + 1]!, off, lo);
           const o = memory.translateRead(lo, hi, 8);
-          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 8, "read");
+          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 8, "read", left);
           regs[d] = view.getInt32(o, true);
           regs[d + 1] = view.getInt32(o + 4, true);
           break;
@@ -884,7 +907,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
           const lo = (regs[d]! + off) | 0;
           const hi = addressHi(regs[d]!, regs[d + 1]!, off, lo);
           const o = memory.translateWrite(lo, hi, 1);
-          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 1, "write");
+          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 1, "write", left);
           view.setUint8(o, (w & 0xff) === Op.ST_MEM_B ? imm : regs[s]!);
           break;
         }
@@ -893,7 +916,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
           const lo = (regs[d]! + off) | 0;
           const hi = addressHi(regs[d]!, regs[d + 1]!, off, lo);
           const o = memory.translateWrite(lo, hi, 2);
-          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 2, "write");
+          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 2, "write", left);
           view.setUint16(o, (w & 0xff) === Op.ST_MEM_H ? imm : regs[s]!, true);
           break;
         }
@@ -902,7 +925,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
           const lo = (regs[d]! + off) | 0;
           const hi = addressHi(regs[d]!, regs[d + 1]!, off, lo);
           const o = memory.translateWrite(lo, hi, 4);
-          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 4, "write");
+          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 4, "write", left);
           view.setInt32(o, (w & 0xff) === Op.ST_MEM_W ? imm : regs[s]!, true);
           break;
         }
@@ -911,7 +934,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
           const lo = (regs[d]! + off) | 0;
           const hi = addressHi(regs[d]!, regs[d + 1]!, off, lo);
           const o = memory.translateWrite(lo, hi, 8);
-          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 8, "write");
+          if (o < 0) throw this.memoryFault(pc - 1, lo, hi, 8, "write", left);
           if ((w & 0xff) === Op.ST_MEM_DW) {
             view.setInt32(o, imm, true);
             view.setInt32(o + 4, imm >> 31, true);
@@ -923,6 +946,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
         }
         case Op.STX_ATOMIC_W:
         case Op.STX_ATOMIC_DW:
+          this.left = left;
           this.atomic(pc - 1, w, imm, d, s, off);
           break;
 
@@ -933,6 +957,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
         case Op.LD_IND_W:
         case Op.LD_IND_H:
         case Op.LD_IND_B:
+          this.left = left;
           if (!this.loadPacket(pc - 1, w, imm, s)) {
             // out of bounds: the kernel ends the program with r0 = 0
             regs[0] = 0;
@@ -943,7 +968,7 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
           break;
 
         default:
-          throw this.fault(pc - 1, badInsnReason(pc - 1, program.length, w));
+          throw this.fault(pc - 1, badInsnReason(pc - 1, program.length, w), left);
       }
     }
   }

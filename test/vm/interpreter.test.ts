@@ -342,6 +342,30 @@ describe("memory faults", () => {
   });
 });
 
+describe("run bookkeeping", () => {
+  it("insns is exact after a fault too", () => {
+    const m = machine();
+    expect(() => run("mov %r0, 1\nmov %r0, 2\nldxdw %r0, [%r10]\nexit", { m })).toThrow(VmFault);
+    expect(m.vm.insns).toBe(3);
+  });
+
+  it("an interpreter is not re-entrant (a helper cannot start a second run on it)", () => {
+    let vm: Interpreter | undefined;
+    const inner = prepareProgram([
+      { code: op.BPF_ALU64 | op.BPF_MOV | op.BPF_K, dst: 0, src: 0, off: 0, imm: 0 },
+      { code: op.BPF_JMP | op.BPF_EXIT, dst: 0, src: 0, off: 0, imm: 0 },
+    ]);
+    const helpers = new HelperTable().register(1, "nested", () => {
+      vm!.run(inner);
+    });
+    const m = machine(undefined, helpers);
+    vm = m.vm;
+    expect(() => run("call 1\nexit", { m })).toThrow(/not re-entrant/);
+    // and it is usable again afterwards
+    expect(m.vm.run(inner).lo).toBe(0);
+  });
+});
+
 describe("legacy packet access (ld_abs / ld_ind)", () => {
   const packet = Uint8Array.from([0x12, 0x34, 0x56, 0x78, 0x9a]);
   it("reads big-endian bytes, half words and words", () => {
