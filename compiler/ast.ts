@@ -86,6 +86,8 @@ export interface RecordSpec {
   readonly members: MemberDecl[] | null;
   /** After the keyword, after the closing brace, and from `#pragma clang attribute push`. */
   readonly attributes: Attribute[];
+  /** `#pragma pack(N)` in effect where the body was parsed, in bytes; 0 (or absent) if none. */
+  readonly maxFieldAlign?: number;
 }
 
 /** `enum tag { A, B = 2 }` or `enum tag`. */
