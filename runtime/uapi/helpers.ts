@@ -405,7 +405,7 @@ const skcTo = (target: string, arg: number = A.ARG_PTR_TO_BTF_ID_SOCK_COMMON): H
   proto({ ret: RET_PTR_TO_BTF_ID_OR_NULL, retBtfType: target, args: [arg] });
 
 // The default prototype of each helper: the kprobe variant where program types differ (see
-// protoVariants below for the others).
+// protoVariant below for the others).
 const protos: Partial<Record<HelperName, HelperProto>> = {
   // maps
   map_lookup_elem: proto({ ret: RET_PTR_TO_MAP_VALUE_OR_NULL, args: [MAP, A.ARG_PTR_TO_MAP_KEY] }),
@@ -881,19 +881,26 @@ const hasTrampoline = (attach: number): boolean =>
   attach === BpfAttachType.BPF_LSM_MAC;
 
 // Prototypes that differ by program type (the kernel has one bpf_func_proto per variant).
-function protoVariant(progType: number, id: number, ctx: HelperContext, base: HelperProto) {
-  const kprobeMulti = ctx.expectedAttachType === BpfAttachType.BPF_TRACE_KPROBE_MULTI;
+const getStackidPerfEvent = proto({ args: [CTX, MAP, ANY] }); // bpf_get_stackid_proto_pe
+const getFuncIpKprobeMulti = proto({ args: [CTX] }); // bpf_get_func_ip_proto_kprobe_multi
+const getSocketPtrCookie = proto({ args: [A.ARG_PTR_TO_BTF_ID_SOCK_COMMON | PTR_MAYBE_NULL] });
+
+function protoVariant(
+  progType: number,
+  id: number,
+  ctx: HelperContext,
+  base: HelperProto,
+): HelperProto {
   switch (id) {
-    case F.BPF_FUNC_get_stackid: // bpf_get_stackid_proto_pe is not gpl_only
-      return progType === P.BPF_PROG_TYPE_PERF_EVENT ? { ...base, gplOnly: false } : base;
-    case F.BPF_FUNC_get_func_ip: // bpf_get_func_ip_proto_kprobe_multi is not gpl_only
-      return progType === P.BPF_PROG_TYPE_KPROBE && kprobeMulti
-        ? { ...base, gplOnly: false }
+    case F.BPF_FUNC_get_stackid:
+      return progType === P.BPF_PROG_TYPE_PERF_EVENT ? getStackidPerfEvent : base;
+    case F.BPF_FUNC_get_func_ip:
+      return progType === P.BPF_PROG_TYPE_KPROBE &&
+        ctx.expectedAttachType === BpfAttachType.BPF_TRACE_KPROBE_MULTI
+        ? getFuncIpKprobeMulti
         : base;
-    case F.BPF_FUNC_get_socket_cookie: // fentry & co get bpf_get_socket_ptr_cookie_proto
-      return progType === P.BPF_PROG_TYPE_TRACING
-        ? proto({ args: [A.ARG_PTR_TO_BTF_ID_SOCK_COMMON | PTR_MAYBE_NULL] })
-        : base;
+    case F.BPF_FUNC_get_socket_cookie: // fentry & co: bpf_get_socket_ptr_cookie_proto
+      return progType === P.BPF_PROG_TYPE_TRACING ? getSocketPtrCookie : base;
     default:
       return base;
   }
@@ -1076,7 +1083,8 @@ function mayUpdateSockmap(id: number, progType: number, attach: number): boolean
 /**
  * check_map_func_compatibility(): may helper `id` be passed a map of type `mapType`? When it
  * may not, the kernel's verifier says "cannot pass map_type <mapType> into func
- * bpf_<name>#<id>". `progType` and `expectedAttachType` matter only for sockmap updates.
+ * bpf_<name>#<id>" (for tail_call, earlier and in its own words: "expected prog array map for
+ * tail call"). `progType` and `expectedAttachType` matter only for sockmap updates.
  */
 export function helperMapCompatible(
   id: number,
