@@ -523,6 +523,65 @@ function quoteAfterPrefix(text: string, pos: number, c: number): number {
  * back as Unterminated* tokens for the caller to judge (clang only warns about them).
  */
 export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag): CToken[] {
+  if (splitBySplice.test(text)) return lexSpliced(text, file, diagnostics);
+  return scan(text, file, (offset, line, col) =>
+    diagnostics?.error({ file, line, col }, "unterminated /* comment"),
+  );
+}
+
+/** A backslash-newline with something other than blank on both sides may join two tokens into one. */
+const splitBySplice = /[^ \t\r\n\\]\\\r?\n[^ \t\r\n]/;
+
+/**
+ * Lexes a file in which a line splice may fall inside a token (`foo\<newline>bar` is `foobar`):
+ * removes the splices first (C11 5.1.1.2 phase 2), then maps each token back to where it starts in
+ * the file. Rare, so it may be slower than scan().
+ */
+function lexSpliced(text: string, file: string, diagnostics?: DiagnosticBag): CToken[] {
+  const origin: number[] = []; // offset in `text` of each character kept
+  let spliced = "";
+  let kept = 0;
+  for (let i = text.indexOf("\\"); i >= 0; i = text.indexOf("\\", i + 1)) {
+    let j = i + 1;
+    if (text.charCodeAt(j) === CR) j++;
+    if (text.charCodeAt(j) !== NL) continue;
+    spliced += text.slice(kept, i);
+    for (let k = kept; k < i; k++) origin.push(k);
+    kept = j + 1;
+    i = j;
+  }
+  spliced += text.slice(kept);
+  for (let k = kept; k <= text.length; k++) origin.push(k);
+  const lineStarts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+  const locate = (offset: number): SourceLoc => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file, line: lo + 1, col: offset - lineStarts[lo]! + 1 };
+  };
+  const tokens = scan(spliced, file, (offset) =>
+    diagnostics?.error(locate(origin[offset]!), "unterminated /* comment"),
+  );
+  for (const t of tokens) {
+    t.startOffset = origin[t.startOffset]!;
+    const { line, col } = locate(t.startOffset);
+    t.line = line;
+    t.col = col;
+  }
+  return tokens;
+}
+
+/** The scanner proper; reports an unterminated comment (offset, line, col) through the callback. */
+function scan(
+  text: string,
+  file: string,
+  unterminatedComment: (offset: number, line: number, col: number) => void,
+): CToken[] {
   const tokens: CToken[] = [];
   const n = text.length;
   let p = 0;
@@ -569,7 +628,7 @@ export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag)
       } else if (c === SLASH && text.charCodeAt(p + 1) === STAR) {
         const close = text.indexOf("*/", p + 2);
         if (close < 0) {
-          diagnostics?.error({ file, line, col: p - lineStart + 1 }, "unterminated /* comment");
+          unterminatedComment(p, line, p - lineStart + 1);
           return tokens;
         }
         // A comment is one space (C11 5.1.1.2): its newlines do not end a directive line.
