@@ -17,6 +17,8 @@ export interface VmRow {
   insns: number;
   /** median wall time of one run */
   ms: number;
+  /** median CPU time of the process during one run (less disturbed by other load) */
+  cpu_ms: number;
   ns_per_insn: number;
   /** million instructions per second */
   mips: number;
@@ -37,8 +39,9 @@ export function benchInterpreter(file: string, options: BenchOptions): VmRow {
   const memory = new AddressSpace();
   const vm = new Interpreter({ memory, helpers: testHelpers() });
   const mem = memory.alloc(vector.mem.length, { name: "mem", kind: "data" });
-  const runOnce = (): { lo: number; hi: number; insns: number; ms: number } => {
+  const runOnce = (): { lo: number; hi: number; insns: number; ms: number; cpuMs: number } => {
     memory.u8.set(vector.mem, mem.base); // programs may write their buffer
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const result = vm.run(program, {
       args: [
@@ -47,7 +50,9 @@ export function benchInterpreter(file: string, options: BenchOptions): VmRow {
       ],
       budget: Number.POSITIVE_INFINITY,
     });
-    return { ...result, ms: performance.now() - start };
+    const ms = performance.now() - start;
+    const used = process.cpuUsage(cpu);
+    return { ...result, ms, cpuMs: (used.user + used.system) / 1000 };
   };
   const first = runOnce();
   const problems: string[] = [];
@@ -61,13 +66,19 @@ export function benchInterpreter(file: string, options: BenchOptions): VmRow {
   }
   for (let i = 1; i < options.warmup; i++) runOnce();
   const times: number[] = [];
-  for (let i = 0; i < options.runs; i++) times.push(runOnce().ms);
+  const cpuTimes: number[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    const run = runOnce();
+    times.push(run.ms);
+    cpuTimes.push(run.cpuMs);
+  }
   const ms = median(times);
   const row: VmRow = {
     program: name + ".data",
     engine: "interp",
     insns: first.insns,
     ms: round(ms, 3),
+    cpu_ms: round(median(cpuTimes), 3),
     ns_per_insn: round((ms * 1e6) / first.insns, 3),
     mips: round(first.insns / ms / 1000, 1),
     ok: problems.length === 0,
@@ -89,6 +100,7 @@ export const vmSection: BenchSection<VmRow> = {
     { header: "engine", value: (r) => r.engine },
     { header: "insns", value: (r) => r.insns },
     { header: "ms", value: (r) => r.ms.toFixed(1) },
+    { header: "cpu ms", value: (r) => r.cpu_ms.toFixed(1) },
     { header: "ns/insn", value: (r) => r.ns_per_insn.toFixed(2) },
     { header: "M insn/s", value: (r) => r.mips.toFixed(1) },
     { header: "check", value: (r) => (r.ok ? "ok" : `FAIL: ${r.error}`) },

@@ -373,7 +373,15 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
     }
     const regs = this.regs;
     const saved = this.savedRegs;
-    for (let i = 0; i < 8; i++) saved[depth * 8 + i] = regs[12 + i]!;
+    const at = depth << 3; // r6-r9, unrolled: this runs on every call
+    saved[at] = regs[12]!;
+    saved[at + 1] = regs[13]!;
+    saved[at + 2] = regs[14]!;
+    saved[at + 3] = regs[15]!;
+    saved[at + 4] = regs[16]!;
+    saved[at + 5] = regs[17]!;
+    saved[at + 6] = regs[18]!;
+    saved[at + 7] = regs[19]!;
     this.returnPc[depth] = returnPc;
     this.framePrograms[depth] = program;
     this.depth = depth + 1;
@@ -385,7 +393,15 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
     const depth = --this.depth;
     const regs = this.regs;
     const saved = this.savedRegs;
-    for (let i = 0; i < 8; i++) regs[12 + i] = saved[depth * 8 + i]!;
+    const at = depth << 3;
+    regs[12] = saved[at]!;
+    regs[13] = saved[at + 1]!;
+    regs[14] = saved[at + 2]!;
+    regs[15] = saved[at + 3]!;
+    regs[16] = saved[at + 4]!;
+    regs[17] = saved[at + 5]!;
+    regs[18] = saved[at + 6]!;
+    regs[19] = saved[at + 7]!;
     this.program = this.framePrograms[depth]!;
     this.setFramePointer();
     return this.returnPc[depth]!;

@@ -163,7 +163,11 @@ export class AddressSpace {
   private readonly freeExtents: FreeExtent[] = [];
   private pendingFree: Region[] = [];
   private top = FIRST_REGION_OFFSET;
-  private lastHit: Region;
+  // Last region hit by a read and by a write: programs tend to read one region (ctx, a map
+  // value) while writing another (the stack).
+  private lastRead: Region;
+  private lastWrite: Region;
+  private readonly noRegion: Region;
   private nextId = 1;
   private runDepth = 0;
 
@@ -171,7 +175,9 @@ export class AddressSpace {
     this.memory = new WasmMemoryCtor({ initial: initialPages, maximum: MAX_PAGES });
     this.refreshViews();
     // A sentinel that matches nothing, so translate() needs no null check.
-    this.lastHit = new Region(0, "(none)", "data", 0, 0, false, false);
+    this.noRegion = new Region(0, "(none)", "data", 0, 0, false, false);
+    this.lastRead = this.noRegion;
+    this.lastWrite = this.noRegion;
   }
 
   private refreshViews(): void {
@@ -272,9 +278,10 @@ export class AddressSpace {
 
   private retire(region: Region): void {
     region.state = "freed";
-    const i = this.regions.indexOf(region);
-    if (i >= 0) this.regions.splice(i, 1);
-    if (this.lastHit === region) this.lastHit = this.regions[0] ?? this.lastHit;
+    const i = this.upperBound(region.base) - 1;
+    if (this.regions[i] === region) this.regions.splice(i, 1);
+    if (this.lastRead === region) this.lastRead = this.noRegion;
+    if (this.lastWrite === region) this.lastWrite = this.noRegion;
     if (region.base + region.size === this.top) {
       this.top = region.base;
     } else if (region.size > 0) {
@@ -327,41 +334,33 @@ export class AddressSpace {
   /** Linear offset for a readable access of `size` bytes at (lo, hi), or -1. */
   translateRead(lo: number, hi: number, size: number): number {
     const offset = lo >>> 0;
-    const region = this.lastHit;
-    if (
-      hi === KERNEL_HI &&
-      offset >= region.start &&
-      offset + size <= region.end &&
-      region.readable
-    ) {
-      return offset;
-    }
-    return this.lookup(lo, hi, size, false);
+    const region = this.lastRead;
+    if (hi === KERNEL_HI && offset >= region.start && offset + size <= region.end) return offset;
+    const found = this.lookup(lo, hi, size);
+    if (found === undefined || !found.readable) return -1;
+    this.lastRead = found;
+    return offset;
   }
 
   /** Linear offset for a writable access of `size` bytes at (lo, hi), or -1. */
   translateWrite(lo: number, hi: number, size: number): number {
     const offset = lo >>> 0;
-    const region = this.lastHit;
-    if (
-      hi === KERNEL_HI &&
-      offset >= region.start &&
-      offset + size <= region.end &&
-      region.writable
-    ) {
-      return offset;
-    }
-    return this.lookup(lo, hi, size, true);
+    const region = this.lastWrite;
+    if (hi === KERNEL_HI && offset >= region.start && offset + size <= region.end) return offset;
+    const found = this.lookup(lo, hi, size);
+    if (found === undefined || !found.writable) return -1;
+    this.lastWrite = found;
+    return offset;
   }
 
-  private lookup(lo: number, hi: number, size: number, write: boolean): number {
-    if (hi !== KERNEL_HI) return -1;
+  /** The region whose accessible window holds the whole access, if any. */
+  private lookup(lo: number, hi: number, size: number): Region | undefined {
+    if (hi !== KERNEL_HI) return undefined;
     const offset = lo >>> 0;
     const region = this.regions[this.upperBound(offset) - 1];
-    if (region === undefined || offset < region.start || offset + size > region.end) return -1;
-    if (write ? !region.writable : !region.readable) return -1;
-    this.lastHit = region;
-    return offset;
+    if (region === undefined || offset < region.start || offset + size > region.end)
+      return undefined;
+    return region;
   }
 
   /** Explain why an access of `size` bytes at (lo, hi) cannot be served. */
