@@ -6,9 +6,10 @@
 // Prototypes, program-type sets and map rules are written from the kernel's bpf_func_proto
 // definitions (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c, kernel/bpf/stackmap.c,
 // kernel/bpf/ringbuf.c, net/core/filter.c) and check_map_func_compatibility() in
-// kernel/bpf/verifier.c, as a current kernel (6.1x) has them for a privileged (root) loader.
-// The same test loads probe programs into the machine's kernel and compares availability,
-// gpl_only and the argument kinds the kernel's verifier accepts.
+// kernel/bpf/verifier.c, as a current kernel has them (validated on 6.18; where 6.1 differs,
+// e.g. which helpers the base set holds, we follow the newer kernel) for a privileged (root)
+// loader. test/uapi/helpers.kernel.test.ts loads probe programs into the machine's kernel and
+// compares availability, gpl_only, argument kinds and map compatibility.
 //
 // Types are encoded the kernel's way: a base type in the low 8 bits and bpf_type_flag bits
 // above, so `baseType(t)` and `t & PTR_MAYBE_NULL` read like the kernel's base_type() and

@@ -57,6 +57,8 @@ export interface SectionDef {
   readonly expectedAttachType: number;
   /** SEC_* bits. */
   readonly flags: number;
+  /** Whether "<prefix>/<target>" is accepted: never (exact names), optionally ('+'), always ('/'). */
+  readonly target: "none" | "optional" | "required";
   /** Undefined for programs libbpf cannot auto-attach (socket, xdp, cgroup ...). */
   readonly attach?: AttachKind;
 }
@@ -71,11 +73,9 @@ function def(
   flags: number,
   attach?: AttachKind,
 ): SectionDef {
-  return Object.freeze(
-    attach
-      ? { sec, progType, expectedAttachType, flags, attach }
-      : { sec, progType, expectedAttachType, flags },
-  );
+  const target = sec.endsWith("+") ? "optional" : sec.endsWith("/") ? "required" : "none";
+  const row = { sec, progType, expectedAttachType, flags, target } as const;
+  return Object.freeze(attach ? { ...row, attach } : row);
 }
 
 /** libbpf 1.1's section_defs, in its order (order matters: "xdp.frags/devmap" before "xdp"). */

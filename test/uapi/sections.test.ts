@@ -352,5 +352,7 @@ describe("attach targets of real-world section names", () => {
     expect(parseSectionName("fentry.s/x")!.sleepable).toBe(true);
     expect(parseSectionName("?fentry/x")!.autoload).toBe(false);
     expect(parseSectionName("bogus/x")).toBeUndefined();
+    expect(parseSectionName("kprobe")!.def.target).toBe("optional");
+    expect(parseSectionName("socket")!.def.target).toBe("none");
   });
 });
