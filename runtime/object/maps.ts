@@ -31,15 +31,15 @@ import {
   type ElfSection,
 } from "../elf/elf.js";
 import { ObjectError } from "./error.js";
-import {
-  BPF_F_MMAPABLE,
-  BPF_F_RDONLY_PROG,
+import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BpfMapType } from "../uapi/bpf.js";
+
+const {
   BPF_MAP_TYPE_ARRAY,
   BPF_MAP_TYPE_ARRAY_OF_MAPS,
   BPF_MAP_TYPE_HASH_OF_MAPS,
   BPF_MAP_TYPE_PROG_ARRAY,
   BPF_MAP_TYPE_UNSPEC,
-} from "./uapi.js";
+} = BpfMapType;
 
 /** Where a map definition came from (libbpf's libbpf_map_type, split by declaration style). */
 export type MapOrigin = "legacy" | "btf" | "data" | "rodata" | "bss";

@@ -45,8 +45,14 @@ import {
   type BpfMapDef,
   type MapContext,
 } from "./maps.js";
-import { parseSectionName, type AttachTarget, type SectionDef } from "./section-name.js";
-import { BPF_PROG_TYPE_UNSPEC } from "./uapi.js";
+import { BpfProgType } from "../uapi/bpf.js";
+import {
+  SectionNameError,
+  parseAttachTarget,
+  parseSectionName,
+  type AttachTarget,
+  type ParsedSection,
+} from "../uapi/sections.js";
 
 /** A relocation the loader must apply to instruction `insn` (an index within the program). */
 export type ProgramRelocation =
@@ -97,8 +103,12 @@ export interface BpfProgram {
   /** from the section name; BPF_PROG_TYPE_UNSPEC when it matched no definition (may be set) */
   type: number;
   expectedAttachType: number;
-  sectionDef: SectionDef | undefined;
-  attach: AttachTarget;
+  /** the section name read the libbpf way; undefined for .text and for unknown names */
+  section: ParsedSection | undefined;
+  /** where the program auto-attaches; undefined for bare names (SEC("kprobe")) and others */
+  attach: AttachTarget | undefined;
+  /** why the section's attach target is unusable (libbpf fails at attach time, not at open) */
+  attachError: string | undefined;
   /** false for SEC("?...") and for .text subprograms */
   autoload: boolean;
   sleepable: boolean;
@@ -120,8 +130,11 @@ export interface BpfObject {
   elf: ElfFile;
   /** the `license` section up to its NUL ("" without one) */
   license: string;
-  /** the `version` section (kern_version), 0 without one */
-  kernVersion: number;
+  /**
+   * the `version` section (kern_version); undefined without one (the loader then uses the
+   * kernel's own LINUX_VERSION_CODE, as libbpf uses the running kernel's)
+   */
+  kernVersion: number | undefined;
   /** .BTF with DATASEC sizes and offsets filled in */
   btf: Btf | undefined;
   btfExt: BtfExt | undefined;
@@ -171,7 +184,7 @@ export function openObject(bytes: Uint8Array, name = "object.o"): BpfObject {
     name: objectName,
     elf,
     license: roles.license ? readLicense(elf, roles.license) : "",
-    kernVersion: roles.version ? readKernVersion(elf, roles.version) : 0,
+    kernVersion: roles.version ? readKernVersion(elf, roles.version) : undefined,
     btf,
     btfExt,
     programs: all.filter((p) => !p.isSubprogram),
@@ -247,7 +260,8 @@ function readKernVersion(elf: ElfFile, s: ElfSection): number {
 
 function collectPrograms(elf: ElfFile, section: ElfSection, isText: boolean): BpfProgram[] {
   const where = `${elf.fileName}: ${describeSection(section)}`;
-  const parsed = parseSectionName(section.name);
+  const parsed = isText ? undefined : parseSectionName(section.name);
+  const { attach, attachError } = attachTargetOf(parsed);
   const functions = elf.symbols
     .filter((sym) => sym.shndx === section.index && sym.type === STT_FUNC)
     .sort((a, b) => a.value - b.value);
@@ -266,19 +280,20 @@ function collectPrograms(elf: ElfFile, section: ElfSection, isText: boolean): Bp
       throw new ObjectError(`${progWhere}: program is static and not supported`);
     end = sym.value + sym.size;
     const global = sym.bind !== STB_LOCAL;
-    const def = isText ? undefined : parsed.def;
     programs.push({
       name: sym.name,
       sectionName: section.name,
       sectionIndex: section.index,
       sectionInsnOffset: sym.value / 8,
       insns: decodeProgram(section.data.subarray(sym.value, sym.value + sym.size)),
-      type: def?.progType ?? BPF_PROG_TYPE_UNSPEC,
-      expectedAttachType: def?.expectedAttachType ?? 0,
-      sectionDef: def,
-      attach: isText ? { kind: "none" } : parsed.attach,
-      autoload: !isText && parsed.autoload,
-      sleepable: def?.sleepable ?? false,
+      type: parsed?.progType ?? BpfProgType.BPF_PROG_TYPE_UNSPEC,
+      expectedAttachType: parsed?.expectedAttachType ?? 0,
+      section: parsed,
+      attach,
+      attachError,
+      // SEC("?...") starts not autoloaded, whether or not the rest of the name is known.
+      autoload: !isText && !section.name.startsWith("?"),
+      sleepable: parsed?.sleepable ?? false,
       global,
       markBtfStatic: global && (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL),
       isSubprogram: isText,
@@ -289,6 +304,31 @@ function collectPrograms(elf: ElfFile, section: ElfSection, isText: boolean): Bp
     });
   }
   return programs;
+}
+
+/** The attach target, or why it is unusable: libbpf only complains when attaching. */
+function attachTargetOf(parsed: ParsedSection | undefined): {
+  attach: AttachTarget | undefined;
+  attachError: string | undefined;
+} {
+  if (!parsed) return { attach: undefined, attachError: undefined };
+  try {
+    return { attach: parseAttachTarget(parsed), attachError: undefined };
+  } catch (e) {
+    if (e instanceof SectionNameError) return { attach: undefined, attachError: e.message };
+    throw e;
+  }
+}
+
+/**
+ * The error libbpf gives when loading a program whose section name matched no definition and
+ * whose type nobody set; the loader throws it.
+ */
+export function missingProgramType(program: BpfProgram): ObjectError {
+  const section = program.sectionName.replace(/^\?/, "");
+  return new ObjectError(
+    `prog '${program.name}': missing BPF prog type, check ELF section name '${section}'`,
+  );
 }
 
 // --- relocations ----------------------------------------------------------------------------
