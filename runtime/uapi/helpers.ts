@@ -912,10 +912,10 @@ function protoVariant(
  * `progType`, or undefined where the kernel's get_func_proto() returns NULL (the verifier then
  * says "program of this type cannot use helper bpf_<name>#<id>").
  *
- * Two kernel checks happen later and are the verifier's: get_func_ip outside kprobe and
- * trampoline programs ("func bpf_get_func_ip#173 not supported for program type N"), and
+ * Three kernel checks happen later and are the verifier's: get_func_ip outside kprobe and
+ * trampoline programs ("func bpf_get_func_ip#173 not supported for program type N"),
  * mightSleep helpers in non-sleepable programs ("helper call might sleep in a non-sleepable
- * prog").
+ * prog"), and d_path outside its allow-list of attach targets (bpf_d_path_allowed()).
  */
 export function helperProto(
   progType: number,
