@@ -7,8 +7,8 @@
 // Multiplication uses Math.imul for the low words and a double-precision estimate, rounded, for
 // the high word of the 32x32 product (the estimate is within 2^12 of the true value, far below
 // the 2^31 that rounding tolerates). Division is exact: a dividend below 2^53 divides directly
-// in doubles; otherwise 32-bit divisors by 16-bit long division in doubles (every intermediate
-// < 2^48), and 64-bit divisors by a double estimate of the quotient (which is < 2^32), lowered by
+// in doubles; otherwise 32-bit divisors by long division in two steps of at most 53 bits, and
+// 64-bit divisors by a double estimate of the quotient (which is < 2^32), lowered by
 // one so it never overshoots, then corrected by at most a few subtractions.
 
 const TWO_32 = 4294967296;
@@ -35,8 +35,20 @@ let quotientHi = 0;
 let remainderLo = 0;
 let remainderHi = 0;
 
+// Operands of the last division: `x / y` followed by `x % y` (what compilers emit for both) costs
+// one division.
+let lastALo = 0;
+let lastAHi = 0;
+let lastBLo = 0;
+let lastBHi = 0; // 0 / 0 is never computed, so the initial state matches nothing
+
 /** Unsigned 64-bit division; the divisor must be non-zero. Sets quotient* and remainder*. */
 function udivmod64(aLo: number, aHi: number, bLo: number, bHi: number): void {
+  if (aLo === lastALo && aHi === lastAHi && bLo === lastBLo && bHi === lastBHi) return;
+  lastALo = aLo;
+  lastAHi = aHi;
+  lastBLo = bLo;
+  lastBHi = bHi;
   const au = aHi >>> 0;
   const al = aLo >>> 0;
   const bl = bLo >>> 0;
@@ -53,18 +65,16 @@ function udivmod64(aLo: number, aHi: number, bLo: number, bHi: number): void {
     return;
   }
   if (bHi === 0) {
-    // Long division by a 32-bit divisor: high word, then two 16-bit digits.
-    const qh = Math.floor(au / bl);
-    let r = au - qh * bl;
-    let t = r * 65536 + (al >>> 16);
-    const q1 = Math.floor(t / bl);
-    r = t - q1 * bl;
-    t = r * 65536 + (al & 0xffff);
-    const q0 = Math.floor(t / bl);
-    r = t - q0 * bl;
-    quotientLo = (q1 * 65536 + q0) | 0;
-    quotientHi = qh | 0;
-    remainderLo = r | 0;
+    // Long division by a 32-bit divisor in two steps that stay below 2^53: the top 53 bits
+    // of the dividend, then the remainder (< 2^32) followed by the low 11 bits.
+    const top = au * 2097152 + (al >>> 11);
+    const q1 = Math.floor(top / bl);
+    const low = (top - q1 * bl) * 2048 + (al & 0x7ff);
+    const q0 = Math.floor(low / bl);
+    const q1Lo = q1 | 0;
+    quotientLo = (q1Lo << 11) | q0;
+    quotientHi = (((q1 / TWO_32) | 0) << 11) | (q1Lo >>> 21);
+    remainderLo = (low - q0 * bl) | 0;
     remainderHi = 0;
     return;
   }
