@@ -172,7 +172,12 @@ export class AddressSpace {
   private runDepth = 0;
 
   constructor(initialPages = 1) {
-    this.memory = new WasmMemoryCtor({ initial: initialPages, maximum: MAX_PAGES });
+    try {
+      this.memory = new WasmMemoryCtor({ initial: initialPages, maximum: MAX_PAGES });
+    } catch (err) {
+      // V8 throws RangeError when it cannot reserve the memory.
+      throw new MemoryError(`cannot create the address space: ${(err as Error).message}`);
+    }
     this.refreshViews();
     // A sentinel that matches nothing, so translate() needs no null check.
     this.noRegion = new Region(0, "(none)", "data", 0, 0, false, false);
@@ -251,7 +256,11 @@ export class AddressSpace {
     if (needPages > MAX_PAGES) {
       throw new MemoryError(`cannot allocate region '${name}': address space exhausted (4 GiB)`);
     }
-    this.memory.grow(pages - havePages);
+    try {
+      this.memory.grow(pages - havePages);
+    } catch (err) {
+      throw new MemoryError(`cannot allocate region '${name}': ${(err as Error).message}`);
+    }
     this.refreshViews();
   }
 
