@@ -1,7 +1,7 @@
 // Shared by test/elf, test/btf and test/object: which reference tools exist, compiling the C
 // fixtures with clang, running tools and collecting their output.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,26 +57,27 @@ export const FIXTURE_NAMES = readdirSync(FIXTURES)
 
 const compiled = new Map<string, string>();
 
+function clangBpf(source: string, out: string, debug: boolean): string {
+  const args = ["-O2", "-target", "bpf", "-D__TARGET_ARCH_x86", "-I/usr/include/x86_64-linux-gnu"];
+  const r = run("clang", [...args, ...(debug ? ["-g"] : []), "-c", source, "-o", out]);
+  if (r.status !== 0) throw new Error(`clang failed on ${source}:\n${r.stderr}`);
+  return out;
+}
+
 /** Compiles fixtures/<name>.bpf.c with clang -O2 -g -target bpf; returns the object's path. */
 export function compileFixture(name: string): string {
   const cached = compiled.get(name);
   if (cached) return cached;
-  const out = join(scratchDir(), `${name}.bpf.o`);
-  const r = run("clang", [
-    "-O2",
-    "-g",
-    "-target",
-    "bpf",
-    "-D__TARGET_ARCH_x86",
-    "-I/usr/include/x86_64-linux-gnu",
-    "-c",
-    join(FIXTURES, `${name}.bpf.c`),
-    "-o",
-    out,
-  ]);
-  if (r.status !== 0) throw new Error(`clang failed on ${name}.bpf.c:\n${r.stderr}`);
+  const out = clangBpf(join(FIXTURES, `${name}.bpf.c`), join(scratchDir(), `${name}.bpf.o`), true);
   compiled.set(name, out);
   return out;
+}
+
+/** Compiles C source text (written to the scratch directory as <name>.bpf.c). */
+export function compileSource(name: string, code: string, debug = true): string {
+  const source = join(scratchDir(), `${name}.bpf.c`);
+  writeFileSync(source, code);
+  return clangBpf(source, join(scratchDir(), `${name}.bpf.o`), debug);
 }
 
 export const readBytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
