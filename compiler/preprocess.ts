@@ -153,7 +153,7 @@ export function dumpMacros(macros: ReadonlyMap<string, MacroDefinition>): string
       const params = m.params.map((p, i) =>
         m.variadic && i === m.params!.length - 1 ? (p === "__VA_ARGS__" ? "..." : `${p}...`) : p,
       );
-      head += `(${params.join(", ")})`;
+      head += `(${params.join(",")})`;
     }
     lines.push(`#define ${head} ${spellBody(m.body)}`);
   }
@@ -443,8 +443,11 @@ class Preprocessor {
       }),
       ...(this.options.undefines ?? []).map((u) => `#undef ${u}`),
     ];
-    if (commandLine.length)
-      this.processText("<command line>", commandLine.join("\n") + "\n", false);
+    if (commandLine.length) {
+      // clang reads the command line's definitions as if included at the end of <built-in>.
+      const builtinEnd = { file: "<built-in>", line: countLines(builtin) + 1, col: 1 };
+      this.processText("<command line>", commandLine.join("\n") + "\n", false, builtinEnd);
+    }
 
     let name: string;
     let text: string | undefined;
@@ -497,9 +500,9 @@ class Preprocessor {
     return entry;
   }
 
-  private processText(name: string, text: string, isMain: boolean): void {
+  private processText(name: string, text: string, isMain: boolean, includedAt?: SourceLoc): void {
     const entry = this.entry(name, text)!;
-    this.pushFile(entry, -1, false, undefined);
+    this.pushFile(entry, -1, false, includedAt);
     if (isMain) this.firstInclusion.set(name, []);
     this.loop();
   }
