@@ -215,6 +215,7 @@ describe.skipIf(skipReason({ clang: hasClang, readelf: hasReadelf }))(
       ]);
       const jump = o.maps.find((m) => m.name === "jump")!;
       expect(jump.initialSlots).toEqual([{ index: 2, kind: "prog", name: "tail_one" }]);
+      expect(o.maps.find((m) => m.name === "counts")!.pinning).toBe(1); // LIBBPF_PIN_BY_NAME
       const rodata = o.maps.find((m) => m.realName === ".rodata")!;
       expect(new TextDecoder().decode(rodata.initialValue!)).toContain("tracing\0");
       const strings = o.maps.find((m) => m.realName === ".rodata.str1.1")!;

@@ -1,7 +1,8 @@
 // Shared by test/elf, test/btf and test/object: which reference tools exist, compiling the C
 // fixtures with clang, running tools and collecting their output.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { afterAll } from "vitest";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,6 +46,12 @@ export function skipReason(tools: Record<string, boolean>): string | undefined {
 }
 
 let workDir: string | undefined;
+// Registered by every test file that imports this module: its scratch files go with it.
+afterAll(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  workDir = undefined;
+  compiled.clear();
+});
 export function scratchDir(): string {
   workDir ??= mkdtempSync(join(tmpdir(), "tsbpf-obj-"));
   return workDir;
