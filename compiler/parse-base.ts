@@ -1,0 +1,638 @@
+// The foundation of the C parser (parse-decl.ts, parse-expr.ts, parse-stmt.ts build the grammar
+// on it): the Chevrotain parser configuration, the typedef-name classification of identifier
+// tokens, the per-parse state (scopes, pragmas, problems) and small helpers shared by the rules.
+//
+// Typedef names: an Identifier token is re-typed to TypedefName when the scope in effect declares
+// it as a typedef. The classification happens lazily, when the parser looks at the token (LA),
+// and is cached per token until a declaration or a closing scope changes what some name means
+// (TypedefScopes.generation). TypedefName is in the Identifier category, so every place that
+// wants a name (declarator, member, tag, label) accepts both, while the places where only a type
+// may start (declaration specifiers, casts, sizeof) match TypedefName alone.
+import {
+  createToken,
+  EmbeddedActionsParser,
+  EOF,
+  Lexer,
+  type IToken,
+  type TokenType,
+} from "chevrotain";
+import * as T from "./lexer.js";
+import type { CToken } from "./lexer.js";
+import {
+  BUILTIN_TYPEDEFS,
+  noQualifiers,
+  type Attribute,
+  type BasicTypeSpec,
+  type DeclSpec,
+  type Declarator,
+  type Expr,
+  type IntegerLiteral,
+  type LoopPragma,
+  type TypeName,
+  type TypeSpecifier,
+} from "./ast.js";
+import { scanPragmas, type PragmaScan } from "./parse-pragmas.js";
+import { TypedefScopes } from "./parse-scope.js";
+import {
+  addBasicKeyword,
+  BasicKeyword,
+  basicKeywordSpelling,
+  combineError,
+  resolveBasicKeywords,
+} from "./parse-specifiers.js";
+
+/** An identifier that names a typedef in the scope where it appears (never produced by the lexer). */
+export const TypedefName = createToken({
+  name: "TypedefName",
+  pattern: Lexer.NA,
+  categories: [T.Identifier],
+});
+
+export const parserVocabulary: TokenType[] = [...T.allTokens, TypedefName];
+
+export const IDENTIFIER_IDX = T.Identifier.tokenTypeIdx!;
+export const TYPEDEF_IDX = TypedefName.tokenTypeIdx!;
+
+/** Where a declaration-specifier list or declaration appears: decides messages and what is allowed. */
+export const DeclContext = {
+  File: 0,
+  Block: 1,
+  For: 2,
+  Member: 3,
+  Param: 4,
+  TypeName: 5,
+} as const;
+export type DeclContext = (typeof DeclContext)[keyof typeof DeclContext];
+
+/** A diagnostic found while parsing, before it is turned into a clang-style Diagnostic. */
+export interface ParseProblem {
+  severity: "error" | "warning";
+  message: string;
+  /** The token the diagnostic is about. */
+  token: CToken;
+  /** Point just past the token (clang's place for a missing ';') instead of at it. */
+  afterToken: boolean;
+  flag?: string;
+  notes: { token: CToken; message: string }[];
+  /** Position in the token array, to order problems from different sources. */
+  order: number;
+}
+
+/** The parser's cursor, which Chevrotain keeps as internal fields of the lexer adapter. */
+interface TokenCursor {
+  currIdx: number;
+  tokVector: IToken[];
+}
+
+/** Stops the parse after clang's default error limit. */
+export class TooManyErrors extends Error {}
+
+export const ERROR_LIMIT = 20;
+
+// Token types that can begin a declaration (besides a TypedefName, and an unknown type name).
+const DECLARATION_START_TYPES: TokenType[] = [
+  T.Typedef,
+  T.Extern,
+  T.Static,
+  T.Auto,
+  T.Register,
+  T.ThreadLocal,
+  T.Const,
+  T.Volatile,
+  T.Restrict,
+  T.Atomic,
+  T.Inline,
+  T.Noreturn,
+  T.Void,
+  T.Char,
+  T.Short,
+  T.Int,
+  T.Long,
+  T.Float,
+  T.Double,
+  T.Signed,
+  T.Unsigned,
+  T.Bool,
+  T.Int128,
+  T.Complex,
+  T.Struct,
+  T.Union,
+  T.Enum,
+  T.BuiltinVaList,
+  T.AutoType,
+  T.Typeof,
+  T.Alignas,
+  T.Attribute,
+  T.StaticAssert,
+  TypedefName,
+];
+
+function tokenTypeSet(types: TokenType[]): boolean[] {
+  const set: boolean[] = [];
+  for (const t of types) set[t.tokenTypeIdx!] = true;
+  return set;
+}
+
+export const declarationStart = tokenTypeSet(DECLARATION_START_TYPES);
+/** Basic type keywords: after a struct/union/enum body one of these means the ';' is missing. */
+export const basicTypeKeyword = tokenTypeSet([
+  T.Void,
+  T.Char,
+  T.Short,
+  T.Int,
+  T.Long,
+  T.Float,
+  T.Double,
+  T.Signed,
+  T.Unsigned,
+  T.Bool,
+  T.Int128,
+  T.Struct,
+  T.Union,
+  T.Enum,
+  T.Typedef,
+  T.StaticAssert,
+]);
+
+/** A declaration-specifier list being gathered (see DeclParser.declarationSpecifiers). */
+export class SpecState {
+  readonly node: DeclSpec;
+  basicKey = 0;
+  basicToken: CToken | undefined = undefined;
+  other: TypeSpecifier | null = null;
+  otherToken: CToken | undefined = undefined;
+
+  constructor(loc: CToken) {
+    this.node = {
+      kind: "DeclSpec",
+      loc,
+      storage: null,
+      threadLocal: false,
+      qualifiers: noQualifiers(),
+      typeSpec: null,
+      inline: false,
+      noreturn: false,
+      alignas: [],
+      attributes: [],
+    };
+  }
+
+  hasType(): boolean {
+    return this.basicKey !== 0 || this.other !== null;
+  }
+
+  /** The specifier already seen, as clang names it in "cannot combine with previous ...". */
+  previousName(): string {
+    const o = this.other;
+    if (o === null) return "";
+    switch (o.kind) {
+      case "Record":
+        return o.tagKind;
+      case "Enum":
+        return "enum";
+      case "TypedefName":
+        return "type-name";
+      case "Typeof":
+        return "typeof";
+      case "AtomicType":
+        return "_Atomic";
+      case "BasicType":
+        return o.name;
+    }
+  }
+}
+
+export abstract class ParserBase extends EmbeddedActionsParser {
+  protected scopes = new TypedefScopes([]);
+  private classGen = new Int32Array(0);
+  protected problems: ParseProblem[] = [];
+  protected pragmas: PragmaScan = { tokens: [], loopPragmas: new Map(), events: [], problems: [] };
+  private eventCursor = 0;
+  private attributeGroups: Attribute[][] = [];
+  private pack = 0;
+  protected takenLoopPragmas = new Set<number>();
+  /** The specifier list being parsed (nested lists save and restore it). */
+  protected spec: SpecState | undefined = undefined;
+  /** Attributes read before a block item, for the declaration that follows. */
+  protected pendingAttributes: Attribute[] = [];
+  /** Inside __attribute__((...)) arguments, where a typedef name is just a name. */
+  protected attributeArgDepth = 0;
+  protected firstToken: CToken | undefined = undefined;
+  protected errorCount = 0;
+
+  constructor(validate: boolean) {
+    super(parserVocabulary, {
+      recoveryEnabled: true,
+      maxLookahead: 2,
+      skipValidations: !validate,
+      errorMessageProvider: messageProvider,
+    });
+  }
+
+  /** Prepares a parse of `tokens` (Pragma tokens are taken out here). */
+  protected begin(tokens: CToken[], typedefs: Iterable<string>): void {
+    this.pragmas = scanPragmas(tokens);
+    this.scopes = new TypedefScopes([...BUILTIN_TYPEDEFS, ...typedefs]);
+    this.classGen = new Int32Array(this.pragmas.tokens.length + 8);
+    this.problems = [];
+    this.eventCursor = 0;
+    this.attributeGroups = [];
+    this.pack = 0;
+    this.takenLoopPragmas = new Set();
+    this.spec = undefined;
+    this.pendingAttributes = [];
+    this.attributeArgDepth = 0;
+    this.errorCount = 0;
+    this.firstToken = this.pragmas.tokens[0] ?? tokens[0];
+    this.input = this.pragmas.tokens;
+    for (const p of this.pragmas.problems) this.warnAt(p.token, p.message, "-Wignored-pragmas");
+  }
+
+  /** Gives identifier tokens their lexer type back (the token array belongs to the caller). */
+  protected end(): void {
+    for (const t of this.pragmas.tokens) {
+      if (t.tokenTypeIdx === TYPEDEF_IDX) {
+        t.tokenType = T.Identifier;
+        t.tokenTypeIdx = IDENTIFIER_IDX;
+      }
+    }
+  }
+
+  // ---- token classification ----
+
+  protected override LA_FAST(howMuch: number): IToken {
+    const cursor = this as unknown as TokenCursor;
+    const pos = cursor.currIdx + howMuch;
+    const tok = cursor.tokVector[pos];
+    // Only while Chevrotain records the grammar is there no token here.
+    if (tok === undefined) return super.LA(howMuch);
+    const type = tok.tokenTypeIdx;
+    if (
+      (type === IDENTIFIER_IDX || type === TYPEDEF_IDX) &&
+      this.classGen[pos] !== this.scopes.generation
+    ) {
+      this.classify(tok, pos);
+    }
+    return tok;
+  }
+
+  protected override LA(howMuch: number): IToken {
+    const tok = super.LA(howMuch);
+    const type = tok.tokenTypeIdx;
+    if (howMuch > 0 && (type === IDENTIFIER_IDX || type === TYPEDEF_IDX)) {
+      const pos = (this as unknown as TokenCursor).currIdx + howMuch;
+      if (this.classGen[pos] !== this.scopes.generation) this.classify(tok, pos);
+    }
+    return tok;
+  }
+
+  private classify(tok: IToken, pos: number): void {
+    const typedef = this.scopes.isTypedef(tok.image);
+    tok.tokenType = typedef ? TypedefName : T.Identifier;
+    tok.tokenTypeIdx = typedef ? TYPEDEF_IDX : IDENTIFIER_IDX;
+    this.classGen[pos] = this.scopes.generation;
+  }
+
+  /** Index of the last consumed token. */
+  protected position(): number {
+    return (this as unknown as TokenCursor).currIdx;
+  }
+
+  /** Skips one token (error recovery done by hand, the way clang's SkipUntil does). */
+  protected skipToken(): void {
+    (this as unknown as TokenCursor).currIdx++;
+  }
+
+  /**
+   * clang's SkipUntil(r_brace, StopAtSemi | StopBeforeMatch): skips balanced tokens until a ';'
+   * or a '}' at this level (not consumed), an unbalanced ')' or ']', or the end.
+   */
+  protected skipToSemicolonOrBrace(): void {
+    let depth = 0;
+    for (;;) {
+      const t = this.LA(1).tokenType;
+      if (t === EOF) return;
+      if (depth === 0 && (t === T.Semicolon || t === T.RBrace)) return;
+      if (t === T.LParen || t === T.LBracket || t === T.LBrace) depth++;
+      else if (t === T.RParen || t === T.RBracket || t === T.RBrace) {
+        if (depth === 0) return;
+        depth--;
+      }
+      this.skipToken();
+    }
+  }
+
+  // ---- pragmas ----
+
+  /** The `#pragma clang attribute` attributes and `#pragma pack` value in effect at token `pos`. */
+  protected pragmaStateAt(pos: number): { attributes: Attribute[]; pack: number } {
+    const events = this.pragmas.events;
+    while (this.eventCursor < events.length && events[this.eventCursor]!.index <= pos) {
+      const e = events[this.eventCursor++]!;
+      if (e.kind === "attributePush") this.attributeGroups.push(e.attributes);
+      else if (e.kind === "attributePop") this.attributeGroups.pop();
+      else this.pack = e.pack;
+    }
+    const groups = this.attributeGroups;
+    return { attributes: groups.length === 0 ? [] : groups.flat(), pack: this.pack };
+  }
+
+  /** Loop pragmas written right before the token at `pos`. */
+  protected loopPragmasAt(pos: number): LoopPragma[] {
+    const list = this.pragmas.loopPragmas.get(pos);
+    if (list === undefined) return [];
+    this.takenLoopPragmas.add(pos);
+    return list;
+  }
+
+  // ---- locations and problems ----
+
+  /** A token usable as a location: tokens inserted by error recovery have none, so use a neighbour. */
+  protected real(tok: IToken | undefined): CToken {
+    if (tok !== undefined && (tok as CToken).file !== undefined) return tok as CToken;
+    const cursor = this as unknown as TokenCursor;
+    for (let i = Math.min(cursor.currIdx, cursor.tokVector.length - 1); i >= 0; i--) {
+      const t = cursor.tokVector[i] as CToken;
+      if (t.file !== undefined) return t;
+    }
+    return this.firstToken ?? placeholderToken();
+  }
+
+  protected addProblem(problem: ParseProblem): void {
+    if (problem.severity === "error") {
+      this.errorCount++;
+      if (this.errorCount > ERROR_LIMIT) throw new TooManyErrors();
+    }
+    this.problems.push(problem);
+  }
+
+  /** An error at `tok` (the next token when omitted). */
+  protected errorAt(
+    tok: IToken | undefined,
+    message: string,
+    notes: ParseProblem["notes"] = [],
+  ): void {
+    const at = tok ?? this.LA(1);
+    const pos = this.position();
+    this.addProblem({
+      severity: "error",
+      message,
+      token: this.real(at),
+      afterToken: false,
+      notes,
+      order: at === this.LA(1) ? pos + 1 : pos,
+    });
+  }
+
+  /** An error just past the last consumed token (where clang reports a missing ';'). */
+  protected errorAfterPrevious(message: string, severity: "error" | "warning" = "error"): void {
+    this.addProblem({
+      severity,
+      message,
+      token: this.real(this.LA(0)),
+      afterToken: true,
+      notes: [],
+      order: this.position(),
+    });
+  }
+
+  protected warnAt(tok: IToken, message: string, flag?: string): void {
+    const problem: ParseProblem = {
+      severity: "warning",
+      message,
+      token: this.real(tok),
+      afterToken: false,
+      notes: [],
+      order: this.position() + 1,
+    };
+    if (flag !== undefined) problem.flag = flag;
+    this.addProblem(problem);
+  }
+
+  /** Appends a sub-rule's list (which is a placeholder object while Chevrotain records the grammar). */
+  protected pushAll<X>(into: X[], items: X[]): void {
+    if (this.RECORDING_PHASE) return;
+    for (const item of items) into.push(item);
+  }
+
+  // ---- placeholders returned by rules that recovered from an error ----
+
+  protected errorExpr(): IntegerLiteral {
+    const loc = this.real(this.LA(0));
+    return {
+      kind: "IntegerLiteral",
+      loc,
+      text: "0",
+      lo: 0,
+      hi: 0,
+      overflow: false,
+      radix: 10,
+      unsigned: false,
+      longness: 0,
+    };
+  }
+
+  protected errorSpec(): DeclSpec {
+    const state = new SpecState(this.real(this.LA(0)));
+    state.node.typeSpec = { kind: "BasicType", loc: state.node.loc, name: "int" };
+    return state.node;
+  }
+
+  protected errorDeclarator(): Declarator {
+    return emptyDeclarator(this.real(this.LA(0)));
+  }
+
+  protected errorTypeName(): TypeName {
+    const spec = this.errorSpec();
+    return { kind: "TypeName", loc: spec.loc, spec, declarator: emptyDeclarator(spec.loc) };
+  }
+
+  // ---- declaration specifiers ----
+
+  protected addBasic(tok: IToken, keyword: BasicKeyword): void {
+    const state = this.spec!;
+    if (state.other !== null) {
+      this.errorAt(
+        tok,
+        `cannot combine with previous '${state.previousName()}' declaration specifier`,
+      );
+      return;
+    }
+    const next = addBasicKeyword(state.basicKey, keyword);
+    if (next < 0) {
+      this.errorAt(tok, combineError(state.basicKey, keyword));
+      return;
+    }
+    if (state.basicToken === undefined) state.basicToken = tok as CToken;
+    state.basicKey = next;
+  }
+
+  protected setTypeSpecifier(tok: IToken, spec: TypeSpecifier): void {
+    const state = this.spec!;
+    if (state.basicKey !== 0) {
+      this.errorAt(
+        tok,
+        `cannot combine with previous '${firstBasicSpelling(state.basicKey)}' declaration specifier`,
+      );
+      return;
+    }
+    if (state.other !== null) {
+      this.errorAt(
+        tok,
+        `cannot combine with previous '${state.previousName()}' declaration specifier`,
+      );
+      return;
+    }
+    state.other = spec;
+    state.otherToken = tok as CToken;
+  }
+
+  protected setStorage(tok: IToken, storage: DeclSpec["storage"] & string): void {
+    if (this.RECORDING_PHASE) return;
+    const node = this.spec!.node;
+    if (node.storage === storage) {
+      this.warnAt(
+        tok,
+        `duplicate '${storage}' declaration specifier`,
+        "-Wduplicate-decl-specifier",
+      );
+    } else if (node.storage !== null) {
+      this.errorAt(tok, `cannot combine with previous '${node.storage}' declaration specifier`);
+    } else {
+      node.storage = storage;
+    }
+  }
+
+  protected setQualifier(
+    tok: IToken,
+    qualifier: "const" | "volatile" | "restrict" | "atomic",
+  ): void {
+    if (this.RECORDING_PHASE) return;
+    const q = this.spec!.node.qualifiers;
+    if (q[qualifier]) {
+      const spelling = qualifier === "atomic" ? "_Atomic" : qualifier;
+      this.warnAt(
+        tok,
+        `duplicate '${spelling}' declaration specifier`,
+        "-Wduplicate-decl-specifier",
+      );
+    }
+    q[qualifier] = true;
+  }
+
+  /** Completes the specifier list: resolves the basic type keywords, checks the context. */
+  protected finishSpec(state: SpecState, context: DeclContext | undefined): DeclSpec {
+    const node = state.node;
+    if (state.other !== null) {
+      node.typeSpec = state.other;
+    } else if (state.basicKey !== 0) {
+      const name = resolveBasicKeywords(state.basicKey);
+      if (name === null) {
+        this.errorAt(state.basicToken, "_Complex types are not supported");
+      } else {
+        const basic: BasicTypeSpec = { kind: "BasicType", loc: state.basicToken!, name };
+        node.typeSpec = basic;
+      }
+    }
+    if (node.storage !== null || node.threadLocal) {
+      if (context === DeclContext.Member || context === DeclContext.TypeName) {
+        this.errorAt(node.loc, "type name does not allow storage class to be specified");
+        node.storage = null;
+      } else if (context === DeclContext.Param && node.storage !== "register") {
+        this.errorAt(node.loc, "invalid storage class specifier in function declarator");
+        node.storage = null;
+      }
+    }
+    return node;
+  }
+
+  /** Declares the name of a completed declarator in the innermost scope. */
+  protected declareName(d: Declarator, spec: DeclSpec): void {
+    if (d.name !== null) this.scopes.declare(d.name, spec.storage === "typedef");
+  }
+}
+
+function firstBasicSpelling(key: number): string {
+  for (let k = 0; k < 12; k++) {
+    if (((key >>> (2 * k)) & 3) !== 0) return basicKeywordSpelling(k as BasicKeyword);
+  }
+  return "";
+}
+
+export function emptyDeclarator(loc: CToken): Declarator {
+  return {
+    kind: "Declarator",
+    loc,
+    name: null,
+    nameLoc: null,
+    derivations: [],
+    attributes: [],
+    asmLabel: null,
+  };
+}
+
+function placeholderToken(): CToken {
+  return {
+    image: "",
+    startOffset: 0,
+    endOffset: 0,
+    startLine: 1,
+    startColumn: 1,
+    tokenTypeIdx: EOF.tokenTypeIdx!,
+    tokenType: EOF,
+    file: "<input>",
+    line: 1,
+    col: 1,
+    hasSpace: false,
+    atLineStart: true,
+    expansion: undefined,
+    hideSet: undefined,
+  };
+}
+
+// ---- Chevrotain's messages, in clang's words ----
+
+const PUNCTUATOR_SPELLING = new Map<TokenType, string>([
+  [T.LBracket, "["],
+  [T.RBracket, "]"],
+  [T.LBrace, "{"],
+  [T.RBrace, "}"],
+  [T.Hash, "#"],
+  [T.HashHash, "##"],
+]);
+
+/** How clang names an expected token: `';'`, `'while'`, `identifier`. */
+export function describeTokenType(type: TokenType): string {
+  if (type === T.Identifier || type === TypedefName || type === T.IdentifierOrKeyword)
+    return "identifier";
+  if (type === EOF) return "end of file";
+  const spelled = PUNCTUATOR_SPELLING.get(type);
+  if (spelled !== undefined) return `'${spelled}'`;
+  if (typeof type.PATTERN === "string") return `'${type.PATTERN}'`;
+  for (const [spelling, kw] of T.keywordBySpelling) if (kw === type) return `'${spelling}'`;
+  return type.name;
+}
+
+const messageProvider = {
+  buildMismatchTokenMessage(options: { expected: TokenType; actual: IToken }): string {
+    if (options.expected === EOF) {
+      return options.actual.tokenType === T.RBrace
+        ? "extraneous closing brace ('}')"
+        : "expected external declaration";
+    }
+    return `expected ${describeTokenType(options.expected)}`;
+  },
+  buildNotAllInputParsedMessage(options: { firstRedundant: IToken }): string {
+    return options.firstRedundant.tokenType === T.RBrace
+      ? "extraneous closing brace ('}')"
+      : "expected external declaration";
+  },
+  buildNoViableAltMessage(): string {
+    return "expected expression";
+  },
+  buildEarlyExitMessage(): string {
+    return "expected expression";
+  },
+};
+
+export type { Expr };

@@ -1,0 +1,1316 @@
+// Declarations: attributes, declaration specifiers, struct/union/enum specifiers, declarators,
+// parameters, type names, initializers, declarations and function definitions (C11 6.7, 6.9 and
+// the GNU extensions kernel and libbpf headers use). Each rule has its grammar above it.
+import type { IToken, ParserMethod } from "chevrotain";
+import * as T from "./lexer.js";
+import type { CToken } from "./lexer.js";
+import {
+  noQualifiers,
+  type ArrayDerivation,
+  type Attribute,
+  type CompoundStmt,
+  type Declaration,
+  type DeclSpec,
+  type Declarator,
+  type Derivation,
+  type Designator,
+  type Enumerator,
+  type EnumSpec,
+  type Expr,
+  type FieldDeclarator,
+  type FunctionDef,
+  type FunctionDerivation,
+  type Initializer,
+  type InitDeclarator,
+  type InitItem,
+  type InitList,
+  type MemberDecl,
+  type ParamDecl,
+  type PointerDerivation,
+  type RecordSpec,
+  type StaticAssertDecl,
+  type StringLiteral,
+  type TypeName,
+  type TypeQualifiers,
+} from "./ast.js";
+import {
+  basicTypeKeyword,
+  DeclContext,
+  declarationStart,
+  emptyDeclarator,
+  IDENTIFIER_IDX,
+  ParserBase,
+  SpecState,
+  TYPEDEF_IDX,
+  TypedefName,
+} from "./parse-base.js";
+import { BasicKeyword } from "./parse-specifiers.js";
+import { normalizeAttributeName } from "./parse-pragmas.js";
+import { decodeStrings } from "./parse-literals.js";
+
+const SEMICOLON_MESSAGE: Record<number, string> = {
+  [DeclContext.File]: "expected ';' after top level declarator",
+  [DeclContext.Block]: "expected ';' at end of declaration",
+  [DeclContext.For]: "expected ';' in 'for' statement specifier",
+};
+
+/** The pieces of a declarator before they are flattened (see Declarator in ast.ts). */
+interface DeclaratorParts {
+  pointers: PointerDerivation[];
+  name: CToken | null;
+  inner: Declarator | null;
+  suffixes: Derivation[];
+  attributes: Attribute[];
+  asmLabel: StringLiteral | null;
+}
+
+export abstract class DeclParser extends ParserBase {
+  // Rules defined by the expression and statement layers.
+  abstract assignmentExpression: ParserMethod<[], Expr>;
+  abstract conditionalExpression: ParserMethod<[], Expr>;
+  abstract expression: ParserMethod<[], Expr>;
+  abstract compoundStatement: ParserMethod<[], CompoundStmt>;
+
+  /** Builds a Declarator node from its parts: derivations read from the name outward. */
+  private buildDeclarator(first: CToken, parts: DeclaratorParts): Declarator {
+    const derivations: Derivation[] = parts.inner !== null ? parts.inner.derivations : [];
+    for (const s of parts.suffixes) derivations.push(s);
+    for (let i = parts.pointers.length - 1; i >= 0; i--) derivations.push(parts.pointers[i]!);
+    const attributes = parts.inner !== null ? parts.inner.attributes : [];
+    for (const a of parts.attributes) attributes.push(a);
+    return {
+      kind: "Declarator",
+      loc: first,
+      name: parts.inner !== null ? parts.inner.name : parts.name !== null ? parts.name.image : null,
+      nameLoc: parts.inner !== null ? parts.inner.nameLoc : parts.name,
+      derivations,
+      attributes,
+      asmLabel: parts.asmLabel ?? parts.inner?.asmLabel ?? null,
+    };
+  }
+
+  private newParts(): DeclaratorParts {
+    return { pointers: [], name: null, inner: null, suffixes: [], attributes: [], asmLabel: null };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Attributes
+
+  // attribute-specifier:
+  //   '__attribute__' '(' '(' attribute? (',' attribute?)* ')' ')'
+  attributeSpecifier = this.RULE(
+    "attributeSpecifier",
+    (): Attribute[] => {
+      const list: Attribute[] = [];
+      this.CONSUME(T.Attribute);
+      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'attribute'" });
+      this.CONSUME2(T.LParen, { ERR_MSG: "expected '(' after '('" });
+      this.OPTION(() => list.push(this.SUBRULE(this.attribute)));
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        this.OPTION2(() => list.push(this.SUBRULE2(this.attribute)));
+      });
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
+      this.CONSUME2(T.RParen, { ERR_MSG: "expected ')'" });
+      return list;
+    },
+    { recoveryValueFunc: () => [] },
+  );
+
+  // attribute:
+  //   attribute-name ('(' (assignment-expression (',' assignment-expression)*)? ')')?
+  // attribute-name: any identifier or keyword (`const`, `__packed__`, ...)
+  attribute = this.RULE(
+    "attribute",
+    (): Attribute => {
+      const name = this.CONSUME(T.IdentifierOrKeyword);
+      let args: Expr[] | null = null;
+      this.OPTION(() => {
+        this.CONSUME(T.LParen);
+        args = [];
+        this.attributeArgDepth++;
+        try {
+          this.OPTION2(() => {
+            args!.push(this.SUBRULE(this.assignmentExpression));
+            this.MANY(() => {
+              this.CONSUME(T.Comma);
+              args!.push(this.SUBRULE2(this.assignmentExpression));
+            });
+          });
+        } finally {
+          this.attributeArgDepth--;
+        }
+        this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
+      });
+      return {
+        kind: "Attribute",
+        loc: this.real(name),
+        name: normalizeAttributeName(name.image),
+        args,
+      };
+    },
+    {
+      recoveryValueFunc: (): Attribute => ({
+        kind: "Attribute",
+        loc: this.real(this.LA(0)),
+        name: "",
+        args: null,
+      }),
+    },
+  );
+
+  /** Zero or more attribute specifiers as one list (a helper, not a rule: uses MANY9). */
+  private attributesInto(list: Attribute[]): void {
+    this.MANY9(() => {
+      this.pushAll(list, this.SUBRULE9(this.attributeSpecifier));
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Declaration specifiers
+
+  // The alternatives of one specifier, shared by declarationSpecifiers and specifierQualifierList.
+  // They act on this.spec, so the array is built once.
+  private readonly specifierAlternatives = [
+    { ALT: () => this.setStorage(this.CONSUME(T.Typedef), "typedef") },
+    { ALT: () => this.setStorage(this.CONSUME(T.Extern), "extern") },
+    { ALT: () => this.setStorage(this.CONSUME(T.Static), "static") },
+    { ALT: () => this.setStorage(this.CONSUME(T.Auto), "auto") },
+    { ALT: () => this.setStorage(this.CONSUME(T.Register), "register") },
+    {
+      ALT: () => {
+        this.CONSUME(T.ThreadLocal);
+        if (!this.RECORDING_PHASE) this.spec!.node.threadLocal = true;
+      },
+    },
+    { ALT: () => this.setQualifier(this.CONSUME(T.Const), "const") },
+    { ALT: () => this.setQualifier(this.CONSUME(T.Volatile), "volatile") },
+    { ALT: () => this.setQualifier(this.CONSUME(T.Restrict), "restrict") },
+    {
+      // `_Atomic` followed by '(' is the type specifier _Atomic(type-name) (C11 6.7.2.4p4),
+      // otherwise the qualifier. One token decides every alternative of this OR.
+      ALT: () => {
+        const kw = this.CONSUME(T.Atomic);
+        let type: TypeName | undefined;
+        this.OPTION5(() => {
+          this.CONSUME(T.LParen);
+          type = this.SUBRULE(this.typeName);
+          this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
+        });
+        if (this.RECORDING_PHASE) return;
+        if (type === undefined) this.setQualifier(kw, "atomic");
+        else this.setTypeSpecifier(kw, { kind: "AtomicType", loc: kw as CToken, type });
+      },
+    },
+    {
+      ALT: () => {
+        this.CONSUME(T.Inline);
+        if (!this.RECORDING_PHASE) this.spec!.node.inline = true;
+      },
+    },
+    {
+      ALT: () => {
+        this.CONSUME(T.Noreturn);
+        if (!this.RECORDING_PHASE) this.spec!.node.noreturn = true;
+      },
+    },
+    { ALT: () => this.basic(this.CONSUME(T.Void), BasicKeyword.Void) },
+    { ALT: () => this.basic(this.CONSUME(T.Char), BasicKeyword.Char) },
+    { ALT: () => this.basic(this.CONSUME(T.Short), BasicKeyword.Short) },
+    { ALT: () => this.basic(this.CONSUME(T.Int), BasicKeyword.Int) },
+    { ALT: () => this.basic(this.CONSUME(T.Long), BasicKeyword.Long) },
+    { ALT: () => this.basic(this.CONSUME(T.Float), BasicKeyword.Float) },
+    { ALT: () => this.basic(this.CONSUME(T.Double), BasicKeyword.Double) },
+    { ALT: () => this.basic(this.CONSUME(T.Signed), BasicKeyword.Signed) },
+    { ALT: () => this.basic(this.CONSUME(T.Unsigned), BasicKeyword.Unsigned) },
+    { ALT: () => this.basic(this.CONSUME(T.Bool), BasicKeyword.Bool) },
+    { ALT: () => this.basic(this.CONSUME(T.Int128), BasicKeyword.Int128) },
+    { ALT: () => this.basic(this.CONSUME(T.Complex), BasicKeyword.Complex) },
+    {
+      ALT: () => {
+        const spec = this.SUBRULE(this.recordSpecifier);
+        if (!this.RECORDING_PHASE) this.setTypeSpecifier(spec.loc, spec);
+      },
+    },
+    {
+      ALT: () => {
+        const spec = this.SUBRULE(this.enumSpecifier);
+        if (!this.RECORDING_PHASE) this.setTypeSpecifier(spec.loc, spec);
+      },
+    },
+    { ALT: () => this.typedefName(this.CONSUME(TypedefName)) },
+    { ALT: () => this.typedefName(this.CONSUME(T.BuiltinVaList)) },
+    { ALT: () => this.typedefName(this.CONSUME(T.AutoType)) },
+    {
+      ALT: () => {
+        const spec = this.SUBRULE(this.typeofSpecifier);
+        if (!this.RECORDING_PHASE) this.setTypeSpecifier(spec.loc, spec);
+      },
+    },
+    {
+      ALT: () => {
+        const arg = this.SUBRULE(this.alignasSpecifier);
+        if (!this.RECORDING_PHASE) this.spec!.node.alignas.push(arg);
+      },
+    },
+    {
+      ALT: () => {
+        const attrs = this.SUBRULE2(this.attributeSpecifier);
+        if (!this.RECORDING_PHASE) for (const a of attrs) this.spec!.node.attributes.push(a);
+      },
+    },
+  ];
+  private readonly specifierChoice = { DEF: this.specifierAlternatives, IGNORE_AMBIGUITIES: true };
+  // In declarations (not in type names) an unknown identifier where a type must be is taken as
+  // one, to report clang's "unknown type name" (moreSpecifiers decides when).
+  private readonly declarationSpecifierChoice = {
+    DEF: [
+      ...this.specifierAlternatives,
+      {
+        ALT: () => {
+          const name = this.CONSUME(T.Identifier);
+          if (this.RECORDING_PHASE) return;
+          this.errorAt(name, `unknown type name '${name.image}'`);
+          // Recover as clang does: carry on as if it were int.
+          this.setTypeSpecifier(name, { kind: "BasicType", loc: name as CToken, name: "int" });
+        },
+      },
+    ],
+    IGNORE_AMBIGUITIES: true,
+  };
+
+  private basic(tok: IToken, keyword: BasicKeyword): void {
+    if (!this.RECORDING_PHASE) this.addBasic(tok, keyword);
+  }
+
+  private typedefName(tok: IToken): void {
+    if (this.RECORDING_PHASE) return;
+    this.setTypeSpecifier(tok, { kind: "TypedefName", loc: this.real(tok), name: tok.image });
+  }
+
+  /** Another specifier may follow: a typedef name only while no type specifier was seen. */
+  private readonly moreSpecifiers = (): boolean => {
+    const t = this.LA_FAST(1);
+    if (t.tokenTypeIdx === TYPEDEF_IDX) return !this.spec!.hasType();
+    if (t.tokenTypeIdx === IDENTIFIER_IDX) return this.unknownTypeName();
+    // After `struct s { ... }` a type keyword means the ';' was forgotten (clang: expected ';' after struct).
+    if (basicTypeKeyword[t.tokenTypeIdx] === true && this.spec!.other !== null) {
+      const o = this.spec!.other;
+      if (
+        (o.kind === "Record" && o.members !== null) ||
+        (o.kind === "Enum" && o.enumerators !== null)
+      )
+        return false;
+    }
+    return true;
+  };
+
+  /** `foo x` / `foo *x` with foo not a type: clang's "unknown type name 'foo'". */
+  private readonly unknownTypeName = (): boolean => {
+    if (this.spec!.hasType() || this.LA_FAST(1).tokenTypeIdx !== IDENTIFIER_IDX) return false;
+    const next = this.LA_FAST(2).tokenTypeIdx;
+    return next === IDENTIFIER_IDX || next === TYPEDEF_IDX || next === T.Star.tokenTypeIdx;
+  };
+
+  private readonly typeNameSpecifierLoop = {
+    GATE: this.moreSpecifiers,
+    DEF: () => this.OR(this.specifierChoice),
+    ERR_MSG: "expected a type",
+  };
+
+  private readonly declarationSpecifierLoop = [
+    "expected identifier or '('",
+    "expected expression",
+    "expected expression",
+    "type name requires a specifier or qualifier",
+    "expected parameter declarator",
+    "expected a type",
+  ].map((message) => ({
+    GATE: this.moreSpecifiers,
+    DEF: () => this.OR(this.declarationSpecifierChoice),
+    ERR_MSG: message,
+  }));
+
+  private startSpec(): SpecState | undefined {
+    if (this.RECORDING_PHASE) return undefined;
+    const state = new SpecState(this.real(this.LA_FAST(1)));
+    if (this.pendingAttributes.length > 0) {
+      for (const a of this.pendingAttributes) state.node.attributes.push(a);
+      this.pendingAttributes = [];
+    }
+    return state;
+  }
+
+  // declaration-specifiers:
+  //   (storage-class-specifier | type-specifier | type-qualifier | function-specifier
+  //    | alignment-specifier | attribute-specifier)*  unknown-type-name?
+  // A TypedefName is a type specifier only while no other type specifier has been seen: in
+  // `typedef int T; struct { T T; }` the second T is the member's name.
+  declarationSpecifiers = this.RULE(
+    "declarationSpecifiers",
+    (context: DeclContext): DeclSpec => {
+      const saved = this.spec;
+      const state = this.startSpec();
+      this.spec = state;
+      try {
+        this.AT_LEAST_ONE(
+          this.declarationSpecifierLoop[context] ?? this.declarationSpecifierLoop[0]!,
+        );
+      } finally {
+        this.spec = saved;
+      }
+      return this.RECORDING_PHASE ? (undefined as never) : this.finishSpec(state!, context);
+    },
+    { recoveryValueFunc: () => this.errorSpec() },
+  );
+
+  // specifier-qualifier-list: (type-specifier | type-qualifier | alignment-specifier | attribute-specifier)+
+  // (storage classes are parsed and refused, to give clang's message)
+  specifierQualifierList = this.RULE(
+    "specifierQualifierList",
+    (): DeclSpec => {
+      const saved = this.spec;
+      const state = this.startSpec();
+      this.spec = state;
+      try {
+        this.AT_LEAST_ONE(this.typeNameSpecifierLoop);
+      } finally {
+        this.spec = saved;
+      }
+      return this.RECORDING_PHASE
+        ? (undefined as never)
+        : this.finishSpec(state!, DeclContext.TypeName);
+    },
+    { recoveryValueFunc: () => this.errorSpec() },
+  );
+
+  // typeof-specifier: ('typeof' | '__typeof__') '(' (type-name | expression) ')'
+  typeofSpecifier = this.RULE(
+    "typeofSpecifier",
+    () => {
+      const kw = this.CONSUME(T.Typeof);
+      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'typeof'" });
+      const arg = this.OR({
+        DEF: [
+          { ALT: () => this.SUBRULE(this.typeName) as TypeName | Expr },
+          { ALT: () => this.SUBRULE(this.expression) },
+        ],
+        IGNORE_AMBIGUITIES: true,
+      });
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
+      return { kind: "Typeof" as const, loc: this.real(kw), arg };
+    },
+    {
+      recoveryValueFunc: () => ({
+        kind: "Typeof" as const,
+        loc: this.real(this.LA(0)),
+        arg: this.errorExpr(),
+      }),
+    },
+  );
+
+  // alignment-specifier: '_Alignas' '(' (type-name | constant-expression) ')'
+  alignasSpecifier = this.RULE(
+    "alignasSpecifier",
+    (): Expr | TypeName => {
+      this.CONSUME(T.Alignas);
+      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after '_Alignas'" });
+      const arg = this.OR({
+        DEF: [
+          { ALT: () => this.SUBRULE(this.typeName) as TypeName | Expr },
+          { ALT: () => this.SUBRULE(this.conditionalExpression) },
+        ],
+        IGNORE_AMBIGUITIES: true,
+      });
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
+      return arg;
+    },
+    { recoveryValueFunc: () => this.errorExpr() },
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // struct, union, enum
+
+  private readonly structOrUnion = [
+    { ALT: () => this.CONSUME(T.Struct) },
+    { ALT: () => this.CONSUME(T.Union) },
+  ];
+
+  // struct-or-union-specifier:
+  //   ('struct' | 'union') attribute-specifier* identifier? ('{' struct-declaration* '}' attribute-specifier*)?
+  recordSpecifier = this.RULE(
+    "recordSpecifier",
+    (): RecordSpec => {
+      const kw = this.OR(this.structOrUnion);
+      const pragma = this.RECORDING_PHASE ? undefined : this.pragmaStateAt(this.position());
+      const attributes: Attribute[] = [];
+      this.attributesInto(attributes);
+      let tag: IToken | null = null;
+      this.OPTION(() => {
+        tag = this.CONSUME(T.Identifier);
+      });
+      let members: MemberDecl[] | null = null;
+      this.OPTION2(() => {
+        this.CONSUME(T.LBrace);
+        members = [];
+        this.MANY({
+          GATE: () => this.LA_FAST(1).tokenType !== T.RBrace,
+          DEF: () => {
+            const m = this.SUBRULE(this.memberDeclaration);
+            if (m !== null) members!.push(m);
+          },
+        });
+        this.CONSUME(T.RBrace, { ERR_MSG: "expected '}'" });
+        this.MANY2(() => {
+          this.pushAll(attributes, this.SUBRULE(this.attributeSpecifier));
+        });
+      });
+      if (this.RECORDING_PHASE) return undefined as never;
+      const tagTok = tag as IToken | null;
+      if (tagTok === null && members === null) {
+        this.errorAt(this.LA_FAST(1), `declaration of anonymous ${kw.image} must be a definition`);
+        members = [];
+      }
+      const node: RecordSpec = {
+        kind: "Record",
+        loc: this.real(kw),
+        tagKind: kw.tokenType === T.Struct ? "struct" : "union",
+        tag: tagTok !== null ? tagTok.image : null,
+        tagLoc: tagTok !== null ? this.real(tagTok) : null,
+        members,
+        attributes,
+        maxFieldAlign: members !== null ? pragma!.pack : 0,
+      };
+      if (members !== null) for (const a of pragma!.attributes) attributes.push(a);
+      return node;
+    },
+    {
+      recoveryValueFunc: (): RecordSpec => ({
+        kind: "Record",
+        loc: this.real(this.LA(0)),
+        tagKind: "struct",
+        tag: null,
+        tagLoc: null,
+        members: [],
+        attributes: [],
+      }),
+    },
+  );
+
+  private readonly memberAlternatives = [
+    { ALT: () => this.SUBRULE(this.staticAssertDeclaration) as MemberDecl | null },
+    {
+      ALT: () => {
+        const semi = this.CONSUME(T.Semicolon);
+        if (!this.RECORDING_PHASE) this.warnAt(semi, "extra ';' inside a struct", "-Wextra-semi");
+        return null;
+      },
+    },
+    {
+      ALT: () => {
+        this.MANY(() => this.CONSUME(T.Extension));
+        const spec = this.SUBRULE(this.declarationSpecifiers, { ARGS: [DeclContext.Member] });
+        const declarators: FieldDeclarator[] = [];
+        this.OPTION(() => {
+          declarators.push(this.SUBRULE(this.memberDeclarator));
+          this.MANY2(() => {
+            this.CONSUME(T.Comma);
+            declarators.push(this.SUBRULE2(this.memberDeclarator));
+          });
+        });
+        let ended = false;
+        this.OPTION9(() => {
+          this.CONSUME9(T.Semicolon);
+          ended = true;
+        });
+        if (this.RECORDING_PHASE) return null;
+        if (!ended) this.missingMemberSemicolon();
+        return { kind: "FieldDecl" as const, loc: spec.loc, spec, declarators };
+      },
+    },
+  ];
+  private readonly memberChoice = { IGNORE_AMBIGUITIES: true, DEF: this.memberAlternatives };
+
+  // struct-declaration:
+  //   '__extension__'* specifier-qualifier-list (struct-declarator (',' struct-declarator)*)? ';'
+  //   static_assert-declaration
+  //   ';'                                        (an empty member declaration: clang warns)
+  memberDeclaration = this.RULE(
+    "memberDeclaration",
+    (): MemberDecl | null => {
+      return this.OR(this.memberChoice);
+    },
+    { recoveryValueFunc: () => null },
+  );
+
+  /** clang: a warning before '}', else an error and a skip to the next ';'. */
+  private missingMemberSemicolon(): void {
+    if (this.LA_FAST(1).tokenType === T.RBrace) {
+      this.errorAfterPrevious("expected ';' at end of declaration list", "warning");
+      return;
+    }
+    this.errorAfterPrevious("expected ';' at end of declaration list");
+    this.skipToSemicolonOrBrace();
+    if (this.LA_FAST(1).tokenType === T.Semicolon) this.skipToken();
+  }
+
+  private readonly memberDeclaratorHead = [
+    { ALT: (): Declarator | Expr => this.SUBRULE(this.declarator) },
+    {
+      ALT: (): Declarator | Expr => {
+        this.CONSUME2(T.Colon);
+        return this.SUBRULE2(this.conditionalExpression);
+      },
+    },
+  ];
+
+  // struct-declarator:
+  //   declarator (':' constant-expression)? attribute-specifier*
+  //   ':' constant-expression attribute-specifier*
+  memberDeclarator = this.RULE(
+    "memberDeclarator",
+    (): FieldDeclarator => {
+      let declarator: Declarator | null = null;
+      let bitWidth: Expr | null = null;
+      const first = this.LA_FAST(1);
+      const head = this.OR(this.memberDeclaratorHead);
+      if (!this.RECORDING_PHASE) {
+        if (head.kind === "Declarator") declarator = head;
+        else bitWidth = head;
+      }
+      this.OPTION({
+        GATE: () => bitWidth === null,
+        DEF: () => {
+          this.CONSUME(T.Colon);
+          bitWidth = this.SUBRULE(this.conditionalExpression);
+        },
+      });
+      const attributes: Attribute[] = [];
+      this.attributesInto(attributes);
+      if (this.RECORDING_PHASE) return undefined as never;
+      const d = declarator as Declarator | null;
+      if (d !== null) for (const a of attributes) d.attributes.push(a);
+      return { kind: "FieldDeclarator", loc: this.real(first), declarator: d, bitWidth };
+    },
+    {
+      recoveryValueFunc: (): FieldDeclarator => ({
+        kind: "FieldDeclarator",
+        loc: this.real(this.LA(0)),
+        declarator: null,
+        bitWidth: null,
+      }),
+    },
+  );
+
+  // enum-specifier:
+  //   'enum' attribute-specifier* identifier? ('{' enumerator (',' enumerator)* ','? '}' attribute-specifier*)?
+  enumSpecifier = this.RULE(
+    "enumSpecifier",
+    (): EnumSpec => {
+      const kw = this.CONSUME(T.Enum);
+      const attributes: Attribute[] = [];
+      this.attributesInto(attributes);
+      let tag: IToken | null = null;
+      this.OPTION(() => {
+        tag = this.CONSUME(T.Identifier);
+      });
+      let enumerators: Enumerator[] | null = null;
+      this.OPTION2(() => {
+        this.CONSUME(T.LBrace);
+        enumerators = [];
+        this.OPTION3(() => {
+          enumerators!.push(this.SUBRULE(this.enumerator));
+          this.MANY(() => {
+            this.CONSUME(T.Comma);
+            enumerators!.push(this.SUBRULE2(this.enumerator));
+          });
+          this.OPTION4(() => this.CONSUME2(T.Comma));
+        });
+        this.CONSUME(T.RBrace, { ERR_MSG: "expected '}'" });
+        this.MANY2(() => {
+          this.pushAll(attributes, this.SUBRULE(this.attributeSpecifier));
+        });
+      });
+      if (this.RECORDING_PHASE) return undefined as never;
+      const tagTok = tag as IToken | null;
+      if (tagTok === null && enumerators === null) {
+        this.errorAt(this.LA_FAST(1), "expected identifier or '{'");
+        enumerators = [];
+      }
+      return {
+        kind: "Enum",
+        loc: this.real(kw),
+        tag: tagTok !== null ? tagTok.image : null,
+        tagLoc: tagTok !== null ? this.real(tagTok) : null,
+        enumerators,
+        attributes,
+      };
+    },
+    {
+      recoveryValueFunc: (): EnumSpec => ({
+        kind: "Enum",
+        loc: this.real(this.LA(0)),
+        tag: null,
+        tagLoc: null,
+        enumerators: [],
+        attributes: [],
+      }),
+    },
+  );
+
+  // enumerator: identifier attribute-specifier* ('=' constant-expression)?
+  enumerator = this.RULE(
+    "enumerator",
+    (): Enumerator => {
+      const name = this.CONSUME(T.Identifier, { ERR_MSG: "expected identifier" });
+      const attributes: Attribute[] = [];
+      this.attributesInto(attributes);
+      let value: Expr | null = null;
+      this.OPTION(() => {
+        this.CONSUME(T.Assign);
+        value = this.SUBRULE(this.conditionalExpression);
+      });
+      if (this.RECORDING_PHASE) return undefined as never;
+      // An enumeration constant is an ordinary identifier: it hides a typedef of the same name.
+      this.scopes.declare(name.image, false);
+      return { kind: "Enumerator", loc: this.real(name), name: name.image, value, attributes };
+    },
+    {
+      recoveryValueFunc: (): Enumerator => ({
+        kind: "Enumerator",
+        loc: this.real(this.LA(0)),
+        name: "",
+        value: null,
+        attributes: [],
+      }),
+    },
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Declarators
+
+  // The qualifiers after '*' (and in array brackets): each alternative names what it read.
+  private readonly qualifierAlternatives = [
+    { ALT: (): keyof TypeQualifiers => (this.CONSUME(T.Const), "const") },
+    { ALT: (): keyof TypeQualifiers => (this.CONSUME(T.Volatile), "volatile") },
+    { ALT: (): keyof TypeQualifiers => (this.CONSUME(T.Restrict), "restrict") },
+    { ALT: (): keyof TypeQualifiers => (this.CONSUME(T.Atomic), "atomic") },
+  ];
+  private readonly pointerAlternatives = [
+    ...this.qualifierAlternatives,
+    { ALT: (): keyof TypeQualifiers | Attribute[] => this.SUBRULE(this.attributeSpecifier) },
+  ];
+
+  // pointer: '*' (type-qualifier | attribute-specifier)*
+  pointer = this.RULE(
+    "pointer",
+    (): PointerDerivation => {
+      const star = this.CONSUME(T.Star);
+      const qualifiers: TypeQualifiers = noQualifiers();
+      const attributes: Attribute[] = [];
+      this.MANY(() => {
+        const what = this.OR(this.pointerAlternatives);
+        if (this.RECORDING_PHASE) return;
+        if (typeof what === "string") this.pointerQualifier(qualifiers, this.LA(0), what);
+        else for (const a of what as Attribute[]) attributes.push(a);
+      });
+      return { kind: "Pointer", loc: this.real(star), qualifiers, attributes };
+    },
+    {
+      recoveryValueFunc: (): PointerDerivation => ({
+        kind: "Pointer",
+        loc: this.real(this.LA(0)),
+        qualifiers: noQualifiers(),
+        attributes: [],
+      }),
+    },
+  );
+
+  private pointerQualifier(q: TypeQualifiers, tok: IToken, which: keyof TypeQualifiers): void {
+    if (this.RECORDING_PHASE) return;
+    if (q[which])
+      this.warnAt(
+        tok,
+        `duplicate '${tok.image}' declaration specifier`,
+        "-Wduplicate-decl-specifier",
+      );
+    q[which] = true;
+  }
+
+  private readonly arrayQualifierAlternatives = [
+    { ALT: (): keyof TypeQualifiers | "static" => (this.CONSUME(T.Static), "static") },
+    ...this.qualifierAlternatives,
+  ];
+
+  // declarator-suffix: array-suffix | function-suffix
+  // array-suffix: '[' ('static' | type-qualifier)* (assignment-expression | '*')? ']'
+  arraySuffix = this.RULE(
+    "arraySuffix",
+    (): ArrayDerivation => {
+      const open = this.CONSUME(T.LBracket);
+      const qualifiers = noQualifiers();
+      let isStatic = false;
+      let star = false;
+      let size: Expr | null = null;
+      this.MANY(() => {
+        const what = this.OR(this.arrayQualifierAlternatives);
+        if (this.RECORDING_PHASE) return;
+        if (what === "static") isStatic = true;
+        else this.pointerQualifier(qualifiers, this.LA(0), what);
+      });
+      // `[*]`: a variable length array of unspecified size, in a prototype.
+      this.OPTION({
+        GATE: () => this.LA_FAST(2).tokenType === T.RBracket,
+        DEF: () => {
+          this.CONSUME(T.Star);
+          star = true;
+        },
+      });
+      this.OPTION2({
+        GATE: () => !star,
+        DEF: () => {
+          size = this.SUBRULE(this.assignmentExpression);
+        },
+      });
+      this.CONSUME(T.RBracket, { ERR_MSG: "expected ']'" });
+      return { kind: "Array", loc: this.real(open), size, star, isStatic, qualifiers };
+    },
+    {
+      recoveryValueFunc: (): ArrayDerivation => ({
+        kind: "Array",
+        loc: this.real(this.LA(0)),
+        size: null,
+        star: false,
+        isStatic: false,
+        qualifiers: noQualifiers(),
+      }),
+    },
+  );
+
+  // function-suffix: '(' parameter-type-list? ')'
+  // parameter-type-list: parameter-declaration (',' parameter-declaration)* (',' '...')?
+  // The parameters get a scope of their own (a prototype scope), closed at ')'.
+  functionSuffix = this.RULE(
+    "functionSuffix",
+    (): FunctionDerivation => {
+      const open = this.CONSUME(T.LParen);
+      const params: ParamDecl[] = [];
+      let variadic = false;
+      let empty = true;
+      const depth = this.scopes.depth;
+      this.scopes.push();
+      try {
+        this.OPTION(() => {
+          empty = false;
+          params.push(this.SUBRULE(this.parameterDeclaration));
+          this.MANY(() => {
+            this.CONSUME(T.Comma);
+            this.OR([
+              {
+                ALT: () => {
+                  this.CONSUME(T.Ellipsis);
+                  variadic = true;
+                },
+              },
+              { ALT: () => params.push(this.SUBRULE2(this.parameterDeclaration)) },
+            ]);
+          });
+        });
+        this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
+      } finally {
+        this.scopes.popTo(depth);
+      }
+      if (this.RECORDING_PHASE) return undefined as never;
+      // `(void)`: no parameters, with a prototype.
+      if (params.length === 1 && !variadic && isVoidParameter(params[0]!)) params.length = 0;
+      return { kind: "Function", loc: this.real(open), params, variadic, hasPrototype: !empty };
+    },
+    {
+      recoveryValueFunc: (): FunctionDerivation => ({
+        kind: "Function",
+        loc: this.real(this.LA(0)),
+        params: [],
+        variadic: false,
+        hasPrototype: true,
+      }),
+    },
+  );
+
+  // parameter-declaration: declaration-specifiers (declarator | abstract-declarator)?
+  parameterDeclaration = this.RULE(
+    "parameterDeclaration",
+    (): ParamDecl => {
+      const spec = this.SUBRULE(this.declarationSpecifiers, { ARGS: [DeclContext.Param] });
+      const declarator = this.SUBRULE(this.anyDeclarator);
+      if (this.RECORDING_PHASE) return undefined as never;
+      this.declareName(declarator, spec);
+      return { kind: "ParamDecl", loc: spec.loc, spec, declarator };
+    },
+    {
+      recoveryValueFunc: (): ParamDecl => {
+        const spec = this.errorSpec();
+        return { kind: "ParamDecl", loc: spec.loc, spec, declarator: emptyDeclarator(spec.loc) };
+      },
+    },
+  );
+
+  private readonly declaratorSuffixAlternatives = [
+    { ALT: () => this.SUBRULE(this.arraySuffix) as Derivation },
+    { ALT: () => this.SUBRULE(this.functionSuffix) as Derivation },
+  ];
+
+  private readonly directDeclaratorChoice = {
+    DEF: [
+      { ALT: (): IToken | Declarator => this.CONSUME(T.Identifier) },
+      {
+        ALT: (): IToken | Declarator => {
+          this.CONSUME(T.LParen);
+          const attributes: Attribute[] = [];
+          this.attributesInto(attributes);
+          const inner = this.SUBRULE(this.declarator);
+          this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
+          if (!this.RECORDING_PHASE) for (const a of attributes) inner.attributes.push(a);
+          return inner;
+        },
+      },
+    ],
+    ERR_MSG: "expected identifier or '('",
+  };
+
+  // declarator:
+  //   pointer* direct-declarator declarator-suffix* ('asm' '(' string-literal+ ')')? attribute-specifier*
+  // direct-declarator: identifier | '(' attribute-specifier* declarator ')'
+  declarator = this.RULE(
+    "declarator",
+    (): Declarator => {
+      const first = this.LA_FAST(1);
+      const parts = this.newParts();
+      this.MANY(() => parts.pointers.push(this.SUBRULE(this.pointer)));
+      const direct = this.OR(this.directDeclaratorChoice);
+      if (!this.RECORDING_PHASE) {
+        if ((direct as Declarator).kind === "Declarator") parts.inner = direct as Declarator;
+        else parts.name = direct as CToken;
+      }
+      this.MANY2(() => parts.suffixes.push(this.OR2(this.declaratorSuffixAlternatives)));
+      this.declaratorTail(parts);
+      return this.RECORDING_PHASE
+        ? (undefined as never)
+        : this.buildDeclarator(this.real(first), parts);
+    },
+    { recoveryValueFunc: () => this.errorDeclarator() },
+  );
+
+  /** `asm("name")` and attributes after a declarator (a helper using OPTION8/MANY8). */
+  private declaratorTail(parts: DeclaratorParts): void {
+    this.OPTION8(() => {
+      this.CONSUME8(T.Asm);
+      this.CONSUME8(T.LParen);
+      parts.asmLabel = this.SUBRULE8(this.stringLiterals);
+      this.CONSUME8(T.RParen);
+    });
+    this.MANY8(() => {
+      this.pushAll(parts.attributes, this.SUBRULE8(this.attributeSpecifier));
+    });
+  }
+
+  /** In `(`, a nested declarator rather than a parameter list: not `()` nor `(T` with T a type. */
+  private readonly nestedDeclaratorAhead = (): boolean => {
+    const t = this.LA_FAST(2).tokenTypeIdx;
+    return t !== TYPEDEF_IDX && t !== T.RParen.tokenTypeIdx && declarationStart[t] !== true;
+  };
+
+  // abstract-or-named-declarator (parameters and type names; may be empty):
+  //   pointer* (identifier | '(' attribute-specifier* abstract-or-named-declarator ')')?
+  //   declarator-suffix* attribute-specifier*
+  anyDeclarator = this.RULE(
+    "anyDeclarator",
+    (): Declarator => {
+      const first = this.LA_FAST(1);
+      const parts = this.newParts();
+      this.MANY(() => parts.pointers.push(this.SUBRULE(this.pointer)));
+      this.OR({
+        DEF: [
+          {
+            ALT: () => {
+              parts.name = this.CONSUME(T.Identifier) as CToken;
+            },
+          },
+          {
+            GATE: this.nestedDeclaratorAhead,
+            ALT: () => {
+              this.CONSUME(T.LParen);
+              this.attributesInto(parts.attributes);
+              parts.inner = this.SUBRULE(this.anyDeclarator);
+              this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
+            },
+          },
+          { ALT: () => undefined },
+        ],
+        IGNORE_AMBIGUITIES: true,
+      });
+      this.MANY2(() => parts.suffixes.push(this.OR2(this.declaratorSuffixAlternatives)));
+      this.declaratorTail(parts);
+      return this.RECORDING_PHASE
+        ? (undefined as never)
+        : this.buildDeclarator(this.real(first), parts);
+    },
+    { recoveryValueFunc: () => this.errorDeclarator() },
+  );
+
+  // type-name: specifier-qualifier-list abstract-declarator?
+  typeName = this.RULE(
+    "typeName",
+    (): TypeName => {
+      const spec = this.SUBRULE(this.specifierQualifierList);
+      const declarator = this.SUBRULE(this.anyDeclarator);
+      if (this.RECORDING_PHASE) return undefined as never;
+      if (declarator.name !== null) this.errorAt(declarator.nameLoc!, "expected ')'");
+      return { kind: "TypeName", loc: spec.loc, spec, declarator };
+    },
+    { recoveryValueFunc: () => this.errorTypeName() },
+  );
+
+  // string-literal+ (adjacent literals are one)
+  stringLiterals = this.RULE(
+    "stringLiterals",
+    (): StringLiteral => {
+      const parts: IToken[] = [];
+      this.AT_LEAST_ONE(() => parts.push(this.CONSUME(T.StringLiteral)));
+      if (this.RECORDING_PHASE) return undefined as never;
+      const decoded = decodeStrings(parts.map((p) => p.image));
+      if (decoded.error !== null) this.errorAt(parts[0], decoded.error);
+      return {
+        kind: "StringLiteral",
+        loc: this.real(parts[0]),
+        prefix: decoded.prefix,
+        value: decoded.value,
+        bytes: decoded.bytes,
+      };
+    },
+    {
+      recoveryValueFunc: (): StringLiteral => ({
+        kind: "StringLiteral",
+        loc: this.real(this.LA(0)),
+        prefix: "",
+        value: "",
+        bytes: new Uint8Array(0),
+      }),
+    },
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Initializers
+
+  // initializer: assignment-expression | initializer-list
+  initializer = this.RULE(
+    "initializer",
+    (): Initializer =>
+      this.OR([
+        { ALT: () => this.SUBRULE(this.initializerList) as Initializer },
+        { ALT: () => this.SUBRULE(this.assignmentExpression) },
+      ]),
+    { recoveryValueFunc: () => this.errorExpr() },
+  );
+
+  // initializer-list: '{' (initializer-item (',' initializer-item)* ','?)? '}'
+  initializerList = this.RULE(
+    "initializerList",
+    (): InitList => {
+      const open = this.CONSUME(T.LBrace);
+      const items: InitItem[] = [];
+      this.OPTION(() => {
+        items.push(this.SUBRULE(this.initializerItem));
+        this.MANY(() => {
+          this.CONSUME(T.Comma);
+          items.push(this.SUBRULE2(this.initializerItem));
+        });
+        this.OPTION2(() => this.CONSUME2(T.Comma));
+      });
+      this.CONSUME(T.RBrace, { ERR_MSG: "expected '}'" });
+      return { kind: "InitList", loc: this.real(open), items };
+    },
+    {
+      recoveryValueFunc: (): InitList => ({
+        kind: "InitList",
+        loc: this.real(this.LA(0)),
+        items: [],
+      }),
+    },
+  );
+
+  // initializer-item: designation? initializer
+  // designation: designator+ '=' | identifier ':'          (the second is GNU's old form)
+  initializerItem = this.RULE(
+    "initializerItem",
+    (): InitItem => {
+      const first = this.LA_FAST(1);
+      const designators: Designator[] = [];
+      this.OPTION(() =>
+        this.OR([
+          {
+            ALT: () => {
+              this.AT_LEAST_ONE(() => designators.push(this.SUBRULE(this.designator)));
+              this.CONSUME(T.Assign, { ERR_MSG: "expected '=' or another designator" });
+            },
+          },
+          {
+            ALT: () => {
+              const name = this.CONSUME(T.Identifier);
+              this.CONSUME(T.Colon);
+              if (!this.RECORDING_PHASE) {
+                designators.push({
+                  kind: "FieldDesignator",
+                  loc: this.real(name),
+                  name: name.image,
+                });
+              }
+            },
+          },
+        ]),
+      );
+      const value = this.SUBRULE(this.initializer);
+      return { kind: "InitItem", loc: this.real(first), designators, value };
+    },
+    {
+      recoveryValueFunc: (): InitItem => ({
+        kind: "InitItem",
+        loc: this.real(this.LA(0)),
+        designators: [],
+        value: this.errorExpr(),
+      }),
+    },
+  );
+
+  // designator: '[' constant-expression ('...' constant-expression)? ']' | '.' identifier
+  designator = this.RULE(
+    "designator",
+    (): Designator =>
+      this.OR([
+        {
+          ALT: (): Designator => {
+            const open = this.CONSUME(T.LBracket);
+            const index = this.SUBRULE(this.conditionalExpression);
+            let last: Expr | null = null;
+            this.OPTION(() => {
+              this.CONSUME(T.Ellipsis);
+              last = this.SUBRULE2(this.conditionalExpression);
+            });
+            this.CONSUME(T.RBracket, { ERR_MSG: "expected ']'" });
+            return { kind: "IndexDesignator", loc: this.real(open), index, last };
+          },
+        },
+        {
+          ALT: (): Designator => {
+            const dot = this.CONSUME(T.Dot);
+            const name = this.CONSUME2(T.Identifier, {
+              ERR_MSG: "expected a field designator, such as '.field = 4'",
+            });
+            return { kind: "FieldDesignator", loc: this.real(dot), name: name.image };
+          },
+        },
+      ]),
+    {
+      recoveryValueFunc: (): Designator => ({
+        kind: "FieldDesignator",
+        loc: this.real(this.LA(0)),
+        name: "",
+      }),
+    },
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Declarations
+
+  // static_assert-declaration: '_Static_assert' '(' constant-expression (',' string-literal+)? ')' ';'
+  staticAssertDeclaration = this.RULE(
+    "staticAssertDeclaration",
+    (): StaticAssertDecl => {
+      const kw = this.CONSUME(T.StaticAssert);
+      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after '_Static_assert'" });
+      const cond = this.SUBRULE(this.conditionalExpression);
+      let message: StringLiteral | null = null;
+      this.OPTION(() => {
+        this.CONSUME(T.Comma);
+        message = this.SUBRULE(this.stringLiterals);
+      });
+      this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
+      let ended = false;
+      this.OPTION9(() => {
+        this.CONSUME9(T.Semicolon);
+        ended = true;
+      });
+      if (this.RECORDING_PHASE) return undefined as never;
+      if (!ended) this.errorAfterPrevious("expected ';' after static_assert");
+      return { kind: "StaticAssert", loc: this.real(kw), cond, message };
+    },
+    {
+      recoveryValueFunc: (): StaticAssertDecl => ({
+        kind: "StaticAssert",
+        loc: this.real(this.LA(0)),
+        cond: { ...this.errorExpr(), text: "1", lo: 1 },
+        message: null,
+      }),
+    },
+  );
+
+  // init-declarator: declarator ('=' initializer)?
+  initDeclarator = this.RULE(
+    "initDeclarator",
+    (spec: DeclSpec): InitDeclarator => {
+      const declarator = this.SUBRULE(this.declarator);
+      if (!this.RECORDING_PHASE) this.declareName(declarator, spec);
+      let init: Initializer | null = null;
+      this.OPTION(() => {
+        this.CONSUME(T.Assign);
+        init = this.SUBRULE(this.initializer);
+      });
+      return { kind: "InitDeclarator", loc: declarator.loc, declarator, init };
+    },
+    {
+      recoveryValueFunc: (): InitDeclarator => {
+        const declarator = this.errorDeclarator();
+        return { kind: "InitDeclarator", loc: declarator.loc, declarator, init: null };
+      },
+    },
+  );
+
+  // declaration:
+  //   declaration-specifiers (init-declarator (',' init-declarator)*)? ';'
+  // function-definition:
+  //   declaration-specifiers declarator compound-statement
+  // Both start alike; the token after the first declarator tells them apart.
+  declaration = this.RULE(
+    "declaration",
+    (context: DeclContext): Declaration | FunctionDef => {
+      const spec = this.SUBRULE(this.declarationSpecifiers, { ARGS: [context] });
+      return this.OR({
+        DEF: [
+          {
+            ALT: (): Declaration | FunctionDef => {
+              this.CONSUME(T.Semicolon);
+              return { kind: "Declaration", loc: spec.loc, spec, declarators: [] };
+            },
+          },
+          {
+            ALT: (): Declaration | FunctionDef => {
+              const first = this.SUBRULE(this.declarator);
+              if (!this.RECORDING_PHASE) this.declareName(first, spec);
+              return this.OR2({
+                DEF: [
+                  {
+                    ALT: (): Declaration | FunctionDef =>
+                      this.SUBRULE(this.functionBody, { ARGS: [spec, first, context] }),
+                  },
+                  {
+                    ALT: (): Declaration | FunctionDef => {
+                      let init: Initializer | null = null;
+                      this.OPTION(() => {
+                        this.CONSUME(T.Assign);
+                        init = this.SUBRULE(this.initializer);
+                      });
+                      const declarators: InitDeclarator[] = [
+                        { kind: "InitDeclarator", loc: first?.loc, declarator: first, init },
+                      ];
+                      this.MANY(() => {
+                        this.CONSUME(T.Comma);
+                        declarators.push(this.SUBRULE(this.initDeclarator, { ARGS: [spec] }));
+                      });
+                      let ended = false;
+                      this.OPTION9(() => {
+                        this.CONSUME9(T.Semicolon);
+                        ended = true;
+                      });
+                      if (!ended && !this.RECORDING_PHASE)
+                        this.missingDeclarationSemicolon(context);
+                      return { kind: "Declaration", loc: spec?.loc, spec, declarators };
+                    },
+                  },
+                ],
+                IGNORE_AMBIGUITIES: true,
+              });
+            },
+          },
+          {
+            ALT: (): Declaration | FunctionDef => {
+              if (!this.RECORDING_PHASE) this.missingDeclarator(spec, context);
+              return { kind: "Declaration", loc: spec?.loc, spec, declarators: [] };
+            },
+          },
+        ],
+        IGNORE_AMBIGUITIES: true,
+      });
+    },
+    {
+      recoveryValueFunc: (): Declaration => {
+        const spec = this.errorSpec();
+        return { kind: "Declaration", loc: spec.loc, spec, declarators: [] };
+      },
+    },
+  );
+
+  /** clang's ParseDeclGroup: go on if a declaration follows, else skip past the next ';'. */
+  private missingDeclarationSemicolon(context: DeclContext): void {
+    this.errorAfterPrevious(SEMICOLON_MESSAGE[context] ?? "expected ';' at end of declaration");
+    const next = this.LA_FAST(1).tokenTypeIdx;
+    if (declarationStart[next] === true) return;
+    this.skipToSemicolonOrBrace();
+    if (this.LA_FAST(1).tokenType === T.Semicolon) this.skipToken();
+  }
+
+  /** Specifiers not followed by a declarator nor ';'. */
+  private missingDeclarator(spec: DeclSpec, context: DeclContext): void {
+    const t = spec.typeSpec;
+    if (
+      t !== null &&
+      ((t.kind === "Record" && t.members !== null) || (t.kind === "Enum" && t.enumerators !== null))
+    ) {
+      // `struct s { ... }` then another declaration: clang inserts the ';'.
+      this.errorAfterPrevious(`expected ';' after ${t.kind === "Enum" ? "enum" : t.tagKind}`);
+      return;
+    }
+    this.errorAt(this.LA_FAST(1), "expected identifier or '('");
+    this.skipToSemicolonOrBrace();
+    if (this.LA_FAST(1).tokenType === T.Semicolon) this.skipToken();
+  }
+
+  // function-body: compound-statement, with the parameters in scope
+  functionBody = this.RULE(
+    "functionBody",
+    (spec: DeclSpec, declarator: Declarator, context: DeclContext): FunctionDef => {
+      const open = this.LA_FAST(1);
+      if (!this.RECORDING_PHASE) {
+        if (context !== DeclContext.File)
+          this.errorAt(open, "function definition is not allowed here");
+        else if (declarator.derivations[0]?.kind !== "Function")
+          this.errorAt(open, "expected ';' after top level declarator");
+      }
+      const depth = this.scopes.depth;
+      this.scopes.push();
+      let body: CompoundStmt;
+      try {
+        if (!this.RECORDING_PHASE) {
+          const fn = declarator.derivations[0];
+          if (fn?.kind === "Function")
+            for (const p of fn.params) this.declareName(p.declarator, p.spec);
+        }
+        body = this.SUBRULE(this.compoundStatement);
+      } finally {
+        this.scopes.popTo(depth);
+      }
+      return { kind: "FunctionDef", loc: spec?.loc, spec, declarator, body };
+    },
+  );
+}
+
+function isVoidParameter(p: ParamDecl): boolean {
+  const s = p.spec;
+  return (
+    s.typeSpec?.kind === "BasicType" &&
+    s.typeSpec.name === "void" &&
+    p.declarator.name === null &&
+    p.declarator.derivations.length === 0 &&
+    s.storage === null &&
+    !s.qualifiers.const &&
+    !s.qualifiers.volatile
+  );
+}

@@ -1,0 +1,232 @@
+// The pragmas the parser acts on. The preprocessor leaves each `#pragma X` (or `_Pragma("X")`)
+// it keeps as one Pragma token in the stream, its payload the pragma's tokens. Before parsing they
+// are taken out of the token array and turned into events keyed by the index of the token that
+// follows them:
+//   #pragma unroll / nounroll / clang loop ... / GCC unroll N   -> attached to the next loop
+//   #pragma clang attribute push(__attribute__((a)), apply_to = record) / pop
+//                                                               -> attributes for records in between
+//   #pragma pack(N) / pack(push, N) / pack(pop) / pack()        -> max field alignment of records
+// Anything else (GCC diagnostic, once, ...) is dropped, as clang ignores it for code generation.
+import * as T from "./lexer.js";
+import type { CToken } from "./lexer.js";
+import type { Attribute, Expr, LoopPragma } from "./ast.js";
+import { decodeInteger, decodeStrings } from "./parse-literals.js";
+
+export interface PragmaEvent {
+  /** Index (in the filtered token array) of the first token after the pragma. */
+  index: number;
+  kind: "attributePush" | "attributePop" | "pack";
+  attributes: Attribute[];
+  /** For pack: the alignment cap in bytes now in effect (0: none). */
+  pack: number;
+}
+
+export interface PragmaProblem {
+  token: CToken;
+  message: string;
+}
+
+export interface PragmaScan {
+  tokens: CToken[];
+  loopPragmas: Map<number, LoopPragma[]>;
+  /** In token order. */
+  events: PragmaEvent[];
+  problems: PragmaProblem[];
+}
+
+/** The payload's tokens without a leading `pragma` word. */
+function pragmaWords(pragma: CToken): CToken[] {
+  const payload = pragma.payload as CToken[] | undefined;
+  if (!Array.isArray(payload)) return [];
+  return payload.length > 0 && payload[0]!.image === "pragma" ? payload.slice(1) : payload;
+}
+
+function isLoopPragma(words: CToken[]): boolean {
+  const w0 = words[0]?.image;
+  const w1 = words[1]?.image;
+  return (
+    w0 === "unroll" ||
+    w0 === "nounroll" ||
+    (w0 === "clang" && w1 === "loop") ||
+    (w0 === "GCC" && (w1 === "unroll" || w1 === "ivdep"))
+  );
+}
+
+/** Splits Pragma tokens out of `input`; returns the remaining tokens and what the pragmas say. */
+export function scanPragmas(input: CToken[]): PragmaScan {
+  let firstPragma = -1;
+  for (let i = 0; i < input.length; i++) {
+    if (input[i]!.tokenType === T.Pragma) {
+      firstPragma = i;
+      break;
+    }
+  }
+  const scan: PragmaScan = { tokens: input, loopPragmas: new Map(), events: [], problems: [] };
+  if (firstPragma < 0) {
+    scan.tokens = input.slice();
+    return scan;
+  }
+  const tokens = input.slice(0, firstPragma);
+  const packStack: number[] = [];
+  let pack = 0;
+  for (let i = firstPragma; i < input.length; i++) {
+    const tok = input[i]!;
+    if (tok.tokenType !== T.Pragma) {
+      tokens.push(tok);
+      continue;
+    }
+    const words = pragmaWords(tok);
+    const index = tokens.length;
+    if (isLoopPragma(words)) {
+      const list = scan.loopPragmas.get(index) ?? [];
+      list.push({ kind: "LoopPragma", loc: tok, words: words.map((w) => w.image) });
+      scan.loopPragmas.set(index, list);
+    } else if (words[0]?.image === "clang" && words[1]?.image === "attribute") {
+      clangAttribute(words, tok, index, scan);
+    } else if (words[0]?.image === "pack") {
+      pack = packPragma(words, tok, pack, packStack, scan);
+      scan.events.push({ index, kind: "pack", attributes: [], pack });
+    }
+  }
+  scan.tokens = tokens;
+  return scan;
+}
+
+// #pragma clang attribute [namespace.]push(__attribute__((...)), apply_to = ...) | pop
+function clangAttribute(words: CToken[], pragma: CToken, index: number, scan: PragmaScan): void {
+  let i = 2;
+  // An optional namespace: `clang attribute ns.push`.
+  if (words[i + 1]?.image === ".") i += 2;
+  const verb = words[i]?.image;
+  if (verb === "pop") {
+    scan.events.push({ index, kind: "attributePop", attributes: [], pack: 0 });
+    return;
+  }
+  if (verb !== "push") {
+    scan.problems.push({
+      token: words[i] ?? pragma,
+      message: "expected 'push', 'pop', or '(' after '#pragma clang attribute'",
+    });
+    return;
+  }
+  const start = words.findIndex((w) => w.tokenType === T.Attribute);
+  if (start < 0) {
+    // `push` alone opens a group whose attributes come in later pragmas: nothing to apply yet.
+    scan.events.push({ index, kind: "attributePush", attributes: [], pack: 0 });
+    return;
+  }
+  const attrs = parseAttributeTokens(words, start);
+  if (attrs === null) {
+    scan.problems.push({
+      token: words[start]!,
+      message: "expected '__attribute__((...))' in '#pragma clang attribute'",
+    });
+    return;
+  }
+  const applyTo = words.findIndex((w) => w.image === "apply_to");
+  const subjects = applyTo < 0 ? [] : words.slice(applyTo + 2).map((w) => w.image);
+  // Only record subjects matter to the parser; other subjects are not used in BPF headers.
+  if (!subjects.includes("record") && !subjects.includes("any")) {
+    scan.events.push({ index, kind: "attributePush", attributes: [], pack: 0 });
+    return;
+  }
+  scan.events.push({ index, kind: "attributePush", attributes: attrs, pack: 0 });
+}
+
+/** `__attribute__ ( ( name [ ( args ) ] , ... ) )` from a pragma's tokens; args are literals or names. */
+function parseAttributeTokens(words: CToken[], start: number): Attribute[] | null {
+  let i = start + 1;
+  if (words[i]?.image !== "(" || words[i + 1]?.image !== "(") return null;
+  i += 2;
+  const attrs: Attribute[] = [];
+  while (i < words.length && words[i]!.image !== ")") {
+    const nameTok = words[i]!;
+    if (nameTok.image === ",") {
+      i++;
+      continue;
+    }
+    if (!/^[A-Za-z_]\w*$/.test(nameTok.image)) return null;
+    i++;
+    let args: Expr[] | null = null;
+    if (words[i]?.image === "(") {
+      args = [];
+      i++;
+      while (i < words.length && words[i]!.image !== ")") {
+        const a = words[i]!;
+        if (a.image !== ",") args.push(literalExpr(a));
+        i++;
+      }
+      i++;
+    }
+    attrs.push({
+      kind: "Attribute",
+      loc: nameTok,
+      name: normalizeAttributeName(nameTok.image),
+      args,
+    });
+  }
+  return attrs;
+}
+
+function literalExpr(tok: CToken): Expr {
+  if (tok.tokenType === T.IntegerConstant) {
+    const d = decodeInteger(tok.image);
+    return {
+      kind: "IntegerLiteral",
+      loc: tok,
+      text: tok.image,
+      lo: d.lo,
+      hi: d.hi,
+      overflow: d.overflow,
+      radix: d.radix,
+      unsigned: d.unsigned,
+      longness: d.longness,
+    };
+  }
+  if (tok.tokenType === T.StringLiteral) {
+    const s = decodeStrings([tok.image]);
+    return { kind: "StringLiteral", loc: tok, prefix: s.prefix, value: s.value, bytes: s.bytes };
+  }
+  return { kind: "Identifier", loc: tok, name: tok.image };
+}
+
+// #pragma pack(N) | pack(push[, N]) | pack(pop) | pack()
+function packPragma(
+  words: CToken[],
+  pragma: CToken,
+  pack: number,
+  stack: number[],
+  scan: PragmaScan,
+): number {
+  const args = words
+    .slice(1)
+    .map((w) => w.image)
+    .filter((w) => w !== "(" && w !== ")" && w !== ",");
+  const bad = (): number => {
+    scan.problems.push({
+      token: pragma,
+      message: "expected integer or identifier in '#pragma pack' - ignored",
+    });
+    return pack;
+  };
+  const value = (text: string | undefined): number | null => {
+    if (text === undefined || !/^\d+$/.test(text)) return null;
+    const n = Number(text);
+    return n === 0 || n === 1 || n === 2 || n === 4 || n === 8 || n === 16 ? n : null;
+  };
+  if (args.length === 0) return 0;
+  if (args[0] === "push") {
+    stack.push(pack);
+    if (args.length === 1) return pack;
+    const n = value(args[1]);
+    return n === null ? bad() : n;
+  }
+  if (args[0] === "pop") return stack.pop() ?? 0;
+  const n = value(args[0]);
+  return n === null ? bad() : n;
+}
+
+/** clang matches `__packed__` and `packed` as the same attribute. */
+export function normalizeAttributeName(name: string): string {
+  return name.length > 4 && name.startsWith("__") && name.endsWith("__") ? name.slice(2, -2) : name;
+}
