@@ -1,6 +1,7 @@
 // The BTF type model (linux/btf.h): one object per type, ids as indexes into Btf.types,
 // names kept both decoded and as string-section offsets so that encoding reproduces the input
 // byte for byte.
+import { decodeName } from "../elf/cstring.js";
 import { TsbpfError } from "../error.js";
 
 export const BTF_MAGIC = 0xeb9f;
@@ -237,7 +238,6 @@ export interface Btf {
   strings: BtfStrings;
 }
 
-const utf8Decoder = new TextDecoder("utf-8");
 const utf8Encoder = new TextEncoder();
 
 /**
@@ -267,7 +267,7 @@ export class BtfStrings {
     if (s === undefined) {
       let end = this.data.indexOf(0, off);
       if (end < 0 || end >= this.length) end = this.length;
-      s = utf8Decoder.decode(this.data.subarray(off, end));
+      s = decodeName(this.data, off, end);
       this.decoded.set(off, s);
     }
     return s;
@@ -308,7 +308,7 @@ export class BtfStrings {
       let start = 0;
       for (let i = 0; i < this.length; i++) {
         if (this.data[i] !== 0) continue;
-        const s = utf8Decoder.decode(this.data.subarray(start, i));
+        const s = decodeName(this.data, start, i);
         if (!this.index.has(s)) this.index.set(s, start);
         start = i + 1;
       }

@@ -30,6 +30,10 @@ import {
   btfKindName,
   voidType,
   type Btf,
+  type BtfEnum64Value,
+  type BtfEnumValue,
+  type BtfMember,
+  type BtfParam,
   type BtfType,
 } from "./btf.js";
 
@@ -145,12 +149,14 @@ function parseTypes(r: BtfReader, h: BtfHeader, strings: BtfStrings): BtfType[] 
   const end = off + h.typeLen;
   while (off < end) {
     if (types.length > BTF_MAX_TYPE) r.fail(off, `more than ${BTF_MAX_TYPE} types`);
-    const { type, next } = parseType(r, off, end, types.length, strings);
+    const type = parseType(r, off, end, types.length, strings);
     types.push(type);
-    off = next;
+    off += 12 + extraSize(type.kind, vlenOf(r.u32(off + 4)));
   }
   return types;
 }
+
+const vlenOf = (info: number): number => info & 0xffff;
 
 /** Bytes following struct btf_type, per kind and vlen. */
 function extraSize(kind: number, vlen: number): number {
@@ -190,62 +196,55 @@ const NO_VLEN = new Set([
   BTF_KIND_TYPE_TAG,
 ]);
 
+const describe = (id: number, kind: number): string => `type [${id}] ${btfKindName(kind)}`;
+
+/** The type at `off` (its struct btf_type and the entries after it). */
 function parseType(
   r: BtfReader,
   off: number,
   end: number,
   id: number,
   strings: BtfStrings,
-): { type: BtfType; next: number } {
+): BtfType {
   if (off + 12 > end) r.fail(off, `type [${id}] header runs past the type section`);
   const nameOff = r.u32(off);
   const info = r.u32(off + 4);
   const sizeOrType = r.u32(off + 8);
   const kind = (info >>> 24) & 0x1f;
-  const vlen = info & 0xffff;
+  const vlen = vlenOf(info);
   const kindFlag = info >>> 31 === 1;
-  const where = `type [${id}] ${btfKindName(kind)}`;
   if (kind === 0 || kind > BTF_KIND_MAX) r.fail(off + 4, `type [${id}]: unknown kind ${kind}`);
-  if ((info & 0x60ff0000) !== 0) r.fail(off + 4, `${where}: unused info bits set (${hex(info)})`);
-  if (NO_VLEN.has(kind) && vlen !== 0) r.fail(off + 4, `${where}: vlen ${vlen} must be 0`);
+  if ((info & 0x60ff0000) !== 0)
+    r.fail(off + 4, `${describe(id, kind)}: unused info bits set (${hex(info)})`);
+  if (vlen !== 0 && NO_VLEN.has(kind))
+    r.fail(off + 4, `${describe(id, kind)}: vlen ${vlen} must be 0`);
   const name = strings.tryGet(nameOff);
   if (name === undefined)
     r.fail(
       off,
-      `${where}: name offset ${nameOff} is past the string section (${strings.size} bytes)`,
+      `${describe(id, kind)}: name offset ${nameOff} is past the string section (${strings.size} bytes)`,
     );
-  const extra = off + 12;
-  const next = extra + extraSize(kind, vlen);
-  if (next > end) r.fail(off, `${where}: ${vlen} entries run past the type section`);
-  const common = { id, name, nameOff, kindFlag };
-  const nameAt = (o: number, what: string): string => {
-    const s = strings.tryGet(r.u32(o));
-    if (s === undefined) r.fail(o, `${where}: ${what} name offset ${r.u32(o)} is out of range`);
-    return s;
-  };
-  const list = <T>(size: number, read: (o: number, i: number) => T): T[] => {
-    const out: T[] = [];
-    for (let i = 0; i < vlen; i++) out.push(read(extra + i * size, i));
-    return out;
-  };
-  const zeroSizeField = (): void => {
-    if (sizeOrType !== 0) r.fail(off + 8, `${where}: size/type field ${sizeOrType} must be 0`);
-  };
-  let type: BtfType;
+  const x = off + 12;
+  if (x + extraSize(kind, vlen) > end)
+    r.fail(off, `${describe(id, kind)}: ${vlen} entries run past the type section`);
   switch (kind) {
     case BTF_KIND_INT: {
-      const data = r.u32(extra);
+      const data = r.u32(x);
       if ((data & 0xf000ff00) !== 0)
-        r.fail(extra, `${where}: unused int data bits set (${hex(data)})`);
-      type = {
-        ...common,
+        r.fail(x, `${describe(id, kind)}: unused int data bits set (${hex(data)})`);
+      const encoding = (data >>> 24) & 0x0f;
+      const bitOffset = (data >>> 16) & 0xff;
+      return {
+        id,
+        name,
+        nameOff,
+        kindFlag,
         kind,
         size: sizeOrType,
-        encoding: (data >>> 24) & 0x0f,
-        bitOffset: (data >>> 16) & 0xff,
+        encoding,
+        bitOffset,
         bits: data & 0xff,
       };
-      break;
     }
     case BTF_KIND_PTR:
     case BTF_KIND_TYPEDEF:
@@ -253,101 +252,170 @@ function parseType(
     case BTF_KIND_CONST:
     case BTF_KIND_RESTRICT:
     case BTF_KIND_TYPE_TAG:
-      type = { ...common, kind, type: sizeOrType };
-      break;
+      return { id, name, nameOff, kindFlag, kind, type: sizeOrType };
     case BTF_KIND_ARRAY:
-      zeroSizeField();
-      type = {
-        ...common,
+      if (sizeOrType !== 0)
+        r.fail(off + 8, `${describe(id, kind)}: size field ${sizeOrType} must be 0`);
+      return {
+        id,
+        name,
+        nameOff,
+        kindFlag,
         kind,
-        type: r.u32(extra),
-        indexType: r.u32(extra + 4),
-        nelems: r.u32(extra + 8),
+        type: r.u32(x),
+        indexType: r.u32(x + 4),
+        nelems: r.u32(x + 8),
       };
-      break;
     case BTF_KIND_STRUCT:
     case BTF_KIND_UNION:
-      type = {
-        ...common,
+      return {
+        id,
+        name,
+        nameOff,
+        kindFlag,
         kind,
         size: sizeOrType,
-        members: list(12, (o, i) => {
-          const raw = r.u32(o + 8);
-          return {
-            name: nameAt(o, `member ${i}`),
-            nameOff: r.u32(o),
-            type: r.u32(o + 4),
-            bitOffset: kindFlag ? raw & 0xffffff : raw,
-            bitfieldSize: kindFlag ? raw >>> 24 : 0,
-          };
-        }),
+        members: readMembers(r, strings, x, vlen, kindFlag, id, kind),
       };
-      break;
     case BTF_KIND_ENUM:
-      type = {
-        ...common,
+      return {
+        id,
+        name,
+        nameOff,
+        kindFlag,
         kind,
         size: sizeOrType,
-        values: list(8, (o, i) => ({
-          name: nameAt(o, `value ${i}`),
-          nameOff: r.u32(o),
-          value: r.s32(o + 4),
-        })),
+        values: readEnumValues(r, strings, x, vlen, id),
       };
-      break;
     case BTF_KIND_ENUM64:
-      type = {
-        ...common,
+      return {
+        id,
+        name,
+        nameOff,
+        kindFlag,
         kind,
         size: sizeOrType,
-        values: list(12, (o, i) => ({
-          name: nameAt(o, `value ${i}`),
-          nameOff: r.u32(o),
-          lo: r.u32(o + 4),
-          hi: r.u32(o + 8),
-        })),
+        values: readEnum64Values(r, strings, x, vlen, id),
       };
-      break;
     case BTF_KIND_FWD:
-      zeroSizeField();
-      type = { ...common, kind };
-      break;
+      if (sizeOrType !== 0)
+        r.fail(off + 8, `${describe(id, kind)}: type field ${sizeOrType} must be 0`);
+      return { id, name, nameOff, kindFlag, kind };
     case BTF_KIND_FUNC:
-      type = { ...common, kind, type: sizeOrType, linkage: vlen };
-      break;
+      return { id, name, nameOff, kindFlag, kind, type: sizeOrType, linkage: vlen };
     case BTF_KIND_FUNC_PROTO:
-      type = {
-        ...common,
+      return {
+        id,
+        name,
+        nameOff,
+        kindFlag,
         kind,
         type: sizeOrType,
-        params: list(8, (o, i) => ({
-          name: nameAt(o, `param ${i}`),
-          nameOff: r.u32(o),
-          type: r.u32(o + 4),
-        })),
+        params: readParams(r, strings, x, vlen, id),
       };
-      break;
     case BTF_KIND_VAR:
-      type = { ...common, kind, type: sizeOrType, linkage: r.u32(extra) };
-      break;
-    case BTF_KIND_DATASEC:
-      type = {
-        ...common,
-        kind,
-        size: sizeOrType,
-        vars: list(12, (o) => ({ type: r.u32(o), offset: r.u32(o + 4), size: r.u32(o + 8) })),
-      };
-      break;
+      return { id, name, nameOff, kindFlag, kind, type: sizeOrType, linkage: r.u32(x) };
+    case BTF_KIND_DATASEC: {
+      const vars = [];
+      for (let i = 0, o = x; i < vlen; i++, o += 12)
+        vars.push({ type: r.u32(o), offset: r.u32(o + 4), size: r.u32(o + 8) });
+      return { id, name, nameOff, kindFlag, kind, size: sizeOrType, vars };
+    }
     case BTF_KIND_FLOAT:
-      type = { ...common, kind, size: sizeOrType };
-      break;
+      return { id, name, nameOff, kindFlag, kind, size: sizeOrType };
     case BTF_KIND_DECL_TAG:
-      type = { ...common, kind, type: sizeOrType, componentIdx: r.s32(extra) };
-      break;
+      return { id, name, nameOff, kindFlag, kind, type: sizeOrType, componentIdx: r.s32(x) };
     default:
-      r.fail(off + 4, `type [${id}]: unknown kind ${kind}`);
+      return r.fail(off + 4, `type [${id}]: unknown kind ${kind}`);
   }
-  return { type, next };
+}
+
+/** The name at the u32 offset stored at `at`, for entry `what` of type `id`. */
+function entryName(
+  r: BtfReader,
+  strings: BtfStrings,
+  at: number,
+  id: number,
+  what: string,
+): string {
+  const s = strings.tryGet(r.u32(at));
+  if (s === undefined) r.fail(at, `type [${id}]: ${what} name offset ${r.u32(at)} is out of range`);
+  return s;
+}
+
+function readMembers(
+  r: BtfReader,
+  strings: BtfStrings,
+  x: number,
+  vlen: number,
+  kindFlag: boolean,
+  id: number,
+  kind: number,
+): BtfMember[] {
+  const members: BtfMember[] = [];
+  for (let i = 0, o = x; i < vlen; i++, o += 12) {
+    const raw = r.u32(o + 8);
+    members.push({
+      name: entryName(r, strings, o, id, `${btfKindName(kind)} member ${i}`),
+      nameOff: r.u32(o),
+      type: r.u32(o + 4),
+      bitOffset: kindFlag ? raw & 0xffffff : raw,
+      bitfieldSize: kindFlag ? raw >>> 24 : 0,
+    });
+  }
+  return members;
+}
+
+function readEnumValues(
+  r: BtfReader,
+  strings: BtfStrings,
+  x: number,
+  vlen: number,
+  id: number,
+): BtfEnumValue[] {
+  const values: BtfEnumValue[] = [];
+  for (let i = 0, o = x; i < vlen; i++, o += 8)
+    values.push({
+      name: entryName(r, strings, o, id, `value ${i}`),
+      nameOff: r.u32(o),
+      value: r.s32(o + 4),
+    });
+  return values;
+}
+
+function readEnum64Values(
+  r: BtfReader,
+  strings: BtfStrings,
+  x: number,
+  vlen: number,
+  id: number,
+): BtfEnum64Value[] {
+  const values: BtfEnum64Value[] = [];
+  for (let i = 0, o = x; i < vlen; i++, o += 12)
+    values.push({
+      name: entryName(r, strings, o, id, `value ${i}`),
+      nameOff: r.u32(o),
+      lo: r.u32(o + 4),
+      hi: r.u32(o + 8),
+    });
+  return values;
+}
+
+function readParams(
+  r: BtfReader,
+  strings: BtfStrings,
+  x: number,
+  vlen: number,
+  id: number,
+): BtfParam[] {
+  const params: BtfParam[] = [];
+  for (let i = 0, o = x; i < vlen; i++, o += 8)
+    params.push({
+      name: entryName(r, strings, o, id, `param ${i}`),
+      nameOff: r.u32(o),
+      type: r.u32(o + 4),
+    });
+  return params;
 }
 
 /** Every type id a type refers to must exist. */

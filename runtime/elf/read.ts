@@ -37,9 +37,9 @@ import {
   type ElfSection,
   type ElfSymbol,
 } from "./elf.js";
+import { decodeName } from "./cstring.js";
 
 const TWO_32 = 0x1_0000_0000;
-const utf8 = new TextDecoder("utf-8");
 
 /** Little-endian field access that fails with an ElfError instead of a RangeError. */
 class Bytes {
@@ -242,7 +242,7 @@ function readString(b: Bytes, table: ElfSection, off: number, what: string): str
   const end = table.data.indexOf(0, off);
   if (end < 0)
     b.fail(describeSection(table), `${what}: string at offset ${off} is not NUL-terminated`);
-  return utf8.decode(table.data.subarray(off, end));
+  return decodeName(table.data, off, end);
 }
 
 function checkSections(b: Bytes, sections: ElfSection[]): void {

@@ -367,12 +367,9 @@ class StringTableBuilder {
 
   finish(): Uint8Array {
     // Sorting by reversed name puts every name right after the longer names it ends.
-    const reversed = (s: string): string => [...s].reverse().join("");
-    const sorted = [...this.names].sort((a, b) => {
-      const ra = reversed(a);
-      const rb = reversed(b);
-      return ra < rb ? 1 : ra > rb ? -1 : 0;
-    });
+    const keyed = [...this.names].map((name) => ({ name, key: [...name].reverse().join("") }));
+    keyed.sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    const sorted = keyed.map((k) => k.name);
     this.offsets = new Map([["", 0]]);
     const parts: Uint8Array[] = [new Uint8Array(1)];
     let size = 1;
