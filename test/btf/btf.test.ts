@@ -491,32 +491,32 @@ const extCases: [string, Patch, RegExp][] = [
   ],
   [
     "record size",
-    (b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(8, true), 4, true),
+    (_b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(8, true), 4, true),
     /func_info record size 4 is invalid/,
   ],
   [
     "zero records",
-    (b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(8, true) + 8, 0, true),
+    (_b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(8, true) + 8, 0, true),
     /func_info of '.*': zero records/,
   ],
   [
     "too many records",
-    (b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(8, true) + 8, 1000, true),
+    (_b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(8, true) + 8, 1000, true),
     /1000 records of 8 bytes run past the section/,
   ],
   [
     "section name",
-    (b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(8, true) + 4, 0xfffffff, true),
+    (_b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(8, true) + 4, 0xfffffff, true),
     /func_info section name: string offset 268435455 is past the \.BTF strings/,
   ],
   [
     "func type id",
-    (b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(8, true) + 16, 77777, true),
+    (_b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(8, true) + 16, 77777, true),
     /record 0: type id 77777 is past the last type/,
   ],
   [
     "line file name",
-    (b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(16, true) + 16, 0xfffffff, true),
+    (_b, v) => v.setUint32(v.getUint32(4, true) + v.getUint32(16, true) + 16, 0xfffffff, true),
     /line_info of '.*': record 0 file name: string offset/,
   ],
 ];
