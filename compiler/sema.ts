@@ -241,7 +241,8 @@ interface SwitchContext {
 }
 
 // A value sema could not type; keeps checking going without cascades of errors.
-const errorType: CType = withQuals(intType, 0);
+// A distinct object (never === intType) so that "already diagnosed" can be recognized.
+const errorType: CType = { ...intType };
 const ERROR: ExprInfo = { type: errorType, lvalue: false };
 
 // ---------------------------------------------------------------------------------------
@@ -314,8 +315,8 @@ class Sema implements ConstEvalHost {
     return this.bag.add(d);
   }
 
-  private error(at: A.SourceLoc, message: string, extra: Diagnostic[] = []): void {
-    this.diag("error", at, message, undefined, extra);
+  private error(at: A.SourceLoc, message: string, extra: Diagnostic[] = [], flag?: string): void {
+    this.diag("error", at, message, flag, extra);
   }
 
   private warning(at: A.SourceLoc, message: string, flag: string, extra: Diagnostic[] = []): void {
@@ -329,7 +330,7 @@ class Sema implements ConstEvalHost {
     flag: string,
     extra: Diagnostic[] = [],
   ): void {
-    if (this.quiet > 0) return;
+    if (this.quiet > 0 || this.constantContext > 0) return;
     if (this.fn === undefined) return this.warning(at, message, flag, extra);
     const d: Diagnostic = {
       severity: "warning",
@@ -345,9 +346,26 @@ class Sema implements ConstEvalHost {
     return note(diagnosticLoc(at), message);
   }
 
-  // ConstEvalHost
+  // ConstEvalHost. An expression may be evaluated more than once (conversion checks, then
+  // the constant initializer check): its warnings are given once.
+  private readonly evalWarnings = new Set<string>();
   warn(loc: A.SourceLoc, message: string, flag: string): void {
+    const key = `${loc.file}:${loc.line}:${loc.col}:${message}`;
+    if (this.evalWarnings.has(key)) return;
+    this.evalWarnings.add(key);
     this.warning(loc, message, flag);
+  }
+
+  // Typing inside an integer-constant context (enum values, array sizes, bit widths, case
+  // labels, _Static_assert): clang gives no runtime-behaviour warnings there.
+  private constantContext = 0;
+  private constantExpr(e: A.Expr): ExprInfo {
+    this.constantContext++;
+    try {
+      return this.expr(e);
+    } finally {
+      this.constantContext--;
+    }
   }
 
   typeOf(e: A.Expr): CType | undefined {
@@ -664,7 +682,7 @@ class Sema implements ConstEvalHost {
     for (const g of this.fn.gotos) {
       const target = this.fn.labels.get(g.label);
       if (target) this.result.labels.set(g, target);
-      else this.error(g.loc, `use of undeclared label '${g.label}'`);
+      else this.error(gotoLabelLoc(g), `use of undeclared label '${g.label}'`);
     }
     for (const d of this.fn.deferred) this.bag.add(d);
     this.fn = outerFn;
@@ -895,7 +913,7 @@ class Sema implements ConstEvalHost {
       return errorType;
     }
     if (d.size === null) return arrayOf(element, undefined);
-    const info = this.expr(d.size);
+    const info = this.constantExpr(d.size);
     if (!isInteger(info.type)) {
       this.error(d.size.loc, `size of array has non-integer type ${describeType(info.type)}`);
       return arrayOf(element, 1);
@@ -947,7 +965,11 @@ class Sema implements ConstEvalHost {
         const c = canonical(t);
         if (c.kind === "void") {
           if (d.params.length > 1 || p.declarator.name !== null || qualsOf(t) !== 0) {
-            this.error(p.loc, "'void' must be the first and only parameter if specified");
+            // clang points where the parameter's name would be.
+            this.error(
+              p.declarator.nameLoc ?? p.declarator.loc,
+              "'void' must be the first and only parameter if specified",
+            );
           }
           continue;
         }
@@ -1057,7 +1079,7 @@ class Sema implements ConstEvalHost {
       if (rs.members !== null || standalone) {
         // A definition or `struct s;` declares the tag in the current scope.
         const here = this.scope.tags.get(rs.tag);
-        if (here) decl = this.checkTagKind(here, isUnion, rs.tag, tagLoc) as RecordDecl | undefined;
+        if (here) decl = this.checkTagKind(here, isUnion, rs.tag, rs.loc) as RecordDecl | undefined;
         if (here && rs.members !== null && decl?.complete) {
           this.error(tagLoc, `redefinition of '${rs.tag}'`, [
             this.noteAt(
@@ -1073,7 +1095,7 @@ class Sema implements ConstEvalHost {
       } else {
         const visible = this.scope.lookupTag(rs.tag);
         if (visible)
-          decl = this.checkTagKind(visible, isUnion, rs.tag, tagLoc) as RecordDecl | undefined;
+          decl = this.checkTagKind(visible, isUnion, rs.tag, rs.loc) as RecordDecl | undefined;
         if (visible && !decl) return errorType;
       }
       if (!decl) {
@@ -1194,7 +1216,8 @@ class Sema implements ConstEvalHost {
       }
       let bitWidth: number | undefined;
       if (fd.bitWidth !== null) {
-        bitWidth = this.bitFieldWidth(fd.bitWidth, type, name, loc);
+        // clang points at the name, or at the declaration for an unnamed bit-field.
+        bitWidth = this.bitFieldWidth(fd.bitWidth, type, name, name !== undefined ? loc : md.loc);
         if (bitWidth === undefined) continue;
       } else if (!isComplete(type) && !(c.kind === "array" && c.length === undefined)) {
         this.error(loc, `field has incomplete type ${describeType(type)}`, this.forwardNote(c));
@@ -1242,7 +1265,7 @@ class Sema implements ConstEvalHost {
       this.error(loc, `${label} has non-integral type ${describeType(type)}`);
       return undefined;
     }
-    this.expr(widthExpr);
+    this.constantExpr(widthExpr);
     const v = this.evaluator.evaluate(widthExpr);
     if (isNotConstant(v)) {
       this.notIntegerConstant(v.loc === widthExpr.loc ? widthExpr : widthExpr, v);
@@ -1250,7 +1273,7 @@ class Sema implements ConstEvalHost {
     }
     const bits = it.name === "_Bool" ? 1 : it.size * 8;
     if (v < 0n) {
-      this.error(widthExpr.loc, `${label} has negative width (${v})`);
+      this.error(loc, `${label} has negative width (${v})`);
       return undefined;
     }
     if (v === 0n && name !== undefined) {
@@ -1261,7 +1284,7 @@ class Sema implements ConstEvalHost {
       const what =
         name !== undefined ? `width of bit-field '${name}'` : "width of anonymous bit-field";
       this.error(
-        widthExpr.loc,
+        loc,
         `${what} (${v} bits) exceeds the width of its type (${bits} bit${bits === 1 ? "" : "s"})`,
       );
       return undefined;
@@ -1305,7 +1328,7 @@ class Sema implements ConstEvalHost {
           ? this.scope.tags.get(es.tag)
           : this.scope.lookupTag(es.tag);
       if (here) {
-        decl = this.checkTagKind(here, "enum", es.tag, tagLoc) as EnumDecl | undefined;
+        decl = this.checkTagKind(here, "enum", es.tag, es.loc) as EnumDecl | undefined;
         if (!decl) return errorType;
         if (es.enumerators !== null && decl.complete) {
           this.error(tagLoc, `redefinition of '${es.tag}'`, [
@@ -1337,7 +1360,7 @@ class Sema implements ConstEvalHost {
     for (const en of es.enumerators!) {
       let value = next;
       if (en.value !== null) {
-        const info = this.expr(en.value);
+        const info = this.constantExpr(en.value);
         if (!isInteger(info.type)) {
           this.error(en.value.loc, "expression is not an integer constant expression");
         } else {
@@ -1391,7 +1414,7 @@ class Sema implements ConstEvalHost {
   // _Static_assert
 
   private staticAssert(sa: A.StaticAssertDecl): void {
-    const info = this.expr(sa.cond);
+    const info = this.constantExpr(sa.cond);
     if (!isInteger(info.type) && !isScalar(info.type)) {
       this.error(sa.cond.loc, "expression is not an integer constant expression");
       return;
@@ -1411,7 +1434,78 @@ class Sema implements ConstEvalHost {
     }
     if (v === 0n) {
       const msg = sa.message !== null ? ` ${JSON.stringify(sa.message.value)}` : "";
-      this.error(sa.loc, `static_assert failed${msg}`);
+      const cond = sa.cond;
+      const literal = cond.kind === "IntegerLiteral" || cond.kind === "CharLiteral";
+      const requirement = literal ? "" : ` due to requirement '${this.exprText(cond, 0)}'`;
+      this.error(sa.loc, `static_assert failed${requirement}${msg}`);
+    }
+  }
+
+  // An expression as clang's printer writes it in diagnostics ("sizeof(int) == 8"); the
+  // parser keeps no parentheses, so they are put back where precedence needs them.
+  private exprText(e: A.Expr, outer: number): string {
+    const prec = precedenceOf(e);
+    const text = this.exprTextInner(e);
+    return prec < outer ? `(${text})` : text;
+  }
+
+  private exprTextInner(e: A.Expr): string {
+    switch (e.kind) {
+      case "Identifier":
+        return e.name;
+      case "IntegerLiteral": {
+        const info = this.result.exprs.get(e);
+        const v = (BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0);
+        return `${v}${literalSuffix(info?.type)}`;
+      }
+      case "CharLiteral":
+      case "FloatLiteral":
+        return e.text;
+      case "StringLiteral":
+        return JSON.stringify(e.value);
+      case "UnaryExpr":
+        return e.op + this.exprText(e.operand, PREC_UNARY);
+      case "UpdateExpr":
+        return e.prefix
+          ? e.op + this.exprText(e.operand, PREC_UNARY)
+          : this.exprText(e.operand, PREC_POSTFIX) + e.op;
+      case "BinaryExpr": {
+        const p = binaryPrecedence[e.op];
+        return `${this.exprText(e.left, p)} ${e.op} ${this.exprText(e.right, p + 1)}`;
+      }
+      case "AssignExpr":
+        return `${this.exprText(e.target, PREC_UNARY)} ${e.op} ${this.exprText(e.value, PREC_ASSIGN)}`;
+      case "CommaExpr":
+        return `${this.exprText(e.left, 1)}, ${this.exprText(e.right, 2)}`;
+      case "ConditionalExpr":
+        return `${this.exprText(e.cond, PREC_COND + 1)} ? ${e.then ? this.exprText(e.then, 1) : ""} : ${this.exprText(e.else, PREC_COND)}`;
+      case "CastExpr":
+        return `(${typeToString(this.typeName(e.type))})${this.exprText(e.operand, PREC_UNARY)}`;
+      case "SizeofExpr":
+        return e.arg.kind === "TypeName"
+          ? `sizeof(${typeToString(this.typeName(e.arg))})`
+          : `sizeof ${this.exprText(e.arg, PREC_UNARY)}`;
+      case "AlignofExpr":
+        return e.arg.kind === "TypeName"
+          ? `${e.spelling}(${typeToString(this.typeName(e.arg))})`
+          : `${e.spelling} ${this.exprText(e.arg, PREC_UNARY)}`;
+      case "CallExpr":
+        return `${this.exprText(e.callee, PREC_POSTFIX)}(${e.args.map((a) => this.exprText(a, 2)).join(", ")})`;
+      case "MemberExpr":
+        return `${this.exprText(e.object, PREC_POSTFIX)}${e.arrow ? "->" : "."}${e.member}`;
+      case "IndexExpr":
+        return `${this.exprText(e.array, PREC_POSTFIX)}[${this.exprText(e.index, 0)}]`;
+      case "OffsetofExpr": {
+        let path = "";
+        for (const d of e.path)
+          path +=
+            d.kind === "FieldDesignator"
+              ? (path ? "." : "") + d.name
+              : `[${this.exprText(d.index, 0)}]`;
+        return `__builtin_offsetof(${typeToString(this.typeName(e.type))}, ${path})`;
+      }
+      default:
+        return "...";
     }
   }
 
@@ -1651,7 +1745,7 @@ class Sema implements ConstEvalHost {
     const c = canonical(t);
     if (!isArithmetic(t) && c.kind !== "pointer") {
       this.error(
-        e.loc,
+        updateOperatorLoc(e),
         `cannot ${e.op === "++" ? "increment" : "decrement"} value of type ${quoted(t)}`,
       );
       return ERROR;
@@ -1970,7 +2064,7 @@ class Sema implements ConstEvalHost {
     } else if (ac.kind === "pointer" && isInteger(b)) {
       if (!this.isNullPointerConstant(e.else))
         this.warning(
-          e.loc,
+          questionLoc(e),
           `pointer/integer type mismatch in conditional expression (${quoted(a)} and ${quoted(b)})`,
           "-Wconditional-type-mismatch",
         );
@@ -1978,13 +2072,13 @@ class Sema implements ConstEvalHost {
     } else if (bc.kind === "pointer" && isInteger(a)) {
       if (!this.isNullPointerConstant(thenExpr))
         this.warning(
-          e.loc,
+          questionLoc(e),
           `pointer/integer type mismatch in conditional expression (${quoted(a)} and ${quoted(b)})`,
           "-Wconditional-type-mismatch",
         );
       type = b;
     } else {
-      this.error(e.loc, `incompatible operand types (${quoted(a)} and ${quoted(b)})`);
+      this.error(questionLoc(e), `incompatible operand types (${quoted(a)} and ${quoted(b)})`);
       return ERROR;
     }
     if (canonical(type).kind !== "void") {
@@ -2012,7 +2106,7 @@ class Sema implements ConstEvalHost {
         addQuals(compositeType(unqualified(ac.pointee), unqualified(bc.pointee)), quals),
       );
     this.warning(
-      e.loc,
+      questionLoc(e),
       `pointer type mismatch (${quoted(a)} and ${quoted(b)})`,
       "-Wpointer-type-mismatch",
     );
@@ -2069,12 +2163,12 @@ class Sema implements ConstEvalHost {
       t = info.type;
       bitField = info.member?.member.bitWidth !== undefined;
     }
-    if (t === errorType) return { type: sizeType, lvalue: false };
+    if (t === errorType) return ERROR;
     const c = canonical(t);
     const name = keyword === "sizeof" ? "sizeof" : "alignof";
     if (bitField) {
       this.error(e.loc, `invalid application of '${name}' to bit-field`);
-      return { type: sizeType, lvalue: false };
+      return ERROR;
     }
     if (c.kind === "function") {
       this.warning(e.loc, `invalid application of '${name}' to a function type`, "-Wpointer-arith");
@@ -2086,7 +2180,7 @@ class Sema implements ConstEvalHost {
         `invalid application of '${name}' to an incomplete type ${quoted(t)}`,
         this.forwardNote(c),
       );
-      return { type: sizeType, lvalue: false };
+      return ERROR;
     }
     const value = BigInt(e.kind === "SizeofExpr" ? sizeOf(t) : alignOf(t));
     return { type: sizeType, lvalue: false, value };
@@ -3047,6 +3141,8 @@ class Sema implements ConstEvalHost {
 
   // Static storage needs constants: arithmetic constants and address constants.
   private checkConstantInitializer(e: A.Expr): void {
+    const info = this.result.exprs.get(e);
+    if (info === undefined || info === ERROR || info.type === errorType) return; // already diagnosed
     if (this.isConstantInitializer(e)) return;
     this.error(e.loc, "initializer element is not a compile-time constant");
   }
@@ -3334,7 +3430,7 @@ class Sema implements ConstEvalHost {
   private caseStmt(s: A.CaseStmt): void {
     const fn = this.fn!;
     const sw = fn.switches[fn.switches.length - 1];
-    const info = this.expr(s.value);
+    const info = this.constantExpr(s.value);
     if (s.rangeEnd) this.expr(s.rangeEnd);
     if (!sw) {
       this.error(s.loc, "'case' statement not in switch statement");
@@ -3370,13 +3466,23 @@ class Sema implements ConstEvalHost {
     const isVoid = canonical(ret).kind === "void";
     if (s.value === null) {
       if (!isVoid)
-        this.error(s.loc, `non-void function '${fn.decl.name}' should return a value`, []);
+        this.error(
+          s.loc,
+          `non-void function '${fn.decl.name}' should return a value`,
+          [],
+          "-Wreturn-type",
+        );
       return;
     }
     const vt = this.rvalue(s.value);
     if (isVoid) {
       if (canonical(vt).kind !== "void")
-        this.error(s.loc, `void function '${fn.decl.name}' should not return a value`);
+        this.error(
+          s.loc,
+          `void function '${fn.decl.name}' should not return a value`,
+          [],
+          "-Wreturn-type",
+        );
       return;
     }
     if (vt === errorType) return;
@@ -3385,6 +3491,8 @@ class Sema implements ConstEvalHost {
 
   // -Wunused-value / -Wunused-comparison for expression statements without effect.
   private checkUnused(e: A.Expr): void {
+    const info = this.result.exprs.get(e);
+    if (info === undefined || info === ERROR || info.type === errorType) return;
     switch (e.kind) {
       case "BinaryExpr":
         if (e.op === "==" || e.op === "!=") {
@@ -3569,6 +3677,74 @@ class Sema implements ConstEvalHost {
 
 // ---------------------------------------------------------------------------------------
 // Helpers shared by the parts of Sema.
+
+// Precedence levels for re-parenthesizing printed expressions (higher binds tighter).
+const PREC_ASSIGN = 2;
+const PREC_COND = 3;
+const PREC_UNARY = 14;
+const PREC_POSTFIX = 15;
+const binaryPrecedence: Record<A.BinaryOp, number> = {
+  "||": 4,
+  "&&": 5,
+  "|": 6,
+  "^": 7,
+  "&": 8,
+  "==": 9,
+  "!=": 9,
+  "<": 10,
+  ">": 10,
+  "<=": 10,
+  ">=": 10,
+  "<<": 11,
+  ">>": 11,
+  "+": 12,
+  "-": 12,
+  "*": 13,
+  "/": 13,
+  "%": 13,
+};
+
+function precedenceOf(e: A.Expr): number {
+  switch (e.kind) {
+    case "CommaExpr":
+      return 1;
+    case "AssignExpr":
+      return PREC_ASSIGN;
+    case "ConditionalExpr":
+      return PREC_COND;
+    case "BinaryExpr":
+      return binaryPrecedence[e.op];
+    case "UnaryExpr":
+    case "CastExpr":
+    case "SizeofExpr":
+    case "AlignofExpr":
+      return PREC_UNARY;
+    case "UpdateExpr":
+      return e.prefix ? PREC_UNARY : PREC_POSTFIX;
+    default:
+      return 16;
+  }
+}
+
+// clang prints integer literals in decimal with the suffix their type needs.
+function literalSuffix(t: CType | undefined): string {
+  const c = t && canonical(t);
+  if (!c || c.kind !== "int") return "";
+  switch (c.name) {
+    case "unsigned int":
+      return "U";
+    case "long":
+      return "L";
+    case "unsigned long":
+      return "UL";
+    case "long long":
+      return "LL";
+    case "unsigned long long":
+      return "ULL";
+    default:
+      return "";
+  }
+}
 
 // CO-RE: records declared with __attribute__((preserve_access_index)).
 export const preserveAccessIndex = new WeakSet<RecordDecl>();
@@ -3870,11 +4046,43 @@ function calleeEndLoc(e: A.CallExpr): A.SourceLoc {
   return e.callee.kind === "Identifier" ? shifted(e.callee.loc, e.callee.name.length) : e.loc;
 }
 
-// The `)` of a call.
+// The `)` of a call: given by the parser, else estimated from a one-token last argument
+// (or the callee when there are none), assuming no blank before the parenthesis.
 function closingParenLoc(e: A.CallExpr): A.SourceLoc {
   const given = (e as unknown as MaybeLocs).rparenLoc;
   if (given) return given;
+  const last = e.args[e.args.length - 1];
+  if (last === undefined) return shifted(calleeEndLoc(e), 1);
+  if (last.kind === "Identifier" || last.kind === "IntegerLiteral" || last.kind === "CharLiteral") {
+    return shifted(last.loc, last.loc.image.length);
+  }
   return e.loc;
+}
+
+// The operator of `x++` / `x--` (prefix ones start the expression).
+function updateOperatorLoc(e: A.UpdateExpr): A.SourceLoc {
+  const given = (e as unknown as MaybeLocs).opLoc;
+  if (given) return given;
+  if (e.prefix) return e.loc;
+  return e.operand.kind === "Identifier" ? shifted(e.operand.loc, e.operand.name.length) : e.loc;
+}
+
+// The `?` of a conditional, estimated after a one-token condition and one blank.
+function questionLoc(e: A.ConditionalExpr): A.SourceLoc {
+  const given = (e as unknown as { questionLoc?: A.SourceLoc }).questionLoc;
+  if (given) return given;
+  const c = e.cond;
+  if (c.kind === "Identifier" || c.kind === "IntegerLiteral" || c.kind === "CharLiteral") {
+    return shifted(c.loc, c.loc.image.length + 1);
+  }
+  return e.loc;
+}
+
+// The label name of `goto name`, estimated one blank after the keyword.
+function gotoLabelLoc(g: A.GotoStmt): A.SourceLoc {
+  const given = (g as unknown as { labelLoc?: A.SourceLoc }).labelLoc;
+  if (given) return given;
+  return shifted(g.loc, g.loc.image.length + 1);
 }
 
 // The name in `.name` of a designator.
@@ -3974,4 +4182,24 @@ for (const name of atomicBuiltins) builtinSignatures.set(name, anyArgs);
 
 function builtinSignature(name: string): FunctionType | undefined {
   return builtinSignatures.get(name);
+}
+
+// ---------------------------------------------------------------------------------------
+// Constant values after analysis (for the back end's global data and for tests).
+
+// The value of an integer (or address-as-number) constant expression that sema typed,
+// converted to the expression's type; undefined if it is not constant.
+export function constantValue(result: SemaResult, e: A.Expr): bigint | undefined {
+  const host: ConstEvalHost = {
+    typeOf: (x) => result.exprs.get(x)?.type,
+    enumConstant: (x) => {
+      const d = result.exprs.get(x)?.decl;
+      return d?.kind === "enumConst" ? d.value : undefined;
+    },
+    typeNameType: (t) => result.typeNames.get(t),
+    memberOf: (x) => result.exprs.get(x)?.member,
+    warn: () => {},
+  };
+  const v = new ConstEvaluator(host).evaluateScalar(e);
+  return isNotConstant(v) ? undefined : v;
 }

@@ -1,0 +1,546 @@
+// Bad inputs for sema: each snippet's diagnostics (header lines: location, severity, message,
+// flag, notes) must be exactly the expected ones, and those are clang -target bpf
+// -fsyntax-only's own lines for the snippet, which the second test re-checks where clang is
+// installed.
+import { describe, expect, test } from "vitest";
+import { clangDiagnostics, hasClang, ourDiagnostics } from "./sema-harness.js";
+
+if (!hasClang)
+  console.log("sema diagnostics: comparison with clang skipped (clang is not installed)");
+
+interface BadInput {
+  name: string;
+  source: string;
+  expected: string[];
+  // Set where tsbpf deliberately says something else than clang 14, and why.
+  clangDiffers?: string;
+}
+
+const cases: BadInput[] = [
+  {
+    name: "undeclared identifier",
+    source: "int f(void) { return x; }\n",
+    expected: ["test.c:1:22: error: use of undeclared identifier 'x'"],
+  },
+  {
+    name: "no member named",
+    source: "struct s { int a; };\nint f(struct s *p) { return p->zz; }\n",
+    expected: ["test.c:2:32: error: no member named 'zz' in 'struct s'"],
+  },
+  {
+    name: "member reference not a pointer",
+    source: "struct s { int a; };\nint f(struct s v) { return v->a; }\n",
+    expected: [
+      "test.c:2:29: error: member reference type 'struct s' is not a pointer; did you mean to use '.'?",
+    ],
+  },
+  {
+    name: "member reference is a pointer",
+    source: "struct s { int a; };\nint f(struct s *p) { return p.a; }\n",
+    expected: [
+      "test.c:2:30: error: member reference type 'struct s *' is a pointer; did you mean to use '->'?",
+    ],
+  },
+  {
+    name: "member reference base not a record",
+    source: "int f(int v) { return v.a; }\n",
+    expected: ["test.c:1:24: error: member reference base type 'int' is not a structure or union"],
+  },
+  {
+    name: "incomplete definition of type",
+    source: "struct t;\nint f(struct t *p) { return p->a; }\n",
+    expected: [
+      "test.c:2:30: error: incomplete definition of type 'struct t'",
+      "test.c:1:8: note: forward declaration of 'struct t'",
+    ],
+  },
+  {
+    name: "sizeof incomplete type",
+    source: "struct t;\nunsigned long f(void) { return sizeof(struct t); }\n",
+    expected: [
+      "test.c:2:32: error: invalid application of 'sizeof' to an incomplete type 'struct t'",
+      "test.c:1:8: note: forward declaration of 'struct t'",
+    ],
+  },
+  {
+    name: "alignof incomplete type",
+    source: "int y = _Alignof(struct nope);\n",
+    expected: [
+      "test.c:1:9: error: invalid application of 'alignof' to an incomplete type 'struct nope'",
+      "test.c:1:25: note: forward declaration of 'struct nope'",
+    ],
+  },
+  {
+    name: "assign to const variable",
+    source: "void f(void) { const int c = 1; c = 2; }\n",
+    expected: [
+      "test.c:1:35: error: cannot assign to variable 'c' with const-qualified type 'const int'",
+      "test.c:1:26: note: variable 'c' declared const here",
+    ],
+  },
+  {
+    name: "assign through pointer to const struct",
+    source: "struct s { int a; };\nvoid f(const struct s *p) { p->a = 1; }\n",
+    expected: [
+      "test.c:2:34: error: cannot assign to variable 'p' with const-qualified type 'const struct s *'",
+      "test.c:2:24: note: variable 'p' declared const here",
+    ],
+  },
+  {
+    name: "assign to const member",
+    source: "struct s { int a; const int k; };\nvoid f(struct s *p) { p->k = 1; }\n",
+    expected: [
+      "test.c:2:28: error: cannot assign to non-static data member 'k' with const-qualified type 'const int'",
+      "test.c:1:29: note: non-static data member 'k' declared const here",
+    ],
+  },
+  {
+    name: "read-only variable",
+    source: "void f(const int *p) { *p = 1; }\n",
+    expected: ["test.c:1:27: error: read-only variable is not assignable"],
+  },
+  {
+    name: "array not assignable",
+    source: "void f(void) { int a[3]; a = 0; }\n",
+    expected: ["test.c:1:28: error: array type 'int[3]' is not assignable"],
+  },
+  {
+    name: "expression not assignable",
+    source: "void f(void) { 1 = 2; }\n",
+    expected: ["test.c:1:18: error: expression is not assignable"],
+  },
+  {
+    name: "too few and too many arguments",
+    source: "int g(int a, int b);\nvoid f(void) { g(1); g(1,2,3); }\n",
+    expected: [
+      "test.c:2:19: error: too few arguments to function call, expected 2, have 1",
+      "test.c:1:5: note: 'g' declared here",
+      "test.c:2:28: error: too many arguments to function call, expected 2, have 3",
+      "test.c:1:5: note: 'g' declared here",
+    ],
+  },
+  {
+    name: "called object not a function",
+    source: "void f(void) { int v; v(); }\n",
+    expected: [
+      "test.c:1:24: error: called object type 'int' is not a function or function pointer",
+    ],
+  },
+  {
+    name: "incompatible pointer types initializing",
+    source: "void f(void) { int *p = 0; char *q = p; }\n",
+    expected: [
+      "test.c:1:34: warning: incompatible pointer types initializing 'char *' with an expression of type 'int *' [-Wincompatible-pointer-types]",
+    ],
+  },
+  {
+    name: "incompatible struct to int",
+    source: "struct s { int a; };\nvoid f(struct s v) { int x = v; }\n",
+    expected: [
+      "test.c:2:26: error: initializing 'int' with an expression of incompatible type 'struct s'",
+    ],
+  },
+  {
+    name: "int-conversion both ways",
+    source: "struct s { int a; };\nvoid f(struct s *p) { int x = p; int *q = 5; }\n",
+    expected: [
+      "test.c:2:27: warning: incompatible pointer to integer conversion initializing 'int' with an expression of type 'struct s *' [-Wint-conversion]",
+      "test.c:2:39: warning: incompatible integer to pointer conversion initializing 'int *' with an expression of type 'int' [-Wint-conversion]",
+    ],
+  },
+  {
+    name: "discards qualifiers",
+    source: "void f(const char *p) { char *q = p; }\n",
+    expected: [
+      "test.c:1:31: warning: initializing 'char *' with an expression of type 'const char *' discards qualifiers [-Wincompatible-pointer-types-discards-qualifiers]",
+    ],
+  },
+  {
+    name: "pointer sign",
+    source: "void f(unsigned char *q, char *c, unsigned int *u, int *i) { q = c; u = i; }\n",
+    expected: [
+      "test.c:1:64: warning: assigning to 'unsigned char *' from 'char *' converts between pointers to integer types where one is of the unique plain 'char' type and the other is not [-Wpointer-sign]",
+      "test.c:1:71: warning: assigning to 'unsigned int *' from 'int *' converts between pointers to integer types with different sign [-Wpointer-sign]",
+    ],
+  },
+  {
+    name: "passing incompatible pointer with note",
+    source: "void take(int *p);\nvoid f(char *c) { take(c); }\n",
+    expected: [
+      "test.c:2:24: warning: incompatible pointer types passing 'char *' to parameter of type 'int *' [-Wincompatible-pointer-types]",
+      "test.c:1:16: note: passing argument to parameter 'p' here",
+    ],
+  },
+  {
+    name: "passing struct to int parameter",
+    source: "struct s { int a; };\nvoid take(int v);\nvoid f(struct s v) { take(v); }\n",
+    expected: [
+      "test.c:3:27: error: passing 'struct s' to parameter of incompatible type 'int'",
+      "test.c:2:15: note: passing argument to parameter 'v' here",
+    ],
+  },
+  {
+    name: "returning incompatible",
+    source:
+      "struct s { int a; };\nint *r1(char *p) { return p; }\nint r2(struct s v) { return v; }\n",
+    expected: [
+      "test.c:2:27: warning: incompatible pointer types returning 'char *' from a function with result type 'int *' [-Wincompatible-pointer-types]",
+      "test.c:3:29: error: returning 'struct s' from a function with incompatible result type 'int'",
+    ],
+  },
+  {
+    name: "subscript errors",
+    source: "struct s { int a; };\nvoid f(struct s *p) { int v; v[1]; int *q = 0; q[p]; }\n",
+    expected: [
+      "test.c:2:31: error: subscripted value is not an array, pointer, or vector",
+      "test.c:2:49: error: array subscript is not an integer",
+    ],
+  },
+  {
+    name: "redefinition with a different type",
+    source: "int g;\nlong g;\n",
+    expected: [
+      "test.c:2:6: error: redefinition of 'g' with a different type: 'long' vs 'int'",
+      "test.c:1:5: note: previous definition is here",
+    ],
+  },
+  {
+    name: "conflicting types for function",
+    source: "int h(int);\nint h(long);\n",
+    expected: [
+      "test.c:2:5: error: conflicting types for 'h'",
+      "test.c:1:5: note: previous declaration is here",
+    ],
+  },
+  {
+    name: "redefinition of local",
+    source: "void f(void) { int z; int z; }\n",
+    expected: [
+      "test.c:1:27: error: redefinition of 'z'",
+      "test.c:1:20: note: previous definition is here",
+    ],
+  },
+  {
+    name: "typedef redefinition with different types",
+    source: "typedef int myint;\ntypedef long myint;\n",
+    expected: [
+      "test.c:2:14: error: typedef redefinition with different types ('long' vs 'int')",
+      "test.c:1:13: note: previous definition is here",
+    ],
+  },
+  {
+    name: "redefinition of enumerator",
+    source: "enum e { A, A };\n",
+    expected: [
+      "test.c:1:13: error: redefinition of enumerator 'A'",
+      "test.c:1:10: note: previous definition is here",
+    ],
+  },
+  {
+    name: "struct redefinition",
+    source: "struct s { int a; };\nstruct s { int c; };\n",
+    expected: [
+      "test.c:2:8: error: redefinition of 's'",
+      "test.c:1:8: note: previous definition is here",
+    ],
+  },
+  {
+    name: "redefinition of parameter",
+    source: "int f(int a, int a);\n",
+    expected: [
+      "test.c:1:18: error: redefinition of parameter 'a'",
+      "test.c:1:11: note: previous declaration is here",
+    ],
+  },
+  {
+    name: "redefinition of function",
+    source: "int f(int x) { return x; }\nint f(int x) { return x; }\n",
+    expected: [
+      "test.c:2:5: error: redefinition of 'f'",
+      "test.c:1:5: note: previous definition is here",
+    ],
+  },
+  {
+    name: "break and continue outside loops",
+    source: "void f(void) { break; }\nvoid g(void) { continue; }\n",
+    expected: [
+      "test.c:1:16: error: 'break' statement not in loop or switch statement",
+      "test.c:2:16: error: 'continue' statement not in loop statement",
+    ],
+  },
+  {
+    name: "case outside switch",
+    source: "void f(void) { case 1: ; }\n",
+    expected: ["test.c:1:16: error: 'case' statement not in switch statement"],
+  },
+  {
+    name: "undeclared label",
+    source: "void f(void) { goto nowhere; }\n",
+    expected: ["test.c:1:21: error: use of undeclared label 'nowhere'"],
+  },
+  {
+    name: "return value checks",
+    source: "int f(void) { return; }\nvoid g(void) { return 1; }\n",
+    expected: [
+      "test.c:1:15: error: non-void function 'f' should return a value [-Wreturn-type]",
+      "test.c:2:16: error: void function 'g' should not return a value [-Wreturn-type]",
+    ],
+  },
+  {
+    name: "duplicate case value",
+    source: "void f(int x) { switch (x) { case 1: case 2: case 1: break; } }\n",
+    expected: [
+      "test.c:1:51: error: duplicate case value '1'",
+      "test.c:1:35: note: previous case defined here",
+    ],
+  },
+  {
+    name: "multiple default labels",
+    source: "void f(int x) { switch (x) { default: default: ; } }\n",
+    expected: [
+      "test.c:1:39: error: multiple default labels in one switch",
+      "test.c:1:30: note: previous case defined here",
+    ],
+  },
+  {
+    name: "scalar and integer conditions",
+    source: "struct s { int a; };\nvoid f(struct s v) { if (v) {} switch (v) { } }\n",
+    expected: [
+      "test.c:2:22: error: statement requires expression of scalar type ('struct s' invalid)",
+      "test.c:2:32: error: statement requires expression of integer type ('struct s' invalid)",
+    ],
+  },
+  {
+    name: "address of bit-field",
+    source: "struct s { int b : 3; };\nvoid f(void) { struct s v; int *p = &v.b; }\n",
+    expected: ["test.c:2:37: error: address of bit-field requested"],
+  },
+  {
+    name: "invalid operands",
+    source: "void f(int *p, int *q) { int x = p * 2; x = p + q; }\n",
+    expected: [
+      "test.c:1:36: error: invalid operands to binary expression ('int *' and 'int')",
+      "test.c:1:47: error: invalid operands to binary expression ('int *' and 'int *')",
+    ],
+  },
+  {
+    name: "distinct pointer comparison",
+    source: "void f(int *p, char *q) { if (p == q) {} }\n",
+    expected: [
+      "test.c:1:33: warning: comparison of distinct pointer types ('int *' and 'char *') [-Wcompare-distinct-pointer-types]",
+    ],
+  },
+  {
+    name: "pointer subtraction of incompatible types",
+    source: "long f(int *p, char *q) { return p - q; }\n",
+    expected: ["test.c:1:36: error: 'int *' and 'char *' are not pointers to compatible types"],
+  },
+  {
+    name: "excess elements",
+    source:
+      "struct s { int a; int b; };\nint arr[2] = {1, 2, 3};\nstruct s v = {1, 2, 3};\nint x = {1, 2};\n",
+    expected: [
+      "test.c:2:21: warning: excess elements in array initializer [-Wexcess-initializers]",
+      "test.c:3:21: warning: excess elements in struct initializer [-Wexcess-initializers]",
+      "test.c:4:13: warning: excess elements in scalar initializer [-Wexcess-initializers]",
+    ],
+  },
+  {
+    name: "designator errors",
+    source: "struct s { int a; };\nstruct s v = { .zz = 1 };\nint arr[2] = { [5] = 1 };\n",
+    expected: [
+      "test.c:2:17: error: field designator 'zz' does not refer to any field in type 'struct s'",
+      "test.c:3:17: error: array designator index (5) exceeds array bounds (2)",
+    ],
+  },
+  {
+    name: "initializer-string too long",
+    source: 'char c[2] = "hello";\n',
+    expected: [
+      "test.c:1:13: warning: initializer-string for char array is too long [-Wexcess-initializers]",
+    ],
+  },
+  {
+    name: "static assert failures",
+    source:
+      '_Static_assert(1 == 2, "one is two");\n_Static_assert(0, "zero");\n_Static_assert(sizeof(int) == 8, "int is 4");\n',
+    expected: [
+      "test.c:1:1: error: static_assert failed due to requirement '1 == 2' \"one is two\"",
+      'test.c:2:1: error: static_assert failed "zero"',
+      "test.c:3:1: error: static_assert failed due to requirement 'sizeof(int) == 8' \"int is 4\"",
+    ],
+  },
+  {
+    name: "not an integer constant expression (division by zero)",
+    source: "enum { A = 1/0 };\n",
+    expected: [
+      "test.c:1:12: error: expression is not an integer constant expression",
+      "test.c:1:13: note: division by zero",
+    ],
+  },
+  {
+    name: "integer overflow in constant",
+    source: "enum { B = 0x7fffffff + 1 };\nint k = 2147483647 * 2;\n",
+    expected: [
+      "test.c:1:23: warning: overflow in expression; result is -2147483648 with type 'int' [-Winteger-overflow]",
+      "test.c:2:20: warning: overflow in expression; result is -2 with type 'int' [-Winteger-overflow]",
+    ],
+  },
+  {
+    name: "negative array size",
+    source: "int neg[-1];\nint z = 3;\nint w[z];\n",
+    expected: [
+      "test.c:1:9: error: 'neg' declared as an array with a negative size",
+      "test.c:3:5: error: variable length array declaration not allowed at file scope",
+    ],
+  },
+  {
+    name: "flexible array members",
+    source: "struct fl { int n; int data[]; int after; };\nunion uf { int n; int data[]; };\n",
+    expected: [
+      "test.c:1:24: error: flexible array member 'data' with type 'int[]' is not at the end of struct",
+      "test.c:1:36: note: next field declaration is here",
+      "test.c:2:23: error: flexible array member 'data' in a union is not allowed",
+    ],
+  },
+  {
+    name: "bit-field errors",
+    source: "struct bf { int x : 40; int y : 0; int : -1; };\n",
+    expected: [
+      "test.c:1:17: error: width of bit-field 'x' (40 bits) exceeds the width of its type (32 bits)",
+      "test.c:1:29: error: named bit-field 'y' has zero width",
+      "test.c:1:36: error: anonymous bit-field has negative width (-1)",
+    ],
+  },
+  {
+    name: "field has incomplete type",
+    source: "struct inc { struct s2 m; };\n",
+    expected: [
+      "test.c:1:24: error: field has incomplete type 'struct s2'",
+      "test.c:1:21: note: forward declaration of 'struct s2'",
+    ],
+  },
+  {
+    name: "initializer not constant",
+    source: "int v1 = 5;\nint v2 = v1;\nint f(void) { int x = 1; static int y = x; return y; }\n",
+    expected: [
+      "test.c:2:10: error: initializer element is not a compile-time constant",
+      "test.c:3:41: error: initializer element is not a compile-time constant",
+    ],
+  },
+  {
+    name: "constant conversion",
+    source: "void f(void) { char a = 300; unsigned char b = -1; int j = 4294967296; }\n",
+    expected: [
+      "test.c:1:25: warning: implicit conversion from 'int' to 'char' changes value from 300 to 44 [-Wconstant-conversion]",
+      "test.c:1:60: warning: implicit conversion from 'long' to 'int' changes value from 4294967296 to 0 [-Wconstant-conversion]",
+    ],
+  },
+  {
+    name: "unused results",
+    source: "void f(int x) { x; x == 1; x < 2; }\n",
+    expected: [
+      "test.c:1:22: warning: equality comparison result unused [-Wunused-comparison]",
+      "test.c:1:22: note: use '=' to turn this equality comparison into an assignment",
+      "test.c:1:30: warning: relational comparison result unused [-Wunused-comparison]",
+      "test.c:1:17: warning: expression result unused [-Wunused-value]",
+    ],
+  },
+  {
+    name: "division by zero and shift counts",
+    source: "void f(int x) { x = x / 0; x = x % 0; x = x << 40; x = x << -1; }\n",
+    expected: [
+      "test.c:1:23: warning: division by zero is undefined [-Wdivision-by-zero]",
+      "test.c:1:34: warning: remainder by zero is undefined [-Wdivision-by-zero]",
+      "test.c:1:45: warning: shift count >= width of type [-Wshift-count-overflow]",
+      "test.c:1:58: warning: shift count is negative [-Wshift-count-negative]",
+    ],
+  },
+  {
+    name: "wrong tag kind",
+    source: "struct s { int a; };\nunion s *p;\n",
+    expected: [
+      "test.c:2:1: error: use of 's' with tag type that does not match previous declaration",
+      "test.c:1:8: note: previous use is here",
+    ],
+  },
+  {
+    name: "void must be the only parameter",
+    source: "void f(void, int);\n",
+    expected: ["test.c:1:12: error: 'void' must be the first and only parameter if specified"],
+  },
+  {
+    name: "increment and unary on a struct",
+    source: "struct s { int a; };\nvoid f(struct s v) { v++; -v; ~v; !v; }\n",
+    expected: [
+      "test.c:2:23: error: cannot increment value of type 'struct s'",
+      "test.c:2:27: error: invalid argument type 'struct s' to unary expression",
+      "test.c:2:31: error: invalid argument type 'struct s' to unary expression",
+      "test.c:2:35: error: invalid argument type 'struct s' to unary expression",
+    ],
+  },
+  {
+    name: "unary on pointers",
+    source: "void f(int *p) { int x = ~*p; x = -p; }\n",
+    expected: ["test.c:1:35: error: invalid argument type 'int *' to unary expression"],
+  },
+  {
+    name: "incomplete variable",
+    source: "struct t;\nvoid f(void) { struct t v; }\n",
+    expected: [
+      "test.c:2:25: error: variable has incomplete type 'struct t'",
+      "test.c:1:8: note: forward declaration of 'struct t'",
+    ],
+  },
+  {
+    name: "array of incomplete type",
+    source: "struct t;\nstruct t arr[3];\n",
+    expected: [
+      "test.c:2:13: error: array has incomplete element type 'struct t'",
+      "test.c:1:8: note: forward declaration of 'struct t'",
+    ],
+  },
+  {
+    name: "pointer type mismatch in conditional",
+    source: "void f(int c, int *p, long *q) { int *r = c ? p : q; }\n",
+    expected: [
+      "test.c:1:45: warning: pointer type mismatch ('int *' and 'long *') [-Wpointer-type-mismatch]",
+    ],
+  },
+  {
+    name: "redefinition as different kind of symbol",
+    source: "int x;\ntypedef int x;\n",
+    expected: [
+      "test.c:2:13: error: redefinition of 'x' as different kind of symbol",
+      "test.c:1:5: note: previous definition is here",
+    ],
+  },
+  {
+    name: "call to undeclared function",
+    source: "int f(void) { return undeclared_fn(1); }\n",
+    expected: [
+      "test.c:1:22: error: call to undeclared function 'undeclared_fn'; ISO C99 and later do not support implicit function declarations",
+    ],
+    clangDiffers:
+      "clang 14 only warns (implicit declaration); BPF programs need declarations, so tsbpf makes it clang 15's error",
+  },
+];
+
+describe("sema diagnostics on bad input", () => {
+  for (const c of cases) {
+    test(c.name, () => {
+      expect(ourDiagnostics(c.source)).toEqual(c.expected);
+    });
+  }
+});
+
+describe.skipIf(!hasClang)("the expected diagnostics are clang's", () => {
+  test(`clang -fsyntax-only prints the same lines for ${cases.length} snippets`, () => {
+    const differing = cases.filter(
+      (c) =>
+        c.clangDiffers === undefined &&
+        JSON.stringify(clangDiagnostics(c.source)) !== JSON.stringify(c.expected),
+    );
+    expect(differing.map((c) => c.name)).toEqual([]);
+  });
+});
