@@ -36,6 +36,7 @@ import {
   typeToString,
 } from "../../compiler/types.js";
 import { askClang, hasBpftool, hasClang, type OracleQuery } from "./layout-oracle.js";
+import { checkProgram } from "../../compiler/frontend.js";
 
 const hasTools = hasClang && hasBpftool;
 if (!hasTools)
@@ -689,6 +690,50 @@ function withText(corpus: Corpus, mismatches: string[]): string[] {
   return r ? [...mismatches, r.text] : mismatches;
 }
 
+// The same C text through the real front end (preprocess, parse, sema) must give the layout
+// the constructed types got (which the tests above hold equal to clang's).
+function parsedLayoutMismatches(corpus: Corpus): string[] {
+  const p = checkProgram({ file: "corpus.c", source: corpus.texts.join("\n") + "\n" });
+  const errors = p.diagnostics.items.filter((d) => d.severity === "error").map((d) => d.message);
+  if (errors.length > 0 || !p.sema) return errors;
+  const parsed = new Map(p.sema.records.filter((r) => r.tag !== undefined).map((r) => [r.tag!, r]));
+  const out: string[] = [];
+  for (const r of corpus.records) {
+    const q = parsed.get(r.decl.tag!);
+    if (!q) {
+      out.push(`${r.cType}: not laid out by the front end`);
+      continue;
+    }
+    if (q.size !== r.decl.size || q.align !== r.decl.align)
+      out.push(
+        `${r.cType}: size/align ${q.size}/${q.align}, expected ${r.decl.size}/${r.decl.align}`,
+      );
+    const bits = (d: RecordDecl) => JSON.stringify(flatMembers(d));
+    if (bits(q) !== bits(r.decl))
+      out.push(`${r.cType}: members ${bits(q)}, expected ${bits(r.decl)}`);
+  }
+  for (const e of corpus.enums) {
+    const q = p.sema.enums.find((x) => x.tag === e.decl.tag);
+    if (!q || q.underlying?.name !== e.decl.underlying?.name)
+      out.push(
+        `enum ${e.decl.tag}: underlying ${q?.underlying?.name}, expected ${e.decl.underlying?.name}`,
+      );
+  }
+  return out;
+}
+
+// Every member's (name, bit offset, width), anonymous members flattened.
+function flatMembers(d: RecordDecl, base = 0): [string, number, number][] {
+  const out: [string, number, number][] = [];
+  for (const m of d.members ?? []) {
+    const c = canonical(m.type);
+    if (m.name === undefined && m.bitWidth === undefined && c.kind === "record")
+      out.push(...flatMembers(c.decl, base + m.bitOffset));
+    else out.push([m.name ?? "", base + m.bitOffset, m.bitWidth ?? -1]);
+  }
+  return out;
+}
+
 describe.skipIf(!hasTools)("record and enum layout equals clang -target bpf", () => {
   test("hand-written tricky cases", () => {
     const corpus = new Corpus();
@@ -696,6 +741,7 @@ describe.skipIf(!hasTools)("record and enum layout equals clang -target bpf", ()
     const { checked, mismatches } = compare(corpus);
     expect(withText(corpus, mismatches)).toEqual([]);
     expect(checked).toBeGreaterThan(150);
+    expect(parsedLayoutMismatches(corpus)).toEqual([]);
   });
 
   test("300 seeded random records", () => {
@@ -705,6 +751,7 @@ describe.skipIf(!hasTools)("record and enum layout equals clang -target bpf", ()
     const { checked, mismatches } = compare(corpus);
     expect(withText(corpus, mismatches.slice(0, 12))).toEqual([]);
     expect(corpus.records.length).toBe(300);
+    expect(parsedLayoutMismatches(corpus).slice(0, 10)).toEqual([]);
     expect(checked).toBeGreaterThan(1500);
   });
 });
