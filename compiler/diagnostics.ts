@@ -33,7 +33,12 @@ export interface Diagnostic {
   message: string;
   /** Missing only for diagnostics about the whole run (e.g. a missing input file). */
   loc: SourceLoc | undefined;
+  /** The main range to underline on loc's line. */
   range?: SourceRange;
+  /** More ranges on loc's line (clang underlines both operands of a binary operator). */
+  otherRanges?: SourceRange[];
+  /** A suggested insertion at a column of loc's line, printed under the caret line as clang does. */
+  fixIt?: { col: number; text: string };
   /** An error that stopped the compilation (printed "fatal error", counted as an error). */
   fatal?: boolean;
   /** clang's warning option, printed as ` [-Wname]` after the message. */
@@ -165,23 +170,38 @@ function snippet(d: Diagnostic, sources: SourceProvider | undefined): string[] {
   if (raw === undefined) return [];
   const { text: shown, displayCol } = expandTabs(raw);
   const marks: string[] = [];
-  if (d.range) {
-    const from = displayCol(d.range.startCol);
-    const to = Math.max(from + 1, displayCol(d.range.endCol));
+  for (const range of [...(d.range ? [d.range] : []), ...(d.otherRanges ?? [])]) {
+    const from = displayCol(range.startCol);
+    const to = Math.max(from + 1, displayCol(range.endCol));
     for (let i = from; i < to; i++) marks[i] = "~";
   }
   marks[displayCol(d.loc.col)] = "^";
   let caret = "";
   for (let i = 0; i < marks.length; i++) caret += marks[i] ?? " ";
-  return [shown, caret];
+  const lines = [shown, caret];
+  if (d.fixIt) lines.push(" ".repeat(displayCol(d.fixIt.col)) + d.fixIt.text);
+  return lines;
 }
 
-function renderOne(d: Diagnostic, sources: SourceProvider | undefined, out: string[]): void {
-  for (const from of d.includedFrom ?? [])
-    out.push(`In file included from ${from.file}:${from.line}:`);
+/**
+ * Renders one diagnostic and its notes. Like clang, the "In file included from" lines are printed
+ * only when the include chain differs from the previously printed diagnostic's.
+ */
+function renderOne(
+  d: Diagnostic,
+  sources: SourceProvider | undefined,
+  out: string[],
+  state: { lastChain: string },
+): void {
+  const chain = d.includedFrom ?? [];
+  const key = chain.map(formatLoc).join(" ");
+  if (key !== state.lastChain) {
+    for (const from of chain) out.push(`In file included from ${from.file}:${from.line}:`);
+    state.lastChain = key;
+  }
   out.push(headerLine(d));
   out.push(...snippet(d, sources));
-  for (const n of d.notes) renderOne(n, sources, out);
+  for (const n of d.notes) renderOne(n, sources, out, state);
 }
 
 /** clang's closing line: "1 error generated.", "2 warnings and 1 error generated.", or "" if none. */
@@ -201,8 +221,9 @@ export function renderDiagnostics(
   const out: string[] = [];
   let errors = 0;
   let warnings = 0;
+  const state = { lastChain: "" };
   for (const d of diagnostics) {
-    renderOne(d, sources, out);
+    renderOne(d, sources, out, state);
     if (d.severity === "error") errors++;
     else if (d.severity === "warning") warnings++;
   }

@@ -46,6 +46,8 @@ export interface MacroExpansion {
   macro: string;
   /** Where the macro was used (its name token's spelling location). */
   use: SourceLoc;
+  /** Just past the use: past the name, or past the `)` closing its arguments (for ranges). */
+  useEnd: SourceLoc;
   /** Where the macro was defined (its name in the #define). */
   definition: SourceLoc;
   /** The expansion the use itself came from, when the macro was used inside another macro's expansion. */

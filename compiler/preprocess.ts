@@ -41,6 +41,7 @@ import {
   type Diagnostic,
   type SourceLoc,
   type SourceProvider,
+  type SourceRange,
 } from "./diagnostics.js";
 import {
   knownAttributes,
@@ -277,6 +278,7 @@ interface Frame {
 const Placemarker = createToken({ name: "Placemarker", pattern: Lexer.NA });
 
 const MAX_INCLUDE_DEPTH = 200;
+const SCRATCH = "<scratch space>";
 
 /** Whether a token type is an identifier or keyword, by tokenTypeIdx. */
 const identifierLike: boolean[] = [];
@@ -384,6 +386,8 @@ class Preprocessor {
   private collectingArgs = false;
   private fatal = false;
   private counter = 0;
+  /** The text _Pragma operators are spelled in (clang's "<scratch space>"). */
+  private scratch = "";
   private baseFile = "";
   private readonly stats = {
     files: 0,
@@ -435,7 +439,7 @@ class Preprocessor {
 
   run(input: PreprocessInput): void {
     const builtin = predefinedSource({ optimize: this.options.optimize, std: this.options.std });
-    this.processText("<built-in>", builtin, false);
+    this.processText("<built-in>", builtin);
     const commandLine = [
       ...(this.options.defines ?? []).map((d) => {
         const eq = d.indexOf("=");
@@ -446,7 +450,7 @@ class Preprocessor {
     if (commandLine.length) {
       // clang reads the command line's definitions as if included at the end of <built-in>.
       const builtinEnd = { file: "<built-in>", line: countLines(builtin) + 1, col: 1 };
-      this.processText("<command line>", commandLine.join("\n") + "\n", false, builtinEnd);
+      this.processText("<command line>", commandLine.join("\n") + "\n", builtinEnd);
     }
 
     let name: string;
@@ -468,7 +472,7 @@ class Preprocessor {
       text = input.text;
     }
     this.baseFile = name;
-    this.processText(name, text, true);
+    this.processText(name, text);
   }
 
   // ---- files ----
@@ -500,10 +504,10 @@ class Preprocessor {
     return entry;
   }
 
-  private processText(name: string, text: string, isMain: boolean, includedAt?: SourceLoc): void {
+  private processText(name: string, text: string, includedAt?: SourceLoc): void {
     const entry = this.entry(name, text)!;
     this.pushFile(entry, -1, false, includedAt);
-    if (isMain) this.firstInclusion.set(name, []);
+    if (!this.firstInclusion.has(name)) this.firstInclusion.set(name, this.includeChain());
     this.loop();
   }
 
@@ -561,9 +565,20 @@ class Preprocessor {
         notes.push(note(level.loc, `expanded from macro '${level.macro}'`));
     notes.push(...(extra.notes ?? []));
     const diagnostic: Diagnostic = { severity, message, loc, ...extra, notes };
-    const chain = this.includeChain();
-    if (chain.length && loc.file === this.file.name) diagnostic.includedFrom = chain;
+    this.attachIncludeChains(diagnostic);
     this.diagnostics.add(diagnostic);
+  }
+
+  /** Gives a diagnostic and its notes the include chain of the file each points into. */
+  private attachIncludeChains(d: Diagnostic): void {
+    if (d.loc !== undefined) {
+      const chain =
+        d.loc.file === this.file.name
+          ? this.includeChain()
+          : (this.firstInclusion.get(d.loc.file) ?? []);
+      if (chain.length) d.includedFrom = chain;
+    }
+    for (const n of d.notes) this.attachIncludeChains(n);
   }
 
   private error(at: CToken | SourceLoc, message: string, extra: Partial<Diagnostic> = {}): void {
@@ -711,7 +726,9 @@ class Preprocessor {
   private extraTokens(args: CToken[], from: number, directive: string): void {
     const extra = args[from];
     if (extra !== undefined)
-      this.warning(extra, `extra tokens at end of #${directive} directive`, "-Wextra-tokens");
+      this.warning(extra, `extra tokens at end of #${directive} directive`, "-Wextra-tokens", {
+        fixIt: { col: extra.col, text: "//" },
+      });
   }
 
   // ---- #define / #undef ----
@@ -855,7 +872,10 @@ class Preprocessor {
           isIdentifier(operand) &&
           (params.includes(operand.image) || (variadic && operand.image === "__VA_OPT__"));
         if (!isParam)
-          return void this.error(operand ?? t, "'#' is not followed by a macro parameter");
+          return void this.error(
+            operand ?? locAfter(t),
+            "'#' is not followed by a macro parameter",
+          );
       }
     }
     return {
@@ -929,7 +949,17 @@ class Preprocessor {
     }
     const found = this.findInclude(name, angled, next);
     if (found === undefined) {
-      this.report("error", where, `'${name}' file not found`, { fatal: true });
+      const last = angled ? (args.find((t) => t.tokenType === Greater) ?? where) : where;
+      const range =
+        where.expansion === undefined && last.line === where.line
+          ? { startCol: where.col, endCol: last.col + last.image.length }
+          : undefined;
+      this.report(
+        "error",
+        where,
+        `'${name}' file not found`,
+        range ? { fatal: true, range } : { fatal: true },
+      );
       this.fatal = true;
       return;
     }
@@ -1081,10 +1111,25 @@ class Preprocessor {
   /** Evaluates a #if/#elif line; errors are reported and count as false. */
   private condition(directive: CToken, args: CToken[]): boolean {
     const expanded = this.expandLine(args, true);
-    return evaluateCondition(expanded, locAfter(args[args.length - 1] ?? directive), {
-      error: (at, message, notes) => this.error(at, message, { notes: notes ?? [] }),
-      warning: (at, message, flag) => this.warning(at, message, flag),
+    return evaluateCondition(expanded, this.endOfLine(args[args.length - 1] ?? directive), {
+      error: (at, message, extra) => this.error(at, message, extra),
+      warning: (at, message, flag, extra) => this.warning(at, message, flag, extra),
     });
+  }
+
+  /** Where the line of a file token ends (clang's "end of directive" location). */
+  private endOfLine(last: CToken): SourceLoc {
+    const text = this.texts.get(last.file);
+    const end = last.startOffset + last.image.length;
+    if (text === undefined) return locAfter(last);
+    let newline = text.indexOf("\n", end);
+    if (newline < 0) newline = text.length;
+    if (text.charCodeAt(newline - 1) === 13) newline--;
+    return {
+      file: last.file,
+      line: last.line,
+      col: last.col + last.image.length + (newline - end),
+    };
   }
 
   // ---- #line, #pragma ----
@@ -1127,16 +1172,20 @@ class Preprocessor {
   }
 
   private pragma(hash: CToken, args: CToken[]): void {
-    this.handlePragma(hash, args);
+    this.handlePragma(hash, args, undefined);
   }
 
-  /** Acts on a pragma the preprocessor owns; any other is passed on as a Pragma token. */
-  private handlePragma(at: CToken, args: CToken[]): void {
+  /**
+   * Acts on a pragma the preprocessor owns; any other is passed on as a Pragma token placed at
+   * `at`. Diagnostics point at `reportAt` (the _Pragma operator) or else at the pragma's words.
+   */
+  private handlePragma(at: CToken, args: CToken[], reportAt: CToken | undefined): void {
     const words = args.map((t) => t.image);
     const [first, second] = words;
     if (first === "once") {
       if (this.includeStack.length <= 1) {
-        this.warning(at, "#pragma once in main file", "-Wpragma-once-outside-header");
+        const [where, extra] = this.pragmaDiagnosticPlace(args[0]!, reportAt);
+        this.warning(where, "#pragma once in main file", "-Wpragma-once-outside-header", extra);
       }
       this.file.entry.pragmaOnce = true;
       return;
@@ -1148,13 +1197,15 @@ class Preprocessor {
     if ((first === "GCC" || first === "clang") && (second === "warning" || second === "error")) {
       const text =
         args[2]?.tokenType === StringLiteral ? unquote(args[2].image) : spellBody(args.slice(2));
-      if (second === "error") this.error(args[2] ?? at, text);
-      else this.warning(args[2] ?? at, text, "-W#pragma-messages");
+      const [where, extra] = this.pragmaDiagnosticPlace(args[1]!, reportAt);
+      if (second === "error") this.error(where, text, extra);
+      else this.warning(where, text, "-W#pragma-messages", extra);
       return;
     }
     if (first === "message") {
       const literal = args.find((t) => t.tokenType === StringLiteral);
-      this.warning(literal ?? at, literal ? unquote(literal.image) : "", "-W#pragma-messages");
+      const [where, extra] = this.pragmaDiagnosticPlace(args[0]!, reportAt);
+      this.warning(where, literal ? unquote(literal.image) : "", "-W#pragma-messages", extra);
       return;
     }
     if (first === "push_macro" || first === "pop_macro") {
@@ -1282,6 +1333,7 @@ class Preprocessor {
     const expansion: MacroExpansion = {
       macro: macro.name,
       use: locOf(name),
+      useEnd: locAfter(name),
       definition: macro.definition,
       parent: name.expansion,
     };
@@ -1299,6 +1351,9 @@ class Preprocessor {
     const collected = this.collectArguments(name, macro);
     if (collected === undefined) return true;
     const { args, close } = collected;
+    if (close.expansion === name.expansion && close.file === name.file) {
+      expansion.useEnd = locAfter(close);
+    }
     const hideSet = this.hideSets.add(
       this.hideSets.intersect(name.hideSet, close.hideSet),
       macro.name,
@@ -1440,7 +1495,7 @@ class Preprocessor {
     const expanded: (CToken[] | undefined)[] = [];
     const vaIndex = macro.variadic ? macro.params!.length - 1 : -1;
     // `pasteNext`: the previous body token was `##`, so the next operand is pasted onto out's last.
-    let pasteNext = false;
+    let pasteNext: CToken | undefined;
     for (let i = 0; i < body.length; i++) {
       const t = body[i]!;
       const p = macro.paramIndex[i]!;
@@ -1450,7 +1505,7 @@ class Preprocessor {
         const literal = this.stringize(q >= 0 ? (args[q] ?? []) : [], t, operand);
         literal.hasSpace = t.hasSpace;
         this.append(out, [literal], pasteNext);
-        pasteNext = false;
+        pasteNext = undefined;
         i++;
         continue;
       }
@@ -1468,16 +1523,16 @@ class Preprocessor {
           const va = args[vaIndex];
           if (va === undefined || (va.length === 0 && macro.params!.length === 1)) out.pop();
           else if (va.length > 0)
-            this.append(out, this.mark(va, hideSet, body[i + 1]!.hasSpace), false);
+            this.append(out, this.mark(va, hideSet, body[i + 1]!.hasSpace), undefined);
           i++;
           continue;
         }
-        pasteNext = true;
+        pasteNext = this.withExpansion(t, expansion);
         continue;
       }
       if (p >= 0) {
         const arg = args[p] ?? [];
-        const rawNeeded = pasteNext || body[i + 1]?.tokenType === HashHash;
+        const rawNeeded = pasteNext !== undefined || body[i + 1]?.tokenType === HashHash;
         let tokens: CToken[];
         if (rawNeeded) {
           tokens = arg.length === 0 ? [this.placemarker(t)] : arg;
@@ -1485,7 +1540,7 @@ class Preprocessor {
           tokens = expanded[p] ??= this.expandArgument(arg);
         }
         this.append(out, this.mark(tokens, hideSet, t.hasSpace), pasteNext);
-        pasteNext = false;
+        pasteNext = undefined;
         continue;
       }
       if (t.image === "__VA_OPT__" && vaIndex >= 0 && body[i + 1]?.tokenType === LParen) {
@@ -1504,7 +1559,7 @@ class Preprocessor {
         } else {
           this.append(out, [this.placemarker(t)], pasteNext);
         }
-        pasteNext = false;
+        pasteNext = undefined;
         i = close;
         continue;
       }
@@ -1513,7 +1568,7 @@ class Preprocessor {
       c.expansion = expansion;
       c.atLineStart = false;
       this.append(out, [c], pasteNext);
-      pasteNext = false;
+      pasteNext = undefined;
     }
     const result = out.filter((t) => t.tokenType !== Placemarker);
     if (result.length > 0 && out[0]!.tokenType !== Placemarker) result[0]!.hasSpace = name.hasSpace;
@@ -1542,18 +1597,31 @@ class Preprocessor {
     return p;
   }
 
-  /** Appends tokens; with `paste`, the first is pasted onto the last token already there. */
-  private append(out: CToken[], tokens: CToken[], paste: boolean): void {
+  /** A body token as it appears in this expansion (for diagnostics that point into the body). */
+  private withExpansion(t: CToken, expansion: MacroExpansion): CToken {
+    const c = copyToken(t);
+    c.expansion = expansion;
+    return c;
+  }
+
+  /**
+   * Appends tokens; after a `##` (given as `pasteAt`) the first is pasted onto the last token
+   * already there. A paste that does not form a token is reported and leaves both tokens.
+   */
+  private append(out: CToken[], tokens: CToken[], pasteAt: CToken | undefined): void {
     let start = 0;
-    if (paste && out.length > 0 && tokens.length > 0) {
-      out[out.length - 1] = this.paste(out[out.length - 1]!, tokens[0]!);
-      start = 1;
+    if (pasteAt !== undefined && out.length > 0 && tokens.length > 0) {
+      const pasted = this.paste(out[out.length - 1]!, tokens[0]!, pasteAt);
+      if (pasted !== undefined) {
+        out[out.length - 1] = pasted;
+        start = 1;
+      }
     }
     for (let i = start; i < tokens.length; i++) out.push(tokens[i]!);
   }
 
   /** `lhs ## rhs`: the spelling of both, lexed again; it must form one token. */
-  private paste(lhs: CToken, rhs: CToken): CToken {
+  private paste(lhs: CToken, rhs: CToken, operator: CToken): CToken | undefined {
     if (lhs.tokenType === Placemarker) {
       const r = copyToken(rhs);
       r.hasSpace = lhs.hasSpace;
@@ -1564,8 +1632,8 @@ class Preprocessor {
     const lexed = lexFile(spelling, lhs.file);
     const pasted = lexed[0];
     if (lexed.length !== 1 || pasted === undefined || pasted.image !== spelling) {
-      this.error(lhs, `pasting formed '${spelling}', an invalid preprocessing token`);
-      return lhs;
+      this.error(operator, `pasting formed '${spelling}', an invalid preprocessing token`);
+      return undefined;
     }
     const result = copyToken(lhs);
     result.image = spelling;
@@ -1646,18 +1714,31 @@ class Preprocessor {
     const literal = open ? this.nextToken() : undefined;
     const close = literal ? this.nextToken() : undefined;
     if (open === undefined || literal?.tokenType !== StringLiteral || close?.tokenType !== RParen) {
-      this.error(literal ?? name, "_Pragma takes a parenthesized string literal");
+      this.error(name, "_Pragma takes a parenthesized string literal");
       return true;
     }
-    const text = literal.image.replace(/^(?:u8|[uUL])?"|"$/g, "").replace(/\\([\\"])/g, "$1");
-    const tokens = lexFile(text, literal.file);
+    // Like clang, spell the pragma in a scratch buffer, one " text" line per _Pragma, so that its
+    // words have a place a diagnostic can show ("expanded from here").
+    const text = unquote(literal.image);
+    const line = countLines(this.scratch) + 2;
+    this.scratch += `\n ${text}\n`;
+    this.texts.set(SCRATCH, this.scratch);
+    const tokens = lexFile(text, SCRATCH);
     for (const t of tokens) {
-      t.line = literal.line;
-      t.col = literal.col;
-      t.expansion = literal.expansion;
+      t.line = line;
+      t.col += 1;
     }
-    this.handlePragma(name, tokens);
+    this.handlePragma(name, tokens, name);
     return true;
+  }
+
+  /** Where a pragma's diagnostic goes: its word, or the _Pragma with a note at the word. */
+  private pragmaDiagnosticPlace(
+    word: CToken,
+    operator: CToken | undefined,
+  ): [CToken, Partial<Diagnostic>] {
+    if (operator === undefined) return [word, {}];
+    return [operator, { notes: [note(locOf(word), "expanded from here")] }];
   }
 
   /** `defined X` / `defined(X)` in a #if line (the operand is not expanded). */
@@ -1866,13 +1947,21 @@ function formatDate(now: Date, which: "__DATE__" | "__TIME__" | "__TIMESTAMP__")
 // signed or unsigned. BigInt is fine here: conditions are few and short, never a hot path.
 
 interface ConditionReporter {
-  error(at: CToken | SourceLoc, message: string, notes?: Diagnostic[]): void;
-  warning(at: CToken | SourceLoc, message: string, flag?: string): void;
+  error(at: CToken | SourceLoc, message: string, extra?: Partial<Diagnostic>): void;
+  warning(
+    at: CToken | SourceLoc,
+    message: string,
+    flag?: string,
+    extra?: Partial<Diagnostic>,
+  ): void;
 }
 
+/** A value with the tokens its subexpression spans (for clang's operand underlining). */
 interface PPValue {
   value: bigint;
   unsigned: boolean;
+  first: CToken;
+  last: CToken;
 }
 
 /** Thrown to abandon a condition after its first error (the condition then counts as false). */
@@ -1899,9 +1988,34 @@ const binaryPrecedence: Record<string, number> = {
   "%": 10,
 };
 
-const signedValue = (value: bigint): PPValue => ({ value, unsigned: false });
 const toSigned = (v: bigint) => BigInt.asIntN(64, v);
 const toUnsigned = (v: bigint) => BigInt.asUintN(64, v);
+
+/** The columns a subexpression covers, when all of it is written on `line` (not from a macro). */
+function spanOf(v: PPValue, line: SourceLoc): SourceRange | undefined {
+  const start = diagnosticLoc(v.first);
+  const end = endOf(v.last);
+  if (start.file !== line.file || end.file !== line.file) return undefined;
+  if (start.line !== line.line || end.line !== line.line) return undefined;
+  return { startCol: start.col, endCol: end.col };
+}
+
+/** Just past a token where a diagnostic shows it: past its outermost macro use if it has one. */
+function endOf(t: CToken): SourceLoc {
+  let e = t.expansion;
+  if (e === undefined) return locAfter(t);
+  while (e.parent !== undefined) e = e.parent;
+  return e.useEnd;
+}
+
+/** Ranges for a diagnostic at `at` underlining the given subexpressions, as clang draws them. */
+function ranges(at: CToken | SourceLoc, ...values: PPValue[]): Partial<Diagnostic> {
+  const line = "image" in at ? diagnosticLoc(at) : at;
+  const spans = values.map((v) => spanOf(v, line)).filter((r) => r !== undefined);
+  if (spans.length === 0) return {};
+  const [range, ...otherRanges] = spans as SourceRange[];
+  return otherRanges.length ? { range, otherRanges } : { range };
+}
 
 /** Evaluates the macro-expanded tokens of a #if; `end` is where the line ends (for "expected ..."). */
 export function evaluateCondition(
@@ -1911,19 +2025,7 @@ export function evaluateCondition(
 ): boolean {
   const parser = new ConditionParser(tokens, end, report);
   try {
-    const result = parser.expression(true);
-    const extra = tokens[parser.pos];
-    if (extra !== undefined) {
-      const isOperator =
-        extra.image === "?" || extra.image === ":" || extra.image in binaryPrecedence;
-      parser.fail(
-        extra,
-        isOperator
-          ? "expected value in expression"
-          : "token is not a valid binary operator in a preprocessor subexpression",
-      );
-    }
-    return result.value !== 0n;
+    return parser.condition().value !== 0n;
   } catch (e) {
     if (e instanceof ConditionFailed) return false;
     throw e;
@@ -1931,15 +2033,19 @@ export function evaluateCondition(
 }
 
 class ConditionParser {
-  pos = 0;
+  private pos = 0;
   constructor(
     private readonly tokens: CToken[],
     private readonly end: SourceLoc,
     private readonly report: ConditionReporter,
   ) {}
 
-  fail(at: CToken | SourceLoc | undefined, message: string, notes?: Diagnostic[]): never {
-    this.report.error(at ?? this.end, message, notes);
+  private fail(
+    at: CToken | SourceLoc | undefined,
+    message: string,
+    extra?: Partial<Diagnostic>,
+  ): never {
+    this.report.error(at ?? this.end, message, extra);
     throw new ConditionFailed();
   }
 
@@ -1947,8 +2053,22 @@ class ConditionParser {
     return this.tokens[this.pos];
   }
 
+  /** The whole line: an expression and nothing after it. */
+  condition(): PPValue {
+    const result = this.expression(true);
+    const extra = this.peek();
+    if (extra !== undefined) {
+      this.fail(
+        extra,
+        "token is not a valid binary operator in a preprocessor subexpression",
+        ranges(extra, result),
+      );
+    }
+    return result;
+  }
+
   /** expression := conditional (',' conditional)* */
-  expression(live: boolean): PPValue {
+  private expression(live: boolean): PPValue {
     let value = this.conditional(live);
     while (this.peek()?.tokenType === Comma) {
       this.pos++;
@@ -1967,15 +2087,22 @@ class ConditionParser {
     const first = this.expression(live && chooseFirst);
     const colon = this.peek();
     if (colon?.image !== ":") {
-      this.fail(colon, "expected ':' in preprocessor expression", [
-        note(locOf(question), "to match this '?'"),
-      ]);
+      const at = colon ?? this.end;
+      this.fail(at, "expected ':'", {
+        ...ranges(at, condition, first),
+        notes: [note(locOf(question), "to match this '?'")],
+      });
     }
     this.pos++;
     const second = this.conditional(live && !chooseFirst);
     const unsigned = first.unsigned || second.unsigned;
     const chosen = chooseFirst ? first.value : second.value;
-    return { value: unsigned ? toUnsigned(chosen) : chosen, unsigned };
+    return {
+      value: unsigned ? toUnsigned(chosen) : chosen,
+      unsigned,
+      first: condition.first,
+      last: second.last,
+    };
   }
 
   /** Precedence climbing over the binary operators at or above `minPrecedence`. */
@@ -1993,25 +2120,30 @@ class ConditionParser {
         const right = this.binary(precedence + 1, rightLive);
         const value =
           op.image === "&&" ? leftTrue && right.value !== 0n : leftTrue || right.value !== 0n;
-        left = signedValue(value ? 1n : 0n);
+        left = { value: value ? 1n : 0n, unsigned: false, first: left.first, last: right.last };
         continue;
       }
       const right = this.binary(precedence + 1, live);
-      left = this.apply(op, left, right, live);
+      left = { ...this.apply(op, left, right, live), first: left.first, last: right.last };
     }
   }
 
-  private apply(op: CToken, left: PPValue, right: PPValue, live: boolean): PPValue {
+  private apply(
+    op: CToken,
+    left: PPValue,
+    right: PPValue,
+    live: boolean,
+  ): { value: bigint; unsigned: boolean } {
     const name = op.image;
     if (name === "<<" || name === ">>") return this.shift(op, left, right, live);
     const unsigned = left.unsigned || right.unsigned;
     if (unsigned && live) {
-      if (!left.unsigned && left.value < 0n) this.convertedWarning(op, "left", left.value);
-      if (!right.unsigned && right.value < 0n) this.convertedWarning(op, "right", right.value);
+      if (!left.unsigned && left.value < 0n) this.converted(op, "left", left, right);
+      if (!right.unsigned && right.value < 0n) this.converted(op, "right", left, right);
     }
     const a = unsigned ? toUnsigned(left.value) : left.value;
     const b = unsigned ? toUnsigned(right.value) : right.value;
-    const truth = (v: boolean) => signedValue(v ? 1n : 0n);
+    const truth = (v: boolean) => ({ value: v ? 1n : 0n, unsigned: false });
     switch (name) {
       case "==":
         return truth(a === b);
@@ -2040,11 +2172,10 @@ class ConditionParser {
       case "/":
       case "%":
         if (b === 0n) {
-          if (live)
-            this.fail(
-              op,
-              `${name === "/" ? "division" : "remainder"} by zero in preprocessor expression`,
-            );
+          if (live) {
+            const what = name === "/" ? "division" : "remainder";
+            this.fail(op, `${what} by zero in preprocessor expression`, ranges(op, left, right));
+          }
           return { value: 0n, unsigned };
         }
         exact = name === "/" ? a / b : a % b;
@@ -2058,64 +2189,91 @@ class ConditionParser {
       default:
         exact = a ^ b;
     }
-    return this.wrap(op, exact, unsigned, live);
+    return this.wrap(op, exact, unsigned, live, left, right);
   }
 
-  private convertedWarning(op: CToken, side: "left" | "right", value: bigint): void {
+  private converted(op: CToken, side: "left" | "right", left: PPValue, right: PPValue): void {
+    const value = side === "left" ? left.value : right.value;
     this.report.warning(
       op,
       `${side} side of operator converted from negative value to unsigned: ${value} to ${toUnsigned(value)}`,
+      undefined,
+      ranges(op, left, right),
     );
   }
 
   /** Reduces an exact result to 64 bits; signed overflow is reported as clang does. */
-  private wrap(op: CToken, exact: bigint, unsigned: boolean, live: boolean): PPValue {
+  private wrap(
+    op: CToken,
+    exact: bigint,
+    unsigned: boolean,
+    live: boolean,
+    ...operands: PPValue[]
+  ): { value: bigint; unsigned: boolean } {
     if (unsigned) return { value: toUnsigned(exact), unsigned };
     const value = toSigned(exact);
-    if (value !== exact && live)
-      this.report.warning(op, "integer overflow in preprocessor expression");
+    if (value !== exact && live) {
+      this.report.warning(
+        op,
+        "integer overflow in preprocessor expression",
+        undefined,
+        ranges(op, ...operands),
+      );
+    }
     return { value, unsigned };
   }
 
-  private shift(op: CToken, left: PPValue, right: PPValue, live: boolean): PPValue {
-    const amount = right.unsigned ? right.value : right.value;
+  private shift(
+    op: CToken,
+    left: PPValue,
+    right: PPValue,
+    live: boolean,
+  ): { value: bigint; unsigned: boolean } {
+    const amount = right.unsigned ? toUnsigned(right.value) : right.value;
     const leftShift = op.image === "<<" ? amount >= 0n : amount < 0n;
     const count = amount < 0n ? -amount : amount;
     if (count >= 64n) {
       const value = !leftShift && !left.unsigned && left.value < 0n ? -1n : 0n;
       if (leftShift && !left.unsigned && left.value !== 0n && live) {
-        this.report.warning(op, "integer overflow in preprocessor expression");
+        this.report.warning(
+          op,
+          "integer overflow in preprocessor expression",
+          undefined,
+          ranges(op, left, right),
+        );
       }
       return { value, unsigned: left.unsigned };
     }
     if (!leftShift) return { value: left.value >> count, unsigned: left.unsigned };
-    return this.wrap(op, left.value << count, left.unsigned, live);
+    return this.wrap(op, left.value << count, left.unsigned, live, left, right);
   }
 
   /** unary := ('+' | '-' | '~' | '!') unary | primary */
   private unary(live: boolean): PPValue {
     const t = this.peek();
-    switch (t?.image) {
-      case "+":
-        this.pos++;
-        return this.unary(live);
-      case "-": {
-        this.pos++;
-        const v = this.unary(live);
-        return this.wrap(t, -v.value, v.unsigned, live);
-      }
-      case "~": {
-        this.pos++;
-        const v = this.unary(live);
-        return { value: v.unsigned ? toUnsigned(~v.value) : ~v.value, unsigned: v.unsigned };
-      }
-      case "!": {
-        this.pos++;
-        const v = this.unary(live);
-        return signedValue(v.value === 0n ? 1n : 0n);
-      }
+    if (
+      t === undefined ||
+      !(t.image === "+" || t.image === "-" || t.image === "~" || t.image === "!")
+    ) {
+      return this.primary(live);
     }
-    return this.primary(live);
+    this.pos++;
+    const v = this.unary(live);
+    const span = { first: t, last: v.last };
+    switch (t.image) {
+      case "+":
+        return { ...v, ...span };
+      case "-":
+        return { ...this.wrap(t, -v.value, v.unsigned, live), ...span };
+      case "~":
+        return {
+          value: v.unsigned ? toUnsigned(~v.value) : ~v.value,
+          unsigned: v.unsigned,
+          ...span,
+        };
+      default:
+        return { value: v.value === 0n ? 1n : 0n, unsigned: false, ...span };
+    }
   }
 
   /** primary := '(' expression ')' | integer | character | identifier (which is 0) */
@@ -2124,39 +2282,50 @@ class ConditionParser {
     if (t === undefined) this.fail(this.end, "expected value in expression");
     if (t.tokenType === LParen) {
       this.pos++;
-      const value = this.expression(live);
+      const inner = this.expression(live);
       const close = this.peek();
       if (close?.tokenType !== RParen) {
-        this.fail(close, "expected ')' in preprocessor expression", [
-          note(locOf(t), "to match this '('"),
-        ]);
+        const at = close ?? this.end;
+        this.fail(at, "expected ')' in preprocessor expression", {
+          ...ranges(at, inner),
+          notes: [note(locOf(t), "to match this '('")],
+        });
       }
       this.pos++;
-      return value;
+      return { ...inner, first: t, last: close };
     }
     this.pos++;
-    if (t.tokenType === IntegerConstant || t.tokenType === PPNumber) return this.integer(t);
+    const value = (v: bigint, unsigned = false): PPValue => ({
+      value: v,
+      unsigned,
+      first: t,
+      last: t,
+    });
+    if (t.tokenType === IntegerConstant || t.tokenType === PPNumber) {
+      const { value: v, unsigned } = this.integer(t);
+      return value(v, unsigned);
+    }
     if (t.tokenType === FloatConstant)
       this.fail(t, "floating point literal in preprocessor expression");
-    if (t.tokenType === CharConstant) return this.character(t);
+    if (t.tokenType === CharConstant) return value(this.character(t));
     if (identifierLike[t.tokenTypeIdx] === true) {
-      if (this.peek()?.tokenType === LParen)
+      if (this.peek()?.tokenType === LParen) {
         this.fail(t, `function-like macro '${t.image}' is not defined`);
-      return signedValue(0n);
+      }
+      return value(0n);
     }
-    if (
-      t.tokenType === RParen ||
-      t.image in binaryPrecedence ||
-      t.image === "?" ||
-      t.image === ":"
-    ) {
-      this.fail(t, "expected value in expression");
-    }
+    if (t.tokenType === RParen) this.fail(t, "expected value in expression");
     this.fail(t, "invalid token at start of a preprocessor expression");
   }
 
+  /** Fails at the `index`th character of a number token. */
+  private failInNumber(t: CToken, index: number, message: string): never {
+    const at = t.expansion === undefined ? { file: t.file, line: t.line, col: t.col + index } : t;
+    this.fail(at, message);
+  }
+
   /** An integer constant's value and signedness (C11 6.4.4.1, in #if every type is 64-bit). */
-  private integer(t: CToken): PPValue {
+  private integer(t: CToken): { value: bigint; unsigned: boolean } {
     const image = t.image;
     let radix = 10;
     let i = 0;
@@ -2170,26 +2339,32 @@ class ConditionParser {
       radix = 8;
     }
     const digitsStart = i;
-    const isDigit = radix === 16 ? /[\da-fA-F]/ : /\d/;
-    while (i < image.length && isDigit.test(image[i]!)) i++;
+    const digit = radix === 16 ? /[\da-fA-F]/ : /\d/;
+    while (i < image.length && digit.test(image[i]!)) i++;
     const digits = image.slice(digitsStart, i);
     const suffix = image.slice(i);
-    if (radix === 8) {
-      const bad = digits.match(/[89]/);
-      if (bad) this.fail(t, `invalid digit '${bad[0]}' in octal constant`);
+    if (radix === 8 || radix === 2) {
+      const bad = digits.search(radix === 8 ? /[89]/ : /[2-9]/);
+      if (bad >= 0) {
+        const kind = radix === 8 ? "octal" : "binary";
+        this.failInNumber(
+          t,
+          digitsStart + bad,
+          `invalid digit '${digits[bad]}' in ${kind} constant`,
+        );
+      }
     }
-    if (radix === 2 && /[2-9]/.test(digits))
-      this.fail(t, `invalid digit '${digits.match(/[2-9]/)![0]}' in binary constant`);
     if (radix === 10 && /^[a-fA-F]/.test(suffix) && !/^[eE]/.test(suffix)) {
-      this.fail(t, `invalid digit '${suffix[0]}' in decimal constant`);
+      this.failInNumber(t, i, `invalid digit '${suffix[0]}' in decimal constant`);
     }
     if (!/^(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/.test(suffix)) {
-      this.fail(t, `invalid suffix '${suffix}' on integer constant`);
+      this.failInNumber(t, i, `invalid suffix '${suffix}' on integer constant`);
     }
     const prefix = radix === 16 ? "0x" : radix === 8 ? "0o" : radix === 2 ? "0b" : "";
     const value = BigInt(prefix + (digits || "0"));
-    if (value > 0xffffffffffffffffn)
+    if (value > 0xffffffffffffffffn) {
       this.fail(t, "integer literal is too large to be represented in any integer type");
+    }
     let unsigned = /[uU]/.test(suffix);
     if (!unsigned && value > 0x7fffffffffffffffn) {
       if (radix === 10) {
@@ -2205,7 +2380,7 @@ class ConditionParser {
   }
 
   /** A character constant's value: plain char is signed on BPF; several chars combine as clang does. */
-  private character(t: CToken): PPValue {
+  private character(t: CToken): bigint {
     const prefix = /^(u8|[uUL])?'/.exec(t.image)![1] ?? "";
     const chars = decodeEscapes(t.image.slice(prefix.length + 1, -1));
     if (chars.length === 0) this.fail(t, "empty character constant");
@@ -2214,12 +2389,12 @@ class ConditionParser {
         this.report.warning(t, "multi-character character constant", "-Wmultichar");
       let value = 0;
       for (const c of chars) value = ((value << 8) | (c & 0xff)) >>> 0;
-      return signedValue(chars.length === 1 ? BigInt((value << 24) >> 24) : BigInt(value | 0));
+      return chars.length === 1 ? BigInt((value << 24) >> 24) : BigInt(value | 0);
     }
     const c = chars[chars.length - 1]!;
-    if (prefix === "u") return signedValue(BigInt(c & 0xffff));
-    if (prefix === "u8") return signedValue(BigInt(c & 0xff));
-    return signedValue(BigInt(prefix === "L" ? c | 0 : c >>> 0));
+    if (prefix === "u") return BigInt(c & 0xffff);
+    if (prefix === "u8") return BigInt(c & 0xff);
+    return BigInt(prefix === "L" ? c | 0 : c >>> 0);
   }
 }
 
