@@ -1,0 +1,298 @@
+// The same BPF_MAP_* operations on the running kernel (through test/maps/c/kmap.c and the raw
+// bpf() system call) and on tsbpf's maps: every errno and every byte returned must agree.
+import { describe, expect, it } from "vitest";
+import { kernelCpus, kernelUnavailable, runKernelScript } from "./kernel.js";
+import { le, normalize, prng, runSimScript } from "./script.js";
+
+const unavailable = kernelUnavailable();
+if (unavailable !== undefined) console.log(`test/maps/kernel.test.ts skipped: ${unavailable}`);
+
+/** Run on both and compare; on a mismatch show the first differing operation in context. */
+function agree(script: string): number {
+  const kernel = runKernelScript(script);
+  const sim = runSimScript(script, kernelCpus());
+  const k = normalize(kernel, script);
+  const s = normalize(sim, script);
+  const ops = script
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+  for (let i = 0; i < Math.max(k.length, s.length); i++) {
+    if (k[i] !== s[i]) {
+      const from = Math.max(1, i - 6);
+      const context = ops
+        .slice(from - 1, i)
+        .map((op, j) => `  ${op.padEnd(40)} -> ${k[from + j]}`)
+        .join("\n");
+      expect.fail(
+        `operation ${i}: ${ops[i - 1]}\n  kernel: ${k[i]}\n  tsbpf:  ${s[i]}\ncontext:\n${context}`,
+      );
+    }
+  }
+  return ops.length;
+}
+
+const T = {
+  HASH: 1,
+  ARRAY: 2,
+  PROG_ARRAY: 3,
+  PERF_EVENT_ARRAY: 4,
+  PERCPU_HASH: 5,
+  PERCPU_ARRAY: 6,
+  STACK_TRACE: 7,
+  LRU_HASH: 9,
+  LRU_PERCPU_HASH: 10,
+  RINGBUF: 27,
+};
+
+/** create lines for every combination (the kernel answers each; the map is then closed) */
+function createMatrix(
+  type: number,
+  keySizes: number[],
+  valueSizes: number[],
+  maxEntries: number[],
+  flags: number[],
+): string {
+  const lines: string[] = [];
+  for (const k of keySizes)
+    for (const v of valueSizes)
+      for (const m of maxEntries)
+        for (const f of flags) lines.push(`create ${type} ${k} ${v} ${m} ${f}`);
+  return lines.join("\n");
+}
+
+// Every single map_flags bit, and some pairs the kernel refuses together.
+const FLAG_BITS = [
+  0,
+  1,
+  2,
+  4,
+  8,
+  16,
+  24,
+  32,
+  64,
+  128,
+  256,
+  384,
+  512,
+  1024,
+  2048,
+  4096,
+  8192,
+  1 << 20,
+];
+
+describe.skipIf(unavailable !== undefined)("map semantics against the running kernel", () => {
+  describe("BPF_MAP_CREATE validation", () => {
+    it("ARRAY and PERCPU_ARRAY", () => {
+      agree(createMatrix(T.ARRAY, [0, 1, 4, 8], [0, 1, 4, 8], [0, 1, 1000], [0]));
+      agree(createMatrix(T.ARRAY, [4], [8], [1], FLAG_BITS));
+      agree(createMatrix(T.PERCPU_ARRAY, [4], [8], [1], FLAG_BITS));
+      agree(createMatrix(T.PERCPU_ARRAY, [4], [1, 32760, 32761, 32768, 32769, 65536], [1], [0]));
+      // (value_size 0x7fffffff is created by the kernel; tsbpf stops at MAP_MEMORY_LIMIT, see maps.test.ts)
+      agree(createMatrix(T.ARRAY, [4], [1 << 20, 0x80000000, 0xffffffff], [1], [0]));
+      agree("create 2 4 8 1 4 0\ncreate 2 4 8 1 4 1\ncreate 2 4 8 1 0 1\ncreate 2 4 8 1 0 0 1");
+    });
+
+    it("HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH", () => {
+      for (const type of [T.HASH, T.PERCPU_HASH, T.LRU_HASH, T.LRU_PERCPU_HASH]) {
+        agree(createMatrix(type, [0, 1, 4, 100], [0, 1, 8], [0, 1, 7], [0]));
+        agree(createMatrix(type, [4], [8], [4], FLAG_BITS));
+        agree(createMatrix(type, [4], [8], [4], [3, 5, 6, 7, 65, 66, 67]));
+        agree(createMatrix(type, [4], [32768, 32769], [1], [0]));
+        agree(createMatrix(type, [4], [8], [134217729, 2 ** 31 + 1, 0xffffffff], [1]));
+      }
+      // key_size + value_size against KMALLOC_MAX_SIZE - sizeof(struct htab_elem)
+      agree(createMatrix(T.HASH, [4194000, 4194255, 4194256], [1], [1], [1]));
+      agree(createMatrix(T.HASH, [4], [4194251, 4194252], [1], [1]));
+    });
+
+    it("PROG_ARRAY and PERF_EVENT_ARRAY", () => {
+      for (const type of [T.PROG_ARRAY, T.PERF_EVENT_ARRAY]) {
+        agree(createMatrix(type, [0, 4, 8], [0, 4, 8], [0, 1, 64], [0]));
+        agree(createMatrix(type, [4], [4], [4], FLAG_BITS));
+      }
+    });
+
+    it("RINGBUF", () => {
+      agree(createMatrix(T.RINGBUF, [0, 4], [0, 8], [4096], [0]));
+      agree(
+        createMatrix(T.RINGBUF, [0], [0], [0, 1, 2048, 4096, 8192, 12288, 65536, 1 << 20], [0]),
+      );
+      agree(createMatrix(T.RINGBUF, [0], [0], [4096], FLAG_BITS));
+    });
+
+    it("STACK_TRACE", () => {
+      agree(
+        createMatrix(T.STACK_TRACE, [0, 4, 8], [0, 4, 8, 12, 16, 1016, 1024], [0, 1, 100], [0]),
+      );
+      agree(createMatrix(T.STACK_TRACE, [4], [32], [4], FLAG_BITS));
+      agree(createMatrix(T.STACK_TRACE, [4], [24, 32, 64, 4064, 4096], [4], [32]));
+      agree(createMatrix(T.STACK_TRACE, [4], [8], [2 ** 31 + 1, 0xffffffff], [0]));
+    });
+
+    it("unknown map types and map_extra", () => {
+      agree("create 0 4 8 1 0\ncreate 32 4 8 1 0\ncreate 1000 4 8 1 0\ncreate 1 4 8 1 0 0 5");
+    });
+  });
+
+  describe("operations, written out", () => {
+    it("ARRAY: flags, bounds, delete, get_next_key", () => {
+      agree(`create 2 4 8 4 0
+        update ${le(0)} 0102030405060708 0
+        update ${le(3)} 1112131415161718 2
+        update ${le(1)} 21 1
+        update ${le(4)} 31 0
+        update ${le(0)} 41 3
+        update ${le(0)} 41 4
+        update ${le(0)} 41 5
+        update ${le(0)} 41 8
+        lookup ${le(0)}
+        lookup ${le(3)}
+        lookup ${le(2)}
+        lookup ${le(4)}
+        lookup ${le(0)} 1
+        lookup ${le(0)} 4
+        delete ${le(0)}
+        delete ${le(9)}
+        next -
+        next ${le(0)}
+        next ${le(2)}
+        next ${le(3)}
+        next ${le(4)}
+        next ${le(0xffffffff)}
+        lookup -
+        update - 00 0
+        create 2 4 3 2 0
+        update ${le(1)} 010203 0
+        lookup ${le(1)}`);
+    });
+
+    it("PERCPU_ARRAY: every CPU's value, padding included", () => {
+      agree(`create 6 4 4 2 0
+        update ${le(0)} 01020304aabbccdd0506070811223344 0
+        lookup ${le(0)}
+        lookup ${le(1)}
+        update ${le(1)} 01 1
+        update ${le(1)} 01 2
+        update ${le(1)} 01 4
+        update ${le(2)} 01 0
+        delete ${le(1)}
+        next -
+        next ${le(1)}
+        create 6 4 12 3 0
+        update ${le(2)} 0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20 0
+        lookup ${le(2)}`);
+    });
+
+    it("HASH: full map, flags, replace, delete", () => {
+      agree(`create 1 4 4 3 64
+        update ${le(1)} 01000000 2
+        update ${le(1)} 01000000 1
+        update ${le(1)} 02000000 1
+        update ${le(1)} 03000000 2
+        update ${le(2)} 04000000 0
+        update ${le(3)} 05000000 0
+        update ${le(4)} 06000000 0
+        update ${le(4)} 06000000 1
+        update ${le(3)} 07000000 0
+        update ${le(1)} 07000000 3
+        update ${le(1)} 07000000 4
+        lookup ${le(1)}
+        lookup ${le(3)}
+        lookup ${le(4)}
+        delete ${le(4)}
+        delete ${le(2)}
+        update ${le(4)} 08000000 0
+        next -
+        next ${le(9)}`);
+    });
+
+    it("RDONLY, WRONLY, RDONLY_PROG and freeze", () => {
+      agree(`create 2 4 4 2 8
+        update ${le(0)} 01020304 0
+        lookup ${le(0)}
+        next -
+        delete ${le(0)}
+        freeze
+        create 2 4 4 2 16
+        update ${le(0)} 01020304 0
+        lookup ${le(0)}
+        next -
+        delete ${le(0)}
+        freeze
+        create 2 4 4 2 128
+        update ${le(0)} 01020304 0
+        freeze
+        update ${le(0)} 01020304 0
+        lookup ${le(0)}
+        freeze
+        delete ${le(0)}
+        create 1 4 4 2 8
+        update ${le(0)} 01020304 0
+        delete ${le(0)}
+        create 1 4 4 2 0
+        update ${le(1)} 01020304 0
+        freeze
+        update ${le(1)} 01020304 0
+        delete ${le(1)}
+        lookup ${le(1)}
+        next -`);
+    });
+
+    it("PROG_ARRAY and PERF_EVENT_ARRAY: fds in, ids out", () => {
+      agree(`prog
+        perf
+        create 3 4 4 4 0
+        lookup ${le(0)}
+        update ${le(0)} @prog 0
+        lookup ${le(0)}
+        update ${le(0)} @prog 1
+        update ${le(0)} @prog 2
+        update ${le(9)} @prog 0
+        update ${le(1)} ffffffff 0
+        update ${le(1)} @perf 0
+        next -
+        next ${le(0)}
+        next ${le(3)}
+        delete ${le(1)}
+        delete ${le(9)}
+        delete ${le(0)}
+        delete ${le(0)}
+        create 4 4 4 2 0
+        lookup ${le(0)}
+        lookup ${le(7)}
+        update ${le(0)} @perf 0
+        update ${le(0)} @prog 0
+        update ${le(0)} @perf 2
+        update ${le(5)} @perf 0
+        lookup ${le(0)}
+        delete ${le(0)}
+        delete ${le(0)}
+        delete ${le(5)}
+        next ${le(0)}`);
+    });
+
+    it("RINGBUF and STACK_TRACE from the syscall side", () => {
+      agree(`create 27 0 0 4096 0
+        lookup -
+        update - 00 0
+        delete -
+        next -
+        lookup 00
+        update 00 00 0
+        delete 00
+        next 00
+        create 7 4 8 4 0
+        lookup ${le(0)}
+        update ${le(0)} 0000000000000000 0
+        delete ${le(0)}
+        delete ${le(3)}
+        delete ${le(4)}
+        delete ${le(9)}
+        next -
+        next ${le(1)}`);
+    });
+  });
+});
