@@ -295,4 +295,162 @@ describe.skipIf(unavailable !== undefined)("map semantics against the running ke
         next ${le(1)}`);
     });
   });
+
+  describe("seeded random operation sequences", () => {
+    const cpus = kernelCpus();
+    interface Shape {
+      create: string;
+      keySize: number;
+      /** bytes of a user value */
+      valueBytes: number;
+      /** keys are drawn from [0, keys) */
+      keys: number;
+      ops: number;
+      /** also switch the syscall between CPUs (LRU lists are per CPU) */
+      cpus?: number;
+      /** flags to draw updates from */
+      flags?: number[];
+    }
+
+    /** A script of random updates, lookups, deletes and get_next_keys over a small key space. */
+    function randomScript(seed: number, shape: Shape): string {
+      const rand = prng(seed);
+      const pick = <T>(items: readonly T[]): T => items[rand() % items.length]!;
+      const key = (): string => {
+        const k = rand() % shape.keys;
+        // Spread the key over all its bytes, so every byte feeds the hash.
+        const bytes = new Uint8Array(shape.keySize);
+        for (let i = 0; i < shape.keySize; i++)
+          bytes[i] = (k * (i + 1) * 37 + (i === 0 ? k : 0)) & 0xff;
+        bytes.set(
+          new Uint8Array(new Uint32Array([k]).buffer).subarray(0, Math.min(4, shape.keySize)),
+        );
+        return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      };
+      const value = (): string =>
+        Array.from({ length: shape.valueBytes }, () =>
+          (rand() & 0xff).toString(16).padStart(2, "0"),
+        ).join("");
+      const flags = shape.flags ?? [0, 0, 0, 1, 2];
+      const lines = [shape.create];
+      for (let i = 0; i < shape.ops; i++) {
+        const r = rand() % 100;
+        if (r < 45) lines.push(`update ${key()} ${value()} ${pick(flags)}`);
+        else if (r < 65) lines.push(`lookup ${key()}`);
+        else if (r < 80) lines.push(`delete ${key()}`);
+        else if (r < 88) lines.push(`next ${key()}`);
+        else if (r < 90) lines.push("next -");
+        else if (shape.cpus !== undefined && r < 93) lines.push(`cpu ${rand() % shape.cpus}`);
+        else lines.push(`lookup ${key()}`);
+      }
+      // Finish with a full walk: the kernel's iteration order, element by element.
+      lines.push("walk");
+      return lines.join("\n");
+    }
+
+    /** Run `seeds` scripts; returns the number of operations and of keys the final walks saw. */
+    function agreeRandom(shape: Shape, seeds: number): { ops: number; walked: number } {
+      let ops = 0;
+      let walked = 0;
+      for (let seed = 1; seed <= seeds; seed++) {
+        const script = randomScript(seed * 7919, shape);
+        ops += agree(script);
+        // The walk's lines follow one line per earlier operation (and the "cpus" line).
+        const before = script.split("\n").length - 1;
+        const out = runSimScript(script, cpus);
+        walked += out.slice(1 + before).filter((l) => l.startsWith("next 0")).length;
+      }
+      return { ops, walked };
+    }
+
+    it("ARRAY", () => {
+      const { ops, walked } = agreeRandom(
+        {
+          create: "create 2 4 12 16 0",
+          keySize: 4,
+          valueBytes: 12,
+          keys: 20,
+          ops: 300,
+          flags: [0, 1, 2, 3],
+        },
+        3,
+      );
+      expect(ops).toBeGreaterThan(900);
+      expect(walked).toBe(3 * 16);
+    });
+
+    it("PERCPU_ARRAY", () => {
+      agreeRandom(
+        { create: "create 6 4 4 16 0", keySize: 4, valueBytes: 8 * cpus, keys: 20, ops: 300 },
+        3,
+      );
+    });
+
+    it("HASH (BPF_F_ZERO_SEED: iteration in the kernel's bucket order)", () => {
+      agreeRandom(
+        { create: "create 1 4 8 32 64", keySize: 4, valueBytes: 8, keys: 48, ops: 400 },
+        3,
+      );
+      // key sizes that take jhash() (not a multiple of 4) and jhash2() with a tail
+      agreeRandom(
+        { create: "create 1 3 4 32 64", keySize: 3, valueBytes: 4, keys: 40, ops: 300 },
+        2,
+      );
+      agreeRandom(
+        { create: "create 1 13 4 32 64", keySize: 13, valueBytes: 4, keys: 40, ops: 300 },
+        2,
+      );
+      agreeRandom(
+        { create: "create 1 20 4 64 65", keySize: 20, valueBytes: 4, keys: 80, ops: 300 },
+        2,
+      );
+    });
+
+    it("PERCPU_HASH", () => {
+      agreeRandom(
+        { create: "create 5 4 12 24 64", keySize: 4, valueBytes: 16 * cpus, keys: 32, ops: 400 },
+        3,
+      );
+    });
+
+    it("LRU_HASH: evictions in the kernel's order and batch sizes", () => {
+      agreeRandom(
+        { create: "create 9 4 8 16 64", keySize: 4, valueBytes: 8, keys: 40, ops: 400 },
+        3,
+      );
+      agreeRandom(
+        { create: "create 9 4 8 64 64", keySize: 4, valueBytes: 8, keys: 150, ops: 600, cpus },
+        3,
+      );
+      agreeRandom(
+        { create: "create 9 8 4 10 66", keySize: 8, valueBytes: 4, keys: 30, ops: 400, cpus },
+        3,
+      );
+    });
+
+    it("LRU_PERCPU_HASH and BPF_F_NO_COMMON_LRU", () => {
+      agreeRandom(
+        {
+          create: "create 10 4 8 16 64",
+          keySize: 4,
+          valueBytes: 8 * cpus,
+          keys: 40,
+          ops: 400,
+          cpus,
+        },
+        3,
+      );
+      agreeRandom(
+        {
+          create: "create 10 4 4 9 66",
+          keySize: 4,
+          valueBytes: 8 * cpus,
+          keys: 30,
+          ops: 400,
+          cpus,
+        },
+        3,
+      );
+    });
+  });
 });

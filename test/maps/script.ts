@@ -122,6 +122,24 @@ export function runSimScript(script: string, cpus: number): string[] {
         out.push(err === 0 ? `next 0 ${hex(next)}` : `next ${err}`);
         break;
       }
+      case "walk": {
+        // get_next_key from NULL, then from each key, looking each one up
+        let current: Uint8Array | null = null;
+        for (;;) {
+          const next = new Uint8Array(map!.keySize).fill(0xaa);
+          const err = map!.sysGetNextKey(current, next);
+          if (err !== 0) {
+            out.push(`next ${err}`);
+            break;
+          }
+          out.push(`next 0 ${hex(next)}`);
+          current = next;
+          const value = new Uint8Array(map!.userValueSize).fill(0xaa);
+          const found = map!.sysLookup(current, value);
+          out.push(found === 0 ? `lookup 0 ${hex(value)}` : `lookup ${found}`);
+        }
+        break;
+      }
       case "freeze":
         out.push(`freeze ${map!.freeze()}`);
         break;

@@ -11,6 +11,8 @@
 //   delete KEY
 //   next KEY
 //   freeze
+//   walk                          (next from NULL, then from each key until -ENOENT, looking
+//                                  each key up: prints one "next" and one "lookup" line per key)
 //   cpu N                         (move this process to CPU N; per-CPU lists follow it)
 //   prog                          (load "r0 = 0; exit" as a socket filter)
 //   perf                          (open a PERF_COUNT_SW_BPF_OUTPUT event on this CPU)
@@ -196,6 +198,38 @@ static void op_next(char *args) {
   putchar('\n');
 }
 
+static void op_walk(void) {
+  static unsigned char cur[1 << 16];
+  union bpf_attr attr;
+  int have = 0;
+  for (;;) {
+    memset(&attr, 0, sizeof attr);
+    memset(next_buf, 0xaa, key_size);
+    attr.map_fd = map_fd;
+    attr.key = have ? (uintptr_t)cur : 0;
+    attr.next_key = (uintptr_t)next_buf;
+    int r = sys_bpf(BPF_MAP_GET_NEXT_KEY, &attr);
+    printf("next %d", r < 0 ? r : 0);
+    if (r < 0) {
+      putchar('\n');
+      return;
+    }
+    print_hex(next_buf, key_size);
+    putchar('\n');
+    memcpy(cur, next_buf, key_size);
+    have = 1;
+    memset(&attr, 0, sizeof attr);
+    memset(value_buf, 0xaa, user_value_size());
+    attr.map_fd = map_fd;
+    attr.key = (uintptr_t)cur;
+    attr.value = (uintptr_t)value_buf;
+    r = sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr);
+    printf("lookup %d", r < 0 ? r : 0);
+    if (r >= 0) print_hex(value_buf, user_value_size());
+    putchar('\n');
+  }
+}
+
 static void op_freeze(void) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof attr);
@@ -262,6 +296,7 @@ int main(void) {
     else if (strcmp(op, "delete") == 0) op_delete(args);
     else if (strcmp(op, "next") == 0) op_next(args);
     else if (strcmp(op, "freeze") == 0) op_freeze();
+    else if (strcmp(op, "walk") == 0) op_walk();
     else if (strcmp(op, "cpu") == 0) op_cpu(args);
     else if (strcmp(op, "prog") == 0) op_prog();
     else if (strcmp(op, "perf") == 0) op_perf();
