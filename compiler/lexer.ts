@@ -406,107 +406,126 @@ function matchAt(re: RegExp, text: string, pos: number): number {
   return re.test(text) ? re.lastIndex - pos : -1;
 }
 
+/**
+ * What the scanner recognised at a position: one object reused for every token, so that
+ * recognising a token allocates nothing.
+ */
+interface Scanned {
+  type: TokenType;
+  length: number;
+}
+const scanned: Scanned = { type: Identifier, length: 0 };
+function found(type: TokenType, length: number): Scanned {
+  scanned.type = type;
+  scanned.length = length;
+  return scanned;
+}
+
 /** The punctuator at `pos` (Chevrotain's first-listed-wins order, i.e. longest first), or undefined. */
-function punctuatorAt(text: string, pos: number, c: number): [TokenType, number] | undefined {
+function punctuatorAt(text: string, pos: number, c: number): Scanned | undefined {
   const c1 = text.charCodeAt(pos + 1);
   switch (c) {
     case 35: // #
-      return c1 === 35 ? [HashHash, 2] : [Hash, 1];
+      return c1 === 35 ? found(HashHash, 2) : found(Hash, 1);
     case 37: // %
       if (c1 === 58) {
-        return text.startsWith("%:", pos + 2) ? [HashHash, 4] : [Hash, 2];
+        return text.startsWith("%:", pos + 2) ? found(HashHash, 4) : found(Hash, 2);
       }
-      if (c1 === 61) return [PercentAssign, 2];
-      if (c1 === 62) return [RBrace, 2];
-      return [Percent, 1];
+      if (c1 === 61) return found(PercentAssign, 2);
+      if (c1 === 62) return found(RBrace, 2);
+      return found(Percent, 1);
     case 46: // . (a number if a digit follows: handled before)
-      return c1 === 46 && text.charCodeAt(pos + 2) === 46 ? [Ellipsis, 3] : [Dot, 1];
+      return c1 === 46 && text.charCodeAt(pos + 2) === 46 ? found(Ellipsis, 3) : found(Dot, 1);
     case 60: // <
-      if (c1 === 60) return text.charCodeAt(pos + 2) === 61 ? [LShiftAssign, 3] : [LShift, 2];
-      if (c1 === 61) return [LessEqual, 2];
-      if (c1 === 58) return [LBracket, 2];
-      if (c1 === 37) return [LBrace, 2];
-      return [Less, 1];
+      if (c1 === 60)
+        return text.charCodeAt(pos + 2) === 61 ? found(LShiftAssign, 3) : found(LShift, 2);
+      if (c1 === 61) return found(LessEqual, 2);
+      if (c1 === 58) return found(LBracket, 2);
+      if (c1 === 37) return found(LBrace, 2);
+      return found(Less, 1);
     case 62: // >
-      if (c1 === 62) return text.charCodeAt(pos + 2) === 61 ? [RShiftAssign, 3] : [RShift, 2];
-      if (c1 === 61) return [GreaterEqual, 2];
-      return [Greater, 1];
+      if (c1 === 62)
+        return text.charCodeAt(pos + 2) === 61 ? found(RShiftAssign, 3) : found(RShift, 2);
+      if (c1 === 61) return found(GreaterEqual, 2);
+      return found(Greater, 1);
     case 45: // -
-      if (c1 === 62) return [Arrow, 2];
-      if (c1 === 45) return [MinusMinus, 2];
-      if (c1 === 61) return [MinusAssign, 2];
-      return [Minus, 1];
+      if (c1 === 62) return found(Arrow, 2);
+      if (c1 === 45) return found(MinusMinus, 2);
+      if (c1 === 61) return found(MinusAssign, 2);
+      return found(Minus, 1);
     case 43: // +
-      if (c1 === 43) return [PlusPlus, 2];
-      if (c1 === 61) return [PlusAssign, 2];
-      return [Plus, 1];
+      if (c1 === 43) return found(PlusPlus, 2);
+      if (c1 === 61) return found(PlusAssign, 2);
+      return found(Plus, 1);
     case 61: // =
-      return c1 === 61 ? [EqualEqual, 2] : [Assign, 1];
+      return c1 === 61 ? found(EqualEqual, 2) : found(Assign, 1);
     case 33: // !
-      return c1 === 61 ? [BangEqual, 2] : [Bang, 1];
+      return c1 === 61 ? found(BangEqual, 2) : found(Bang, 1);
     case 38: // &
-      if (c1 === 38) return [AmpAmp, 2];
-      if (c1 === 61) return [AmpAssign, 2];
-      return [Amp, 1];
+      if (c1 === 38) return found(AmpAmp, 2);
+      if (c1 === 61) return found(AmpAssign, 2);
+      return found(Amp, 1);
     case 124: // |
-      if (c1 === 124) return [PipePipe, 2];
-      if (c1 === 61) return [PipeAssign, 2];
-      return [Pipe, 1];
+      if (c1 === 124) return found(PipePipe, 2);
+      if (c1 === 61) return found(PipeAssign, 2);
+      return found(Pipe, 1);
     case 42: // *
-      return c1 === 61 ? [StarAssign, 2] : [Star, 1];
+      return c1 === 61 ? found(StarAssign, 2) : found(Star, 1);
     case 47: // / (comments: handled before)
-      return c1 === 61 ? [SlashAssign, 2] : [Slash, 1];
+      return c1 === 61 ? found(SlashAssign, 2) : found(Slash, 1);
     case 94: // ^
-      return c1 === 61 ? [CaretAssign, 2] : [Caret, 1];
+      return c1 === 61 ? found(CaretAssign, 2) : found(Caret, 1);
     case 58: // :
-      return c1 === 62 ? [RBracket, 2] : [Colon, 1];
+      return c1 === 62 ? found(RBracket, 2) : found(Colon, 1);
     case 91:
-      return [LBracket, 1];
+      return found(LBracket, 1);
     case 93:
-      return [RBracket, 1];
+      return found(RBracket, 1);
     case 123:
-      return [LBrace, 1];
+      return found(LBrace, 1);
     case 125:
-      return [RBrace, 1];
+      return found(RBrace, 1);
     case 40:
-      return [LParen, 1];
+      return found(LParen, 1);
     case 41:
-      return [RParen, 1];
+      return found(RParen, 1);
     case 126:
-      return [Tilde, 1];
+      return found(Tilde, 1);
     case 63:
-      return [Question, 1];
+      return found(Question, 1);
     case 59:
-      return [Semicolon, 1];
+      return found(Semicolon, 1);
     case 44:
-      return [Comma, 1];
+      return found(Comma, 1);
     default:
       return undefined;
   }
 }
 
 /** A number at `pos`: Float or Integer if that pattern covers the whole preprocessing number. */
-function numberAt(text: string, pos: number): [TokenType, number] {
+function numberAt(text: string, pos: number): Scanned {
   const ppLength = matchAt(ppNumberAt, text, pos);
   const floatLength = matchAt(floatAt, text, pos);
   if (floatLength >= 0)
-    return ppLength > floatLength ? [PPNumber, ppLength] : [FloatConstant, floatLength];
+    return ppLength > floatLength ? found(PPNumber, ppLength) : found(FloatConstant, floatLength);
   const intLength = matchAt(integerAt, text, pos);
   if (intLength >= 0)
-    return ppLength > intLength ? [PPNumber, ppLength] : [IntegerConstant, intLength];
-  return [PPNumber, ppLength];
+    return ppLength > intLength ? found(PPNumber, ppLength) : found(IntegerConstant, intLength);
+  return found(PPNumber, ppLength);
 }
 
 /** A character constant or string literal starting at `pos` (prefix included). */
-function literalAt(text: string, pos: number, quote: number): [TokenType, number] {
+function literalAt(text: string, pos: number, quote: number): Scanned {
   if (quote === QUOTE) {
     const n = matchAt(charAt, text, pos);
-    return n >= 0 ? [CharConstant, n] : [UnterminatedChar, matchAt(unterminatedCharAt, text, pos)];
+    return n >= 0
+      ? found(CharConstant, n)
+      : found(UnterminatedChar, matchAt(unterminatedCharAt, text, pos));
   }
   const n = matchAt(stringAt, text, pos);
   return n >= 0
-    ? [StringLiteral, n]
-    : [UnterminatedString, matchAt(unterminatedStringAt, text, pos)];
+    ? found(StringLiteral, n)
+    : found(UnterminatedString, matchAt(unterminatedStringAt, text, pos));
 }
 
 /** The quote after an encoding prefix (L, u, U, u8) at `pos`, or 0 if none follows. */
@@ -525,14 +544,31 @@ function quoteAfterPrefix(text: string, pos: number, c: number): number {
  * back as Unterminated* tokens for the caller to judge (clang only warns about them).
  */
 export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag): CToken[] {
-  if (splitBySplice.test(text)) return lexSpliced(text, file, diagnostics);
+  if (hasJoiningSplice(text)) return lexSpliced(text, file, diagnostics);
   return scan(text, file, (offset, line, col) =>
     diagnostics?.error({ file, line, col }, "unterminated /* comment"),
   );
 }
 
-/** A backslash-newline with something other than blank on both sides may join two tokens into one. */
-const splitBySplice = /[^ \t\r\n\\]\\\r?\n[^ \t\r\n]/;
+/**
+ * Whether a backslash-newline has something other than blank on both sides, so that it may join
+ * two pieces into one token. (Found by indexOf: most files have few backslashes or none.)
+ */
+function hasJoiningSplice(text: string): boolean {
+  for (let i = text.indexOf("\\"); i >= 0; i = text.indexOf("\\", i + 1)) {
+    let j = i + 1;
+    if (text.charCodeAt(j) === CR) j++;
+    if (text.charCodeAt(j) !== NL || i === 0 || j + 1 >= text.length) continue;
+    const before = text.charCodeAt(i - 1);
+    const after = text.charCodeAt(j + 1);
+    if (!isBlank(before) && before !== BACKSLASH && !isBlank(after)) return true;
+  }
+  return false;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === NL || c === CR;
+}
 
 /**
  * Lexes a file in which a line splice may fall inside a token (`foo\<newline>bar` is `foobar`):
@@ -655,9 +691,10 @@ function scan(
     let type: TokenType;
     let length: number;
     let multiline = false;
+    let word: string | undefined; // an identifier's spelling, sliced once
     const quote = c < 128 && identChar[c] === 1 ? quoteAfterPrefix(text, p, c) : 0;
     if (quote !== 0 || c === QUOTE || c === DQUOTE) {
-      [type, length] = literalAt(text, p, quote || c);
+      ({ type, length } = literalAt(text, p, quote || c));
       multiline = true;
     } else if (c < 128 && identChar[c] === 1) {
       let q = p + 1;
@@ -666,19 +703,18 @@ function scan(
         if (d >= 128 || identChar[d] === 0) break;
       }
       length = q - p;
-      type = keywordBySpelling.get(text.slice(p, q)) ?? Identifier;
+      word = text.slice(p, q);
+      type = keywordBySpelling.get(word) ?? Identifier;
     } else if (isDigit(c) || (c === 46 && isDigit(text.charCodeAt(p + 1)))) {
-      [type, length] = numberAt(text, p);
+      ({ type, length } = numberAt(text, p));
     } else {
-      const punct = punctuatorAt(text, p, c);
-      if (punct !== undefined) [type, length] = punct;
-      else [type, length] = [Other, 1];
+      ({ type, length } = punctuatorAt(text, p, c) ?? found(Other, 1));
     }
     p += length;
     const col = start - lineStart + 1;
     // One object literal per token, always the same shape, so later phases stay monomorphic.
     tokens.push({
-      image: text.slice(start, p),
+      image: word ?? text.slice(start, p),
       startOffset: start,
       tokenTypeIdx: type.tokenTypeIdx!,
       tokenType: type,
