@@ -278,6 +278,11 @@ interface Frame {
 const Placemarker = createToken({ name: "Placemarker", pattern: Lexer.NA });
 
 const MAX_INCLUDE_DEPTH = 200;
+/** Nesting of macro invocations inside arguments, and of #if subexpressions (recursion bounds). */
+const MAX_ARGUMENT_DEPTH = 256;
+const MAX_EXPRESSION_DEPTH = 256;
+/** Expansions in one run: far more than any real program needs; stops exponential macros. */
+const MAX_EXPANSIONS = 1_000_000;
 const SCRATCH = "<scratch space>";
 
 /** Whether a token type is an identifier or keyword, by tokenTypeIdx. */
@@ -386,6 +391,7 @@ class Preprocessor {
   private collectingArgs = false;
   private fatal = false;
   private counter = 0;
+  private argumentDepth = 0;
   /** The text _Pragma operators are spelled in (clang's "<scratch space>"). */
   private scratch = "";
   private baseFile = "";
@@ -1245,7 +1251,7 @@ class Preprocessor {
   /** Rescans the pending frames into `out`, expanding macros, until they are used up. */
   private drain(out: CToken[]): void {
     const frames = this.frames;
-    while (frames.length > 0) {
+    while (frames.length > 0 && !this.fatal) {
       const frame = frames[frames.length - 1]!;
       if (frame.pos >= frame.tokens.length) {
         frames.pop();
@@ -1337,7 +1343,12 @@ class Preprocessor {
       definition: macro.definition,
       parent: name.expansion,
     };
-    this.stats.macroExpansions++;
+    if (++this.stats.macroExpansions > MAX_EXPANSIONS) {
+      this.error(name, `macro expansion stopped after ${MAX_EXPANSIONS} expansions`);
+      this.fatal = true;
+      this.frames.length = 0;
+      return true;
+    }
     if (macro.params === undefined) {
       const hideSet = this.hideSets.add(name.hideSet, macro.name);
       const tokens = macro.plain
@@ -1469,6 +1480,22 @@ class Preprocessor {
 
   /** Fully macro-expands one argument on its own (C11 6.10.3.1). */
   private expandArgument(arg: CToken[]): CToken[] {
+    // Each nested level of arguments is a level of recursion here: bound it, as a deep enough
+    // input would otherwise exhaust the JavaScript stack.
+    if (this.argumentDepth >= MAX_ARGUMENT_DEPTH) {
+      if (arg[0] !== undefined) this.error(arg[0], "macro arguments nested too deeply");
+      this.fatal = true;
+      return [];
+    }
+    this.argumentDepth++;
+    try {
+      return this.expandArgumentFrames(arg);
+    } finally {
+      this.argumentDepth--;
+    }
+  }
+
+  private expandArgumentFrames(arg: CToken[]): CToken[] {
     const saved = { frames: this.frames, fromFile: this.fromFile };
     this.frames = [{ tokens: arg, pos: 0 }];
     this.fromFile = false;
@@ -2034,6 +2061,8 @@ export function evaluateCondition(
 
 class ConditionParser {
   private pos = 0;
+  /** Recursion depth through unary operators and parentheses. */
+  private depth = 0;
   constructor(
     private readonly tokens: CToken[],
     private readonly end: SourceLoc,
@@ -2251,6 +2280,16 @@ class ConditionParser {
   /** unary := ('+' | '-' | '~' | '!') unary | primary */
   private unary(live: boolean): PPValue {
     const t = this.peek();
+    if (++this.depth > MAX_EXPRESSION_DEPTH)
+      this.fail(t, "preprocessor expression nested too deeply");
+    try {
+      return this.unaryAt(t, live);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private unaryAt(t: CToken | undefined, live: boolean): PPValue {
     if (
       t === undefined ||
       !(t.image === "+" || t.image === "-" || t.image === "~" || t.image === "!")

@@ -638,3 +638,92 @@ describe.skipIf(!hasClang)("bundled headers", () => {
     expect(run.status).toBe(0);
   });
 });
+
+describe("robustness", () => {
+  it("limits recursion depth and exponential expansion with an error, not a crash", () => {
+    const deep = 2000;
+    const source =
+      "#define F(x) x\n" +
+      `#if ${"(".repeat(deep)}1${")".repeat(deep)}\n#endif\n` +
+      `#if ${"- ".repeat(deep)}1\n#endif\n` +
+      `F(${"F(".repeat(deep)}1${")".repeat(deep)})\n`;
+    const messages = preprocess({ text: source, name: "deep.c" }).diagnostics.items.map(
+      (d) => d.message,
+    );
+    expect(messages).toEqual([
+      "preprocessor expression nested too deeply",
+      "preprocessor expression nested too deeply",
+      "macro arguments nested too deeply",
+    ]);
+    // 2^40 tokens if nothing stopped it.
+    const levels = Array.from({ length: 40 }, (_, i) => `#define M${i} M${i + 1} M${i + 1}`).join(
+      "\n",
+    );
+    const started = performance.now();
+    const exploded = preprocess({ text: `${levels}\nM0\n`, name: "exp.c" });
+    expect(exploded.diagnostics.items[0]?.message).toBe(
+      "macro expansion stopped after 1000000 expansions",
+    );
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+
+  it("survives seeded random directive soup: only located diagnostics, always terminates", () => {
+    const fragments = [
+      "#define A(x, ...) x ## __VA_ARGS__ #x\n",
+      "#define B A(\n",
+      "#define C C B\n",
+      "#undef A\n",
+      "#if ",
+      "#elif ",
+      "#else\n",
+      "#endif\n",
+      "#ifdef B\n",
+      "#ifndef C\n",
+      '#include "x.h"\n',
+      "#pragma once\n",
+      '_Pragma("x")',
+      "defined(A)",
+      "1/0",
+      "(",
+      ")",
+      ",",
+      "A",
+      "B",
+      "C",
+      "A(1, 2)",
+      "__LINE__",
+      "#",
+      "##",
+      "'a",
+      '"s',
+      "\\\n",
+      "/*",
+      "*/",
+      "\n",
+      " ",
+      "0x1p",
+      "__has_include(<",
+      ">",
+      "#error e\n",
+      "#line 0\n",
+      "__VA_ARGS__",
+      "...",
+      "%:",
+    ];
+    let seed = 2024;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    for (let round = 0; round < 400; round++) {
+      let text = "";
+      for (let i = 0; i < 30; i++) text += fragments[next() % fragments.length];
+      const result = preprocess(
+        { text, name: "soup.c" },
+        { readFile: (p) => (p.endsWith("x.h") ? text : undefined), defaultIncludePaths: [] },
+      );
+      for (const d of result.diagnostics.items) {
+        expect(d.loc, `${d.message} in ${JSON.stringify(text)}`).toBeDefined();
+        expect(d.loc!.line).toBeGreaterThan(0);
+      }
+      renderDiagnostics(result.diagnostics.items, result.sources); // renders without throwing
+    }
+  });
+});
