@@ -1,35 +1,39 @@
 // The same BPF_MAP_* operations on the running kernel (through test/maps/c/kmap.c and the raw
 // bpf() system call) and on tsbpf's maps: every errno and every byte returned must agree.
+import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { kernelCpus, kernelUnavailable, runKernelScript } from "./kernel.js";
-import { le, normalize, prng, runSimScript } from "./script.js";
+import {
+  pattern,
+  progDelete,
+  progLookup,
+  progRingbufOutput,
+  progRingbufQuery,
+  progRingbufReserve,
+  progUpdate,
+} from "./programs.js";
+import { le, normalize, prng, runSimScript, scriptOps } from "./script.js";
 
 const unavailable = kernelUnavailable();
 if (unavailable !== undefined) console.log(`test/maps/kernel.test.ts skipped: ${unavailable}`);
 
 /** Run on both and compare; on a mismatch show the first differing operation in context. */
 function agree(script: string): number {
-  const kernel = runKernelScript(script);
-  const sim = runSimScript(script, kernelCpus());
-  const k = normalize(kernel, script);
-  const s = normalize(sim, script);
-  const ops = script
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("#"));
+  if (process.env.TSBPF_MAPS_DUMP) writeFileSync(process.env.TSBPF_MAPS_DUMP, script);
+  const k = normalize(runKernelScript(script), script);
+  const s = normalize(runSimScript(script, kernelCpus()), script);
   for (let i = 0; i < Math.max(k.length, s.length); i++) {
-    if (k[i] !== s[i]) {
-      const from = Math.max(1, i - 6);
-      const context = ops
-        .slice(from - 1, i)
-        .map((op, j) => `  ${op.padEnd(40)} -> ${k[from + j]}`)
+    if (k[i]?.line !== s[i]?.line) {
+      const context = k
+        .slice(Math.max(1, i - 6), i)
+        .map((e) => `  ${e.op.slice(0, 60).padEnd(60)} -> ${e.line.slice(0, 100)}`)
         .join("\n");
       expect.fail(
-        `operation ${i}: ${ops[i - 1]}\n  kernel: ${k[i]}\n  tsbpf:  ${s[i]}\ncontext:\n${context}`,
+        `line ${i}: ${k[i]?.op ?? s[i]?.op}\n  kernel: ${k[i]?.line}\n  tsbpf:  ${s[i]?.line}\ncontext:\n${context}`,
       );
     }
   }
-  return ops.length;
+  return scriptOps(script).length;
 }
 
 const T = {
@@ -310,6 +314,8 @@ describe.skipIf(unavailable !== undefined)("map semantics against the running ke
       cpus?: number;
       /** flags to draw updates from */
       flags?: number[];
+      /** also drive the map from BPF programs (BPF_PROG_TEST_RUN / the interpreter) */
+      programs?: { valueSize: number };
     }
 
     /** A script of random updates, lookups, deletes and get_next_keys over a small key space. */
@@ -342,6 +348,16 @@ describe.skipIf(unavailable !== undefined)("map semantics against the running ke
         else if (r < 90) lines.push("next -");
         else if (shape.cpus !== undefined && r < 93) lines.push(`cpu ${rand() % shape.cpus}`);
         else lines.push(`lookup ${key()}`);
+        if (shape.programs !== undefined && rand() % 3 === 0) {
+          const v = (): string =>
+            Array.from({ length: shape.programs!.valueSize }, () =>
+              (rand() & 0xff).toString(16).padStart(2, "0"),
+            ).join("");
+          const which = rand() % 4;
+          if (which === 0) lines.push(`run ${progUpdate(key(), v(), pick(flags))}`);
+          else if (which === 1) lines.push(`run ${progDelete(key())}`);
+          else lines.push(`run ${progLookup(key())}`);
+        }
       }
       // Finish with a full walk: the kernel's iteration order, element by element.
       lines.push("walk");
@@ -428,6 +444,92 @@ describe.skipIf(unavailable !== undefined)("map semantics against the running ke
       );
     });
 
+    it("the same, driven by programs too (kernel-side lookups set LRU ref bits)", () => {
+      const programs = (valueSize: number) => ({ programs: { valueSize } });
+      agreeRandom(
+        {
+          create: "create 1 4 8 16 64",
+          keySize: 4,
+          valueBytes: 8,
+          keys: 24,
+          ops: 200,
+          ...programs(8),
+        },
+        2,
+      );
+      agreeRandom(
+        {
+          create: "create 2 4 8 16 0",
+          keySize: 4,
+          valueBytes: 8,
+          keys: 20,
+          ops: 200,
+          ...programs(8),
+        },
+        2,
+      );
+      agreeRandom(
+        {
+          create: "create 6 4 4 8 0",
+          keySize: 4,
+          valueBytes: 8 * cpus,
+          keys: 10,
+          ops: 200,
+          cpus,
+          ...programs(4),
+        },
+        2,
+      );
+      agreeRandom(
+        {
+          create: "create 5 4 4 8 64",
+          keySize: 4,
+          valueBytes: 8 * cpus,
+          keys: 12,
+          ops: 200,
+          cpus,
+          ...programs(4),
+        },
+        2,
+      );
+      agreeRandom(
+        {
+          create: "create 9 4 8 16 64",
+          keySize: 4,
+          valueBytes: 8,
+          keys: 40,
+          ops: 300,
+          cpus,
+          ...programs(8),
+        },
+        3,
+      );
+      agreeRandom(
+        {
+          create: "create 10 4 4 12 64",
+          keySize: 4,
+          valueBytes: 8 * cpus,
+          keys: 30,
+          ops: 300,
+          cpus,
+          ...programs(4),
+        },
+        3,
+      );
+      agreeRandom(
+        {
+          create: "create 9 4 8 12 66",
+          keySize: 4,
+          valueBytes: 8,
+          keys: 30,
+          ops: 300,
+          cpus,
+          ...programs(8),
+        },
+        2,
+      );
+    });
+
     it("LRU_PERCPU_HASH and BPF_F_NO_COMMON_LRU", () => {
       agreeRandom(
         {
@@ -451,6 +553,78 @@ describe.skipIf(unavailable !== undefined)("map semantics against the running ke
         },
         3,
       );
+    });
+  });
+
+  describe("driven by programs", () => {
+    it("LRU_HASH: a program's lookup keeps an element from eviction", () => {
+      const keys = Array.from({ length: 17 }, (_, i) => le(i + 1));
+      agree(
+        [
+          "create 9 4 8 16 64",
+          ...keys.slice(0, 16).map((k) => `update ${k} ${k}${k} 0`),
+          ...keys.slice(0, 4).map((k) => `run ${progLookup(k)}`),
+          `update ${keys[16]} 00 0`,
+          "walk",
+        ].join("\n"),
+      );
+    });
+
+    it("PERCPU_HASH and PERCPU_ARRAY: a program writes its own CPU's copy", () => {
+      for (const create of ["create 5 4 8 4 64", "create 6 4 8 4 0"]) {
+        agree(`${create}
+          cpu 1
+          run ${progUpdate(le(1), "0102030405060708", 0)}
+          lookup ${le(1)}
+          run ${progLookup(le(1))}
+          cpu 0
+          run ${progLookup(le(1))}
+          run ${progUpdate(le(1), "1112131415161718", 2)}
+          lookup ${le(1)}
+          run ${progUpdate(le(1), le(0x21, 8), 1)}
+          run ${progUpdate(le(2), le(0x31, 8), 0)}
+          run ${progUpdate(le(3), le(0x41, 8), 0)}
+          run ${progUpdate(le(4), le(0x51, 8), 0)}
+          run ${progUpdate(le(5), le(0x61, 8), 0)}
+          run ${progUpdate(le(5), le(0x61, 8), 4)}
+          run ${progUpdate(le(5), le(0x61, 8), 8)}
+          run ${progDelete(le(2))}
+          run ${progDelete(le(2))}
+          walk`);
+      }
+    });
+
+    it("RINGBUF: records, wraparound, discard, query and the consumer", () => {
+      const outputs = (n: number, size: number, seed: number): string[] =>
+        Array.from({ length: n }, (_, i) => `run ${progRingbufOutput(size, seed + i, 0)}`);
+      const queries = [0, 1, 2, 3, 4].map((f) => `run ${progRingbufQuery(f)}`);
+      const ops = agree(
+        [
+          "create 27 0 0 4096 0",
+          ...queries,
+          ...outputs(12, 300, 1), // 13 x 312 > 4095: the last ones fail with -EAGAIN
+          ...queries,
+          "ring",
+          "consume",
+          ...queries,
+          `run ${progRingbufReserve(1000, 7, true, 0)}`, // discarded, then wraps
+          ...outputs(6, 333, 50),
+          `run ${progRingbufReserve(4090, 1, false, 0)}`, // too big for the ring
+          `run ${progRingbufReserve(2000, 9, false, 2)}`,
+          `run ${progRingbufOutput(0, 0, 0)}`,
+          `run ${progRingbufOutput(5, 0, 4)}`,
+          ...queries,
+          "ring",
+          "consume",
+          ...outputs(3, 8, 90),
+          `run ${progRingbufReserve(24, 3, false, 1)}`,
+          "ring",
+          "consume",
+          ...queries,
+        ].join("\n"),
+      );
+      expect(ops).toBeGreaterThan(40);
+      expect(pattern(3, 254)).toBe("feff00");
     });
   });
 });

@@ -10,7 +10,12 @@ import {
   type PerfOutputTarget,
   type ProgArrayEntry,
 } from "../../runtime/maps/fd-array.js";
-import type { BpfMap, MapEnv } from "../../runtime/maps/map.js";
+import { round8, type BpfMap, type MapEnv } from "../../runtime/maps/map.js";
+import { RingbufMap } from "../../runtime/maps/ringbuf.js";
+import { decodeProgram } from "../../runtime/isa/codec.js";
+import { Interpreter } from "../../runtime/vm/interpreter.js";
+import { prepareProgram } from "../../runtime/vm/program.js";
+import { MAP_HANDLE, mapHelpers } from "./programs.js";
 
 /** The fds a script's @prog / @perf values stand for in the simulation. */
 const PROG_FD = 1000;
@@ -63,6 +68,13 @@ export function runSimScript(script: string, cpus: number): string[] {
     getPtr: (fd) => (fd === PERF_FD && perfOpen ? perf : -Errno.EBADF),
     putPtr: () => {},
   };
+  const vm = new Interpreter({
+    memory: env.memory,
+    helpers: mapHelpers(
+      () => map!,
+      () => cpu,
+    ),
+  });
   const keyArg = (token: string): Uint8Array | null =>
     token === "-" ? null : unhex(token, map!.keySize);
 
@@ -140,6 +152,31 @@ export function runSimScript(script: string, cpus: number): string[] {
         }
         break;
       }
+      case "run": {
+        const program = prepareProgram(decodeProgram(unhex(args[0]!, 0)), {
+          name: "run",
+          resolvePseudo: (src) => {
+            if (src !== 1) throw new Error(`script: lddw src_reg ${src}`);
+            return MAP_HANDLE;
+          },
+        });
+        out.push(`run ${vm.run(program, { args: [[0, 0]] }).lo | 0}`);
+        break;
+      }
+      case "ring": {
+        const ring = map as RingbufMap;
+        const data = env.memory.u8.subarray(ring.dataOffset, ring.dataOffset + ring.size);
+        out.push(`ring ${ring.consumerPosition} ${ring.producerPosition} ${hex(data)}`);
+        break;
+      }
+      case "consume": {
+        const ring = map as RingbufMap;
+        ring.consume((sample) => {
+          out.push(`sample ${hex(sample)}`);
+        });
+        out.push(`consume ${ring.consumerPosition}`);
+        break;
+      }
       case "freeze":
         out.push(`freeze ${map!.freeze()}`);
         break;
@@ -162,23 +199,61 @@ export function runSimScript(script: string, cpus: number): string[] {
   return out;
 }
 
-/**
- * Lines that may differ for a reason, made equal: a PROG_ARRAY lookup reports the kernel's
- * program id, which the simulation numbers differently.
- */
-export function normalize(lines: string[], script: string): string[] {
-  const ops = script
+/** Script operations, one per entry, as kmap reads them. */
+export function scriptOps(script: string): string[] {
+  return script
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#"));
+}
+
+const PERCPU_TYPES = new Set<number>([
+  BpfMapType.BPF_MAP_TYPE_PERCPU_ARRAY,
+  BpfMapType.BPF_MAP_TYPE_PERCPU_HASH,
+  BpfMapType.BPF_MAP_TYPE_LRU_PERCPU_HASH,
+]);
+
+/**
+ * Output lines, each paired with the operation that printed it ("cpus" has none; a walk prints
+ * many), with what may differ for a reason made equal:
+ * - a PROG_ARRAY lookup reports the kernel's program id, which the simulation numbers otherwise;
+ * - the padding after each per-CPU value (value_size up to the next multiple of 8) is whatever
+ *   the element's previous user left there: the kernel reuses preallocated elements and copies
+ *   8-byte words, tsbpf hands out zeroed elements. Values themselves are compared in full.
+ */
+export function normalize(lines: string[], script: string): { op: string; line: string }[] {
+  const ops = scriptOps(script);
+  const out: { op: string; line: string }[] = [{ op: "", line: lines[0] ?? "" }];
   let type = -1;
-  return lines.map((line, i) => {
-    const op = ops[i - 1] ?? "";
-    if (op.startsWith("create ")) type = Number(op.split(/\s+/)[1]);
-    if (type === BpfMapType.BPF_MAP_TYPE_PROG_ARRAY && line.startsWith("lookup 0 "))
-      return "lookup 0 <prog id>";
-    return line;
-  });
+  let valueSize = 0;
+  let next = 1;
+  for (const op of ops) {
+    if (op.startsWith("create ")) {
+      const fields = op.split(/\s+/);
+      type = Number(fields[1]);
+      valueSize = Number(fields[3]);
+    }
+    do {
+      const line = lines[next++];
+      if (line === undefined) return out;
+      out.push({ op, line: normalizeLine(line, type, valueSize) });
+      if (op !== "walk" || line.startsWith("next -")) break;
+    } while (next < lines.length);
+  }
+  for (; next < lines.length; next++) out.push({ op: "(none)", line: lines[next]! });
+  return out;
+}
+
+function normalizeLine(line: string, type: number, valueSize: number): string {
+  if (!line.startsWith("lookup 0 ")) return line;
+  if (type === BpfMapType.BPF_MAP_TYPE_PROG_ARRAY) return "lookup 0 <prog id>";
+  if (!PERCPU_TYPES.has(type)) return line;
+  const bytes = line.slice("lookup 0 ".length);
+  const stride = 2 * round8(valueSize);
+  let masked = "";
+  for (let at = 0; at < bytes.length; at += stride)
+    masked += bytes.slice(at, at + 2 * valueSize) + "..".repeat(stride / 2 - valueSize);
+  return `lookup 0 ${masked}`;
 }
 
 /** A small seeded PRNG (xorshift32) for generated scripts. */

@@ -16,6 +16,13 @@
 //   cpu N                         (move this process to CPU N; per-CPU lists follow it)
 //   prog                          (load "r0 = 0; exit" as a socket filter)
 //   perf                          (open a PERF_COUNT_SW_BPF_OUTPUT event on this CPU)
+//   run INSNS                     (load the hex instructions as a socket filter, every lddw
+//                                  with src_reg 1 naming the current map, and run it once with
+//                                  BPF_PROG_TEST_RUN on this CPU: prints r0 as a signed int)
+//   ring                          (a ring buffer's consumer and producer positions and its data
+//                                  pages as the user's mmap sees them)
+//   consume                       (read committed records as libbpf does: one "sample HEX" line
+//                                  each, discarded ones skipped, then the consumer position)
 // Output: "<op> <result>" where result is 0 or -errno, plus " HEX" for a successful lookup
 // or next. The first line printed is "cpus N" (possible CPUs, the per-CPU value count).
 #define _GNU_SOURCE
@@ -27,10 +34,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 static int map_fd = -1;
+static unsigned max_entries;
 static int prog_fd = -1;
 static int perf_fd = -1;
 static unsigned map_type, key_size, value_size;
@@ -105,6 +114,8 @@ static void *key_arg(const char *token, unsigned char *buf) {
   return buf;
 }
 
+static int ring_fd;
+
 static void op_create(char *args) {
   union bpf_attr attr;
   unsigned long long extra = 0;
@@ -125,7 +136,9 @@ static void op_create(char *args) {
   attr.map_extra = extra;
   if (map_fd >= 0) close(map_fd);
   map_fd = sys_bpf(BPF_MAP_CREATE, &attr);
+  ring_fd = -1; // the next ring/consume maps the new map
   map_type = type;
+  max_entries = max;
   key_size = ks;
   value_size = vs;
   printf("create %d\n", map_fd < 0 ? map_fd : 0);
@@ -274,6 +287,99 @@ static void op_perf(void) {
   printf("perf %d\n", perf_fd < 0 ? -errno : 0);
 }
 
+static void op_run(char *args) {
+  static unsigned char insns[1 << 16];
+  static char log_buf[1 << 16];
+  static unsigned char packet[64];
+  size_t len = 0;
+  union bpf_attr attr;
+  if (parse_hex(args, insns, sizeof insns, &len) || len % 8) exit(2);
+  for (size_t i = 0; i + 8 <= len; i += 8) {
+    struct bpf_insn *insn = (struct bpf_insn *)(insns + i);
+    if (insn->code == (BPF_LD | BPF_DW | BPF_IMM) && insn->src_reg == BPF_PSEUDO_MAP_FD)
+      insn->imm = map_fd;
+  }
+  memset(&attr, 0, sizeof attr);
+  attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+  attr.insns = (uintptr_t)insns;
+  attr.insn_cnt = len / 8;
+  attr.license = (uintptr_t)"GPL";
+  int fd = sys_bpf(BPF_PROG_LOAD, &attr);
+  if (fd < 0) {
+    // Again with the verifier's log, to say why.
+    attr.log_buf = (uintptr_t)log_buf;
+    attr.log_size = sizeof log_buf;
+    attr.log_level = 1;
+    log_buf[0] = 0;
+    sys_bpf(BPF_PROG_LOAD, &attr);
+    for (char *p = log_buf; *p; p++)
+      if (*p == '\n') *p = '|';
+    printf("run load %d %s\n", fd, log_buf);
+    return;
+  }
+  memset(&attr, 0, sizeof attr);
+  attr.test.prog_fd = fd;
+  attr.test.data_in = (uintptr_t)packet;
+  attr.test.data_size_in = sizeof packet;
+  attr.test.repeat = 1;
+  int r = sys_bpf(BPF_PROG_TEST_RUN, &attr);
+  close(fd);
+  if (r < 0) printf("run test_run %d\n", r);
+  else printf("run %d\n", (int)attr.test.retval);
+}
+
+// The ring buffer map's pages: consumer (read-write) and producer + data twice (read-only).
+static volatile unsigned long *ring_consumer;
+static volatile unsigned long *ring_producer;
+static unsigned char *ring_data;
+
+static int map_ring(void) {
+  long page = sysconf(_SC_PAGESIZE);
+  if (ring_fd == map_fd) return 0;
+  void *cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+  void *prod = mmap(NULL, page + 2 * (size_t)max_entries, PROT_READ, MAP_SHARED, map_fd, page);
+  if (cons == MAP_FAILED || prod == MAP_FAILED) return -errno;
+  ring_consumer = cons;
+  ring_producer = prod;
+  ring_data = (unsigned char *)prod + page;
+  ring_fd = map_fd;
+  return 0;
+}
+
+static void op_ring(void) {
+  int r = map_ring();
+  if (r) {
+    printf("ring %d\n", r);
+    return;
+  }
+  printf("ring %lu %lu", *ring_consumer, *ring_producer);
+  print_hex(ring_data, max_entries);
+  putchar('\n');
+}
+
+static void op_consume(void) {
+  int r = map_ring();
+  if (r) {
+    printf("consume %d\n", r);
+    return;
+  }
+  unsigned long cons = *ring_consumer, prod = __atomic_load_n(ring_producer, __ATOMIC_ACQUIRE);
+  unsigned long mask = max_entries - 1;
+  while (cons < prod) {
+    uint32_t len = __atomic_load_n((uint32_t *)(ring_data + (cons & mask)), __ATOMIC_ACQUIRE);
+    if (len & BPF_RINGBUF_BUSY_BIT) break;
+    uint32_t size = len & ~BPF_RINGBUF_DISCARD_BIT;
+    if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+      printf("sample");
+      print_hex(ring_data + (cons & mask) + BPF_RINGBUF_HDR_SZ, size);
+      putchar('\n');
+    }
+    cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+    __atomic_store_n(ring_consumer, cons, __ATOMIC_RELEASE);
+  }
+  printf("consume %lu\n", cons);
+}
+
 int main(void) {
   char line[1 << 17];
   possible_cpus = count_possible_cpus();
@@ -297,6 +403,9 @@ int main(void) {
     else if (strcmp(op, "next") == 0) op_next(args);
     else if (strcmp(op, "freeze") == 0) op_freeze();
     else if (strcmp(op, "walk") == 0) op_walk();
+    else if (strcmp(op, "run") == 0) op_run(args);
+    else if (strcmp(op, "ring") == 0) op_ring();
+    else if (strcmp(op, "consume") == 0) op_consume();
     else if (strcmp(op, "cpu") == 0) op_cpu(args);
     else if (strcmp(op, "prog") == 0) op_prog();
     else if (strcmp(op, "perf") == 0) op_perf();
