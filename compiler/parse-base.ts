@@ -36,9 +36,9 @@ import { TypedefScopes } from "./parse-scope.js";
 import {
   addBasicKeyword,
   BasicKeyword,
-  basicKeywordSpelling,
-  combineError,
+  BasicSpecifiers,
   resolveBasicKeywords,
+  type SpecifierProblem,
 } from "./parse-specifiers.js";
 
 /** An identifier that names a typedef in the scope where it appears (never produced by the lexer). */
@@ -76,6 +76,8 @@ export interface ParseProblem {
   notes: { token: CToken; message: string }[];
   /** Position in the token array, to order problems from different sources. */
   order: number;
+  /** Characters into the token (clang points at the bad digit of a number). */
+  colOffset?: number;
 }
 
 /** The parser's cursor, which Chevrotain keeps as internal fields of the lexer adapter. */
@@ -157,12 +159,14 @@ export const basicTypeKeyword = tokenTypeSet([
 /** A declaration-specifier list being gathered (see DeclParser.declarationSpecifiers). */
 export class SpecState {
   readonly node: DeclSpec;
-  basicKey = 0;
-  basicToken: CToken | undefined = undefined;
+  readonly basic = new BasicSpecifiers<CToken>();
   other: TypeSpecifier | null = null;
   otherToken: CToken | undefined = undefined;
 
-  constructor(loc: CToken) {
+  constructor(
+    loc: CToken,
+    readonly context: DeclContext = DeclContext.File,
+  ) {
     this.node = {
       kind: "DeclSpec",
       loc,
@@ -178,7 +182,7 @@ export class SpecState {
   }
 
   hasType(): boolean {
-    return this.basicKey !== 0 || this.other !== null;
+    return this.other !== null || this.basic.any();
   }
 
   /** The specifier already seen, as clang names it in "cannot combine with previous ...". */
@@ -305,7 +309,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
 
   /**
    * clang's SkipUntil(r_brace, StopAtSemi | StopBeforeMatch): skips balanced tokens until a ';'
-   * or a '}' at this level (not consumed), an unbalanced ')' or ']', or the end.
+   * or a '}' at this level (not consumed), or the end.
    */
   protected skipToSemicolonOrBrace(): void {
     let depth = 0;
@@ -315,11 +319,23 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       if (depth === 0 && (t === T.Semicolon || t === T.RBrace)) return;
       if (t === T.LParen || t === T.LBracket || t === T.LBrace) depth++;
       else if (t === T.RParen || t === T.RBracket || t === T.RBrace) {
-        if (depth === 0) return;
-        depth--;
+        // An unbalanced ')' or ']' closes nothing the statement opened: skipped, as clang does.
+        if (depth > 0) depth--;
       }
       this.skipToken();
     }
+  }
+
+  /** The innermost unclosed `open` token before the next token (for "to match this '('" notes). */
+  protected unclosed(open: TokenType, close: TokenType): CToken | undefined {
+    const cursor = this as unknown as TokenCursor;
+    let depth = 0;
+    for (let i = cursor.currIdx; i >= 0; i--) {
+      const t = cursor.tokVector[i]!.tokenType;
+      if (t === close) depth++;
+      else if (t === open && depth-- === 0) return cursor.tokVector[i] as CToken;
+    }
+    return undefined;
   }
 
   // ---- pragmas ----
@@ -371,17 +387,20 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     tok: IToken | undefined,
     message: string,
     notes: ParseProblem["notes"] = [],
+    colOffset = 0,
   ): void {
     const at = tok ?? this.LA(1);
     const pos = this.position();
-    this.addProblem({
+    const problem: ParseProblem = {
       severity: "error",
       message,
       token: this.real(at),
       afterToken: false,
       notes,
       order: at === this.LA(1) ? pos + 1 : pos,
-    });
+    };
+    if (colOffset !== 0) problem.colOffset = colOffset;
+    this.addProblem(problem);
   }
 
   /** An error just past the last consumed token (where clang reports a missing ';'). */
@@ -451,28 +470,23 @@ export abstract class ParserBase extends EmbeddedActionsParser {
 
   protected addBasic(tok: IToken, keyword: BasicKeyword): void {
     const state = this.spec!;
-    if (state.other !== null) {
-      this.errorAt(
-        tok,
-        `cannot combine with previous '${state.previousName()}' declaration specifier`,
-      );
-      return;
-    }
-    const next = addBasicKeyword(state.basicKey, keyword);
-    if (next < 0) {
-      this.errorAt(tok, combineError(state.basicKey, keyword));
-      return;
-    }
-    if (state.basicToken === undefined) state.basicToken = tok as CToken;
-    state.basicKey = next;
+    const other = state.other !== null ? state.previousName() : null;
+    const problem = addBasicKeyword(state.basic, keyword, tok as CToken, other);
+    if (problem !== null) this.specifierProblem(problem);
+  }
+
+  private specifierProblem(p: SpecifierProblem<CToken>): void {
+    if (p.warning) this.warnAt(p.token, p.message, "-Wduplicate-decl-specifier");
+    else this.errorAt(p.token, p.message);
   }
 
   protected setTypeSpecifier(tok: IToken, spec: TypeSpecifier): void {
     const state = this.spec!;
-    if (state.basicKey !== 0) {
+    const basic = state.basic;
+    if (basic.type >= 0) {
       this.errorAt(
         tok,
-        `cannot combine with previous '${firstBasicSpelling(state.basicKey)}' declaration specifier`,
+        `cannot combine with previous '${basic.previousSpelling()}' declaration specifier`,
       );
       return;
     }
@@ -523,17 +537,14 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   /** Completes the specifier list: resolves the basic type keywords, checks the context. */
   protected finishSpec(state: SpecState, context: DeclContext | undefined): DeclSpec {
     const node = state.node;
-    if (state.other !== null) {
-      node.typeSpec = state.other;
-    } else if (state.basicKey !== 0) {
-      const name = resolveBasicKeywords(state.basicKey);
-      if (name === null) {
-        this.errorAt(state.basicToken, "_Complex types are not supported");
-      } else {
-        const basic: BasicTypeSpec = { kind: "BasicType", loc: state.basicToken!, name };
-        node.typeSpec = basic;
-      }
+    const basic = state.basic;
+    if (basic.any()) {
+      const other = state.other !== null ? state.previousName() : null;
+      const { name, problems } = resolveBasicKeywords(basic, other);
+      for (const p of problems) this.specifierProblem(p);
+      if (name !== null) node.typeSpec = { kind: "BasicType", loc: basic.firstToken()!, name };
     }
+    if (state.other !== null) node.typeSpec = state.other;
     if (node.storage !== null || node.threadLocal) {
       if (context === DeclContext.Member || context === DeclContext.TypeName) {
         this.errorAt(node.loc, "type name does not allow storage class to be specified");
@@ -550,13 +561,6 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   protected declareName(d: Declarator, spec: DeclSpec): void {
     if (d.name !== null) this.scopes.declare(d.name, spec.storage === "typedef");
   }
-}
-
-function firstBasicSpelling(key: number): string {
-  for (let k = 0; k < 12; k++) {
-    if (((key >>> (2 * k)) & 3) !== 0) return basicKeywordSpelling(k as BasicKeyword);
-  }
-  return "";
 }
 
 export function emptyDeclarator(loc: CToken): Declarator {
@@ -614,24 +618,38 @@ export function describeTokenType(type: TokenType): string {
 }
 
 const messageProvider = {
-  buildMismatchTokenMessage(options: { expected: TokenType; actual: IToken }): string {
+  buildMismatchTokenMessage(options: {
+    expected: TokenType;
+    actual: IToken;
+    ruleName: string;
+  }): string {
+    // A block's statements stopped at something no statement starts with (Chevrotain's
+    // in-repetition recovery skips it): clang's words for that.
+    if (
+      options.ruleName === "compoundStatement" &&
+      options.expected === T.RBrace &&
+      options.actual.tokenType !== EOF
+    ) {
+      return "expected expression";
+    }
     if (options.expected === EOF) {
       return options.actual.tokenType === T.RBrace
         ? "extraneous closing brace ('}')"
-        : "expected external declaration";
+        : "expected identifier or '('";
     }
     return `expected ${describeTokenType(options.expected)}`;
   },
   buildNotAllInputParsedMessage(options: { firstRedundant: IToken }): string {
     return options.firstRedundant.tokenType === T.RBrace
       ? "extraneous closing brace ('}')"
-      : "expected external declaration";
+      : "expected identifier or '('";
   },
-  buildNoViableAltMessage(): string {
-    return "expected expression";
+  // ERR_MSG of an OR / AT_LEAST_ONE arrives as customUserDescription.
+  buildNoViableAltMessage(options: { customUserDescription?: string }): string {
+    return options.customUserDescription ?? "expected expression";
   },
-  buildEarlyExitMessage(): string {
-    return "expected expression";
+  buildEarlyExitMessage(options: { customUserDescription?: string }): string {
+    return options.customUserDescription ?? "expected expression";
   },
 };
 

@@ -270,7 +270,15 @@ export abstract class DeclParser extends ParserBase {
         ALT: () => {
           const name = this.CONSUME(T.Identifier);
           if (this.RECORDING_PHASE) return;
-          this.errorAt(name, `unknown type name '${name.image}'`);
+          // clang's words: in a block the name reads as an expression that went wrong.
+          const inBlock =
+            this.spec!.context === DeclContext.Block || this.spec!.context === DeclContext.For;
+          this.errorAt(
+            name,
+            inBlock
+              ? `use of undeclared identifier '${name.image}'`
+              : `unknown type name '${name.image}'`,
+          );
           // Recover as clang does: carry on as if it were int.
           this.setTypeSpecifier(name, { kind: "BasicType", loc: name as CToken, name: "int" });
         },
@@ -331,9 +339,9 @@ export abstract class DeclParser extends ParserBase {
     ERR_MSG: message,
   }));
 
-  private startSpec(): SpecState | undefined {
+  private startSpec(context: DeclContext): SpecState | undefined {
     if (this.RECORDING_PHASE) return undefined;
-    const state = new SpecState(this.real(this.LA_FAST(1)));
+    const state = new SpecState(this.real(this.LA_FAST(1)), context);
     if (this.pendingAttributes.length > 0) {
       for (const a of this.pendingAttributes) state.node.attributes.push(a);
       this.pendingAttributes = [];
@@ -350,7 +358,7 @@ export abstract class DeclParser extends ParserBase {
     "declarationSpecifiers",
     (context: DeclContext): DeclSpec => {
       const saved = this.spec;
-      const state = this.startSpec();
+      const state = this.startSpec(context);
       this.spec = state;
       try {
         this.AT_LEAST_ONE(
@@ -370,7 +378,7 @@ export abstract class DeclParser extends ParserBase {
     "specifierQualifierList",
     (): DeclSpec => {
       const saved = this.spec;
-      const state = this.startSpec();
+      const state = this.startSpec(DeclContext.TypeName);
       this.spec = state;
       try {
         this.AT_LEAST_ONE(this.typeNameSpecifierLoop);
@@ -468,7 +476,7 @@ export abstract class DeclParser extends ParserBase {
       if (this.RECORDING_PHASE) return undefined as never;
       const tagTok = tag as IToken | null;
       if (tagTok === null && members === null) {
-        this.errorAt(this.LA_FAST(1), `declaration of anonymous ${kw.image} must be a definition`);
+        this.errorAt(kw, `declaration of anonymous ${kw.image} must be a definition`);
         members = [];
       }
       const node: RecordSpec = {
@@ -602,8 +610,21 @@ export abstract class DeclParser extends ParserBase {
     },
   );
 
+  // After an enumerator: ',', nothing (before '}'), or a name, which means a ',' was forgotten.
+  private readonly enumeratorSeparator = [
+    { ALT: () => void this.CONSUME(T.Comma) },
+    {
+      ALT: () => {
+        if (!this.RECORDING_PHASE && this.LA_FAST(1).tokenTypeIdx === IDENTIFIER_IDX) {
+          this.errorAfterPrevious("missing ',' between enumerators");
+        }
+      },
+    },
+  ];
+
   // enum-specifier:
-  //   'enum' attribute-specifier* identifier? ('{' enumerator (',' enumerator)* ','? '}' attribute-specifier*)?
+  //   'enum' attribute-specifier* identifier? ('{' (enumerator ','?)* '}' attribute-specifier*)?
+  //   (every enumerator but the last needs its ',': a missing one is reported)
   enumSpecifier = this.RULE(
     "enumSpecifier",
     (): EnumSpec => {
@@ -618,13 +639,9 @@ export abstract class DeclParser extends ParserBase {
       this.OPTION2(() => {
         this.CONSUME(T.LBrace);
         enumerators = [];
-        this.OPTION3(() => {
+        this.MANY(() => {
           enumerators!.push(this.SUBRULE(this.enumerator));
-          this.MANY(() => {
-            this.CONSUME(T.Comma);
-            enumerators!.push(this.SUBRULE2(this.enumerator));
-          });
-          this.OPTION4(() => this.CONSUME2(T.Comma));
+          this.OR(this.enumeratorSeparator);
         });
         this.CONSUME(T.RBrace, { ERR_MSG: "expected '}'" });
         this.MANY2(() => {
@@ -964,7 +981,11 @@ export abstract class DeclParser extends ParserBase {
       const spec = this.SUBRULE(this.specifierQualifierList);
       const declarator = this.SUBRULE(this.anyDeclarator);
       if (this.RECORDING_PHASE) return undefined as never;
-      if (declarator.name !== null) this.errorAt(declarator.nameLoc!, "expected ')'");
+      if (declarator.name !== null) {
+        const open = this.unclosed(T.LParen, T.RParen);
+        const notes = open !== undefined ? [{ token: open, message: "to match this '('" }] : [];
+        this.errorAt(declarator.nameLoc!, "expected ')'", notes);
+      }
       return { kind: "TypeName", loc: spec.loc, spec, declarator };
     },
     { recoveryValueFunc: () => this.errorTypeName() },
@@ -1250,6 +1271,11 @@ export abstract class DeclParser extends ParserBase {
 
   /** clang's ParseDeclGroup: go on if a declaration follows, else skip past the next ';'. */
   private missingDeclarationSemicolon(context: DeclContext): void {
+    if (context === DeclContext.For) {
+      // clang points at the token and reads on as if the ';' were there.
+      this.errorAt(this.LA_FAST(1), SEMICOLON_MESSAGE[context]!);
+      return;
+    }
     this.errorAfterPrevious(SEMICOLON_MESSAGE[context] ?? "expected ';' at end of declaration");
     const next = this.LA_FAST(1).tokenTypeIdx;
     if (declarationStart[next] === true) return;

@@ -17,7 +17,7 @@ import type {
 } from "./ast.js";
 import { DeclParser } from "./parse-decl.js";
 import { TypedefName } from "./parse-base.js";
-import { decodeChar, decodeFloat, decodeInteger } from "./parse-literals.js";
+import { decodeChar, decodeFloat, decodeInteger, invalidNumber } from "./parse-literals.js";
 
 interface BinaryOperator {
   op: BinaryOp;
@@ -517,7 +517,7 @@ export abstract class ExprParser extends DeclParser {
   private integerExpr(tok: IToken): Expr {
     if (this.RECORDING_PHASE) return undefined as never;
     const d = decodeInteger(tok.image);
-    if (d.error !== null) this.errorAt(tok, d.error);
+    if (d.error !== null) this.errorAt(tok, d.error, [], d.errorOffset);
     else if (d.overflow)
       this.errorAt(tok, "integer literal is too large to be represented in any integer type");
     return {
@@ -563,10 +563,8 @@ export abstract class ExprParser extends DeclParser {
   /** A preprocessing number that is no valid constant (`1abc`, `0x`, `1.2.3`). */
   private ppNumberExpr(tok: IToken): Expr {
     if (this.RECORDING_PHASE) return undefined as never;
-    const m = /^(\.?\d[\d.]*(?:[eEpP][+-]?\d*)?)(.*)$/.exec(tok.image);
-    const isFloat = /[.eEpP]/.test(m?.[1] ?? "") && !/^0[xX]/.test(tok.image);
-    const suffix = m?.[2] || tok.image;
-    this.errorAt(tok, `invalid suffix '${suffix}' on ${isFloat ? "floating" : "integer"} constant`);
+    const problem = invalidNumber(tok.image);
+    this.errorAt(tok, problem.message, [], problem.offset);
     return this.errorExpr();
   }
 

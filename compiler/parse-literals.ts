@@ -13,6 +13,8 @@ export interface DecodedInteger {
   unsigned: boolean;
   longness: 0 | 1 | 2;
   error: string | null;
+  /** Where in the text the error is (clang points at the offending character). */
+  errorOffset: number;
 }
 
 const TWO_32 = 4294967296;
@@ -41,11 +43,12 @@ export function decodeInteger(text: string): DecodedInteger {
       start = 1;
     }
   }
-  // The digits run until the suffix letters (u, l); hex digits include a-f.
+  // The digits: hex digits for radix 16, else decimal digits (an 8 in an octal constant is an
+  // invalid digit, not the start of a suffix).
   let end = start;
-  while (end < text.length && digitValue(text.charCodeAt(end)) < 16) {
-    const lower = text.charCodeAt(end) | 32;
-    if (radix !== 16 && lower >= 97) break;
+  while (end < text.length) {
+    const v = digitValue(text.charCodeAt(end));
+    if (v >= (radix === 16 ? 16 : 10)) break;
     end++;
   }
   const result: DecodedInteger = {
@@ -56,25 +59,30 @@ export function decodeInteger(text: string): DecodedInteger {
     unsigned: false,
     longness: 0,
     error: null,
+    errorOffset: 0,
   };
+  const fail = (message: string, offset: number): DecodedInteger => {
+    result.error = message;
+    result.errorOffset = offset;
+    return result;
+  };
+  const radixName = radix === 8 ? "octal" : radix === 2 ? "binary" : "decimal";
+  if (end === start && radix !== 8)
+    return fail(`invalid suffix '${text.slice(1)}' on integer constant`, 1);
+  for (let i = start; i < end; i++) {
+    if (digitValue(text.charCodeAt(i)) >= radix)
+      return fail(`invalid digit '${text[i]}' in ${radixName} constant`, i);
+  }
   const suffix = text.slice(end);
   if (suffix !== "") {
     if (/^(?:[uU](?:ll|LL|[lL])?|(?:ll|LL|[lL])[uU]?)$/.test(suffix)) {
       result.unsigned = /[uU]/.test(suffix);
       result.longness = suffix.replace(/[uU]/, "").length as 0 | 1 | 2;
+    } else if (radix !== 16 && digitValue(text.charCodeAt(end)) < 16) {
+      // A hex letter after decimal digits reads as a bad digit, not a suffix (clang).
+      return fail(`invalid digit '${text[end]}' in ${radixName} constant`, end);
     } else {
-      result.error = `invalid suffix '${suffix}' on integer constant`;
-      return result;
-    }
-  }
-  if (end === start && radix !== 8) {
-    result.error = `invalid suffix '${text.slice(start - 1)}' on integer constant`;
-    return result;
-  }
-  for (let i = start; i < end; i++) {
-    if (digitValue(text.charCodeAt(i)) >= radix) {
-      result.error = `invalid digit '${text[i]}' in ${radix === 8 ? "octal" : radix === 2 ? "binary" : "decimal"} constant`;
-      return result;
+      return fail(`invalid suffix '${suffix}' on integer constant`, end);
     }
   }
   const digits = end - start;
@@ -106,6 +114,26 @@ export interface DecodedFloat {
   value: number;
   suffix: "" | "f" | "l";
   error: string | null;
+}
+
+/**
+ * What is wrong with a preprocessing number that is no valid constant (`1abc`, `0x`, `1.2.3`),
+ * in clang's words, and at which character.
+ */
+export function invalidNumber(text: string): { message: string; offset: number } {
+  const isHex = /^0[xX]/.test(text);
+  const float = isHex
+    ? /^0[xX][\da-fA-F]*(?:\.[\da-fA-F]*)?[pP][+-]?\d+/.exec(text)
+    : /^(?:\d*\.\d*|\d+)(?:[eE][+-]?\d+)?/.exec(text);
+  const looksFloat =
+    float !== null && /[.eEpP]/.test(float[0]) && !(isHex && !/[pP]/.test(float[0]));
+  if (!looksFloat) {
+    const d = decodeInteger(text);
+    if (d.error !== null) return { message: d.error, offset: d.errorOffset };
+    return { message: `invalid suffix '${text}' on integer constant`, offset: 0 };
+  }
+  const end = float![0].length;
+  return { message: `invalid suffix '${text.slice(end)}' on floating constant`, offset: end };
 }
 
 /** `1.5`, `1e3f`, `0x1.8p1`, `2.0L`. */

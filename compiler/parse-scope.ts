@@ -1,17 +1,18 @@
-// Which ordinary identifiers are typedef names at the current point of the parse (the "lexer
-// hack", done in the parser): C decides `T * x;` by whether T names a type in the innermost scope
-// that declares T. One map holds what is visible now; each scope keeps an undo log of the names it
-// changed, restored when it closes. `generation` changes whenever the answer for some name
-// changes, so the parser can cache classifications of lookahead tokens between changes.
+// What ordinary identifiers mean at the current point of the parse (the "lexer hack", done in
+// the parser): C decides `T * x;` by whether T names a type in the innermost scope that declares
+// T, and clang reads `foo x;` as a declaration with an unknown type only when foo is not declared
+// at all. One map holds what is visible now; each scope keeps an undo log of the names it
+// declared, restored when it closes. `generation` changes whenever some name starts or stops
+// being a typedef name, so the parser can cache the classification of lookahead tokens.
 
 interface Undo {
   name: string;
-  /** What `visible` held before: true typedef, false ordinary shadowing a typedef, undefined. */
+  /** What `visible` held before: true typedef, false ordinary identifier, undefined nothing. */
   previous: boolean | undefined;
 }
 
 export class TypedefScopes {
-  /** Name -> true if it is a typedef name here, false if an ordinary identifier hides one. */
+  /** Name -> true if it is a typedef name here, false if an ordinary identifier. */
   private readonly visible = new Map<string, boolean>();
   private readonly undo: Undo[][] = [];
   generation = 1;
@@ -28,6 +29,11 @@ export class TypedefScopes {
     return this.visible.get(name) === true;
   }
 
+  /** Declared in some enclosing scope (as a typedef or an ordinary identifier)? */
+  isDeclared(name: string): boolean {
+    return this.visible.has(name);
+  }
+
   push(): void {
     this.undo.push([]);
   }
@@ -35,12 +41,14 @@ export class TypedefScopes {
   pop(): void {
     const log = this.undo.pop();
     if (log === undefined || log.length === 0) return;
+    let typesChanged = false;
     for (let i = log.length - 1; i >= 0; i--) {
       const { name, previous } = log[i]!;
+      if (previous === true || this.visible.get(name) === true) typesChanged = true;
       if (previous === undefined) this.visible.delete(name);
       else this.visible.set(name, previous);
     }
-    this.generation++;
+    if (typesChanged) this.generation++;
   }
 
   /** Restores the scope depth after an error unwound past scope-closing code. */
@@ -51,17 +59,11 @@ export class TypedefScopes {
   /** Declares `name` in the innermost scope as a typedef name or as an ordinary identifier. */
   declare(name: string, isTypedef: boolean): void {
     const previous = this.visible.get(name);
-    // An ordinary name where no typedef is visible changes nothing the parser asks about.
-    if (!isTypedef && previous !== true) return;
-    if (isTypedef && previous === true) {
-      // A redeclared typedef at file scope (allowed in C11) or in a block: still a type.
-      const log = this.undo[this.undo.length - 1];
-      if (log !== undefined) log.push({ name, previous });
-      return;
-    }
+    if (previous === isTypedef) return;
     const log = this.undo[this.undo.length - 1];
+    // File-scope declarations are never undone.
     if (log !== undefined) log.push({ name, previous });
     this.visible.set(name, isTypedef);
-    this.generation++;
+    if (isTypedef || previous === true) this.generation++;
   }
 }

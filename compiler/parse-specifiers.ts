@@ -1,10 +1,10 @@
-// Combining the basic type keywords of a declaration-specifier list (C11 6.7.2p2): the keywords
-// may come in any order and mix with other specifiers, so they are counted as they arrive and
-// resolved to one BasicTypeName at the end. A keyword that cannot join the ones already seen is
-// refused with clang's message and dropped.
+// Combining the basic type keywords of a declaration-specifier list (C11 6.7.2p2) the way clang
+// does: they may come in any order, mixed with other specifiers, and are kept as three parts -
+// the type keyword (int, char, double, ...), the width (short, long, long long) and the sign -
+// each refused with clang's message when it conflicts with what came before, and checked
+// against each other once the list is complete.
 import type { BasicTypeName } from "./ast.js";
 
-/** The basic type keywords, numbered (the bit position of each count in a keyword multiset). */
 export const BasicKeyword = {
   Void: 0,
   Char: 1,
@@ -21,8 +21,6 @@ export const BasicKeyword = {
 } as const;
 export type BasicKeyword = (typeof BasicKeyword)[keyof typeof BasicKeyword];
 
-const KEYWORD_COUNT = 12;
-
 const SPELLING = [
   "void",
   "char",
@@ -38,115 +36,197 @@ const SPELLING = [
   "_Complex",
 ];
 
-export function basicKeywordSpelling(k: BasicKeyword): string {
-  return SPELLING[k]!;
-}
+const WIDTH_SPELLING = ["", "short", "long", "long long"];
 
-// Every complete combination, as the keywords written (order does not matter).
-const COMBINATIONS: [string, BasicTypeName][] = [
-  ["void", "void"],
-  ["_Bool", "_Bool"],
-  ["char", "char"],
-  ["signed char", "signed char"],
-  ["unsigned char", "unsigned char"],
-  ["short", "short"],
-  ["short int", "short"],
-  ["signed short", "short"],
-  ["signed short int", "short"],
-  ["unsigned short", "unsigned short"],
-  ["unsigned short int", "unsigned short"],
-  ["int", "int"],
-  ["signed", "int"],
-  ["signed int", "int"],
-  ["unsigned", "unsigned int"],
-  ["unsigned int", "unsigned int"],
-  ["long", "long"],
-  ["long int", "long"],
-  ["signed long", "long"],
-  ["signed long int", "long"],
-  ["unsigned long", "unsigned long"],
-  ["unsigned long int", "unsigned long"],
-  ["long long", "long long"],
-  ["long long int", "long long"],
-  ["signed long long", "long long"],
-  ["signed long long int", "long long"],
-  ["unsigned long long", "unsigned long long"],
-  ["unsigned long long int", "unsigned long long"],
-  ["__int128", "__int128"],
-  ["signed __int128", "__int128"],
-  ["unsigned __int128", "unsigned __int128"],
-  ["float", "float"],
-  ["double", "double"],
-  ["long double", "long double"],
-];
+/** The basic keywords seen so far, with the token of each part for diagnostics. */
+export class BasicSpecifiers<Tok> {
+  /** The type keyword (Void, Char, Int, Float, Double, Bool, Int128), or -1. */
+  type = -1;
+  typeToken: Tok | undefined = undefined;
+  /** 0 none, 1 short, 2 long, 3 long long. */
+  width = 0;
+  widthToken: Tok | undefined = undefined;
+  /** 0 none, 1 signed, 2 unsigned. */
+  sign = 0;
+  signToken: Tok | undefined = undefined;
+  complexToken: Tok | undefined = undefined;
 
-/** A multiset of keywords as a number: 2 bits per keyword count. */
-function keyOf(counts: readonly number[]): number {
-  let key = 0;
-  for (let i = 0; i < KEYWORD_COUNT; i++) key |= counts[i]! << (2 * i);
-  return key;
-}
+  any(): boolean {
+    return this.type >= 0 || this.width !== 0 || this.sign !== 0 || this.complexToken !== undefined;
+  }
 
-const complete = new Map<number, BasicTypeName>();
-const partial = new Set<number>();
+  /** The first token of these keywords. */
+  firstToken(): Tok | undefined {
+    return this.typeToken ?? this.widthToken ?? this.signToken ?? this.complexToken;
+  }
 
-function buildTables(): void {
-  for (const [words, name] of COMBINATIONS) {
-    const counts = new Array<number>(KEYWORD_COUNT).fill(0);
-    for (const w of words.split(" ")) counts[SPELLING.indexOf(w)]!++;
-    complete.set(keyOf(counts), name);
-    // Every sub-multiset is a valid prefix of some order of writing it.
-    const expand = (i: number, sub: number[]): void => {
-      if (i === KEYWORD_COUNT) {
-        partial.add(keyOf(sub));
-        return;
-      }
-      for (let n = 0; n <= counts[i]!; n++) {
-        sub[i] = n;
-        expand(i + 1, sub);
-      }
-    };
-    expand(0, new Array<number>(KEYWORD_COUNT).fill(0));
+  /** How clang names these keywords as "previous" specifier: the type, else the width, else the sign. */
+  previousSpelling(): string {
+    if (this.type >= 0) return SPELLING[this.type]!;
+    if (this.width !== 0) return WIDTH_SPELLING[this.width]!;
+    return this.sign === 1 ? "signed" : this.sign === 2 ? "unsigned" : "_Complex";
   }
 }
-buildTables();
 
-/** Adds keyword k to the multiset `key`; returns the new key, or -1 if no valid type can result. */
-export function addBasicKeyword(key: number, k: BasicKeyword): number {
-  const count = (key >>> (2 * k)) & 3;
-  if (count === 3) return -1;
-  const next = key + (1 << (2 * k));
-  return partial.has(next) ? next : -1;
+export interface SpecifierProblem<Tok> {
+  token: Tok;
+  message: string;
+  warning?: boolean;
 }
 
-/** The type a complete keyword multiset names, or null (e.g. only `_Complex`). */
-export function resolveBasicKeywords(key: number): BasicTypeName | null {
-  return complete.get(key) ?? null;
-}
-
-/** The message clang gives when keyword k cannot join the multiset `key`. */
-export function combineError(key: number, k: BasicKeyword): string {
-  if (k === BasicKeyword.Long && ((key >>> (2 * BasicKeyword.Long)) & 3) === 2) {
-    return "'long long long' is invalid";
+/**
+ * Adds keyword k. `otherType` names a struct/union/enum/typedef specifier already seen (clang's
+ * 'struct', 'type-name', ...), which a type keyword cannot join. Returns the problem, if any
+ * (the keyword is then ignored).
+ */
+export function addBasicKeyword<Tok>(
+  s: BasicSpecifiers<Tok>,
+  k: BasicKeyword,
+  token: Tok,
+  otherType: string | null,
+): SpecifierProblem<Tok> | null {
+  switch (k) {
+    case BasicKeyword.Short:
+    case BasicKeyword.Long: {
+      if (k === BasicKeyword.Short ? s.width === 1 : false) {
+        return { token, message: "duplicate 'short' declaration specifier", warning: true };
+      }
+      if (k === BasicKeyword.Long && (s.width === 0 || s.width === 2)) {
+        s.width = s.width === 0 ? 2 : 3;
+        s.widthToken ??= token;
+        return null;
+      }
+      if (s.width !== 0)
+        return {
+          token,
+          message: `cannot combine with previous '${WIDTH_SPELLING[s.width]}' declaration specifier`,
+        };
+      s.width = 1;
+      s.widthToken = token;
+      return null;
+    }
+    case BasicKeyword.Signed:
+    case BasicKeyword.Unsigned: {
+      const sign = k === BasicKeyword.Signed ? 1 : 2;
+      if (s.sign === sign)
+        return {
+          token,
+          message: `duplicate '${SPELLING[k]}' declaration specifier`,
+          warning: true,
+        };
+      if (s.sign !== 0)
+        return {
+          token,
+          message: `cannot combine with previous '${s.sign === 1 ? "signed" : "unsigned"}' declaration specifier`,
+        };
+      s.sign = sign;
+      s.signToken = token;
+      return null;
+    }
+    case BasicKeyword.Complex:
+      s.complexToken ??= token;
+      return null;
+    default:
+      if (otherType !== null)
+        return {
+          token,
+          message: `cannot combine with previous '${otherType}' declaration specifier`,
+        };
+      if (s.type >= 0)
+        return {
+          token,
+          message: `cannot combine with previous '${SPELLING[s.type]}' declaration specifier`,
+        };
+      s.type = k;
+      s.typeToken = token;
+      return null;
   }
-  if (k === BasicKeyword.Complex) return "_Complex types are not supported";
-  // Name the first keyword already present, as clang names the previous specifier.
-  for (const order of [
-    BasicKeyword.Void,
-    BasicKeyword.Bool,
-    BasicKeyword.Char,
-    BasicKeyword.Short,
-    BasicKeyword.Int,
-    BasicKeyword.Long,
-    BasicKeyword.Float,
-    BasicKeyword.Double,
-    BasicKeyword.Int128,
-    BasicKeyword.Signed,
-    BasicKeyword.Unsigned,
-  ]) {
-    if (((key >>> (2 * order)) & 3) !== 0 && (order !== k || k !== BasicKeyword.Long)) {
-      return `cannot combine with previous '${SPELLING[order]}' declaration specifier`;
+}
+
+/**
+ * The basic type the keywords name, checking width and sign against the type keyword.
+ * `otherType` is the struct/union/enum/typedef specifier they were written with, if any
+ * (then only a width or sign can be wrong).
+ */
+export function resolveBasicKeywords<Tok>(
+  s: BasicSpecifiers<Tok>,
+  otherType: string | null,
+): { name: BasicTypeName | null; problems: SpecifierProblem<Tok>[] } {
+  const problems: SpecifierProblem<Tok>[] = [];
+  const typeName = otherType ?? (s.type >= 0 ? SPELLING[s.type]! : "int");
+  if (s.complexToken !== undefined)
+    problems.push({ token: s.complexToken, message: "_Complex types are not supported" });
+  let width = s.width;
+  let sign = s.sign;
+  if (width !== 0) {
+    const ok =
+      otherType === null &&
+      (s.type < 0 ||
+        s.type === BasicKeyword.Int ||
+        (s.type === BasicKeyword.Double && width === 2));
+    if (!ok) {
+      problems.push({
+        token: s.widthToken!,
+        message: `'${WIDTH_SPELLING[width]} ${typeName}' is invalid`,
+      });
+      width = 0;
     }
   }
-  return `cannot combine with previous declaration specifier`;
+  if (sign !== 0) {
+    const ok =
+      otherType === null &&
+      (s.type < 0 ||
+        s.type === BasicKeyword.Int ||
+        s.type === BasicKeyword.Char ||
+        s.type === BasicKeyword.Int128);
+    if (!ok) {
+      problems.push({
+        token: s.signToken!,
+        message: `'${otherType ?? SPELLING[s.type]}' cannot be signed or unsigned`,
+      });
+      sign = 0;
+    }
+  }
+  if (otherType !== null) return { name: null, problems };
+  const unsigned = sign === 2;
+  let name: BasicTypeName;
+  switch (s.type) {
+    case BasicKeyword.Void:
+      name = "void";
+      break;
+    case BasicKeyword.Bool:
+      name = "_Bool";
+      break;
+    case BasicKeyword.Char:
+      name = sign === 0 ? "char" : unsigned ? "unsigned char" : "signed char";
+      break;
+    case BasicKeyword.Float:
+      name = "float";
+      break;
+    case BasicKeyword.Double:
+      name = width === 2 ? "long double" : "double";
+      break;
+    case BasicKeyword.Int128:
+      name = unsigned ? "unsigned __int128" : "__int128";
+      break;
+    default:
+      // int, or only a width and/or a sign.
+      name =
+        width === 1
+          ? unsigned
+            ? "unsigned short"
+            : "short"
+          : width === 2
+            ? unsigned
+              ? "unsigned long"
+              : "long"
+            : width === 3
+              ? unsigned
+                ? "unsigned long long"
+                : "long long"
+              : unsigned
+                ? "unsigned int"
+                : "int";
+  }
+  return { name, problems };
 }

@@ -29,10 +29,13 @@ export class CParser extends ExprParser {
   private readonly startsDeclaration = (): boolean => {
     const t = this.LA_FAST(1).tokenTypeIdx;
     if (declarationStart[t] === true) return true;
-    // `foo x;` with foo unknown: a declaration with an unknown type name (clang's reading).
+    // `foo x;` with foo undeclared: a declaration with an unknown type name (clang's reading).
     if (t === IDENTIFIER_IDX) {
       const next = this.LA_FAST(2).tokenTypeIdx;
-      return next === IDENTIFIER_IDX || next === TYPEDEF_IDX;
+      return (
+        (next === IDENTIFIER_IDX || next === TYPEDEF_IDX) &&
+        !this.scopes.isDeclared(this.LA_FAST(1).image)
+      );
     }
     return false;
   };
@@ -254,12 +257,7 @@ export class CParser extends ExprParser {
           ALT: (): Stmt => {
             if (!this.RECORDING_PHASE) {
               const atEnd = this.LA_FAST(1).tokenType === T.RBrace;
-              this.errorAt(
-                this.LA_FAST(1),
-                atEnd
-                  ? "label at end of compound statement: expected statement"
-                  : "expected expression",
-              );
+              this.errorAt(this.LA_FAST(1), atEnd ? "expected statement" : "expected expression");
             }
             return this.nullStmt();
           },
@@ -462,6 +460,11 @@ export class CParser extends ExprParser {
       this.OPTION(() => {
         value = this.SUBRULE(this.expression);
       });
+      if (value === null && !this.RECORDING_PHASE && this.LA_FAST(1).tokenType !== T.Semicolon) {
+        // clang parses anything but ';' as the value: a bad one is "expected expression".
+        this.errorAt(this.LA_FAST(1), "expected expression");
+        this.skipToSemicolonOrBrace();
+      }
       this.statementSemicolon("expected ';' after return statement");
       return { kind: "ReturnStmt", loc: this.real(kw), value };
     },

@@ -146,7 +146,11 @@ function recognitionProblem(e: IRecognitionException, tokens: CToken[]): ParsePr
     CToken | undefined;
   const message = e.message;
   // clang puts a missing ';' (and anything at the end of the file) just past the previous token.
-  const afterPrevious = message.startsWith("expected ';'") || isEof;
+  // (and a missing ':' after case/default); in a for header it points at the token.
+  const afterPrevious =
+    ((message.startsWith("expected ';'") || message.startsWith("expected ':'")) &&
+      !message.endsWith("'for' statement specifier")) ||
+    isEof;
   const at = afterPrevious ? (previous?.file !== undefined ? previous : last) : (token as CToken);
   const problem: ParseProblem = {
     severity: "error",
@@ -156,6 +160,10 @@ function recognitionProblem(e: IRecognitionException, tokens: CToken[]): ParsePr
     notes: [],
     order: index,
   };
+  if (message === "expected 'while' in do/while loop") {
+    const d = enclosingKeyword(tokens, index, T.Do);
+    if (d !== undefined) problem.notes.push({ token: d, message: "to match this 'do'" });
+  }
   const closer = CLOSERS[message];
   if (closer !== undefined) {
     const opener = matchingOpener(tokens, index, closer[1], closer[2]);
@@ -184,6 +192,18 @@ function matchingOpener(
   return undefined;
 }
 
+/** The nearest `keyword` before token `index` outside the brackets closed in between. */
+function enclosingKeyword(tokens: CToken[], index: number, keyword: unknown): CToken | undefined {
+  let depth = 0;
+  for (let i = Math.min(index, tokens.length) - 1; i >= 0; i--) {
+    const t = tokens[i]!.tokenType;
+    if (t === T.RBrace || t === T.RParen || t === T.RBracket) depth++;
+    else if (t === T.LBrace || t === T.LParen || t === T.LBracket) depth--;
+    else if (t === keyword && depth === 0) return tokens[i];
+  }
+  return undefined;
+}
+
 /** Just past the token, where clang points for a missing ';'. */
 function endOf(tok: CToken): SourceLoc {
   if (tok.expansion !== undefined) return diagnosticLoc(tok);
@@ -205,7 +225,9 @@ function toDiagnostics(problems: ParseProblem[], stopped: boolean): Diagnostic[]
   const seen = new Set<string>();
   let errors = 0;
   for (const p of problems) {
-    const loc = p.afterToken ? endOf(p.token) : diagnosticLoc(p.token);
+    let loc = p.afterToken ? endOf(p.token) : diagnosticLoc(p.token);
+    if (p.colOffset !== undefined && p.token.expansion === undefined)
+      loc = { ...loc, col: loc.col + p.colOffset };
     const key = `${loc.file}:${loc.line}:${loc.col}:${p.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
