@@ -2696,8 +2696,8 @@ class Sema implements ConstEvalHost {
     } else {
       const strLen = this.stringInitLength(type, init);
       if (strLen !== undefined) {
-        this.stringInit(type, 0, init as A.StringLiteral, state);
         if (c.kind === "array" && c.length === undefined) result = arrayOf(c.element, strLen);
+        this.stringInit(result, 0, init as A.StringLiteral, state);
       } else if (c.kind === "array") {
         this.expr(init);
         this.error(
@@ -2736,15 +2736,18 @@ class Sema implements ConstEvalHost {
     braced: boolean,
     state: InitState,
     top: boolean,
+    entry = false,
   ): void {
     const elem = t.element;
     const esize = isComplete(elem) ? sizeOf(elem) : 0;
     let index = 0;
     while (!cur.done()) {
       const item = cur.peek();
-      if (item.designators.length > 0 && !cur.designatorsApplied) {
-        if (!braced) return;
-        const d = item.designators[0]!;
+      if (item.designators.length > cur.level) {
+        // A designator belongs to the innermost braced list, or leads into this array.
+        if (!braced && !entry) return;
+        entry = false;
+        const d = item.designators[cur.level]!;
         if (d.kind !== "IndexDesignator") {
           this.error(
             d.loc,
@@ -2754,20 +2757,24 @@ class Sema implements ConstEvalHost {
           continue;
         }
         const first = this.designatorIndex(d, t);
-        if (first === undefined) {
+        const last =
+          first === undefined || d.last === null
+            ? first
+            : this.designatorIndex({ ...d, index: d.last, last: null }, t);
+        if (first === undefined || last === undefined) {
           cur.skipItem(this);
           continue;
         }
-        index = first;
-        const last = d.last
-          ? (this.designatorIndex({ ...d, index: d.last, last: null }, t) ?? first)
-          : first;
-        for (let i = first; i <= last; i++) {
-          this.designated(elem, offset + i * esize, item, 1, cur, state);
+        // A GNU range gives every element in it the same value.
+        for (let i = first; i < last; i++) {
+          const copy = new InitCursor([item]);
+          copy.level = cur.level + 1;
+          this.designatedElement(elem, offset + i * esize, copy, state);
         }
+        cur.level++;
+        this.designatedElement(elem, offset + last * esize, cur, state);
         if (top) state.maxIndex = Math.max(state.maxIndex, last);
         index = last + 1;
-        cur.advance();
         continue;
       }
       if (t.length !== undefined && index >= t.length) {
@@ -2787,7 +2794,7 @@ class Sema implements ConstEvalHost {
   }
 
   private designatorIndex(d: A.IndexDesignator, t: ArrayType): number | undefined {
-    const info = this.expr(d.index);
+    const info = this.constantExpr(d.index);
     if (!isInteger(info.type)) {
       this.error(d.index.loc, "expression is not an integer constant expression");
       return undefined;
@@ -2813,6 +2820,9 @@ class Sema implements ConstEvalHost {
     return (decl.members ?? []).filter((m) => m.name !== undefined || m.bitWidth === undefined);
   }
 
+  // Fills a struct or union. `entry`: the current item's next designator names a member of
+  // this record although its braces were elided (a designator path leading inside); after
+  // it, positional items continue with the following members, as C11 6.7.9p17 says.
   private fillRecord(
     type: CType,
     decl: RecordDecl,
@@ -2820,6 +2830,7 @@ class Sema implements ConstEvalHost {
     cur: InitCursor,
     braced: boolean,
     state: InitState,
+    entry = false,
   ): void {
     if (!decl.complete) {
       if (!cur.done())
@@ -2835,9 +2846,10 @@ class Sema implements ConstEvalHost {
     let next = 0;
     while (!cur.done()) {
       const item = cur.peek();
-      if (item.designators.length > 0 && !cur.designatorsApplied) {
-        if (!braced) return;
-        const d = item.designators[0]!;
+      if (item.designators.length > cur.level) {
+        if (!braced && !entry) return;
+        entry = false;
+        const d = item.designators[cur.level]!;
         if (d.kind !== "FieldDesignator") {
           this.error(d.loc, `array designator cannot initialize non-array type ${quoted(type)}`);
           cur.skipItem(this);
@@ -2852,10 +2864,26 @@ class Sema implements ConstEvalHost {
           cur.skipItem(this);
           continue;
         }
-        this.designatedMember(path, offset, item, cur, state);
-        cur.advance();
-        next = members.indexOf(path.chain[0]!) + 1;
-        if (decl.isUnion) next = members.length;
+        const outer = path.chain[0]!;
+        const inner = canonical(outer.type);
+        if (path.chain.length > 1 && inner.kind === "record") {
+          // The name is found inside an anonymous member: continue in there.
+          this.fillRecord(outer.type, inner.decl, offset + outer.offset, cur, false, state, true);
+        } else if (outer.bitWidth !== undefined) {
+          if (cur.level + 1 < item.designators.length) {
+            this.error(
+              item.designators[cur.level + 1]!.loc,
+              `designator in initializer for scalar type ${quoted(outer.type)}`,
+            );
+            cur.skipItem(this);
+          } else {
+            this.initBitField(outer.type, offset * 8 + outer.bitOffset, outer.bitWidth, cur, state);
+          }
+        } else {
+          cur.level++;
+          this.designatedElement(outer.type, offset + outer.offset, cur, state);
+        }
+        next = decl.isUnion ? members.length : members.indexOf(outer) + 1;
         continue;
       }
       if (next >= members.length || (decl.isUnion && next > 0)) {
@@ -2874,150 +2902,82 @@ class Sema implements ConstEvalHost {
     }
   }
 
+  // The subobject a designator reached: more designators lead inside it, else the item's
+  // value initializes it.
+  private designatedElement(type: CType, offset: number, cur: InitCursor, state: InitState): void {
+    const item = cur.peek();
+    if (cur.level >= item.designators.length) {
+      this.initElement(type, offset, cur, state);
+      return;
+    }
+    const c = canonical(type);
+    if (c.kind === "array") this.fillArray(c, offset, cur, false, state, false, true);
+    else if (c.kind === "record") this.fillRecord(type, c.decl, offset, cur, false, state, true);
+    else {
+      const d = item.designators[cur.level]!;
+      this.error(
+        d.loc,
+        d.kind === "FieldDesignator"
+          ? `field designator cannot initialize a non-struct, non-union type ${quoted(type)}`
+          : `array designator cannot initialize non-array type ${quoted(type)}`,
+      );
+      cur.skipItem(this);
+    }
+  }
+
   private initMember(m: Member, offset: number, cur: InitCursor, state: InitState): void {
     if (m.bitWidth !== undefined) {
-      const item = cur.peek();
-      const value = item.value;
-      cur.advance();
-      if (value.kind === "InitList") {
-        this.scalarFromList(m.type, offset + m.offset, value, state, m, offset);
-        return;
-      }
-      this.initBitField(m, offset, value, state);
+      this.initBitField(m.type, offset * 8 + m.bitOffset, m.bitWidth, cur, state);
       return;
     }
     this.initElement(m.type, offset + m.offset, cur, state);
   }
 
-  private initBitField(m: Member, recordOffset: number, value: A.Expr, state: InitState): void {
+  // A bit-field takes the current item (a scalar, or a braced scalar).
+  private initBitField(
+    type: CType,
+    bitOffset: number,
+    bitWidth: number,
+    cur: InitCursor,
+    state: InitState,
+  ): void {
+    const value = cur.peek().value;
+    cur.advance();
+    const field = { type, bitOffset, bitWidth };
+    if (value.kind === "InitList") {
+      this.scalarFromList(type, Math.floor(bitOffset / 8), value, state, field);
+      return;
+    }
+    this.bitFieldStore(field, value, state);
+  }
+
+  private bitFieldStore(
+    field: { type: CType; bitOffset: number; bitWidth: number },
+    value: A.Expr,
+    state: InitState,
+  ): void {
     this.rvalue(value);
-    this.checkAssignment(m.type, value, "initializing", value.loc);
+    this.checkAssignment(field.type, value, "initializing", value.loc);
     if (state.isStatic) this.checkConstantInitializer(value);
     state.entries.push({
-      offset: recordOffset + m.offset,
-      type: m.type,
+      offset: Math.floor(field.bitOffset / 8),
+      type: field.type,
       expr: value,
-      bitOffset: recordOffset * 8 + m.bitOffset,
-      bitWidth: m.bitWidth,
+      bitOffset: field.bitOffset,
+      bitWidth: field.bitWidth,
     });
   }
 
-  // `.a.b = v`, `.arr[2] = v` (through anonymous members as the path says).
-  private designatedMember(
-    path: MemberPath,
-    recordOffset: number,
-    item: A.InitItem,
-    cur: InitCursor,
-    state: InitState,
-  ): void {
-    const m = path.member;
-    if (item.designators.length > 1) {
-      this.designated(m.type, recordOffset + path.offset, item, 1, cur, state);
-      return;
-    }
-    if (m.bitWidth !== undefined) {
-      const value = item.value;
-      if (value.kind === "InitList")
-        this.scalarFromList(m.type, recordOffset + path.offset, value, state);
-      else {
-        const bitOffset = recordOffset * 8 + path.bitOffset;
-        this.rvalue(value);
-        this.checkAssignment(m.type, value, "initializing", value.loc);
-        if (state.isStatic) this.checkConstantInitializer(value);
-        state.entries.push({
-          offset: Math.floor(bitOffset / 8),
-          type: m.type,
-          expr: value,
-          bitOffset,
-          bitWidth: m.bitWidth,
-        });
-      }
-      return;
-    }
-    cur.designatorsApplied = true;
-    this.initElement(m.type, recordOffset + path.offset, cur, state, true);
-  }
-
-  // Applies designators[from...] of `item` inside `type` at `offset`, then initializes.
-  private designated(
-    type: CType,
-    offset: number,
-    item: A.InitItem,
-    from: number,
-    cur: InitCursor,
-    state: InitState,
-  ): void {
-    if (from >= item.designators.length) {
-      cur.designatorsApplied = true;
-      this.initElement(type, offset, cur, state, true);
-      return;
-    }
-    const d = item.designators[from]!;
-    const c = canonical(type);
-    if (d.kind === "FieldDesignator") {
-      if (c.kind !== "record") {
-        this.error(
-          d.loc,
-          `field designator cannot initialize a non-struct, non-union type ${quoted(type)}`,
-        );
-        return;
-      }
-      const path = c.decl.findMember(d.name);
-      if (!path) {
-        this.error(
-          designatorNameLoc(d),
-          `field designator '${d.name}' does not refer to any field in type ${quoted(unqualified(type))}`,
-        );
-        return;
-      }
-      if (path.member.bitWidth !== undefined && from === item.designators.length - 1) {
-        const value = item.value;
-        if (value.kind !== "InitList") {
-          const bitOffset = offset * 8 + path.bitOffset;
-          this.rvalue(value);
-          this.checkAssignment(path.member.type, value, "initializing", value.loc);
-          state.entries.push({
-            offset: Math.floor(bitOffset / 8),
-            type: path.member.type,
-            expr: value,
-            bitOffset,
-            bitWidth: path.member.bitWidth,
-          });
-        }
-        return;
-      }
-      this.designated(path.member.type, offset + path.offset, item, from + 1, cur, state);
-      return;
-    }
-    if (c.kind !== "array") {
-      this.error(d.loc, `array designator cannot initialize non-array type ${quoted(type)}`);
-      return;
-    }
-    const first = this.designatorIndex(d, c);
-    if (first === undefined) return;
-    const esize = sizeOf(c.element);
-    this.designated(c.element, offset + first * esize, item, from + 1, cur, state);
-  }
-
-  // Initializes one subobject from the cursor's current item (consuming more items when the
-  // subobject is an aggregate whose braces were elided).
-  private initElement(
-    type: CType,
-    offset: number,
-    cur: InitCursor,
-    state: InitState,
-    designated = false,
-  ): void {
-    const item = cur.peek();
-    const value = item.value;
+  // Initializes one subobject from the cursor's current item, consuming it (and more items
+  // when the subobject is an aggregate whose braces were elided). Any designators of the
+  // item have already been followed (cur.level) to get here.
+  private initElement(type: CType, offset: number, cur: InitCursor, state: InitState): void {
+    const value = cur.peek().value;
     const c = canonical(type);
     if (value.kind === "InitList") {
-      if (!designated) cur.advance();
-      cur.designatorsApplied = false;
+      cur.advance();
       if (c.kind === "array" || c.kind === "record") {
-        const inner = new InitCursor(value.items);
-        this.fillAggregate(type, offset, inner, true, state, false);
-        this.result.initializers.set(value, []);
+        this.fillAggregate(type, offset, new InitCursor(value.items), true, state, false);
       } else {
         this.scalarFromList(type, offset, value, state);
       }
@@ -3025,34 +2985,25 @@ class Sema implements ConstEvalHost {
     }
     if (c.kind === "array" || c.kind === "record") {
       if (this.stringInitLength(type, value) !== undefined) {
-        if (!designated) cur.advance();
-        cur.designatorsApplied = false;
+        cur.advance();
         this.stringInit(type, offset, value as A.StringLiteral, state);
         return;
       }
       if (c.kind === "record") {
-        const vt = decayedUnqualified(this.expr(value).type);
-        const vc = canonical(vt);
+        const vc = canonical(decayedUnqualified(this.expr(value).type));
         if (vc.kind === "record" && vc.decl === c.decl) {
-          if (!designated) cur.advance();
-          cur.designatorsApplied = false;
+          cur.advance();
           this.rvalue(value);
           if (state.isStatic) this.checkConstantInitializer(value);
           state.entries.push({ offset, type, expr: value });
           return;
         }
       }
-      // Brace elision: the aggregate takes as many items as it needs.
-      if (designated) {
-        // The designated item's value starts the elided aggregate.
-        cur.designatorsApplied = true;
-      }
+      // Brace elision: the aggregate takes as many items as it needs, starting with this one.
       this.fillAggregate(type, offset, cur, false, state, false);
-      cur.designatorsApplied = false;
       return;
     }
-    if (!designated) cur.advance();
-    cur.designatorsApplied = false;
+    cur.advance();
     this.initScalarOrRecord(type, offset, value, state, value.loc);
   }
 
@@ -3075,8 +3026,7 @@ class Sema implements ConstEvalHost {
     offset: number,
     list: A.InitList,
     state: InitState,
-    bitField?: Member,
-    recordOffset = 0,
+    bitField?: { type: CType; bitOffset: number; bitWidth: number },
   ): void {
     const items = list.items;
     if (items.length === 0) {
@@ -3107,11 +3057,11 @@ class Sema implements ConstEvalHost {
         "too many braces around scalar initializer",
         "-Wmany-braces-around-scalar-init",
       );
-      this.scalarFromList(type, offset, first.value, state, bitField, recordOffset);
+      this.scalarFromList(type, offset, first.value, state, bitField);
       return;
     }
     if (bitField) {
-      this.initBitField(bitField, recordOffset, first.value, state);
+      this.bitFieldStore(bitField, first.value, state);
       return;
     }
     this.initScalarOrRecord(type, offset, first.value, state, first.value.loc);
@@ -3881,8 +3831,8 @@ interface InitState {
 // The items of one brace-enclosed list, consumed in order by the aggregate being filled.
 class InitCursor {
   private pos = 0;
-  // The current item's designators were already followed by an enclosing level.
-  designatorsApplied = false;
+  // How many of the current item's designators were already followed.
+  level = 0;
 
   constructor(private readonly items: readonly A.InitItem[]) {}
 
@@ -3896,7 +3846,7 @@ class InitCursor {
 
   advance(): void {
     this.pos++;
-    this.designatorsApplied = false;
+    this.level = 0;
   }
 
   // Skips an item that cannot be placed, still type-checking what it contains.
