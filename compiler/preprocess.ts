@@ -662,6 +662,14 @@ class Preprocessor {
     const args = tokens.slice(file.pos + 2, end);
     file.pos = end;
     if (nameToken === undefined) return; // the null directive
+    // clang reads #error and #warning raw; the other directives' tokens are lexed, and warned about.
+    if (nameToken.image !== "error" && nameToken.image !== "warning") {
+      for (const t of args) {
+        if (t.tokenType === UnterminatedString || t.tokenType === UnterminatedChar) {
+          this.warnUnterminated(t);
+        }
+      }
+    }
     if (
       this.collectingArgs &&
       nameToken.image !== "define" &&
@@ -1270,8 +1278,6 @@ class Preprocessor {
           this.expand(t, m)
         )
           continue;
-      } else if (t.tokenType === UnterminatedString || t.tokenType === UnterminatedChar) {
-        this.warnUnterminated(t);
       }
       out.push(t);
     }
@@ -1313,6 +1319,10 @@ class Preprocessor {
         continue;
       }
       file.pos++;
+      // Read from the file for the first time: warn as the main loop would have.
+      if (t.tokenType === UnterminatedString || t.tokenType === UnterminatedChar) {
+        this.warnUnterminated(t);
+      }
       return t;
     }
     return undefined;

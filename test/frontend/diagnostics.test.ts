@@ -50,6 +50,14 @@ const cases: [string, Record<string, string>][] = [
   ["unterminated comment", { "c.c": "int a;\n/* never\nclosed\n" }],
   ["unterminated comment after code", { "c.c": "int a; /* x */ int b; /* open\n" }],
   ["unterminated string and char", { "s.c": "int a = \"abc;\nchar c = 'x;\nint d = 1;\n" }],
+  [
+    "unterminated literals in directives",
+    {
+      "d.c":
+        "#define X don't\n#error don't\n#if 0\n#define Y 'a\n#endif\n#undef Z 'q\n" +
+        "#define F(a) a\nX F(\"s) F('c)\n",
+    },
+  ],
   ["unterminated string in a skipped group is fine", { "s.c": '#if 0\nint a = "abc;\n#endif\n' }],
   ["unterminated #if", { "u.c": "#if 1\nint a;\n" }],
   ["unterminated nested #ifdef", { "u.c": "#ifdef X\n#if 1\n#endif\n" }],

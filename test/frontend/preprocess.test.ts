@@ -287,6 +287,10 @@ describe.skipIf(!hasClang)("macro expansion as clang does it", () => {
       "__LINE__ and __COUNTER__",
       "__LINE__ __COUNTER__ __COUNTER__\n#define L __LINE__\nL\n#line 100\n__LINE__ L\n__COUNTER__",
     ],
+    [
+      "#line with a file name, and GNU line markers",
+      '#line 50 "other.c"\n__FILE__ __LINE__\n# 7 "x.h" 1\n__FILE__ __LINE__\n#line 3\n__FILE__ __LINE__',
+    ],
     ["null directive", "#\n# /* nothing */\nx\n  #  \ny"],
     ["digraphs", "%:define D(x) <:x:> <%x%>\nD(1) %:%:"],
   ];
@@ -371,6 +375,26 @@ describe.skipIf(!hasClang)("macro expansion as clang does it", () => {
         : spellings(ours(path, options).tokens);
       expect(firstDifference(mine, clangPreprocess(path, options, cwd))).toBe("");
     }
+  });
+});
+
+describe.skipIf(!hasClang)("__DATE__, __TIME__ and __TIMESTAMP__", () => {
+  it("have clang's formats", () => {
+    const source = "__DATE__ __TIME__ __TIMESTAMP__\n";
+    const theirs = lexFile(
+      execFileSync("clang", ["-target", "bpf", "-E", "-P", "-"], { input: source }).toString(),
+      "out",
+    ).map((t) => t.image);
+    const now = new Date(2024, 0, 5, 7, 8, 9);
+    const mine = spellings(preprocess({ text: source }, { now }).tokens);
+    expect(mine).toEqual(['"Jan  5 2024"', '"07:08:09"', '"Fri Jan  5 07:08:09 2024"']);
+    const shapes = [
+      /^"[A-Z][a-z]{2} [ \d]\d \d{4}"$/,
+      /^"\d\d:\d\d:\d\d"$/,
+      /^"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}"$/,
+    ];
+    theirs.forEach((t, i) => expect(t).toMatch(shapes[i]!));
+    mine.forEach((t, i) => expect(t).toMatch(shapes[i]!));
   });
 });
 
