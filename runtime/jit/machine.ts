@@ -1,0 +1,519 @@
+// The JIT's machine: one CPU running compiled programs, with the interpreter's interface
+// (run(program, {args, budget, packet}) -> {lo, hi, insns}), its helper ABI and its errors.
+//
+// State
+//   regs      the helpers' register file: a plain Int32Array(22) as in the interpreter (stable,
+//             so a helper may keep it across an allocation that grows the memory).
+//   mailbox   11 u64 slots in the address space (a region no program may access) through which
+//             compiled code hands r0-r10 to the `call` import and gets r0-r5 back.
+//   stack     MAX_CALL_FRAMES * 512 bytes; frame k has r10 = top - k*512, as in the interpreter.
+//   globals   shared by every instance of this machine: the instruction counter, the region
+//             caches of the checked accesses, the packet of the run.
+//
+// Compiled modules (compile.ts) do not depend on the machine and are cached per program and
+// variant; each machine instantiates them against its own memory, stack and globals.
+//
+// Runs end in one of four ways: the entry function returns; a helper calls stop() or ld_abs
+// reads outside the packet (a StopRun exception unwinds the compiled frames, r0 travels with
+// it); a fault (VmFault thrown by an import, or a WebAssembly trap mapped back to the pc of the
+// instruction whose code trapped); the budget runs out (BudgetExceeded, from the refill import).
+//
+// Tail calls: the `call` import runs the target program's entry to completion at the same
+// frame, then tells the compiled caller that the frame is finished; the caller returns the
+// target's r0. Nesting is bounded by the helper's tail call limit (33 in the kernel).
+import { MAX_BPF_STACK, MAX_CALL_FRAMES } from "../isa/opcodes.js";
+import { BudgetExceeded, VmFault } from "../vm/fault.js";
+import type { Helper, HelperContext, HelperTable } from "../vm/helpers.js";
+import type { RunOptions, RunResult } from "../vm/interpreter.js";
+import { AddressSpace, MemoryFault, type Access, type Region } from "../vm/memory.js";
+import type { Program } from "../vm/program.js";
+import {
+  ACCESS_READ,
+  ACCESS_RW,
+  CALL_KFUNC,
+  CALL_X,
+  type JitFacts,
+  type MemoryChecks,
+} from "./codegen.js";
+import { compileModule, IMPORT_MODULE, type JitModule } from "./compile.js";
+import { wasmApi, type WasmGlobal } from "./wasm-api.js";
+
+const STACK_SIZE = MAX_CALL_FRAMES * MAX_BPF_STACK;
+const BUDGET_CHUNK = 1 << 30;
+const MAILBOX_SIZE = 11 * 8;
+
+export interface JitMachineOptions<Host> {
+  memory: AddressSpace;
+  helpers?: HelperTable<Host>;
+  host?: Host;
+  /** A stack region of at least MAX_CALL_FRAMES * 512 bytes (one is allocated if absent). */
+  stack?: Region;
+  /** How loads and stores are checked; default "regions" (as the interpreter). */
+  checks?: MemoryChecks;
+  /** What the verifier proved about a program, if anything (accesses proven are unchecked). */
+  facts?: (program: Program) => JitFacts | undefined;
+}
+
+/** A compiled module instantiated on a machine. */
+interface Loaded {
+  jit: JitModule;
+  program: Program;
+  run: (fp: number, packetStart: number, packetLength: number, left: number) => number;
+  entries: Map<number, (fp: number) => void>;
+}
+
+/** The run ends early with r0 (helper stop(), ld_abs out of bounds). Never escapes run(). */
+class StopRun {
+  constructor(
+    readonly lo: number,
+    readonly hi: number,
+  ) {}
+}
+
+const REQUEST_NONE = 0;
+const REQUEST_STOP = 1;
+const REQUEST_TAIL_CALL = 2;
+
+// Modules by program, shared by all machines: compiling does not depend on the machine.
+const moduleCache = new WeakMap<Program, JitModule[]>();
+
+/** The compiled module of a program for one variant, compiled on first use. */
+export function cachedModule(
+  program: Program,
+  checks: MemoryChecks,
+  counted: boolean,
+  facts: JitFacts | undefined,
+): JitModule {
+  let list = moduleCache.get(program);
+  if (list === undefined) moduleCache.set(program, (list = []));
+  const found = list.find((m) => m.checks === checks && m.counted === counted && m.facts === facts);
+  if (found !== undefined) return found;
+  const jit = compileModule(program, { checks, counted, ...(facts ? { facts } : {}) });
+  list.push(jit);
+  return jit;
+}
+
+export class JitMachine<Host = unknown> implements HelperContext<Host> {
+  readonly regs = new Int32Array(22);
+  readonly memory: AddressSpace;
+  readonly host: Host;
+  readonly helpers: HelperTable<Host> | undefined;
+  readonly stack: Region;
+  readonly checks: MemoryChecks;
+  private readonly facts: ((program: Program) => JitFacts | undefined) | undefined;
+  private readonly stackTop: number;
+  private readonly mailbox: Region;
+
+  program!: Program;
+  /** Index of the call instruction while a helper runs. */
+  pc = 0;
+  /** Instructions executed by the last run when it was counted (a budget given), else -1. */
+  insns = -1;
+  tailCallCount = 0;
+
+  private running = false;
+  private current: Loaded | undefined;
+  private fp = 0; // the calling frame's fp while a helper runs
+  private packet: Region | undefined;
+  private request = REQUEST_NONE;
+  private tailTarget: Program | undefined;
+  private budget = 0;
+  private spent = 0;
+  private chunk = 0;
+  private words: Int32Array; // the memory as int32, for the mailbox
+  private wordsGeneration = -1;
+  private readonly loaded = new WeakMap<JitModule, Loaded>();
+  private readonly globals: Record<string, WasmGlobal>;
+  private readonly imports: Record<string, Record<string, unknown>>;
+
+  constructor(options: JitMachineOptions<Host>) {
+    this.memory = options.memory;
+    this.helpers = options.helpers;
+    this.host = options.host as Host;
+    this.checks = options.checks ?? "regions";
+    this.facts = options.facts;
+    this.stack =
+      options.stack ?? this.memory.alloc(STACK_SIZE, { name: "stack", kind: "stack", align: 16 });
+    if (this.stack.size < STACK_SIZE) {
+      throw new VmFault(
+        "jit",
+        0,
+        `stack region '${this.stack.name}' is smaller than ${STACK_SIZE} bytes`,
+      );
+    }
+    this.stackTop = this.stack.base + this.stack.size;
+    this.mailbox = this.memory.alloc(MAILBOX_SIZE, {
+      name: "jit register mailbox",
+      kind: "data",
+      readable: false,
+      writable: false,
+    });
+    this.words = new Int32Array(0);
+    const mutable = (value: number): WasmGlobal =>
+      new wasmApi.Global({ value: "i32", mutable: true }, value);
+    this.globals = {
+      left: mutable(0),
+      readStart: mutable(-1),
+      readEnd: mutable(8),
+      writeStart: mutable(-1),
+      writeEnd: mutable(8),
+      packetStart: mutable(0),
+      packetLength: mutable(-1),
+    };
+    this.imports = {
+      [IMPORT_MODULE]: {
+        memory: this.memory.memory,
+        regs: this.mailbox.base,
+        stackTop: this.stackTop,
+        // A frame may call only while a deeper frame still fits (the interpreter's pushFrame).
+        callLimit: this.stackTop - (MAX_CALL_FRAMES - 2) * MAX_BPF_STACK,
+        ...this.globals,
+        call: this.callImport.bind(this),
+        access: this.accessImport.bind(this),
+        depthFault: this.depthFault.bind(this),
+        refill: this.refill.bind(this),
+        packetMiss: this.packetMiss.bind(this),
+      },
+    };
+  }
+
+  /** Compile `program` now (it is otherwise compiled on its first run), optionally counted. */
+  compile(program: Program, counted = false): JitModule {
+    return cachedModule(program, this.checks, counted, this.facts?.(program));
+  }
+
+  /** Run `program` from instruction 0 and return r0. A budget makes the run counted. */
+  run(program: Program, options: RunOptions = {}): RunResult {
+    if (this.running) {
+      throw new VmFault(program.name, 0, "machine is already running a program (not re-entrant)");
+    }
+    const counted = options.budget !== undefined;
+    const loaded = this.load(this.compile(program, counted));
+    const regs = this.regs;
+    regs.fill(0);
+    const args = options.args ?? [];
+    for (let i = 0; i < args.length && i < 5; i++) {
+      regs[2 + 2 * i] = args[i]![0] | 0;
+      regs[3 + 2 * i] = args[i]![1] | 0;
+    }
+    let left = 0;
+    if (counted) {
+      const budget = Math.floor(options.budget!);
+      if (!(budget >= 0)) throw new VmFault(program.name, 0, `bad instruction budget ${budget}`);
+      this.budget = budget;
+      this.spent = 0;
+      this.chunk = Math.min(budget, BUDGET_CHUNK);
+      left = this.chunk;
+    }
+    const packet = options.packet;
+    this.packet = packet;
+    this.program = program;
+    this.current = loaded;
+    this.tailCallCount = 0;
+    this.request = REQUEST_NONE;
+    this.stack.start = this.stackTop - MAX_BPF_STACK;
+    this.storeRegs(22);
+    this.memory.enterRun();
+    this.running = true;
+    let lo: number;
+    let hi: number;
+    try {
+      this.enter(loaded, () =>
+        loaded.run(
+          this.stackTop,
+          packet?.start ?? 0,
+          packet ? packet.end - packet.start : -1,
+          left,
+        ),
+      );
+      const words = this.mailboxWords();
+      const at = this.mailbox.base >> 2;
+      lo = words[at]!;
+      hi = words[at + 1]!;
+    } catch (err) {
+      if (!(err instanceof StopRun)) throw err;
+      lo = err.lo;
+      hi = err.hi;
+    } finally {
+      this.running = false;
+      this.current = undefined;
+      this.memory.exitRun();
+      this.insns = counted ? this.spent + this.chunk - this.globals.left!.value : -1;
+    }
+    regs[0] = lo;
+    regs[1] = hi;
+    return { lo, hi, insns: this.insns };
+  }
+
+  // ---- instances ----
+
+  private load(jit: JitModule): Loaded {
+    let loaded = this.loaded.get(jit);
+    if (loaded !== undefined) return loaded;
+    const instance = new wasmApi.Instance(jit.module, this.imports);
+    const exports = instance.exports;
+    const entries = new Map<number, (fp: number) => void>();
+    for (const [pc, name] of jit.entries) entries.set(pc, exports[name] as (fp: number) => void);
+    loaded = {
+      jit,
+      program: jit.program,
+      run: exports.run as Loaded["run"],
+      entries,
+    };
+    this.loaded.set(jit, loaded);
+    return loaded;
+  }
+
+  /**
+   * Call into an instance; a WebAssembly trap inside it becomes a VmFault naming the
+   * instruction whose code trapped (mapped here, while this instance's tables are at hand).
+   */
+  private enter<T>(loaded: Loaded, body: () => T): T {
+    try {
+      return body();
+    } catch (err) {
+      if (err instanceof wasmApi.RuntimeError) throw this.trapFault(err, loaded);
+      throw err;
+    }
+  }
+
+  private trapFault(err: Error, loaded: Loaded): VmFault {
+    const frame = /wasm-function\[(\d+)\]:0x([0-9a-f]+)/.exec(err.stack ?? "");
+    let pc = -1;
+    if (frame !== null) {
+      const table = loaded.jit.positions.get(Number(frame[1]));
+      const offset = parseInt(frame[2]!, 16);
+      if (table !== undefined) {
+        // the last instruction whose code starts at or before the trapping byte
+        let lo = 0;
+        let hi = table.offsets.length - 1;
+        while (lo <= hi) {
+          const mid = (lo + hi) >> 1;
+          if (table.offsets[mid]! <= offset) {
+            pc = table.pcs[mid]!;
+            lo = mid + 1;
+          } else hi = mid - 1;
+        }
+      }
+    }
+    const reason = /out of bounds/.test(err.message)
+      ? "invalid memory access beyond the end of the address space (unchecked access)"
+      : `WebAssembly trap: ${err.message}`;
+    return new VmFault(loaded.program.name, Math.max(pc, 0), reason);
+  }
+
+  // ---- the register mailbox ----
+
+  private mailboxWords(): Int32Array {
+    if (this.wordsGeneration !== this.memory.generation) {
+      this.words = new Int32Array(this.memory.memory.buffer);
+      this.wordsGeneration = this.memory.generation;
+    }
+    return this.words;
+  }
+
+  /** regs[0..n) -> mailbox */
+  private storeRegs(n: number): void {
+    const words = this.mailboxWords();
+    const at = this.mailbox.base >> 2;
+    const regs = this.regs;
+    for (let i = 0; i < n; i++) words[at + i] = regs[i]!;
+  }
+
+  /** mailbox -> regs (all 22 words) */
+  private loadRegs(): void {
+    const words = this.mailboxWords();
+    const at = this.mailbox.base >> 2;
+    const regs = this.regs;
+    for (let i = 0; i < 22; i++) regs[i] = words[at + i]!;
+  }
+
+  // ---- imports ----
+
+  /** The `call` import: a helper, kfunc or callx. Returns 1 when a tail call ended the frame. */
+  private callImport(kind: number, a: number, b: number, pc: number, fp: number): number {
+    const program = this.program;
+    this.pc = pc;
+    this.fp = fp;
+    this.loadRegs();
+    this.stack.start = fp - MAX_BPF_STACK;
+    const helpers = this.helpers;
+    let fn: Helper<Host> | undefined;
+    let what: string;
+    if ((kind & 0xf) === CALL_X) {
+      fn = b === 0 && a >= 0 ? helpers?.get(a) : undefined;
+      what = `helper ${a >>> 0} (callx r${kind >> 4})`;
+    } else if (kind === CALL_KFUNC) {
+      const kfunc = helpers?.kfuncs.get(a);
+      fn = kfunc?.fn;
+      what = kfunc?.name ?? `kfunc with BTF id ${a}`;
+    } else {
+      fn = helpers?.get(a);
+      what = helpers?.nameOf(a) ?? `helper ${a}`;
+    }
+    if (fn === undefined) throw new VmFault(program.name, pc, `call to unknown ${what}`);
+    this.request = REQUEST_NONE;
+    try {
+      fn(this);
+    } catch (err) {
+      if (err instanceof MemoryFault) {
+        throw new VmFault(program.name, pc, `in ${what}: ${err.message}`, err);
+      }
+      throw err;
+    }
+    if (this.request === REQUEST_STOP) throw new StopRun(this.regs[0]!, this.regs[1]!);
+    if (this.request === REQUEST_TAIL_CALL) return this.runTailCall(fp);
+    this.storeRegs(12); // r0-r5
+    return 0;
+  }
+
+  private runTailCall(fp: number): number {
+    const target = this.tailTarget!;
+    this.tailTarget = undefined;
+    this.request = REQUEST_NONE;
+    this.tailCallCount++;
+    const caller = this.current!;
+    const loaded = this.load(this.compile(target, caller.jit.counted));
+    this.storeRegs(22); // the target starts with the registers as they are
+    this.program = target;
+    this.current = loaded;
+    this.stack.start = fp - MAX_BPF_STACK;
+    try {
+      this.enter(loaded, () => loaded.entries.get(0)!(fp));
+    } finally {
+      this.program = caller.program;
+      this.current = caller;
+    }
+    return 1;
+  }
+
+  /** The `access` import: a load or store the inline checks did not settle. */
+  private accessImport(pc: number, lo: number, hi: number, sizeAccess: number, fp: number): number {
+    const memory = this.memory;
+    const size = sizeAccess & 0xff;
+    const kind = sizeAccess >> 8;
+    this.stack.start = fp - MAX_BPF_STACK;
+    let offset: number;
+    let failed: Access = "read";
+    if (kind === ACCESS_READ) {
+      offset = memory.translateRead(lo, hi, size);
+    } else {
+      offset = memory.translateWrite(lo, hi, size);
+      failed = "write";
+      if (offset >= 0 && kind === ACCESS_RW && memory.translateRead(lo, hi, size) < 0) {
+        offset = -1;
+        failed = "read";
+      }
+    }
+    if (offset < 0) {
+      const fault = memory.describeFault(lo, hi, size, failed);
+      throw new VmFault(this.program.name, pc, fault.message, fault);
+    }
+    const region = memory.regionAt(offset);
+    if (region !== undefined && region !== this.stack) {
+      const g = this.globals;
+      if (kind === ACCESS_READ) {
+        g.readStart!.value = region.start;
+        g.readEnd!.value = region.end;
+      } else if (region.readable) {
+        // the write cache also serves atomics, so it holds only readable regions
+        g.writeStart!.value = region.start;
+        g.writeEnd!.value = region.end;
+      }
+    }
+    return offset;
+  }
+
+  private depthFault(pc: number): void {
+    throw new VmFault(
+      this.program.name,
+      pc,
+      `call depth limit of ${MAX_CALL_FRAMES} frames exceeded`,
+    );
+  }
+
+  /**
+   * The counter went negative at the start of a segment of `count` instructions at pc: take
+   * the next chunk, or stop at the instruction where the interpreter would have stopped.
+   */
+  private refill(pc: number, count: number): number {
+    const left = this.globals.left!.value; // already lowered by count
+    const total = this.spent + this.chunk - left; // executed, this segment included
+    if (total <= this.budget) {
+      this.spent = total;
+      this.chunk = Math.min(this.budget - total, BUDGET_CHUNK);
+      return this.chunk;
+    }
+    // The budget allows `allowed` more instructions of this segment; the next one stops it.
+    const allowed = this.budget - (total - count);
+    let stopPc = pc;
+    const code = this.program.code;
+    for (let i = 0; i < allowed; i++) stopPc += (code[2 * stopPc]! & 0xff) === 0x18 ? 2 : 1;
+    this.spent = this.budget;
+    this.chunk = 0;
+    this.globals.left!.value = 0;
+    throw new BudgetExceeded(this.program.name, stopPc, this.budget);
+  }
+
+  private packetMiss(pc: number): void {
+    if (this.packet === undefined) {
+      throw new VmFault(
+        this.program.name,
+        pc,
+        "legacy packet access (ld_abs/ld_ind) without a packet",
+      );
+    }
+    throw new StopRun(0, 0); // out of bounds: the kernel ends the program with r0 = 0
+  }
+
+  // ---- helper context ----
+
+  stop(): void {
+    this.request = REQUEST_STOP;
+  }
+
+  tailCall(target: Program): void {
+    this.request = REQUEST_TAIL_CALL;
+    this.tailTarget = target;
+  }
+
+  callSubprogram(pc: number, args: readonly number[]): { lo: number; hi: number } {
+    const program = this.program;
+    const loaded = this.current;
+    if (!Number.isInteger(pc) || pc < 0 || pc >= program.length || loaded === undefined) {
+      throw new VmFault(program.name, this.pc, `callback target ${pc} is outside the program`);
+    }
+    const entry = loaded.entries.get(pc);
+    if (entry === undefined) {
+      throw new VmFault(program.name, this.pc, `callback target ${pc} is not a function's start`);
+    }
+    const fp = this.fp;
+    if (fp - MAX_BPF_STACK < this.stackTop - (MAX_CALL_FRAMES - 1) * MAX_BPF_STACK) {
+      throw new VmFault(
+        program.name,
+        this.pc,
+        `call depth limit of ${MAX_CALL_FRAMES} frames exceeded`,
+      );
+    }
+    const saved = this.regs.slice();
+    const savedPc = this.pc;
+    for (let i = 0; i < 10; i++) this.regs[2 + i] = args[i] ?? 0;
+    this.storeRegs(22);
+    let lo: number;
+    let hi: number;
+    try {
+      this.enter(loaded, () => entry(fp - MAX_BPF_STACK));
+      const words = this.mailboxWords();
+      lo = words[this.mailbox.base >> 2]!;
+      hi = words[(this.mailbox.base >> 2) + 1]!;
+    } finally {
+      this.regs.set(saved);
+      this.pc = savedPc;
+      this.fp = fp;
+      this.program = program;
+      this.current = loaded;
+      this.stack.start = fp - MAX_BPF_STACK;
+    }
+    return { lo, hi };
+  }
+}
