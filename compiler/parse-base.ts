@@ -625,12 +625,11 @@ const messageProvider = {
   }): string {
     // A block's statements stopped at something no statement starts with (Chevrotain's
     // in-repetition recovery skips it): clang's words for that.
-    if (
-      options.ruleName === "compoundStatement" &&
-      options.expected === T.RBrace &&
-      options.actual.tokenType !== EOF
-    ) {
-      return "expected expression";
+    if (options.expected === T.RBrace && options.actual.tokenType !== EOF) {
+      if (options.ruleName === "compoundStatement") return "expected expression";
+      // Likewise for a struct's members.
+      if (options.ruleName === "recordSpecifier")
+        return "type name requires a specifier or qualifier";
     }
     if (options.expected === EOF) {
       return options.actual.tokenType === T.RBrace
@@ -645,7 +644,15 @@ const messageProvider = {
       : "expected identifier or '('";
   },
   // ERR_MSG of an OR / AT_LEAST_ONE arrives as customUserDescription.
-  buildNoViableAltMessage(options: { customUserDescription?: string }): string {
+  buildNoViableAltMessage(options: {
+    customUserDescription?: string;
+    actual: IToken[];
+    ruleName: string;
+  }): string {
+    // A statement was required but the block ends: clang's "expected statement".
+    if (options.ruleName === "statement" && options.actual[0]?.tokenType === T.RBrace) {
+      return "expected statement";
+    }
     return options.customUserDescription ?? "expected expression";
   },
   buildEarlyExitMessage(options: { customUserDescription?: string }): string {

@@ -822,15 +822,18 @@ export abstract class DeclParser extends ParserBase {
           params.push(this.SUBRULE(this.parameterDeclaration));
           this.MANY(() => {
             this.CONSUME(T.Comma);
-            this.OR([
-              {
-                ALT: () => {
-                  this.CONSUME(T.Ellipsis);
-                  variadic = true;
+            this.OR({
+              DEF: [
+                {
+                  ALT: () => {
+                    this.CONSUME(T.Ellipsis);
+                    variadic = true;
+                  },
                 },
-              },
-              { ALT: () => params.push(this.SUBRULE2(this.parameterDeclaration)) },
-            ]);
+                { ALT: () => params.push(this.SUBRULE2(this.parameterDeclaration)) },
+              ],
+              ERR_MSG: "expected parameter declarator",
+            });
           });
         });
         this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });

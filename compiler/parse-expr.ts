@@ -6,6 +6,7 @@ import * as T from "./lexer.js";
 import type { CToken } from "./lexer.js";
 import type {
   AssignOp,
+  CompoundStmt,
   BinaryOp,
   Designator,
   Expr,
@@ -16,7 +17,7 @@ import type {
   UnaryOp,
 } from "./ast.js";
 import { DeclParser } from "./parse-decl.js";
-import { TypedefName } from "./parse-base.js";
+import { declarationStart, TypedefName } from "./parse-base.js";
 import { decodeChar, decodeFloat, decodeInteger, invalidNumber } from "./parse-literals.js";
 
 interface BinaryOperator {
@@ -204,6 +205,11 @@ export abstract class ExprParser extends DeclParser {
     return values[0]!;
   }
 
+  /** '(' then a token that starts a type: a cast, compound literal or sizeof/_Alignof(type). */
+  private readonly typeNameAhead = (): boolean =>
+    this.LA_FAST(1).tokenType === T.LParen &&
+    declarationStart[this.LA_FAST(2).tokenTypeIdx] === true;
+
   // cast-expression:
   //   '(' type-name ')' cast-expression
   //   '(' type-name ')' initializer-list postfix-suffix*            (compound literal)
@@ -212,8 +218,10 @@ export abstract class ExprParser extends DeclParser {
     "castExpression",
     (): Expr =>
       this.OR({
+        MAX_LOOKAHEAD: 1,
         DEF: [
           {
+            GATE: this.typeNameAhead,
             ALT: (): Expr => {
               const open = this.CONSUME(T.LParen);
               const type = this.SUBRULE(this.typeName);
@@ -312,8 +320,10 @@ export abstract class ExprParser extends DeclParser {
     (): Expr => {
       const kw = this.CONSUME(T.Sizeof);
       const arg = this.OR({
+        MAX_LOOKAHEAD: 1,
         DEF: [
           {
+            GATE: this.typeNameAhead,
             ALT: (): Expr | TypeName => {
               const open = this.CONSUME(T.LParen);
               const type = this.SUBRULE(this.typeName);
@@ -340,8 +350,10 @@ export abstract class ExprParser extends DeclParser {
     (): Expr => {
       const kw = this.CONSUME(T.Alignof);
       const arg = this.OR({
+        MAX_LOOKAHEAD: 1,
         DEF: [
           {
+            GATE: this.typeNameAhead,
             ALT: (): Expr | TypeName => {
               this.CONSUME(T.LParen);
               const type = this.SUBRULE(this.typeName);
@@ -457,6 +469,14 @@ export abstract class ExprParser extends DeclParser {
     { recoveryValueFunc: () => this.errorExpr() },
   );
 
+  private readonly parenthesizedAlternatives = {
+    DEF: [
+      { ALT: (): Expr | CompoundStmt => this.SUBRULE(this.compoundStatement) },
+      { ALT: (): Expr | CompoundStmt => this.SUBRULE(this.expression) },
+    ],
+    ERR_MSG: "expected expression",
+  };
+
   private readonly primaryAlternatives = [
     { ALT: (): Expr => this.identifierExpr(this.CONSUME(T.Identifier)) },
     { ALT: (): Expr => this.integerExpr(this.CONSUME(T.IntegerConstant)) },
@@ -465,20 +485,15 @@ export abstract class ExprParser extends DeclParser {
     { ALT: (): Expr => this.ppNumberExpr(this.CONSUME(T.PPNumber)) },
     { ALT: (): Expr => this.SUBRULE(this.stringLiterals) as StringLiteral },
     {
-      // GNU statement expression: needs '(' '{' to tell it from a parenthesised expression.
+      // '(' expression ')' or GNU's statement expression '(' compound-statement ')'. One token
+      // decides to enter, so `(;` reports the missing expression at ';' as clang does.
       ALT: (): Expr => {
         const open = this.CONSUME(T.LParen);
-        const body = this.SUBRULE(this.compoundStatement);
+        const inner = this.OR2(this.parenthesizedAlternatives);
         this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
-        return { kind: "StmtExpr", loc: this.real(open), body };
-      },
-    },
-    {
-      ALT: (): Expr => {
-        this.CONSUME2(T.LParen);
-        const e = this.SUBRULE(this.expression);
-        this.CONSUME2(T.RParen, { ERR_MSG: "expected ')'" });
-        return e;
+        return inner.kind === "CompoundStmt"
+          ? { kind: "StmtExpr", loc: this.real(open), body: inner }
+          : inner;
       },
     },
     { ALT: (): Expr => this.SUBRULE(this.genericSelection) },

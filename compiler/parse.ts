@@ -148,8 +148,8 @@ function recognitionProblem(e: IRecognitionException, tokens: CToken[]): ParsePr
   // clang puts a missing ';' (and anything at the end of the file) just past the previous token.
   // (and a missing ':' after case/default); in a for header it points at the token.
   const afterPrevious =
-    ((message.startsWith("expected ';'") || message.startsWith("expected ':'")) &&
-      !message.endsWith("'for' statement specifier")) ||
+    (message.startsWith("expected ';'") && !message.endsWith("'for' statement specifier")) ||
+    message.startsWith("expected ':' after") ||
     isEof;
   const at = afterPrevious ? (previous?.file !== undefined ? previous : last) : (token as CToken);
   const problem: ParseProblem = {
@@ -164,13 +164,31 @@ function recognitionProblem(e: IRecognitionException, tokens: CToken[]): ParsePr
     const d = enclosingKeyword(tokens, index, T.Do);
     if (d !== undefined) problem.notes.push({ token: d, message: "to match this 'do'" });
   }
+  if (message === "expected ':'") {
+    const q = enclosingKeyword(tokens, index, T.Question);
+    if (q !== undefined) problem.notes.push({ token: q, message: "to match this '?'" });
+  }
   const closer = CLOSERS[message];
   if (closer !== undefined) {
     const opener = matchingOpener(tokens, index, closer[1], closer[2]);
-    if (opener !== undefined)
+    // clang names the '(' it matches, except those of __attribute__((...)) and asm(...).
+    if (opener !== undefined && !opensAttributeOrAsm(tokens, opener)) {
       problem.notes.push({ token: opener, message: `to match this '${closer[0]}'` });
+    }
   }
   return problem;
+}
+
+function opensAttributeOrAsm(tokens: CToken[], opener: CToken): boolean {
+  const i = tokens.indexOf(opener);
+  const before = tokens[i - 1]?.tokenType;
+  const twoBefore = tokens[i - 2]?.tokenType;
+  return (
+    before === T.Attribute ||
+    (before === T.LParen && twoBefore === T.Attribute) ||
+    before === T.Asm ||
+    ((before === T.Volatile || before === T.Inline || before === T.Goto) && twoBefore === T.Asm)
+  );
 }
 
 /** The innermost unclosed `open` before token `index`. */
@@ -223,6 +241,7 @@ function macroNotes(tok: CToken): Diagnostic[] {
 function toDiagnostics(problems: ParseProblem[], stopped: boolean): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
+  const reportedOpeners = new Set<CToken>();
   let errors = 0;
   for (const p of problems) {
     let loc = p.afterToken ? endOf(p.token) : diagnosticLoc(p.token);
@@ -231,6 +250,12 @@ function toDiagnostics(problems: ParseProblem[], stopped: boolean): Diagnostic[]
     const key = `${loc.file}:${loc.line}:${loc.col}:${p.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    // Recovery may ask again for the same ')': clang reports an unclosed bracket once.
+    const opener = p.notes.find((n) => n.message.startsWith("to match this"))?.token;
+    if (opener !== undefined) {
+      if (reportedOpeners.has(opener)) continue;
+      reportedOpeners.add(opener);
+    }
     if (p.severity === "error" && ++errors > ERROR_LIMIT) {
       stopped = true;
       break;
