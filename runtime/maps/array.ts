@@ -142,7 +142,7 @@ export class ArrayMap extends BpfMap {
     return 0;
   }
 
-  override deleteElem(): number {
+  override deleteElem(_keyLo: number, _keyHi: number, _cpu: number): number {
     return -Errno.EINVAL;
   }
 

@@ -176,7 +176,7 @@ export class HashMap extends BpfMap {
     return this.update(keyOffset, valueOffset, flagsLo, flagsHi, cpu, cpu);
   }
 
-  override deleteElem(keyLo: number, keyHi: number): number {
+  override deleteElem(keyLo: number, keyHi: number, _cpu: number): number {
     return this.delete(this.keyAt(keyLo, keyHi));
   }
 

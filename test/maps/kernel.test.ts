@@ -7,6 +7,7 @@ import {
   pattern,
   progDelete,
   progLookup,
+  progPerfEventOutput,
   progRingbufOutput,
   progRingbufQuery,
   progRingbufReserve,
@@ -592,6 +593,31 @@ describe.skipIf(unavailable !== undefined)("map semantics against the running ke
           run ${progDelete(le(2))}
           walk`);
       }
+    });
+
+    it("PERF_EVENT_ARRAY: bpf_perf_event_output's slot, CPU and flag checks", () => {
+      const out = (lo: number, hi = 0, size = 8): string =>
+        `run ${progPerfEventOutput(lo, hi, size)}`;
+      agree(`create 4 4 4 4 0
+        ${out(0)}
+        ${out(0xffffffff)}
+        ${out(9)}
+        perf
+        update ${le(0)} @perf 0
+        ${out(0)}
+        ${out(0xffffffff)}
+        ${out(1)}
+        ${out(4)}
+        ${out(0xfffffffe)}
+        ${out(0, 0, 0)}
+        cpu 1
+        ${out(0)}
+        ${out(0xffffffff)}
+        update ${le(1)} @perf 0
+        ${out(0xffffffff)}
+        ${out(1)}
+        cpu 0
+        ${out(1)}`);
     });
 
     it("RINGBUF: records, wraparound, discard, query and the consumer", () => {

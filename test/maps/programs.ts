@@ -6,6 +6,7 @@ import {
   BPF_CALL_HELPER,
   BPF_EXIT_INSN,
   BPF_JMP_IMM,
+  BPF_LD_IMM64,
   BPF_LD_MAP_FD,
   BPF_LDX_MEM,
   BPF_MOV64_IMM,
@@ -21,6 +22,7 @@ import { HelperTable, argHi, argLo, setResult, setResultSigned } from "../../run
 import { KERNEL_HI } from "../../runtime/vm/memory.js";
 import type { BpfMap } from "../../runtime/maps/map.js";
 import { RingbufMap, ringbufOfSample } from "../../runtime/maps/ringbuf.js";
+import type { PerfEventArrayMap } from "../../runtime/maps/fd-array.js";
 import { hex } from "./script.js";
 
 const R0 = 0;
@@ -145,6 +147,23 @@ export function progRingbufQuery(flags: number): string {
   ]);
 }
 
+/**
+ * bpf_perf_event_output(ctx, map, flags, data, size) with a 64-bit flags constant: its result.
+ * (A socket filter reaches the skb flavour, which shares the slot, CPU and event checks.)
+ */
+export function progPerfEventOutput(flagsLo: number, flagsHi: number, size: number): string {
+  const at = Math.max(8, align8(size));
+  return finish([
+    ...storeBytes(pattern(size, 1), at),
+    ...BPF_LD_MAP_FD(R2, 0),
+    ...BPF_LD_IMM64(R3, flagsLo, flagsHi),
+    ...stackPointer(R4, at),
+    BPF_MOV64_IMM(5, size),
+    BPF_CALL_HELPER(BpfFunc.BPF_FUNC_perf_event_output),
+    BPF_EXIT_INSN(),
+  ]);
+}
+
 /** `size` bytes seed, seed + 1, ... as hex. */
 export function pattern(size: number, seed: number): string {
   return hex(Uint8Array.from({ length: size }, (_, i) => (seed + i) & 0xff));
@@ -203,6 +222,18 @@ export function mapHelpers(map: () => BpfMap, cpu: () => number): HelperTable {
     };
   table.register(F.BPF_FUNC_ringbuf_submit, "ringbuf_submit", commit(false));
   table.register(F.BPF_FUNC_ringbuf_discard, "ringbuf_discard", commit(true));
+  table.register(F.BPF_FUNC_perf_event_output, "perf_event_output", (vm) => {
+    const events = map() as PerfEventArrayMap;
+    const r = events.perfEventOutput(
+      cpu(),
+      argLo(vm, 3),
+      argHi(vm, 3),
+      argLo(vm, 4),
+      argHi(vm, 4),
+      argLo(vm, 5) >>> 0,
+    );
+    setResultSigned(vm, r);
+  });
   table.register(F.BPF_FUNC_ringbuf_query, "ringbuf_query", (vm) => {
     const v = ring().query(argLo(vm, 2), argHi(vm, 2));
     setResult(vm, (v % 2 ** 32) | 0, Math.floor(v / 2 ** 32));

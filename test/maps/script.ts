@@ -51,7 +51,15 @@ export function runSimScript(script: string, cpus: number): string[] {
   let progLoaded = false;
   let perfOpen = false;
   const prog: ProgArrayEntry = { program: undefined as never };
-  const perf: PerfOutputTarget = { oncpu: 0, isBpfOutput: true, outputSample: () => 0 };
+  // kmap opens its event on its CPU without mmap()ing a ring: the kernel's output finds no
+  // buffer and says -ENOSPC, and so does this stand-in.
+  const perf = {
+    oncpu: 0,
+    isBpfOutput: true,
+    outputSample: () => -Errno.ENOSPC,
+  } as PerfOutputTarget & {
+    oncpu: number;
+  };
 
   const progHooks: FdArrayHooks<ProgArrayEntry> = {
     // bpf_prog_get(): a perf event fd is not a program (-EINVAL); an unknown fd is -EBADF
@@ -190,6 +198,7 @@ export function runSimScript(script: string, cpus: number): string[] {
         break;
       case "perf":
         perfOpen = true;
+        perf.oncpu = cpu;
         out.push("perf 0");
         break;
       default:
