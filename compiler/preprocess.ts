@@ -392,6 +392,8 @@ class Preprocessor {
   private fatal = false;
   private counter = 0;
   private argumentDepth = 0;
+  /** An error in the #if line being expanded: stop and count the condition as false. */
+  private conditionFailed = false;
   /** The text _Pragma operators are spelled in (clang's "<scratch space>"). */
   private scratch = "";
   private baseFile = "";
@@ -1124,7 +1126,9 @@ class Preprocessor {
 
   /** Evaluates a #if/#elif line; errors are reported and count as false. */
   private condition(directive: CToken, args: CToken[]): boolean {
+    this.conditionFailed = false;
     const expanded = this.expandLine(args, true);
+    if (this.conditionFailed) return false; // `defined` or a feature check already reported
     return evaluateCondition(expanded, this.endOfLine(args[args.length - 1] ?? directive), {
       error: (at, message, extra) => this.error(at, message, extra),
       warning: (at, message, flag, extra) => this.warning(at, message, flag, extra),
@@ -1259,7 +1263,7 @@ class Preprocessor {
   /** Rescans the pending frames into `out`, expanding macros, until they are used up. */
   private drain(out: CToken[]): void {
     const frames = this.frames;
-    while (frames.length > 0 && !this.fatal) {
+    while (frames.length > 0 && !this.fatal && !(this.inCondition && this.conditionFailed)) {
       const frame = frames[frames.length - 1]!;
       if (frame.pos >= frame.tokens.length) {
         frames.pop();
@@ -1268,6 +1272,16 @@ class Preprocessor {
       const t = frame.tokens[frame.pos++]!;
       if (identifierLike[t.tokenTypeIdx] === true) {
         if (this.inCondition && t.image === "defined") {
+          // `defined` written in an object-like macro: clang warns (function-like ones are common
+          // practice and only pedantic).
+          const from = t.expansion === undefined ? undefined : this.macros.get(t.expansion.macro);
+          if (from !== undefined && from.params === undefined) {
+            this.warning(
+              t,
+              "macro expansion producing 'defined' has undefined behavior",
+              "-Wexpansion-to-defined",
+            );
+          }
           out.push(this.definedOperator(t));
           continue;
         }
@@ -1787,13 +1801,18 @@ class Preprocessor {
       t = this.nextToken();
     }
     let value = false;
-    if (!isIdentifier(t)) {
-      this.error(t ?? locAfter(open ?? defined), "macro name missing");
+    if (t === undefined) {
+      this.conditionFailed = true;
+      this.error(locAfter(open ?? defined), "macro name missing");
+    } else if (!isIdentifier(t)) {
+      this.conditionFailed = true;
+      this.error(t, "macro name must be an identifier");
     } else {
       value = this.macros.has(t.image);
       if (open !== undefined) {
         const close = this.nextToken();
         if (close?.tokenType !== RParen) {
+          this.conditionFailed = true;
           this.error(close ?? locAfter(t), "missing ')' after 'defined'", {
             notes: [note(locOf(open), "to match this '('")],
           });
@@ -1809,40 +1828,60 @@ class Preprocessor {
 
   /** __has_include(<x>), __has_builtin(x), __has_attribute(x), ...: 1 or 0. */
   private featureCheck(name: CToken, builtin: BuiltinMacro): boolean {
-    if (!this.nextIsLParen()) {
-      this.error(name, `missing '(' after '${builtin}'`);
-      return true;
-    }
+    const fail = (at: CToken | SourceLoc, message: string, extra?: Partial<Diagnostic>) => {
+      if (this.inCondition) this.conditionFailed = true;
+      this.error(at, message, extra);
+      return this.pushSynthetic(name, IntegerConstant, "0");
+    };
+    if (!this.nextIsLParen()) return fail(locAfter(name), `missing '(' after '${builtin}'`);
     const open = this.nextToken()!;
     const operand: CToken[] = [];
     let depth = 0;
     for (;;) {
       const t = this.nextToken();
       if (t === undefined) {
-        this.error(locAfter(operand[operand.length - 1] ?? open), "missing ')' after", {
-          notes: [note(locOf(open), "to match this '('")],
-        });
-        return true;
+        return fail(
+          locAfter(operand[operand.length - 1] ?? open),
+          "unterminated function-like macro invocation",
+        );
       }
       if (t.tokenType === RParen && depth-- === 0) break;
       if (t.tokenType === LParen) depth++;
       operand.push(t);
     }
+    const takesName = !/^__has_(include|include_next|warning)$/.test(builtin);
+    if (takesName) {
+      const [first, second] = operand;
+      if (first === undefined || !isIdentifier(first)) {
+        return fail(
+          first ?? open,
+          "builtin feature check macro requires a parenthesized identifier",
+        );
+      }
+      // Scoped attribute names (`gnu::packed`) are one operand.
+      if (second !== undefined && second.image !== ":") {
+        return fail(second, `missing ')' after '${first.image}'`, {
+          notes: [note(locOf(open), "to match this '('")],
+        });
+      }
+    }
     const value = this.featureValue(name, builtin, operand);
+    if (value === undefined) return fail(operand[0] ?? open, 'expected "FILENAME" or <FILENAME>');
     return this.pushSynthetic(name, IntegerConstant, value ? "1" : "0");
   }
 
-  private featureValue(name: CToken, builtin: BuiltinMacro, operand: CToken[]): boolean {
+  private featureValue(
+    name: CToken,
+    builtin: BuiltinMacro,
+    operand: CToken[],
+  ): boolean | undefined {
     if (builtin === "__has_include" || builtin === "__has_include_next") {
       const expandedOperand =
         operand[0]?.tokenType === StringLiteral || operand[0]?.tokenType === Less
           ? operand
           : this.expandLine(operand);
       const header = this.headerName(expandedOperand, undefined);
-      if (header === undefined) {
-        this.error(operand[0] ?? name, 'expected "FILENAME" or <FILENAME>');
-        return false;
-      }
+      if (header === undefined) return undefined;
       return this.findInclude(header[0], header[1], builtin === "__has_include_next") !== undefined;
     }
     if (builtin === "__has_warning") return false;
