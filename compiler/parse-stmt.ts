@@ -296,12 +296,29 @@ export class CParser extends ExprParser {
     { recoveryValueFunc: () => this.nullStmt() },
   );
 
+  /**
+   * The '(' after if/switch/while/for (a helper: OPTION8/CONSUME8). When it is missing: clang's
+   * error, and the statement is skipped up to and including the next ';'; returns false then.
+   */
+  private openParen(keyword: string): boolean {
+    let found = false;
+    this.OPTION8(() => {
+      this.CONSUME8(T.LParen);
+      found = true;
+    });
+    if (found || this.RECORDING_PHASE) return true;
+    this.errorAt(this.LA_FAST(1), `expected '(' after '${keyword}'`);
+    this.skipToSemicolonOrBrace();
+    if (this.LA_FAST(1).tokenType === T.Semicolon) this.skipToken();
+    return false;
+  }
+
   // if-statement: 'if' '(' expression ')' statement ('else' statement)?
   ifStatement = this.RULE(
     "ifStatement",
     (): Stmt => {
       const kw = this.CONSUME(T.If);
-      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'if'" });
+      if (!this.openParen("if")) return this.nullStmt();
       const cond = this.SUBRULE(this.expression);
       this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
       const then = this.SUBRULE(this.statement);
@@ -320,7 +337,7 @@ export class CParser extends ExprParser {
     "switchStatement",
     (): Stmt => {
       const kw = this.CONSUME(T.Switch);
-      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'switch'" });
+      if (!this.openParen("switch")) return this.nullStmt();
       const cond = this.SUBRULE(this.expression);
       this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
       const body = this.SUBRULE(this.statement);
@@ -335,7 +352,7 @@ export class CParser extends ExprParser {
     (): Stmt => {
       const kw = this.CONSUME(T.While);
       const pragmas = this.pragmasHere();
-      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'while'" });
+      if (!this.openParen("while")) return this.nullStmt();
       const cond = this.SUBRULE(this.expression);
       this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
       const body = this.SUBRULE(this.statement);
@@ -368,7 +385,7 @@ export class CParser extends ExprParser {
     (): Stmt => {
       const kw = this.CONSUME(T.For);
       const pragmas = this.pragmasHere();
-      this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'for'" });
+      if (!this.openParen("for")) return this.nullStmt();
       const depth = this.scopes.depth;
       this.scopes.push();
       let init: ForStmt["init"] = null;
