@@ -15,7 +15,7 @@ import { TsbpfError } from "../runtime/error.js";
 
 export type Severity = "error" | "warning" | "note";
 
-/** A place in a source file: 1-based line and column (columns count characters, as clang's bytes do for ASCII). */
+/** A place in a source file: 1-based line and column (columns count UTF-8 bytes, as clang's do). */
 export interface SourceLoc {
   file: string;
   line: number;
@@ -134,18 +134,44 @@ function headerLine(d: Diagnostic): string {
 
 const TAB_STOP = 8;
 
-/** A source line with tabs expanded as clang shows them, and the display column of each character. */
+/**
+ * A source line as clang shows it (tabs expanded to 8-column stops) and the display position of
+ * each column, columns counting UTF-8 bytes as clang's do.
+ */
 function expandTabs(line: string): { text: string; displayCol: (col: number) => number } {
-  if (!line.includes("\t")) return { text: line, displayCol: (col) => col - 1 };
-  const starts: number[] = [];
-  let text = "";
-  for (const ch of line) {
-    starts.push(text.length);
-    if (ch === "\t") text += " ".repeat(TAB_STOP - (text.length % TAB_STOP));
-    else text += ch;
+  if (!/[\t\u0000-\u001f\u007f-\uffff]/.test(line)) {
+    return { text: line, displayCol: (col) => col - 1 };
   }
-  starts.push(text.length);
-  return { text, displayCol: (col) => starts[Math.min(col - 1, starts.length - 1)] ?? text.length };
+  const starts: number[] = []; // display position of each byte column
+  let text = "";
+  let width = 0; // display columns so far: one per character, as clang counts them here
+  for (const ch of line) {
+    const code = ch.codePointAt(0)!;
+    const bytes = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+    for (let b = 0; b < bytes; b++) starts.push(width);
+    let shown = ch;
+    if (ch === "\t") shown = " ".repeat(TAB_STOP - (width % TAB_STOP));
+    else if (invisible(code)) shown = `<U+${code.toString(16).toUpperCase().padStart(4, "0")}>`;
+    text += shown;
+    width += shown === ch ? 1 : shown.length;
+  }
+  starts.push(width);
+  return {
+    text,
+    displayCol: (col) => starts[Math.min(col - 1, starts.length - 1)] ?? width,
+  };
+}
+
+/** Characters clang shows as <U+XXXX>: controls, and invisible format characters. */
+function invisible(code: number): boolean {
+  return (
+    (code < 0x20 && code !== 9) ||
+    code === 0x7f ||
+    code === 0xfeff ||
+    (code >= 0x200b && code <= 0x200f) ||
+    (code >= 0x2028 && code <= 0x202e) ||
+    (code >= 0x2060 && code <= 0x2064)
+  );
 }
 
 function sourceLine(text: string, line: number): string | undefined {

@@ -544,10 +544,55 @@ function quoteAfterPrefix(text: string, pos: number, c: number): number {
  * back as Unterminated* tokens for the caller to judge (clang only warns about them).
  */
 export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag): CToken[] {
-  if (hasJoiningSplice(text)) return lexSpliced(text, file, diagnostics);
-  return scan(text, file, (offset, line, col) =>
-    diagnostics?.error({ file, line, col }, "unterminated /* comment"),
-  );
+  const tokens = hasJoiningSplice(text)
+    ? lexSpliced(text, file, diagnostics)
+    : scan(text, file, (offset, line, col) =>
+        diagnostics?.error(
+          { file, line, col: byteColumn(text, offset - (col - 1), offset) },
+          "unterminated /* comment",
+        ),
+      );
+  if (nonAscii.test(text)) toByteColumns(tokens, text);
+  return tokens;
+}
+
+const nonAscii = /[^\x00-\x7f]/;
+
+/**
+ * clang counts columns in bytes of UTF-8: where a line has non-ASCII characters before a token,
+ * turn its column (counted in UTF-16 units by the scanner) into a byte column.
+ */
+function toByteColumns(tokens: CToken[], text: string): void {
+  // Tokens come in order: count bytes from the previous token of the same line, not from its start.
+  let lineStart = -1;
+  let offset = 0;
+  let col = 1;
+  for (const t of tokens) {
+    const start = t.startOffset - (t.col - 1);
+    if (start !== lineStart) {
+      lineStart = start;
+      offset = start;
+      col = 1;
+    }
+    col += byteColumn(text, offset, t.startOffset) - 1;
+    offset = t.startOffset;
+    t.col = col;
+  }
+}
+
+/** The 1-based UTF-8 byte column of `offset` in the line starting at `lineStart`. */
+export function byteColumn(text: string, lineStart: number, offset: number): number {
+  let bytes = 0;
+  for (let i = lineStart; i < offset; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c < 0xdc00) {
+      bytes += 4; // a surrogate pair: one 4-byte character
+      i++;
+    } else bytes += 3;
+  }
+  return bytes + 1;
 }
 
 /**
@@ -627,6 +672,7 @@ function scan(
   let lineStart = 0; // offset of the first character of `line`
   let atLineStart = true;
   let hasSpace = false;
+  if (text.charCodeAt(0) === 0xfeff) p = 1; // a UTF-8 byte order mark is not a token
   for (;;) {
     // Blank space, splices and comments; a newline that is not a splice starts a line.
     while (p < n) {

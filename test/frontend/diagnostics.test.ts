@@ -152,6 +152,11 @@ const cases: [string, Record<string, string>][] = [
         '_Pragma("GCC error \\"stop here\\"")\n_Pragma("GCC warning \\"careful\\"")\n_Pragma(1)\n#pragma GCC error "in directive"\n',
     },
   ],
+  [
+    "UTF-8 before the place: columns count bytes",
+    { "u.c": "#if /* \u00e9t\u00e9 \u20ac */ 1 +\n#endif\n#if 1 /* \u{1f600} */ 2\n#endif\n" },
+  ],
+  ["a byte order mark", { "b.c": "\ufeff#if 1 +\n#endif\n" }],
   ["tabs in the source line", { "t.c": "\tint x;\n#if\t1 +\t\n#endif\n" }],
 ];
 
