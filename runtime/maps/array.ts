@@ -4,8 +4,8 @@
 //
 // Values live in one region of the address space. A per-CPU array keeps each element's CPU
 // copies side by side: element i of CPU c is at (i * possibleCpus + c) * elemSize. A map created
-// with BPF_F_RDONLY_PROG (libbpf's .rodata) gets a read-only region, so a program store into it
-// faults even if a verifier let it through; with BPF_F_MMAPABLE (libbpf's global data) the
+// with BPF_F_RDONLY_PROG (libbpf's .rodata) gets a read-only region (BPF_F_WRONLY_PROG an
+// unreadable one), so a program access the flags forbid faults even if a verifier let it through; with BPF_F_MMAPABLE (libbpf's global data) the
 // region is page aligned as the kernel's mmap-able array is.
 import {
   BPF_F_INNER_MAP,
@@ -95,7 +95,7 @@ export class ArrayMap extends BpfMap {
       name: `${this.describe()} values`,
       kind: "map_value",
       align: mmapable ? PAGE_SIZE : 8,
-      writable: (this.mapFlags & BPF_F_RDONLY_PROG) === 0,
+      ...this.programAccess,
     });
   }
 

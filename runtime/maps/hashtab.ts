@@ -30,7 +30,7 @@ import { Errno } from "../uapi/errno.js";
 import { mapFlagsAccessOk, PCPU_MIN_UNIT_SIZE } from "./array.js";
 import { htabMapHash } from "./jhash.js";
 import { BpfLru } from "./lru.js";
-import { BPF_F_ACCESS_MASK, BpfMap, round8, tryAlloc, type MapAttr, type MapEnv } from "./map.js";
+import { BPF_F_ACCESS_MASK, BpfMap, round8, type MapAttr, type MapEnv } from "./map.js";
 import { ElementSlab } from "./slab.js";
 
 const HTAB_CREATE_FLAG_MASK =
@@ -141,6 +141,7 @@ export class HashMap extends BpfMap {
       this.keyStride + this.valueStride * this.cpus,
       `${this.describe()} elements`,
       this.maxEntries,
+      this.programAccess,
     );
     this.lru = lru
       ? new BpfLru(this.maxEntries, cpus, percpuLru, (node) => this.lruDeleteNode(node))
@@ -296,7 +297,7 @@ export class HashMap extends BpfMap {
       elem = this.nextIndex++;
       if (elem >= this.links.length) this.growIndices();
     }
-    const slot = tryAlloc(() => this.slab.alloc());
+    const slot = this.slab.tryAlloc();
     if (slot < 0) {
       this.freeIndices.push(elem);
       return slot;
@@ -427,7 +428,7 @@ export class HashMap extends BpfMap {
   private lruPop(keyOffset: number, _hash: number, cpu: number): number {
     const node = this.lru!.popFree(cpu);
     if (node < 0) return -Errno.ENOMEM;
-    const slot = tryAlloc(() => this.slab.alloc());
+    const slot = this.slab.tryAlloc();
     if (slot < 0) {
       this.lru!.pushFree(node);
       return slot;

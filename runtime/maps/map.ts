@@ -271,7 +271,22 @@ export abstract class BpfMap {
 
   /** Copy `size` bytes inside the address space. */
   protected copy(to: number, from: number, size: number): void {
-    this.memory.u8.copyWithin(to, from, from + size);
+    const u8 = this.memory.u8;
+    if (size > 32) {
+      u8.copyWithin(to, from, from + size);
+      return;
+    }
+    // Keys and values are mostly a few bytes: a loop beats copyWithin's call overhead.
+    if (to < from) for (let i = 0; i < size; i++) u8[to + i] = u8[from + i]!;
+    else for (let i = size - 1; i >= 0; i--) u8[to + i] = u8[from + i]!;
+  }
+
+  /** Region permissions for values, from BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG. */
+  protected get programAccess(): { readable: boolean; writable: boolean } {
+    return {
+      readable: (this.mapFlags & BPF_F_WRONLY_PROG) === 0,
+      writable: (this.mapFlags & BPF_F_RDONLY_PROG) === 0,
+    };
   }
 
   /** Copy bytes of the address space out to a caller's buffer. */

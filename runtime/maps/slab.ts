@@ -12,6 +12,7 @@
 // slab frees a tiny "grace probe" region: outside a run it is unmapped at once; inside a run it
 // stays in the "freeing" state until the run ends, and the slots freed alongside it are reusable
 // once its state is "freed". (A public AddressSpace grace-period query would replace the probe.)
+import { Errno } from "../uapi/errno.js";
 import { MemoryError, type AddressSpace, type Region } from "../vm/memory.js";
 
 const FIRST_CHUNK_SLOTS = 16;
@@ -38,6 +39,11 @@ export class ElementSlab {
     private readonly name: string,
     /** slots the map can hold at once: the first chunk is no bigger */
     expectedSlots: number,
+    /** what programs may do with the elements (BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG) */
+    private readonly access: { readable: boolean; writable: boolean } = {
+      readable: true,
+      writable: true,
+    },
   ) {
     this.nextChunkSlots = Math.max(1, Math.min(FIRST_CHUNK_SLOTS, expectedSlots));
   }
@@ -56,6 +62,16 @@ export class ElementSlab {
     }
     this.memory.u8.fill(0, offset, offset + this.slotSize);
     return offset;
+  }
+
+  /** alloc(), or -ENOMEM when the address space is exhausted. */
+  tryAlloc(): number {
+    try {
+      return this.alloc();
+    } catch (err) {
+      if (err instanceof MemoryError) return -Errno.ENOMEM;
+      throw err;
+    }
   }
 
   /** Give a slot back; it is reused only after any program run in progress has ended. */
@@ -104,6 +120,7 @@ export class ElementSlab {
     const chunk = this.memory.alloc(slots * this.slotSize, {
       name: `${this.name} #${this.chunks.length}`,
       kind: "map_value",
+      ...this.access,
     });
     this.chunks.push(chunk);
     this.nextFresh = chunk.base;
