@@ -1,6 +1,11 @@
 // BPF_MAP_CREATE (kernel/bpf/syscall.c map_create): the checks every map goes through, then the
 // type's own alloc check and allocation. createMap() returns the map or a negative errno, as
 // bpf() does; createMapOrThrow() raises a MapError naming the map and the rule instead.
+//
+// Every EINVAL / E2BIG rule is the kernel's (test/maps/kernel.test.ts compares them with the
+// running kernel). Where the kernel would simply try to allocate, tsbpf has a budget instead: a
+// map whose memory, counted as the kernel counts it, exceeds MAP_MEMORY_LIMIT (1 GiB) is -ENOMEM,
+// where a real machine with enough memory creates it (a 2 GiB array value, a 2 GiB ring).
 import {
   BPF_F_MMAPABLE,
   BPF_F_NUMA_NODE,

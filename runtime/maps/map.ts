@@ -136,7 +136,7 @@ export abstract class BpfMap {
 
   /** BPF_MAP_LOOKUP_ELEM into `value` (userValueSize bytes). 0 or -errno. */
   sysLookup(key: Uint8Array | null, value: Uint8Array, flags = 0): number {
-    if (flags !== 0 && flags !== BPF_F_LOCK) return -Errno.EINVAL;
+    if (flags !== 0 && flags !== BPF_F_LOCK) return -Errno.EINVAL; // also non-integers
     if (!this.canRead()) return -Errno.EPERM;
     if (flags === BPF_F_LOCK) return -Errno.EINVAL; // no value has a bpf_spin_lock
     const keyOffset = this.copyKeyIn(key);
@@ -147,6 +147,7 @@ export abstract class BpfMap {
 
   /** BPF_MAP_UPDATE_ELEM with `value` (userValueSize bytes). 0 or -errno. */
   sysUpdate(key: Uint8Array | null, value: Uint8Array, flags = 0): number {
+    if (!Number.isSafeInteger(flags) || flags < 0) return -Errno.EINVAL; // not a u64
     if (!this.canWrite()) return -Errno.EPERM;
     if (flags & BPF_F_LOCK) return -Errno.EINVAL;
     const keyOffset = this.copyKeyIn(key);

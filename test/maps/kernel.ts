@@ -14,6 +14,7 @@ let built: { exe: string } | { reason: string } | undefined;
 /** Build the helper and check bpf() works; the reason when it cannot be used. */
 function build(): { exe: string } | { reason: string } {
   if (built !== undefined) return built;
+  if (process.env.TSBPF_NO_KERNEL) return (built = { reason: "TSBPF_NO_KERNEL is set" });
   if (process.getuid?.() !== 0)
     return (built = { reason: "not running as root: bpf() map creation needs privileges" });
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-kmap-"));
