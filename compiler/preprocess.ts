@@ -1543,88 +1543,102 @@ class Preprocessor {
   ): CToken[] {
     const body = macro.body;
     const out: CToken[] = [];
-    const expanded: (CToken[] | undefined)[] = [];
+    const expanded: (CToken[] | undefined)[] = []; // each argument expanded at most once
     const vaIndex = macro.variadic ? macro.params!.length - 1 : -1;
-    // `pasteNext`: the previous body token was `##`, so the next operand is pasted onto out's last.
+    // The `##` just seen, if any: the next operand is pasted onto the last token of `out`.
     let pasteNext: CToken | undefined;
     for (let i = 0; i < body.length; i++) {
       const t = body[i]!;
       const p = macro.paramIndex[i]!;
+      let tokens: CToken[];
       if (t.tokenType === Hash && macro.params !== undefined) {
-        const operand = body[i + 1]!;
         const q = macro.paramIndex[i + 1]!;
-        const literal = this.stringize(q >= 0 ? (args[q] ?? []) : [], t, operand);
-        literal.hasSpace = t.hasSpace;
-        this.append(out, [literal], pasteNext);
-        pasteNext = undefined;
+        tokens = [this.stringize(q >= 0 ? (args[q] ?? []) : [], t, hideSet, expansion)];
         i++;
-        continue;
-      }
-      if (t.tokenType === HashHash) {
-        // GNU comma elision: `, ## __VA_ARGS__` drops the comma when the variadic arguments are
-        // left out (or are the macro's only parameter and are empty), else the comma stays unpasted.
-        const rhs = macro.paramIndex[i + 1];
-        const last = out[out.length - 1];
-        if (
-          rhs === vaIndex &&
-          vaIndex >= 0 &&
-          last?.tokenType === Comma &&
-          body[i - 1]?.tokenType === Comma
-        ) {
-          const va = args[vaIndex];
-          if (va === undefined || (va.length === 0 && macro.params!.length === 1)) out.pop();
-          else if (va.length > 0)
-            this.append(out, this.mark(va, hideSet, body[i + 1]!.hasSpace), undefined);
+      } else if (t.tokenType === HashHash) {
+        if (this.isCommaElision(macro, i, out)) {
+          this.elideComma(macro, args[vaIndex], out, hideSet, body[i + 1]!);
           i++;
-          continue;
+        } else {
+          pasteNext = this.withExpansion(t, expansion);
         }
-        pasteNext = this.withExpansion(t, expansion);
         continue;
-      }
-      if (p >= 0) {
+      } else if (p >= 0) {
+        // Operands of ## are used as written; other arguments fully expanded first.
         const arg = args[p] ?? [];
-        const rawNeeded = pasteNext !== undefined || body[i + 1]?.tokenType === HashHash;
-        let tokens: CToken[];
-        if (rawNeeded) {
-          tokens = arg.length === 0 ? [this.placemarker(t)] : arg;
-        } else {
-          tokens = expanded[p] ??= this.expandArgument(arg);
-        }
-        this.append(out, this.mark(tokens, hideSet, t.hasSpace), pasteNext);
-        pasteNext = undefined;
-        continue;
-      }
-      if (t.image === "__VA_OPT__" && vaIndex >= 0 && body[i + 1]?.tokenType === LParen) {
+        const raw = pasteNext !== undefined || body[i + 1]?.tokenType === HashHash;
+        const value = raw
+          ? arg.length === 0
+            ? [this.placemarker(t)]
+            : arg
+          : (expanded[p] ??= this.expandArgument(arg));
+        tokens = this.mark(value, hideSet, t.hasSpace);
+      } else if (t.image === "__VA_OPT__" && vaIndex >= 0 && body[i + 1]?.tokenType === LParen) {
         const close = matchingParen(body, i + 1);
-        const va = args[vaIndex] ?? [];
-        const vaExpanded = (expanded[vaIndex] ??= this.expandArgument(va));
-        if (vaExpanded.length > 0) {
-          const inner: Macro = {
-            ...macro,
-            body: body.slice(i + 2, close),
-            paramIndex: macro.paramIndex.slice(i + 2, close),
-          };
-          const tokens = this.substitute(inner, args, hideSet, expansion, name);
-          if (tokens.length > 0) tokens[0]!.hasSpace = t.hasSpace;
-          this.append(out, tokens, pasteNext);
-        } else {
-          this.append(out, [this.placemarker(t)], pasteNext);
-        }
-        pasteNext = undefined;
+        const va = (expanded[vaIndex] ??= this.expandArgument(args[vaIndex] ?? []));
+        tokens =
+          va.length > 0
+            ? this.substituteVaOpt(macro, i + 2, close, args, hideSet, expansion, name)
+            : [this.placemarker(t)];
+        if (tokens.length > 0) tokens[0]!.hasSpace = t.hasSpace;
         i = close;
-        continue;
+      } else {
+        const c = copyToken(t);
+        c.hideSet = hideSet;
+        c.expansion = expansion;
+        c.atLineStart = false;
+        tokens = [c];
       }
-      const c = copyToken(t);
-      c.hideSet = hideSet;
-      c.expansion = expansion;
-      c.atLineStart = false;
-      this.append(out, [c], pasteNext);
+      this.append(out, tokens, pasteNext);
       pasteNext = undefined;
     }
     const result = out.filter((t) => t.tokenType !== Placemarker);
-    if (result.length > 0 && out[0]!.tokenType !== Placemarker) result[0]!.hasSpace = name.hasSpace;
-    else if (result.length > 0) result[0]!.hasSpace = name.hasSpace;
+    if (result.length > 0) result[0]!.hasSpace = name.hasSpace;
     return result;
+  }
+
+  /** `, ## __VA_ARGS__` (the GNU form): the `##` at `i` is between a comma and the variadic parameter. */
+  private isCommaElision(macro: Macro, i: number, out: CToken[]): boolean {
+    const vaIndex = macro.variadic ? macro.params!.length - 1 : -1;
+    return (
+      vaIndex >= 0 &&
+      macro.paramIndex[i + 1] === vaIndex &&
+      macro.body[i - 1]?.tokenType === Comma &&
+      out[out.length - 1]?.tokenType === Comma
+    );
+  }
+
+  /**
+   * GNU comma elision: the comma goes when the variadic arguments are left out (or are the only
+   * parameter's and empty), as clang does; otherwise they follow the comma, unpasted.
+   */
+  private elideComma(
+    macro: Macro,
+    va: CToken[] | undefined,
+    out: CToken[],
+    hideSet: ReadonlySet<string>,
+    param: CToken,
+  ): void {
+    if (va === undefined || (va.length === 0 && macro.params!.length === 1)) out.pop();
+    else if (va.length > 0) this.append(out, this.mark(va, hideSet, param.hasSpace), undefined);
+  }
+
+  /** The replacement of `__VA_OPT__(` body[from, to) `)` when the variadic arguments are not empty. */
+  private substituteVaOpt(
+    macro: Macro,
+    from: number,
+    to: number,
+    args: CToken[][],
+    hideSet: ReadonlySet<string>,
+    expansion: MacroExpansion,
+    name: CToken,
+  ): CToken[] {
+    const inner: Macro = {
+      ...macro,
+      body: macro.body.slice(from, to),
+      paramIndex: macro.paramIndex.slice(from, to),
+    };
+    return this.substitute(inner, args, hideSet, expansion, name);
   }
 
   /** Copies argument tokens into a replacement: the macro's hide set added, the first spaced like the parameter. */
@@ -1694,7 +1708,12 @@ class Preprocessor {
   }
 
   /** `#param`: the argument's spelling as a string literal (C11 6.10.3.2). */
-  private stringize(arg: CToken[], hash: CToken, operand: CToken): CToken {
+  private stringize(
+    arg: CToken[],
+    hash: CToken,
+    hideSet: ReadonlySet<string>,
+    expansion: MacroExpansion,
+  ): CToken {
     let text = "";
     for (let i = 0; i < arg.length; i++) {
       const t = arg[i]!;
@@ -1706,7 +1725,9 @@ class Preprocessor {
     literal.image = `"${text}"`;
     literal.tokenType = StringLiteral;
     literal.tokenTypeIdx = StringLiteral.tokenTypeIdx!;
-    literal.expansion = operand.expansion;
+    literal.hideSet = hideSet;
+    literal.expansion = expansion;
+    literal.atLineStart = false;
     return literal;
   }
 
