@@ -98,7 +98,8 @@ export class ConstEvaluator {
   evaluate(e: Expr): ConstResult {
     switch (e.kind) {
       case "IntegerLiteral": {
-        const v = (BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0);
+        const v =
+          e.hi === 0 ? BigInt(e.lo >>> 0) : (BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0);
         return this.toTypeOf(e, v);
       }
       case "CharLiteral":

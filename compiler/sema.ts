@@ -263,8 +263,7 @@ class Sema implements ConstEvalHost {
   // Where each tag was first declared and defined, for notes.
   private readonly tagDeclaredAt = new Map<Tag, A.SourceLoc>();
   private readonly tagDefinedAt = new Map<Tag, A.SourceLoc>();
-  // Field declarations of each record, for const-member notes.
-  private readonly memberLocs = new Map<Member, A.SourceLoc>();
+
   private readonly builtins = new Map<string, FunctionDecl>();
   // Suppresses diagnostics while a value is only probed (e.g. is it a null pointer constant).
   private quiet = 0;
@@ -299,7 +298,7 @@ class Sema implements ConstEvalHost {
 
   private diag(
     severity: "error" | "warning",
-    at: A.SourceLoc,
+    at: SourcePos,
     message: string,
     flag?: string,
     extra: Diagnostic[] = [],
@@ -308,24 +307,24 @@ class Sema implements ConstEvalHost {
     const d: Diagnostic = {
       severity,
       message,
-      loc: diagnosticLoc(at),
+      loc: diagLocOf(at),
       notes: [...macroNotes(at), ...extra],
     };
     if (flag !== undefined) d.flag = flag;
     return this.bag.add(d);
   }
 
-  private error(at: A.SourceLoc, message: string, extra: Diagnostic[] = [], flag?: string): void {
+  private error(at: SourcePos, message: string, extra: Diagnostic[] = [], flag?: string): void {
     this.diag("error", at, message, flag, extra);
   }
 
-  private warning(at: A.SourceLoc, message: string, flag: string, extra: Diagnostic[] = []): void {
+  private warning(at: SourcePos, message: string, flag: string, extra: Diagnostic[] = []): void {
     this.diag("warning", at, message, flag, extra);
   }
 
   // A warning clang emits only once the enclosing function body is complete.
   private deferredWarning(
-    at: A.SourceLoc,
+    at: SourcePos,
     message: string,
     flag: string,
     extra: Diagnostic[] = [],
@@ -335,15 +334,15 @@ class Sema implements ConstEvalHost {
     const d: Diagnostic = {
       severity: "warning",
       message,
-      loc: diagnosticLoc(at),
+      loc: diagLocOf(at),
       notes: [...macroNotes(at), ...extra],
       flag,
     };
     this.fn.deferred.push(d);
   }
 
-  private noteAt(at: A.SourceLoc, message: string): Diagnostic {
-    return note(diagnosticLoc(at), message);
+  private noteAt(at: SourcePos, message: string): Diagnostic {
+    return note(diagLocOf(at), message);
   }
 
   // ConstEvalHost. An expression may be evaluated more than once (conversion checks, then
@@ -426,7 +425,7 @@ class Sema implements ConstEvalHost {
     const name = dr.name;
     if (name === null) return; // the parser reports a missing name
     const nameLoc = dr.nameLoc ?? dr.loc;
-    const attrs = [...spec.attributes, ...dr.attributes];
+    const attrs = joinAttributes(spec.attributes, dr.attributes);
     if (spec.storage === "typedef") {
       if (init.init) this.error(nameLoc, "illegal initializer (only variables can be initialized)");
       this.declareTypedef(name, type, nameLoc, attrs, dr);
@@ -627,7 +626,7 @@ class Sema implements ConstEvalHost {
     const name = dr.name ?? "";
     const nameLoc = dr.nameLoc ?? dr.loc;
     const ft = canonical(type) as FunctionType;
-    const attrs = [...def.spec.attributes, ...dr.attributes];
+    const attrs = joinAttributes(def.spec.attributes, dr.attributes);
     const f = this.declareFunction(name, type, nameLoc, def.spec, attrs, true);
     if (!f) return;
     f.definition = def;
@@ -833,8 +832,14 @@ class Sema implements ConstEvalHost {
       case "TypedefName":
         return this.typedefName(ts);
       case "Typeof": {
-        if (ts.arg.kind === "TypeName") return this.typeName(ts.arg);
-        return this.expr(ts.arg).type;
+        const arg = ts.arg;
+        if (arg.kind === "TypeName") return this.typeName(arg);
+        // `typeof(name)` where name is a typedef: a type, whichever way it was parsed.
+        if (arg.kind === "Identifier") {
+          const e = this.scope.lookup(arg.name);
+          if (e?.kind === "typedef") return e.decl.type;
+        }
+        return this.expr(arg).type;
       }
       case "AtomicType":
         return this.typeName(ts.type);
@@ -997,7 +1002,7 @@ class Sema implements ConstEvalHost {
       ]);
       return;
     }
-    const attrs = [...p.spec.attributes, ...p.declarator.attributes];
+    const attrs = joinAttributes(p.spec.attributes, p.declarator.attributes);
     const v: VarDecl = {
       kind: "var",
       name,
@@ -1144,32 +1149,32 @@ class Sema implements ConstEvalHost {
   private recordBody(decl: RecordDecl, rs: A.RecordSpec): void {
     this.tagDefinedAt.set(decl, rs.tagLoc ?? rs.loc);
     const fields: LayoutField[] = [];
-    const fieldLocs: A.SourceLoc[] = [];
-    const seen = new Map<string, A.SourceLoc>();
+
+    const seen = new Map<string, SourcePos>();
     const memberDecls = rs.members!;
     for (const md of memberDecls) {
       if (md.kind === "StaticAssert") {
         this.staticAssert(md);
         continue;
       }
-      this.fieldDecl(md, fields, fieldLocs, seen, decl);
+      this.fieldDecl(md, fields, seen, decl);
     }
-    this.checkFlexibleArrays(decl, fields, fieldLocs);
+    this.checkFlexibleArrays(decl, fields);
     const attrs = rs.attributes;
     let packed = false;
     for (const a of attrs) if (a.name === "packed") packed = true;
     const alignAttr = this.alignAttribute(attrs, false);
-    if (hasAttribute(attrs, "preserve_access_index")) preserveAccessIndex.add(decl);
+    if (hasAttribute(attrs, "preserve_access_index")) decl.preserveAccessIndex = true;
     layoutRecord(decl, fields, { packed, alignAttr, maxFieldAlign: packMaxAlign(rs) });
-    decl.members!.forEach((m, i) => this.memberLocs.set(m, fieldLocs[i]!));
+
     this.result.records.push(decl);
   }
 
   private fieldDecl(
     md: A.FieldDecl,
     fields: LayoutField[],
-    fieldLocs: A.SourceLoc[],
-    seen: Map<string, A.SourceLoc>,
+
+    seen: Map<string, SourcePos>,
     record: RecordDecl,
   ): void {
     const base = this.specType(md.spec, false);
@@ -1187,7 +1192,6 @@ class Sema implements ConstEvalHost {
           alignAttr: Math.max(specAlign, this.alignAttribute(md.spec.attributes, false)),
           loc: posOf(md.loc),
         });
-        fieldLocs.push(md.loc);
       } else {
         this.warning(md.loc, "declaration does not declare anything", "-Wmissing-declarations");
       }
@@ -1198,7 +1202,7 @@ class Sema implements ConstEvalHost {
       const type = dr ? this.applyDeclarator(base, dr, false) : base;
       const name = dr?.name ?? undefined;
       const loc = dr?.nameLoc ?? fd.loc;
-      const attrs = dr ? [...md.spec.attributes, ...dr.attributes] : md.spec.attributes;
+      const attrs = dr ? joinAttributes(md.spec.attributes, dr.attributes) : md.spec.attributes;
       const c = canonical(type);
       if (name !== undefined) {
         const prev = seen.get(name);
@@ -1231,13 +1235,12 @@ class Sema implements ConstEvalHost {
         alignAttr: Math.max(specAlign, this.alignAttribute(attrs, false)),
         loc: posOf(loc),
       });
-      fieldLocs.push(loc);
     }
   }
 
-  private noteMemberNames(m: Member, seen: Map<string, A.SourceLoc>, record: RecordDecl): void {
+  private noteMemberNames(m: Member, seen: Map<string, SourcePos>, record: RecordDecl): void {
     if (m.name !== undefined) {
-      const at = this.memberLocs.get(m);
+      const at = m.loc;
       const prev = seen.get(m.name);
       if (prev && at) {
         this.error(
@@ -1292,22 +1295,22 @@ class Sema implements ConstEvalHost {
     return Number(v);
   }
 
-  private checkFlexibleArrays(decl: RecordDecl, fields: LayoutField[], locs: A.SourceLoc[]): void {
+  private checkFlexibleArrays(decl: RecordDecl, fields: LayoutField[]): void {
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
       const c = canonical(f.type);
       if (c.kind !== "array" || c.length !== undefined || f.bitWidth !== undefined) continue;
       if (decl.isUnion) {
-        this.error(locs[i]!, `flexible array member '${f.name ?? ""}' in a union is not allowed`);
+        this.error(f.loc!, `flexible array member '${f.name ?? ""}' in a union is not allowed`);
       } else if (i !== fields.length - 1) {
         this.error(
-          locs[i]!,
+          f.loc!,
           `flexible array member '${f.name ?? ""}' with type ${quoted(f.type)} is not at the end of struct`,
-          [this.noteAt(locs[i + 1]!, "next field declaration is here")],
+          [this.noteAt(fields[i + 1]!.loc!, "next field declaration is here")],
         );
       } else if (fields.length === 1) {
         this.error(
-          locs[i]!,
+          f.loc!,
           `flexible array member '${f.name ?? ""}' not allowed in otherwise empty struct`,
         );
       } else continue;
@@ -1356,20 +1359,19 @@ class Sema implements ConstEvalHost {
     }
     const consts: EnumConstDecl[] = [];
     let next = 0n;
-    let prev: EnumConstDecl | undefined;
     for (const en of es.enumerators!) {
       let value = next;
       if (en.value !== null) {
         const info = this.constantExpr(en.value);
-        if (!isInteger(info.type)) {
+        if (en.value.kind === "IntegerLiteral" && info.value !== undefined) {
+          value = info.value; // the common case, no evaluation needed
+        } else if (!isInteger(info.type)) {
           this.error(en.value.loc, "expression is not an integer constant expression");
         } else {
           const v = this.evaluator.evaluate(en.value);
           if (isNotConstant(v)) this.notIntegerConstant(en.value, v);
           else value = v;
         }
-      } else if (prev && !fitsIn(value, prev.type) && prev.type === intType) {
-        // Incrementing past INT_MAX moves to a wider type, as clang does.
       }
       // While the enum is being defined an enumerator has the type its value needs.
       const type = fitsIn(value, intType)
@@ -1393,7 +1395,6 @@ class Sema implements ConstEvalHost {
       };
       if (!existing) this.scope.names.set(en.name, c);
       consts.push(c);
-      prev = c;
       next = value + 1n;
     }
     let min = 0n;
@@ -1455,8 +1456,7 @@ class Sema implements ConstEvalHost {
         return e.name;
       case "IntegerLiteral": {
         const info = this.result.exprs.get(e);
-        const v = (BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0);
-        return `${v}${literalSuffix(info?.type)}`;
+        return `${literalValue(e)}${literalSuffix(info?.type)}`;
       }
       case "CharLiteral":
       case "FloatLiteral":
@@ -1651,21 +1651,14 @@ class Sema implements ConstEvalHost {
       this.error(e.loc, "integer literal is too large to be represented in any integer type");
       return { type: ulonglongType, lvalue: false };
     }
-    const value = (BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0);
+    const value = literalValue(e);
     const decimal = e.radix === 10;
-    const candidates: IntegerType[] = [];
-    if (e.unsigned) {
-      if (e.longness === 0) candidates.push(uintType);
-      if (e.longness <= 1) candidates.push(ulongType);
-      candidates.push(ulonglongType);
-    } else {
-      if (e.longness === 0) candidates.push(intType);
-      if (e.longness === 0 && !decimal) candidates.push(uintType);
-      if (e.longness <= 1) candidates.push(longType);
-      if (e.longness <= 1 && !decimal) candidates.push(ulongType);
-      candidates.push(longlongType);
-      if (!decimal) candidates.push(ulonglongType);
+    // A small value is an int whatever the radix, unless a suffix says otherwise.
+    if (!e.unsigned && e.longness === 0 && e.hi === 0 && e.lo >= 0 && e.lo <= 0x7fffffff) {
+      return { type: intType, lvalue: false, value };
     }
+    const candidates =
+      literalCandidates[(e.unsigned ? 6 : 0) + e.longness * 2 + (decimal ? 0 : 1)]!;
     for (const t of candidates) if (fitsIn(value, t)) return { type: t, lvalue: false, value };
     if (decimal && !e.unsigned) {
       this.warning(
@@ -2008,7 +2001,7 @@ class Sema implements ConstEvalHost {
       if (cur.kind === "MemberExpr") {
         const m = this.result.exprs.get(cur)?.member?.member;
         if (m && (qualsOf(m.type) & Q_CONST) !== 0) {
-          const at = this.memberLocs.get(m);
+          const at = m.loc;
           this.error(
             opLoc,
             `cannot assign to non-static data member '${m.name ?? ""}' with const-qualified type ${quoted(m.type)}`,
@@ -2206,13 +2199,22 @@ class Sema implements ConstEvalHost {
       this.error(e.loc, "statement expression not allowed at file scope");
       return ERROR;
     }
+    // The last expression statement is the value, not an unused result.
     const items = e.body.items;
-    this.compound(e.body, true);
     const last = items[items.length - 1];
-    if (last && last.kind === "ExprStmt" && last.expr) {
-      const info = this.expr(last.expr);
-      return { type: decayedUnqualified(info.type), lvalue: false };
+    const valued =
+      last !== undefined && last.kind === "ExprStmt" && last.expr !== null ? last.expr : undefined;
+    const outer = this.scope;
+    this.scope = new Scope(outer, "block");
+    try {
+      for (const item of items) {
+        if (item === last && valued) this.rvalue(valued);
+        else this.blockItem(item);
+      }
+    } finally {
+      this.scope = outer;
     }
+    if (valued) return { type: decayedUnqualified(this.expr(valued).type), lvalue: false };
     return { type: voidType, lvalue: false };
   }
 
@@ -3628,6 +3630,28 @@ class Sema implements ConstEvalHost {
 // ---------------------------------------------------------------------------------------
 // Helpers shared by the parts of Sema.
 
+// The types an integer literal may have, in order (C11 6.4.4.1), indexed by
+// unsigned * 6 + longness * 2 + (radix is not decimal).
+const literalCandidates: readonly (readonly IntegerType[])[] = [
+  [intType, longType, longlongType],
+  [intType, uintType, longType, ulongType, longlongType, ulonglongType],
+  [longType, longlongType],
+  [longType, ulongType, longlongType, ulonglongType],
+  [longlongType],
+  [longlongType, ulonglongType],
+  [uintType, ulongType, ulonglongType],
+  [uintType, ulongType, ulonglongType],
+  [ulongType, ulonglongType],
+  [ulongType, ulonglongType],
+  [ulonglongType],
+  [ulonglongType],
+];
+
+// The value of an integer literal (one BigInt unless it needs more than 32 bits).
+function literalValue(e: A.IntegerLiteral): bigint {
+  return e.hi === 0 ? BigInt(e.lo >>> 0) : (BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0);
+}
+
 // Precedence levels for re-parenthesizing printed expressions (higher binds tighter).
 const PREC_ASSIGN = 2;
 const PREC_COND = 3;
@@ -3696,17 +3720,32 @@ function literalSuffix(t: CType | undefined): string {
   }
 }
 
-// CO-RE: records declared with __attribute__((preserve_access_index)).
-export const preserveAccessIndex = new WeakSet<RecordDecl>();
-
-function macroNotes(at: A.SourceLoc): Diagnostic[] {
-  if (at.expansion === undefined) return [];
-  return expansionChain(at).map((n) => note(n.loc, `expanded from macro '${n.macro}'`));
+// Where a diagnostic points: the outermost macro use for a token from an expansion.
+function diagLocOf(at: SourcePos): DiagLoc {
+  const token = at as Partial<A.SourceLoc>;
+  if (token.expansion !== undefined) return diagnosticLoc(at as A.SourceLoc);
+  return { file: at.file, line: at.line, col: at.col };
 }
 
+function macroNotes(at: SourcePos): Diagnostic[] {
+  const token = at as Partial<A.SourceLoc>;
+  if (token.expansion === undefined) return [];
+  return expansionChain(at as A.SourceLoc).map((n) =>
+    note(n.loc, `expanded from macro '${n.macro}'`),
+  );
+}
+
+// A token as a SourcePos (no copy unless it came from a macro expansion).
 function posOf(t: A.SourceLoc): SourcePos {
-  const l: DiagLoc = diagnosticLoc(t);
-  return l;
+  return t.expansion === undefined ? t : diagnosticLoc(t);
+}
+
+// Attribute lists of a declaration's specifiers and declarator, joined without copying
+// when one is empty (the usual case).
+function joinAttributes(a: A.Attribute[], b: A.Attribute[]): A.Attribute[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  return [...a, ...b];
 }
 
 function quoted(t: CType): string {

@@ -152,6 +152,8 @@ export class RecordDecl {
   packed = false;
   // The last member is a flexible array member (or such a record nests one at its end).
   hasFlexibleArray = false;
+  // __attribute__((preserve_access_index)) (CO-RE: accesses become relocations).
+  preserveAccessIndex = false;
   private lookup: Map<string, MemberPath> | undefined = undefined;
   readonly type: RecordType;
 
@@ -671,13 +673,23 @@ export function enumUnderlyingType(min: bigint, max: bigint, packed: boolean): I
 }
 
 export function fitsIn(value: bigint, t: IntegerType): boolean {
-  const bits = BigInt(t.size * 8);
-  if (t.name === "_Bool") return value === 0n || value === 1n;
-  if (t.signed) {
-    const half = 1n << (bits - 1n);
-    return value >= -half && value < half;
+  const [min, max] = rangeOf(t);
+  return value >= min && value <= max;
+}
+
+// [min, max] of an integer type, computed once per type.
+const ranges = new Map<IntegerName, readonly [bigint, bigint]>();
+
+export function rangeOf(t: IntegerType): readonly [bigint, bigint] {
+  let r = ranges.get(t.name);
+  if (r === undefined) {
+    const bits = BigInt(t.size * 8);
+    if (t.name === "_Bool") r = [0n, 1n];
+    else if (t.signed) r = [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
+    else r = [0n, (1n << bits) - 1n];
+    ranges.set(t.name, r);
   }
-  return value >= 0n && value < 1n << bits;
+  return r;
 }
 
 // ---------------------------------------------------------------------------------------
