@@ -396,7 +396,7 @@ export class HashMap extends BpfMap {
     // a per-CPU LRU skips it for BPF_EXIST, whose update happens in place.
     let node = -1;
     if (!this.percpu || flags !== BPF_EXIST) {
-      node = this.lruPop(keyOffset, hash, cpu);
+      node = this.lruPop(keyOffset, cpu);
       if (node < 0) return node;
       if (!this.percpu) this.copyValue(node, valueOffset, fromCpu);
     }
@@ -425,7 +425,7 @@ export class HashMap extends BpfMap {
   }
 
   /** prealloc_lru_pop(): a node with fresh memory holding the key, or -ENOMEM. */
-  private lruPop(keyOffset: number, _hash: number, cpu: number): number {
+  private lruPop(keyOffset: number, cpu: number): number {
     const node = this.lru!.popFree(cpu);
     if (node < 0) return -Errno.ENOMEM;
     const slot = this.slab.tryAlloc();

@@ -1,7 +1,7 @@
 // The same BPF_MAP_* operations on the running kernel (through test/maps/c/kmap.c and the raw
 // bpf() system call) and on tsbpf's maps: every errno and every byte returned must agree.
 import { writeFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { kernelCpus, kernelUnavailable, runKernelScript } from "./kernel.js";
 import {
   pattern,
@@ -17,6 +17,12 @@ import { le, normalize, prng, runSimScript, scriptOps } from "./script.js";
 
 const unavailable = kernelUnavailable();
 if (unavailable !== undefined) console.log(`test/maps/kernel.test.ts skipped: ${unavailable}`);
+
+let compared = 0;
+afterAll(() => {
+  if (compared > 0)
+    console.log(`test/maps/kernel.test.ts: ${compared} result lines equal on the kernel and tsbpf`);
+});
 
 /** Run on both and compare; on a mismatch show the first differing operation in context. */
 function agree(script: string): number {
@@ -34,6 +40,7 @@ function agree(script: string): number {
       );
     }
   }
+  compared += k.length;
   return scriptOps(script).length;
 }
 
