@@ -421,7 +421,7 @@ class Sema implements ConstEvalHost {
 
   private initDeclarator(spec: A.DeclSpec, base: CType, init: A.InitDeclarator): void {
     const dr = init.declarator;
-    let type = this.applyDeclarator(base, dr, false);
+    let type = this.applyDeclarator(base, dr, spec.attributes);
     const name = dr.name;
     if (name === null) return; // the parser reports a missing name
     const nameLoc = dr.nameLoc ?? dr.loc;
@@ -622,7 +622,7 @@ class Sema implements ConstEvalHost {
     }
     // Parameters live in the function's outermost block scope.
     const paramScope = new Scope(this.scope, "function");
-    const type = this.applyDeclarator(base, dr, false, paramScope);
+    const type = this.applyDeclarator(base, dr, def.spec.attributes, paramScope);
     const name = dr.name ?? "";
     const nameLoc = dr.nameLoc ?? dr.loc;
     const ft = canonical(type) as FunctionType;
@@ -860,7 +860,7 @@ class Sema implements ConstEvalHost {
     const cached = this.result.typeNames.get(tn);
     if (cached) return cached;
     const base = this.specType(tn.spec, false);
-    const t = this.applyDeclarator(base, tn.declarator, false);
+    const t = this.applyDeclarator(base, tn.declarator, tn.spec.attributes);
     this.result.typeNames.set(tn, t);
     return t;
   }
@@ -868,14 +868,17 @@ class Sema implements ConstEvalHost {
   // --- declarators
 
   // Applies derivations (listed from the name outward) last-to-first onto the base type.
+  // `specAttributes`: btf_type_tag among them tags the base type, so the first pointer
+  // points to a tagged type; a tag after a `*` tags that pointer for the next one.
   // `protoScope`: where the parameters of the outermost function derivation are declared.
   private applyDeclarator(
     base: CType,
     dr: A.Declarator,
-    _isParam: boolean,
+    specAttributes: readonly A.Attribute[],
     protoScope?: Scope,
   ): CType {
     let t = base;
+    let tags = btfTypeTags(specAttributes);
     const ds = dr.derivations;
     for (let i = ds.length - 1; i >= 0; i--) {
       const d = ds[i]!;
@@ -885,14 +888,17 @@ class Sema implements ConstEvalHost {
           if (d.qualifiers.const) quals |= Q_CONST;
           if (d.qualifiers.volatile) quals |= Q_VOLATILE;
           if (d.qualifiers.restrict) quals |= Q_RESTRICT;
-          t = pointerTo(t, quals);
+          t = pointerTo(t, quals, tags);
+          tags = btfTypeTags(d.attributes);
           break;
         }
         case "Array":
           t = this.arrayDerivation(t, d, dr);
+          tags = undefined;
           break;
         case "Function":
           t = this.functionDerivation(t, d, dr, i === 0 ? protoScope : undefined);
+          tags = undefined;
           break;
       }
     }
@@ -966,7 +972,7 @@ class Sema implements ConstEvalHost {
       for (let i = 0; i < d.params.length; i++) {
         const p = d.params[i]!;
         const base = this.specType(p.spec, false);
-        let t = this.applyDeclarator(base, p.declarator, true);
+        let t = this.applyDeclarator(base, p.declarator, p.spec.attributes);
         const c = canonical(t);
         if (c.kind === "void") {
           if (d.params.length > 1 || p.declarator.name !== null || qualsOf(t) !== 0) {
@@ -1199,7 +1205,7 @@ class Sema implements ConstEvalHost {
     }
     for (const fd of md.declarators) {
       const dr = fd.declarator;
-      const type = dr ? this.applyDeclarator(base, dr, false) : base;
+      const type = dr ? this.applyDeclarator(base, dr, md.spec.attributes) : base;
       const name = dr?.name ?? undefined;
       const loc = dr?.nameLoc ?? fd.loc;
       const attrs = dr ? joinAttributes(md.spec.attributes, dr.attributes) : md.spec.attributes;
@@ -1234,6 +1240,7 @@ class Sema implements ConstEvalHost {
         packed: hasAttribute(attrs, "packed"),
         alignAttr: Math.max(specAlign, this.alignAttribute(attrs, false)),
         loc: posOf(loc),
+        declTags: btfDeclTags(attrs),
       });
     }
   }
@@ -3738,6 +3745,26 @@ function macroNotes(at: SourcePos): Diagnostic[] {
 // A token as a SourcePos (no copy unless it came from a macro expansion).
 function posOf(t: A.SourceLoc): SourcePos {
   return t.expansion === undefined ? t : diagnosticLoc(t);
+}
+
+// The names in btf_type_tag("...") attributes, in source order; undefined if none.
+function btfTypeTags(attrs: readonly A.Attribute[]): string[] | undefined {
+  let tags: string[] | undefined;
+  for (const a of attrs) {
+    if (a.name === "btf_type_tag" && a.args?.[0]?.kind === "StringLiteral")
+      (tags ??= []).push(a.args[0].value);
+  }
+  return tags;
+}
+
+// The names in btf_decl_tag("...") attributes; undefined if none.
+function btfDeclTags(attrs: readonly A.Attribute[]): string[] | undefined {
+  let tags: string[] | undefined;
+  for (const a of attrs) {
+    if (a.name === "btf_decl_tag" && a.args?.[0]?.kind === "StringLiteral")
+      (tags ??= []).push(a.args[0].value);
+  }
+  return tags;
 }
 
 // Attribute lists of a declaration's specifiers and declarator, joined without copying

@@ -75,6 +75,9 @@ export interface PointerType {
   readonly kind: "pointer";
   readonly quals: number;
   readonly pointee: CType;
+  // btf_type_tag names on the pointee as written (`int __user *` -> ["user"]), for BTF:
+  // PTR -> TYPE_TAG... -> pointee. They do not change what the type is.
+  readonly pointeeTags?: readonly string[];
 }
 
 export interface ArrayType {
@@ -130,6 +133,8 @@ export interface Member {
   // Width for bit-fields, undefined otherwise.
   readonly bitWidth: number | undefined;
   readonly loc: SourcePos | undefined;
+  // btf_decl_tag names on the member, for BTF DECL_TAG records.
+  readonly declTags?: readonly string[];
 }
 
 // What the path to a (possibly nested anonymous) member looks like.
@@ -319,8 +324,8 @@ export function unsignedVersion(t: IntegerType): IntegerType {
 // ---------------------------------------------------------------------------------------
 // Constructors and qualifiers.
 
-export function pointerTo(pointee: CType, quals = 0): PointerType {
-  return { kind: "pointer", quals, pointee };
+export function pointerTo(pointee: CType, quals = 0, pointeeTags?: readonly string[]): PointerType {
+  return { kind: "pointer", quals, pointee, pointeeTags };
 }
 
 export function arrayOf(element: CType, length: number | undefined): ArrayType {
@@ -509,6 +514,7 @@ export interface FieldDecl {
   // The largest of the member's aligned attributes and _Alignas, in bytes; 0 if none.
   alignAttr?: number;
   loc?: SourcePos;
+  declTags?: readonly string[];
 }
 
 export interface RecordAttrs {
@@ -618,6 +624,7 @@ export function layoutRecord(
       bitOffset: offsetBits,
       bitWidth: f.bitWidth,
       loc: f.loc,
+      declTags: f.declTags,
     });
   }
 

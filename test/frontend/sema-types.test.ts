@@ -12,7 +12,7 @@ import type {
   FunctionDef,
 } from "../../compiler/ast.js";
 import type { ExprInfo } from "../../compiler/sema.js";
-import { pointerTo, typeToString } from "../../compiler/types.js";
+import { type PointerType, canonical, pointerTo, typeToString } from "../../compiler/types.js";
 import { askClang, frontend, hasClang } from "./sema-harness.js";
 
 if (!hasClang) console.log("expression type differential test skipped: clang is not installed");
@@ -206,5 +206,27 @@ describe("expression types", () => {
     expect(typeToString(sum!.opType!)).toBe("int");
     expect(typeToString(assign!.type)).toBe("long");
     expect(typeToString(call!.type)).toBe("int");
+  });
+});
+
+describe("BTF tags kept for the BTF writer", () => {
+  test("btf_type_tag on pointees and btf_decl_tag on members", () => {
+    const p = frontend(
+      [
+        'int __attribute__((btf_type_tag("user"))) *user_ptr;',
+        'int * __attribute__((btf_type_tag("a"))) *two;',
+        'struct b { int x __attribute__((btf_decl_tag("wide"))); int y; };',
+        "",
+      ].join("\n"),
+    );
+    expect(p.diagnostics.items).toEqual([]);
+    const vars = p.sema!.globals.filter((g) => g.kind === "var");
+    const userPtr = canonical(vars[0]!.type) as PointerType;
+    expect(userPtr.pointeeTags).toEqual(["user"]);
+    const two = canonical(vars[1]!.type) as PointerType;
+    expect(two.pointeeTags).toEqual(["a"]);
+    expect((canonical(two.pointee) as PointerType).pointeeTags).toBeUndefined();
+    const b = p.sema!.records.find((r) => r.tag === "b")!;
+    expect(b.members!.map((m) => m.declTags)).toEqual([["wide"], undefined]);
   });
 });
