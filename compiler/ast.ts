@@ -8,6 +8,9 @@
 // gathered into one DeclSpec with the basic type keywords already combined (`unsigned long int`
 // -> "unsigned long"), and a declarator is flattened into the list of derivations read from the
 // declared name outward, so building its type is one loop over that list.
+//
+// Treat the tree as read-only: to keep a large header's tree small, the parser shares one frozen
+// empty list among all nodes with an empty list, and one frozen TypeQualifiers with nothing set.
 
 import type { CToken } from "./lexer.js";
 
@@ -780,7 +783,7 @@ export type Node =
   | GenericAssoc
   | Expr;
 
-/** Qualifiers with nothing set (a fresh object each call: DeclSpecs fill theirs in place). */
+/** Qualifiers with nothing set, as a fresh object. */
 export function noQualifiers(): TypeQualifiers {
   return { const: false, volatile: false, restrict: false, atomic: false };
 }

@@ -29,6 +29,7 @@ import {
   type IntegerLiteral,
   type LoopPragma,
   type TypeName,
+  type TypeQualifiers,
   type TypeSpecifier,
 } from "./ast.js";
 import { scanPragmas, type PragmaScan } from "./parse-pragmas.js";
@@ -156,6 +157,29 @@ export const basicTypeKeyword = tokenTypeSet([
   T.StaticAssert,
 ]);
 
+// The tree is read-only once built: lists without items and TypeQualifiers with none set are
+// shared frozen objects (an AST of vmlinux.h has some hundred thousand of each; the garbage
+// collector copies every live object it has, so fewer objects is a faster parse).
+const EMPTY_LIST: readonly never[] = Object.freeze([]);
+export const NO_QUALIFIERS: TypeQualifiers = Object.freeze(noQualifiers());
+
+/** `items` as stored in a node: the shared empty list, a one-item literal, or the list itself. */
+export function exact<X>(items: X[]): X[] {
+  if (items.length === 0) return EMPTY_LIST as unknown as X[];
+  if (items.length === 1) return [items[0]!];
+  return items;
+}
+
+/** `a` then `b` without changing either (either may be a shared empty list). */
+export function joined<X>(a: X[], b: readonly X[]): X[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return exact([...b]);
+  return [...a, ...b];
+}
+
+/** A node's fields, writable while the parser completes it. */
+export type Building<N> = { -readonly [K in keyof N]: N[K] };
+
 /** A declaration-specifier list being gathered (see DeclParser.declarationSpecifiers). */
 export class SpecState {
   readonly node: DeclSpec;
@@ -172,12 +196,12 @@ export class SpecState {
       loc,
       storage: null,
       threadLocal: false,
-      qualifiers: noQualifiers(),
+      qualifiers: NO_QUALIFIERS,
       typeSpec: null,
       inline: false,
       noreturn: false,
-      alignas: [],
-      attributes: [],
+      alignas: EMPTY_LIST as unknown as (Expr | TypeName)[],
+      attributes: EMPTY_LIST as unknown as Attribute[],
     };
   }
 
@@ -522,7 +546,9 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     qualifier: "const" | "volatile" | "restrict" | "atomic",
   ): void {
     if (this.RECORDING_PHASE) return;
-    const q = this.spec!.node.qualifiers;
+    const node = this.spec!.node as Building<DeclSpec>;
+    if (node.qualifiers === NO_QUALIFIERS) node.qualifiers = noQualifiers();
+    const q = node.qualifiers;
     if (q[qualifier]) {
       const spelling = qualifier === "atomic" ? "_Atomic" : qualifier;
       this.warnAt(
@@ -532,6 +558,16 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       );
     }
     q[qualifier] = true;
+  }
+
+  protected addSpecAttributes(attributes: Attribute[]): void {
+    const node = this.spec!.node as Building<DeclSpec>;
+    node.attributes = joined(node.attributes, attributes);
+  }
+
+  protected addAlignas(arg: Expr | TypeName): void {
+    const node = this.spec!.node as Building<DeclSpec>;
+    node.alignas = joined(node.alignas, [arg]);
   }
 
   /** Completes the specifier list: resolves the basic type keywords, checks the context. */

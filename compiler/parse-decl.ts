@@ -43,6 +43,10 @@ import {
   SpecState,
   TYPEDEF_IDX,
   TypedefName,
+  exact,
+  joined,
+  NO_QUALIFIERS,
+  type Building,
 } from "./parse-base.js";
 import { BasicKeyword } from "./parse-specifiers.js";
 import { normalizeAttributeName } from "./parse-pragmas.js";
@@ -56,11 +60,11 @@ const SEMICOLON_MESSAGE: Record<number, string> = {
 
 /** The pieces of a declarator before they are flattened (see Declarator in ast.ts). */
 interface DeclaratorParts {
-  pointers: PointerDerivation[];
+  pointers: PointerDerivation[] | null;
   name: CToken | null;
   inner: Declarator | null;
-  suffixes: Derivation[];
-  attributes: Attribute[];
+  suffixes: Derivation[] | null;
+  attributes: Attribute[] | null;
   asmLabel: StringLiteral | null;
 }
 
@@ -73,24 +77,35 @@ export abstract class DeclParser extends ParserBase {
 
   /** Builds a Declarator node from its parts: derivations read from the name outward. */
   private buildDeclarator(first: CToken, parts: DeclaratorParts): Declarator {
-    const derivations: Derivation[] = parts.inner !== null ? parts.inner.derivations : [];
-    for (const s of parts.suffixes) derivations.push(s);
-    for (let i = parts.pointers.length - 1; i >= 0; i--) derivations.push(parts.pointers[i]!);
-    const attributes = parts.inner !== null ? parts.inner.attributes : [];
-    for (const a of parts.attributes) attributes.push(a);
+    const inner = parts.inner;
+    let derivations: Derivation[] = inner !== null ? inner.derivations : [];
+    if (parts.suffixes !== null || parts.pointers !== null) {
+      derivations = derivations.length === 0 ? [] : [...derivations];
+      if (parts.suffixes !== null) for (const s of parts.suffixes) derivations.push(s);
+      const pointers = parts.pointers;
+      if (pointers !== null)
+        for (let i = pointers.length - 1; i >= 0; i--) derivations.push(pointers[i]!);
+    }
     return {
       kind: "Declarator",
       loc: first,
-      name: parts.inner !== null ? parts.inner.name : parts.name !== null ? parts.name.image : null,
-      nameLoc: parts.inner !== null ? parts.inner.nameLoc : parts.name,
-      derivations,
-      attributes,
-      asmLabel: parts.asmLabel ?? parts.inner?.asmLabel ?? null,
+      name: inner !== null ? inner.name : parts.name !== null ? parts.name.image : null,
+      nameLoc: inner !== null ? inner.nameLoc : parts.name,
+      derivations: exact(derivations),
+      attributes: joined(inner !== null ? inner.attributes : exact([]), parts.attributes ?? []),
+      asmLabel: parts.asmLabel ?? inner?.asmLabel ?? null,
     };
   }
 
   private newParts(): DeclaratorParts {
-    return { pointers: [], name: null, inner: null, suffixes: [], attributes: [], asmLabel: null };
+    return {
+      pointers: null,
+      name: null,
+      inner: null,
+      suffixes: null,
+      attributes: null,
+      asmLabel: null,
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -250,13 +265,13 @@ export abstract class DeclParser extends ParserBase {
     {
       ALT: () => {
         const arg = this.SUBRULE(this.alignasSpecifier);
-        if (!this.RECORDING_PHASE) this.spec!.node.alignas.push(arg);
+        if (!this.RECORDING_PHASE) this.addAlignas(arg);
       },
     },
     {
       ALT: () => {
         const attrs = this.SUBRULE2(this.attributeSpecifier);
-        if (!this.RECORDING_PHASE) for (const a of attrs) this.spec!.node.attributes.push(a);
+        if (!this.RECORDING_PHASE) this.addSpecAttributes(attrs);
       },
     },
   ];
@@ -343,7 +358,7 @@ export abstract class DeclParser extends ParserBase {
     if (this.RECORDING_PHASE) return undefined;
     const state = new SpecState(this.real(this.LA_FAST(1)), context);
     if (this.pendingAttributes.length > 0) {
-      for (const a of this.pendingAttributes) state.node.attributes.push(a);
+      (state.node as Building<DeclSpec>).attributes = this.pendingAttributes;
       this.pendingAttributes = [];
     }
     return state;
@@ -486,10 +501,9 @@ export abstract class DeclParser extends ParserBase {
         tag: tagTok !== null ? tagTok.image : null,
         tagLoc: tagTok !== null ? this.real(tagTok) : null,
         members,
-        attributes,
+        attributes: exact(members !== null ? joined(attributes, pragma!.attributes) : attributes),
         maxFieldAlign: members !== null ? pragma!.pack : 0,
       };
-      if (members !== null) for (const a of pragma!.attributes) attributes.push(a);
       return node;
     },
     {
@@ -533,7 +547,7 @@ export abstract class DeclParser extends ParserBase {
         });
         if (this.RECORDING_PHASE) return null;
         if (!ended) this.missingMemberSemicolon();
-        return { kind: "FieldDecl" as const, loc: spec.loc, spec, declarators };
+        return { kind: "FieldDecl" as const, loc: spec.loc, spec, declarators: exact(declarators) };
       },
     },
   ];
@@ -597,7 +611,9 @@ export abstract class DeclParser extends ParserBase {
       this.attributesInto(attributes);
       if (this.RECORDING_PHASE) return undefined as never;
       const d = declarator as Declarator | null;
-      if (d !== null) for (const a of attributes) d.attributes.push(a);
+      if (d !== null && attributes.length > 0) {
+        (d as Building<Declarator>).attributes = joined(d.attributes, attributes);
+      }
       return { kind: "FieldDeclarator", loc: this.real(first), declarator: d, bitWidth };
     },
     {
@@ -660,7 +676,7 @@ export abstract class DeclParser extends ParserBase {
         tag: tagTok !== null ? tagTok.image : null,
         tagLoc: tagTok !== null ? this.real(tagTok) : null,
         enumerators,
-        attributes,
+        attributes: exact(attributes),
       };
     },
     {
@@ -690,7 +706,13 @@ export abstract class DeclParser extends ParserBase {
       if (this.RECORDING_PHASE) return undefined as never;
       // An enumeration constant is an ordinary identifier: it hides a typedef of the same name.
       this.scopes.declare(name.image, false);
-      return { kind: "Enumerator", loc: this.real(name), name: name.image, value, attributes };
+      return {
+        kind: "Enumerator",
+        loc: this.real(name),
+        name: name.image,
+        value,
+        attributes: exact(attributes),
+      };
     },
     {
       recoveryValueFunc: (): Enumerator => ({
@@ -723,13 +745,13 @@ export abstract class DeclParser extends ParserBase {
     "pointer",
     (): PointerDerivation => {
       const star = this.CONSUME(T.Star);
-      const qualifiers: TypeQualifiers = noQualifiers();
-      const attributes: Attribute[] = [];
+      let qualifiers = NO_QUALIFIERS;
+      let attributes: Attribute[] = exact([]);
       this.MANY(() => {
         const what = this.OR(this.pointerAlternatives);
         if (this.RECORDING_PHASE) return;
-        if (typeof what === "string") this.pointerQualifier(qualifiers, this.LA(0), what);
-        else for (const a of what as Attribute[]) attributes.push(a);
+        if (typeof what === "string") qualifiers = this.withQualifier(qualifiers, this.LA(0), what);
+        else attributes = joined(attributes, what as Attribute[]);
       });
       return { kind: "Pointer", loc: this.real(star), qualifiers, attributes };
     },
@@ -743,15 +765,23 @@ export abstract class DeclParser extends ParserBase {
     },
   );
 
-  private pointerQualifier(q: TypeQualifiers, tok: IToken, which: keyof TypeQualifiers): void {
-    if (this.RECORDING_PHASE) return;
-    if (q[which])
+  /** The qualifiers with one more (a copy: NO_QUALIFIERS is shared). */
+  private withQualifier(
+    q: TypeQualifiers,
+    tok: IToken,
+    which: keyof TypeQualifiers,
+  ): TypeQualifiers {
+    if (q[which]) {
       this.warnAt(
         tok,
         `duplicate '${tok.image}' declaration specifier`,
         "-Wduplicate-decl-specifier",
       );
-    q[which] = true;
+      return q;
+    }
+    const copy = { ...q };
+    copy[which] = true;
+    return copy;
   }
 
   private readonly arrayQualifierAlternatives = [
@@ -765,7 +795,7 @@ export abstract class DeclParser extends ParserBase {
     "arraySuffix",
     (): ArrayDerivation => {
       const open = this.CONSUME(T.LBracket);
-      const qualifiers = noQualifiers();
+      let qualifiers = NO_QUALIFIERS;
       let isStatic = false;
       let star = false;
       let size: Expr | null = null;
@@ -773,7 +803,7 @@ export abstract class DeclParser extends ParserBase {
         const what = this.OR(this.arrayQualifierAlternatives);
         if (this.RECORDING_PHASE) return;
         if (what === "static") isStatic = true;
-        else this.pointerQualifier(qualifiers, this.LA(0), what);
+        else qualifiers = this.withQualifier(qualifiers, this.LA(0), what);
       });
       // `[*]`: a variable length array of unspecified size, in a prototype.
       this.OPTION({
@@ -889,7 +919,9 @@ export abstract class DeclParser extends ParserBase {
           this.attributesInto(attributes);
           const inner = this.SUBRULE(this.declarator);
           this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
-          if (!this.RECORDING_PHASE) for (const a of attributes) inner.attributes.push(a);
+          if (!this.RECORDING_PHASE && attributes.length > 0) {
+            (inner as Building<Declarator>).attributes = joined(inner.attributes, attributes);
+          }
           return inner;
         },
       },
@@ -905,13 +937,13 @@ export abstract class DeclParser extends ParserBase {
     (): Declarator => {
       const first = this.LA_FAST(1);
       const parts = this.newParts();
-      this.MANY(() => parts.pointers.push(this.SUBRULE(this.pointer)));
+      this.MANY(() => (parts.pointers ??= []).push(this.SUBRULE(this.pointer)));
       const direct = this.OR(this.directDeclaratorChoice);
       if (!this.RECORDING_PHASE) {
         if ((direct as Declarator).kind === "Declarator") parts.inner = direct as Declarator;
         else parts.name = direct as CToken;
       }
-      this.MANY2(() => parts.suffixes.push(this.OR2(this.declaratorSuffixAlternatives)));
+      this.MANY2(() => (parts.suffixes ??= []).push(this.OR2(this.declaratorSuffixAlternatives)));
       this.declaratorTail(parts);
       return this.RECORDING_PHASE
         ? (undefined as never)
@@ -929,7 +961,7 @@ export abstract class DeclParser extends ParserBase {
       this.CONSUME8(T.RParen);
     });
     this.MANY8(() => {
-      this.pushAll(parts.attributes, this.SUBRULE8(this.attributeSpecifier));
+      this.pushAll((parts.attributes ??= []), this.SUBRULE8(this.attributeSpecifier));
     });
   }
 
@@ -947,7 +979,7 @@ export abstract class DeclParser extends ParserBase {
     (): Declarator => {
       const first = this.LA_FAST(1);
       const parts = this.newParts();
-      this.MANY(() => parts.pointers.push(this.SUBRULE(this.pointer)));
+      this.MANY(() => (parts.pointers ??= []).push(this.SUBRULE(this.pointer)));
       this.OR({
         DEF: [
           {
@@ -959,7 +991,7 @@ export abstract class DeclParser extends ParserBase {
             GATE: this.nestedDeclaratorAhead,
             ALT: () => {
               this.CONSUME(T.LParen);
-              this.attributesInto(parts.attributes);
+              this.attributesInto((parts.attributes ??= []));
               parts.inner = this.SUBRULE(this.anyDeclarator);
               this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
             },
@@ -968,7 +1000,7 @@ export abstract class DeclParser extends ParserBase {
         ],
         IGNORE_AMBIGUITIES: true,
       });
-      this.MANY2(() => parts.suffixes.push(this.OR2(this.declaratorSuffixAlternatives)));
+      this.MANY2(() => (parts.suffixes ??= []).push(this.OR2(this.declaratorSuffixAlternatives)));
       this.declaratorTail(parts);
       return this.RECORDING_PHASE
         ? (undefined as never)

@@ -14,6 +14,12 @@ interface Undo {
 export class TypedefScopes {
   /** Name -> true if it is a typedef name here, false if an ordinary identifier. */
   private readonly visible = new Map<string, boolean>();
+  /**
+   * Ordinary identifiers declared at file scope and never typedefs. Kept apart so that the map
+   * asked about every identifier token stays small (a vmlinux.h declares tens of thousands of
+   * enumerators).
+   */
+  private readonly fileScopeNames = new Set<string>();
   private readonly undo: Undo[][] = [];
   generation = 1;
 
@@ -31,7 +37,7 @@ export class TypedefScopes {
 
   /** Declared in some enclosing scope (as a typedef or an ordinary identifier)? */
   isDeclared(name: string): boolean {
-    return this.visible.has(name);
+    return this.visible.has(name) || this.fileScopeNames.has(name);
   }
 
   push(): void {
@@ -59,6 +65,10 @@ export class TypedefScopes {
   /** Declares `name` in the innermost scope as a typedef name or as an ordinary identifier. */
   declare(name: string, isTypedef: boolean): void {
     const previous = this.visible.get(name);
+    if (!isTypedef && previous === undefined && this.undo.length === 0) {
+      this.fileScopeNames.add(name);
+      return;
+    }
     if (previous === isTypedef) return;
     const log = this.undo[this.undo.length - 1];
     // File-scope declarations are never undone.

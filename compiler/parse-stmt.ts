@@ -18,7 +18,15 @@ import type {
   Stmt,
   StringLiteral,
 } from "./ast.js";
-import { DeclContext, declarationStart, IDENTIFIER_IDX, TYPEDEF_IDX } from "./parse-base.js";
+import {
+  DeclContext,
+  declarationStart,
+  exact,
+  IDENTIFIER_IDX,
+  joined,
+  TYPEDEF_IDX,
+  type Building,
+} from "./parse-base.js";
 import { ExprParser } from "./parse-expr.js";
 
 export class CParser extends ExprParser {
@@ -219,7 +227,7 @@ export class CParser extends ExprParser {
   });
 
   private nullStmt(): Stmt {
-    return { kind: "ExprStmt", loc: this.real(this.LA(0)), expr: null, attributes: [] };
+    return { kind: "ExprStmt", loc: this.real(this.LA(0)), expr: null, attributes: exact([]) };
   }
 
   // labeled-statement: identifier ':' attribute-specifier* statement
@@ -508,7 +516,7 @@ export class CParser extends ExprParser {
     "nullStatement",
     (): Stmt => {
       const semi = this.CONSUME(T.Semicolon);
-      return { kind: "ExprStmt", loc: this.real(semi), expr: null, attributes: [] };
+      return { kind: "ExprStmt", loc: this.real(semi), expr: null, attributes: exact([]) };
     },
     { recoveryValueFunc: () => this.nullStmt() },
   );
@@ -525,7 +533,7 @@ export class CParser extends ExprParser {
         ended = true;
       });
       if (!ended && !this.RECORDING_PHASE) this.errorAfterPrevious("expected ';' after expression");
-      return { kind: "ExprStmt", loc: expr?.loc, expr, attributes: [] };
+      return { kind: "ExprStmt", loc: expr?.loc, expr, attributes: exact([]) };
     },
     { recoveryValueFunc: () => this.nullStmt() },
   );
@@ -666,7 +674,7 @@ export class CParser extends ExprParser {
 /** `__attribute__((fallthrough));` and attributes before a label belong to that statement. */
 function attachStatementAttributes(stmt: Stmt, attributes: Attribute[]): void {
   if ((stmt.kind === "ExprStmt" && stmt.expr === null) || stmt.kind === "LabeledStmt") {
-    for (const a of attributes) stmt.attributes.push(a);
+    (stmt as Building<typeof stmt>).attributes = joined(stmt.attributes, attributes);
   }
 }
 
