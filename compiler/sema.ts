@@ -1559,6 +1559,7 @@ class Sema implements ConstEvalHost {
         return this.assign(e);
       case "CommaExpr": {
         this.rvalue(e.left);
+        this.checkUnused(e.left, "left operand of comma operator has no effect");
         const r = this.rvalue(e.right);
         return { type: r, lvalue: false };
       }
@@ -3449,7 +3450,7 @@ class Sema implements ConstEvalHost {
   }
 
   // -Wunused-value / -Wunused-comparison for expression statements without effect.
-  private checkUnused(e: A.Expr): void {
+  private checkUnused(e: A.Expr, message = "expression result unused"): void {
     const info = this.result.exprs.get(e);
     if (info === undefined || info === ERROR || info.type === errorType) return;
     switch (e.kind) {
@@ -3468,7 +3469,7 @@ class Sema implements ConstEvalHost {
           return;
         }
         if (e.op === "&&" || e.op === "||") return;
-        this.deferredWarning(e.opLoc, "expression result unused", "-Wunused-value");
+        this.deferredWarning(e.opLoc, message, "-Wunused-value");
         return;
       case "Identifier":
       case "IntegerLiteral":
@@ -3476,20 +3477,20 @@ class Sema implements ConstEvalHost {
       case "StringLiteral":
       case "SizeofExpr":
       case "AlignofExpr":
-        this.deferredWarning(e.loc, "expression result unused", "-Wunused-value");
+        this.deferredWarning(e.loc, message, "-Wunused-value");
         return;
       case "MemberExpr":
-        this.deferredWarning(e.memberLoc, "expression result unused", "-Wunused-value");
+        this.deferredWarning(e.memberLoc, message, "-Wunused-value");
         return;
       case "UnaryExpr":
         if (e.op === "*") {
           const info = this.result.exprs.get(e);
           if (info && (qualsOf(info.type) & Q_VOLATILE) !== 0) return;
         }
-        this.deferredWarning(e.loc, "expression result unused", "-Wunused-value");
+        this.deferredWarning(e.loc, message, "-Wunused-value");
         return;
       case "CommaExpr":
-        this.checkUnused(e.right);
+        this.checkUnused(e.right, message);
         return;
       default:
         return;
