@@ -4207,7 +4207,19 @@ function builtinSignature(name: string): FunctionType | undefined {
 // The value of an integer (or address-as-number) constant expression that sema typed,
 // converted to the expression's type; undefined if it is not constant.
 export function constantValue(result: SemaResult, e: A.Expr): bigint | undefined {
-  const host: ConstEvalHost = {
+  let evaluator = evaluators.get(result);
+  if (evaluator === undefined) {
+    evaluator = new ConstEvaluator(resultHost(result));
+    evaluators.set(result, evaluator);
+  }
+  const v = evaluator.evaluateScalar(e);
+  return isNotConstant(v) ? undefined : v;
+}
+
+const evaluators = new WeakMap<SemaResult, ConstEvaluator>();
+
+function resultHost(result: SemaResult): ConstEvalHost {
+  return {
     typeOf: (x) => result.exprs.get(x)?.type,
     enumConstant: (x) => {
       const d = result.exprs.get(x)?.decl;
@@ -4217,6 +4229,4 @@ export function constantValue(result: SemaResult, e: A.Expr): bigint | undefined
     memberOf: (x) => result.exprs.get(x)?.member,
     warn: () => {},
   };
-  const v = new ConstEvaluator(host).evaluateScalar(e);
-  return isNotConstant(v) ? undefined : v;
 }
