@@ -233,6 +233,8 @@ export class SpecState {
 export abstract class ParserBase extends EmbeddedActionsParser {
   protected scopes = new TypedefScopes([]);
   private classGen = new Int32Array(0);
+  /** Tokens given the type TypedefName, to give back their lexer type after the parse. */
+  private retyped: IToken[] = [];
   protected problems: ParseProblem[] = [];
   protected pragmas: PragmaScan = { tokens: [], loopPragmas: new Map(), events: [], problems: [] };
   private eventCursor = 0;
@@ -278,12 +280,13 @@ export abstract class ParserBase extends EmbeddedActionsParser {
 
   /** Gives identifier tokens their lexer type back (the token array belongs to the caller). */
   protected end(): void {
-    for (const t of this.pragmas.tokens) {
+    for (const t of this.retyped) {
       if (t.tokenTypeIdx === TYPEDEF_IDX) {
         t.tokenType = T.Identifier;
         t.tokenTypeIdx = IDENTIFIER_IDX;
       }
     }
+    this.retyped = [];
   }
 
   // ---- token classification ----
@@ -315,9 +318,16 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   }
 
   private classify(tok: IToken, pos: number): void {
-    const typedef = this.scopes.isTypedef(tok.image);
-    tok.tokenType = typedef ? TypedefName : T.Identifier;
-    tok.tokenTypeIdx = typedef ? TYPEDEF_IDX : IDENTIFIER_IDX;
+    if (this.scopes.isTypedef(tok.image)) {
+      if (tok.tokenTypeIdx !== TYPEDEF_IDX) {
+        tok.tokenType = TypedefName;
+        tok.tokenTypeIdx = TYPEDEF_IDX;
+        this.retyped.push(tok);
+      }
+    } else {
+      tok.tokenType = T.Identifier;
+      tok.tokenTypeIdx = IDENTIFIER_IDX;
+    }
     this.classGen[pos] = this.scopes.generation;
   }
 

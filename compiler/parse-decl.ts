@@ -479,7 +479,7 @@ export abstract class DeclParser extends ParserBase {
         this.MANY({
           GATE: () => this.LA_FAST(1).tokenType !== T.RBrace,
           DEF: () => {
-            const m = this.SUBRULE(this.memberDeclaration);
+            const m = this.OR5(this.memberChoice);
             if (m !== null) members!.push(m);
           },
         });
@@ -519,25 +519,30 @@ export abstract class DeclParser extends ParserBase {
     },
   );
 
+  // struct-declaration (parsed inside recordSpecifier, one rule call less per member; the
+  // numbered DSL calls 5 and 6 are not used elsewhere in that rule):
+  //   '__extension__'* specifier-qualifier-list (struct-declarator (',' struct-declarator)*)? ';'
+  //   static_assert-declaration
+  //   ';'                                        (an empty member declaration: clang warns)
   private readonly memberAlternatives = [
-    { ALT: () => this.SUBRULE(this.staticAssertDeclaration) as MemberDecl | null },
+    { ALT: () => this.SUBRULE5(this.staticAssertDeclaration) as MemberDecl | null },
     {
       ALT: () => {
-        const semi = this.CONSUME(T.Semicolon);
+        const semi = this.CONSUME5(T.Semicolon);
         if (!this.RECORDING_PHASE) this.warnAt(semi, "extra ';' inside a struct", "-Wextra-semi");
         return null;
       },
     },
     {
       ALT: () => {
-        this.MANY(() => this.CONSUME(T.Extension));
-        const spec = this.SUBRULE(this.declarationSpecifiers, { ARGS: [DeclContext.Member] });
+        this.MANY5(() => this.CONSUME5(T.Extension));
+        const spec = this.SUBRULE5(this.declarationSpecifiers, { ARGS: [DeclContext.Member] });
         const declarators: FieldDeclarator[] = [];
-        this.OPTION(() => {
-          declarators.push(this.SUBRULE(this.memberDeclarator));
-          this.MANY2(() => {
-            this.CONSUME(T.Comma);
-            declarators.push(this.SUBRULE2(this.memberDeclarator));
+        this.OPTION5(() => {
+          declarators.push(this.SUBRULE5(this.memberDeclarator));
+          this.MANY6(() => {
+            this.CONSUME5(T.Comma);
+            declarators.push(this.SUBRULE6(this.memberDeclarator));
           });
         });
         let ended = false;
@@ -552,18 +557,6 @@ export abstract class DeclParser extends ParserBase {
     },
   ];
   private readonly memberChoice = { IGNORE_AMBIGUITIES: true, DEF: this.memberAlternatives };
-
-  // struct-declaration:
-  //   '__extension__'* specifier-qualifier-list (struct-declarator (',' struct-declarator)*)? ';'
-  //   static_assert-declaration
-  //   ';'                                        (an empty member declaration: clang warns)
-  memberDeclaration = this.RULE(
-    "memberDeclaration",
-    (): MemberDecl | null => {
-      return this.OR(this.memberChoice);
-    },
-    { recoveryValueFunc: () => null },
-  );
 
   /** clang: a warning before '}', else an error and a skip to the next ';'. */
   private missingMemberSemicolon(): void {

@@ -54,29 +54,26 @@ function isLoopPragma(words: CToken[]): boolean {
 
 /** Splits Pragma tokens out of `input`; returns the remaining tokens and what the pragmas say. */
 export function scanPragmas(input: CToken[]): PragmaScan {
-  let firstPragma = -1;
-  for (let i = 0; i < input.length; i++) {
-    if (input[i]!.tokenType === T.Pragma) {
-      firstPragma = i;
-      break;
-    }
-  }
+  const pragmaAt: number[] = [];
+  const pragma = T.Pragma;
+  for (let i = 0; i < input.length; i++) if (input[i]!.tokenType === pragma) pragmaAt.push(i);
   const scan: PragmaScan = { tokens: input, loopPragmas: new Map(), events: [], problems: [] };
-  if (firstPragma < 0) {
-    scan.tokens = input.slice();
-    return scan;
+  // The tokens between pragmas, copied with slice (a header has few pragmas and many tokens).
+  const pieces: CToken[][] = [];
+  let from = 0;
+  for (const at of pragmaAt) {
+    pieces.push(input.slice(from, at));
+    from = at + 1;
   }
-  const tokens = input.slice(0, firstPragma);
+  pieces.push(input.slice(from));
+  scan.tokens = pieces.length === 1 ? pieces[0]! : ([] as CToken[]).concat(...pieces);
   const packStack: number[] = [];
   let pack = 0;
-  for (let i = firstPragma; i < input.length; i++) {
-    const tok = input[i]!;
-    if (tok.tokenType !== T.Pragma) {
-      tokens.push(tok);
-      continue;
-    }
+  for (let k = 0; k < pragmaAt.length; k++) {
+    const tok = input[pragmaAt[k]!]!;
     const words = pragmaWords(tok);
-    const index = tokens.length;
+    // The index (among the remaining tokens) of the token after the pragma.
+    const index = pragmaAt[k]! - k;
     if (isLoopPragma(words)) {
       const list = scan.loopPragmas.get(index) ?? [];
       list.push({ kind: "LoopPragma", loc: tok, words: words.map((w) => w.image) });
@@ -88,7 +85,6 @@ export function scanPragmas(input: CToken[]): PragmaScan {
       scan.events.push({ index, kind: "pack", attributes: [], pack });
     }
   }
-  scan.tokens = tokens;
   return scan;
 }
 
