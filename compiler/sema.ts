@@ -318,7 +318,13 @@ class Sema implements ConstEvalHost {
     this.diag("error", at, message, flag, extra);
   }
 
-  private warning(at: SourcePos, message: string, flag: string, extra: Diagnostic[] = []): void {
+  // `flag` undefined: a warning clang gives without a -W option name.
+  private warning(
+    at: SourcePos,
+    message: string,
+    flag: string | undefined,
+    extra: Diagnostic[] = [],
+  ): void {
     this.diag("warning", at, message, flag, extra);
   }
 
@@ -446,10 +452,7 @@ class Sema implements ConstEvalHost {
     if (init.init) {
       v.init = init.init;
       if (v.storage === "extern" && !v.isFileScope) {
-        this.error(
-          nameLoc,
-          "declaration of block scope identifier with linkage cannot have an initializer",
-        );
+        this.error(nameLoc, "'extern' variable cannot have an initializer");
         return;
       }
       if (!isComplete(v.type) && canonical(v.type).kind !== "array") {
@@ -474,7 +477,7 @@ class Sema implements ConstEvalHost {
     if (v.storage === "extern") return;
     if (c.kind === "array" && c.length === undefined) {
       if (v.isFileScope) {
-        this.warning(loc, "tentative array definition assumed to have one element", "");
+        this.warning(loc, "tentative array definition assumed to have one element", undefined);
         v.type = arrayOf(c.element, 1);
       } else {
         this.error(
@@ -562,6 +565,12 @@ class Sema implements ConstEvalHost {
       if (!existing.builtin) {
         if (!compatible(existing.type, type)) {
           this.error(loc, `conflicting types for '${name}'`, [
+            this.noteAt(existing.loc, "previous declaration is here"),
+          ]);
+          return undefined;
+        }
+        if (storage === "static" && existing.storage !== "static") {
+          this.error(loc, `static declaration of '${name}' follows non-static declaration`, [
             this.noteAt(existing.loc, "previous declaration is here"),
           ]);
           return undefined;
@@ -783,6 +792,18 @@ class Sema implements ConstEvalHost {
       );
       return undefined;
     }
+    if (storage === "static" && v.storage !== "static") {
+      this.error(loc, `static declaration of '${v.name}' follows non-static declaration`, [
+        this.noteAt(v.loc, "previous declaration is here"),
+      ]);
+      return undefined;
+    }
+    if (storage === undefined && v.storage === "static") {
+      this.error(loc, `non-static declaration of '${v.name}' follows static declaration`, [
+        this.noteAt(v.loc, "previous declaration is here"),
+      ]);
+      return undefined;
+    }
     if (hasInit && v.init !== undefined) {
       this.error(loc, `redefinition of '${v.name}'`, [
         this.noteAt(v.loc, "previous definition is here"),
@@ -975,7 +996,9 @@ class Sema implements ConstEvalHost {
         let t = this.applyDeclarator(base, p.declarator, p.spec.attributes);
         const c = canonical(t);
         if (c.kind === "void") {
-          if (d.params.length > 1 || p.declarator.name !== null || qualsOf(t) !== 0) {
+          if (d.params.length === 1 && p.declarator.name !== null) {
+            this.error(p.declarator.nameLoc ?? p.loc, "argument may not have 'void' type");
+          } else if (d.params.length > 1 || qualsOf(t) !== 0) {
             // clang points where the parameter's name would be.
             this.error(
               p.declarator.nameLoc ?? p.declarator.loc,
@@ -1048,7 +1071,7 @@ class Sema implements ConstEvalHost {
         continue;
       }
       if (v <= 0n || (v & (v - 1n)) !== 0n) {
-        this.error(arg.loc, "requested alignment is not a power of 2");
+        this.error(a.loc, "requested alignment is not a power of 2");
         continue;
       }
       align = Math.max(align, Number(v));
@@ -1071,7 +1094,7 @@ class Sema implements ConstEvalHost {
         continue;
       }
       if (v !== 0n && (v < 0n || (v & (v - 1n)) !== 0n)) {
-        this.error(a.loc, "requested alignment is not a power of 2");
+        this.error(alignasKeywordLoc(spec, a), "requested alignment is not a power of 2");
         continue;
       }
       align = Math.max(align, Number(v));
@@ -1751,8 +1774,8 @@ class Sema implements ConstEvalHost {
       );
       return ERROR;
     }
-    if (c.kind === "pointer") this.checkPointerArithmetic(c, e.loc);
-    if (!this.checkModifiable(e.operand, info, e.prefix ? e.loc : e.loc)) return ERROR;
+    if (c.kind === "pointer" && !this.checkPointerArithmetic(c, e.loc)) return ERROR;
+    if (!this.checkModifiable(e.operand, info, updateOperatorLoc(e))) return ERROR;
     return { type: unqualified(t), lvalue: false };
   }
 
@@ -1858,12 +1881,12 @@ class Sema implements ConstEvalHost {
       return { type: common, lvalue: false, opType: common };
     }
     if (lc.kind === "pointer" && isInteger(rt)) {
-      this.checkPointerArithmetic(lc, e.opLoc);
+      if (!this.checkPointerArithmetic(lc, e.opLoc)) return ERROR;
       this.convert(e.right, promote(rt));
       return { type: lt, lvalue: false, opType: lt };
     }
     if (e.op === "+" && isInteger(lt) && rc.kind === "pointer") {
-      this.checkPointerArithmetic(rc, e.opLoc);
+      if (!this.checkPointerArithmetic(rc, e.opLoc)) return ERROR;
       this.convert(e.left, promote(lt));
       return { type: rt, lvalue: false, opType: rt };
     }
@@ -1872,22 +1895,23 @@ class Sema implements ConstEvalHost {
         this.error(e.opLoc, `${quoted(lt)} and ${quoted(rt)} are not pointers to compatible types`);
         return ERROR;
       }
-      this.checkPointerArithmetic(lc, e.opLoc);
+      if (!this.checkPointerArithmetic(lc, e.opLoc)) return ERROR;
       return { type: ptrdiffType, lvalue: false, opType: lt };
     }
     return this.invalidOperands(e, lt, rt);
   }
 
-  private checkPointerArithmetic(p: PointerType, loc: A.SourceLoc): void {
+  // False (after the error) when the pointee has no size.
+  private checkPointerArithmetic(p: PointerType, loc: A.SourceLoc): boolean {
     const target = canonical(p.pointee);
-    if (target.kind === "void" || target.kind === "function") return; // GNU: size 1
-    if (!isComplete(p.pointee)) {
-      this.error(
-        loc,
-        `arithmetic on a pointer to an incomplete type ${quoted(p.pointee)}`,
-        this.forwardNote(target),
-      );
-    }
+    if (target.kind === "void" || target.kind === "function") return true; // GNU: size 1
+    if (isComplete(p.pointee)) return true;
+    this.error(
+      loc,
+      `arithmetic on a pointer to an incomplete type ${quoted(p.pointee)}`,
+      this.forwardNote(target),
+    );
+    return false;
   }
 
   private comparison(e: A.BinaryExpr, lt: CType, rt: CType): ExprInfo {
@@ -1920,7 +1944,7 @@ class Sema implements ConstEvalHost {
         this.warning(
           e.opLoc,
           `${equality ? "comparison between pointer and integer" : "ordered comparison between pointer and integer"} (${quoted(lt)} and ${quoted(rt)})`,
-          "-Wpointer-integer-compare",
+          equality ? "-Wpointer-integer-compare" : undefined,
         );
       }
       this.convert(e.right, lt);
@@ -1931,7 +1955,7 @@ class Sema implements ConstEvalHost {
         this.warning(
           e.opLoc,
           `${equality ? "comparison between pointer and integer" : "ordered comparison between pointer and integer"} (${quoted(lt)} and ${quoted(rt)})`,
-          "-Wpointer-integer-compare",
+          equality ? "-Wpointer-integer-compare" : undefined,
         );
       }
       this.convert(e.left, rt);
@@ -1957,7 +1981,7 @@ class Sema implements ConstEvalHost {
     const lc = canonical(lt);
     let opType: CType | undefined;
     if ((op === "+" || op === "-") && lc.kind === "pointer" && isInteger(rt)) {
-      this.checkPointerArithmetic(lc, e.opLoc);
+      if (!this.checkPointerArithmetic(lc, e.opLoc)) return ERROR;
       opType = lt;
     } else if (op === "*" || op === "/" || op === "+" || op === "-") {
       if (isArithmetic(lt) && isArithmetic(rt))
@@ -1980,7 +2004,9 @@ class Sema implements ConstEvalHost {
   // Modifiable-lvalue rules with clang's messages for each way to fail.
   private checkModifiable(e: A.Expr, info: ExprInfo, opLoc: A.SourceLoc): boolean {
     if (!info.lvalue) {
-      this.error(opLoc, "expression is not assignable");
+      if (canonical(info.type).kind === "function") {
+        this.error(opLoc, `non-object type ${quoted(info.type)} is not assignable`);
+      } else this.error(opLoc, "expression is not assignable");
       return false;
     }
     const c = canonical(info.type);
@@ -2171,10 +2197,8 @@ class Sema implements ConstEvalHost {
       this.error(e.loc, `invalid application of '${name}' to bit-field`);
       return ERROR;
     }
-    if (c.kind === "function") {
-      this.warning(e.loc, `invalid application of '${name}' to a function type`, "-Wpointer-arith");
-    } else if (c.kind === "void") {
-      // clang accepts this silently unless -Wpointer-arith.
+    if (c.kind === "function" || c.kind === "void") {
+      // GNU: size 1; clang warns only under -Wpointer-arith.
     } else if (!isComplete(t)) {
       this.error(
         e.loc,
@@ -2523,9 +2547,11 @@ class Sema implements ConstEvalHost {
     const info = this.expr(e);
     const from = info.converted ?? decayedUnqualified(info.type);
     if (from === errorType || to === errorType) return;
+    // Messages name the expression's own type, as written ('char[16]', 'const int').
+    const shown = info.type;
     const tc = canonical(to);
     const fc = canonical(from);
-    const say = (kind: string) => phrase(context, to, from, kind);
+    const say = (kind: string) => phrase(context, to, shown, kind);
     if (isArithmetic(to) && isArithmetic(from)) {
       this.convert(e, to);
       this.checkConstantConversion(e, from, to);
@@ -2538,7 +2564,7 @@ class Sema implements ConstEvalHost {
     if (tc.kind === "record" && fc.kind === "record" && tc.decl === fc.decl) return;
     if (tc.kind === "pointer") {
       if (fc.kind === "pointer") {
-        this.checkPointerAssignment(tc, fc, to, from, context, loc, extra);
+        this.checkPointerAssignment(tc, fc, to, shown, context, loc, extra);
         this.convert(e, to);
         return;
       }
@@ -2565,7 +2591,7 @@ class Sema implements ConstEvalHost {
       this.convert(e, to);
       return;
     }
-    this.error(loc, incompatiblePhrase(context, to, from), extra);
+    this.error(loc, incompatiblePhrase(context, to, shown), extra);
   }
 
   private checkPointerAssignment(
@@ -2708,6 +2734,15 @@ class Sema implements ConstEvalHost {
       if (strLen !== undefined) {
         if (c.kind === "array" && c.length === undefined) result = arrayOf(c.element, strLen);
         this.stringInit(result, 0, init as A.StringLiteral, state);
+      } else if (c.kind === "array" && init.kind === "StringLiteral" && isIntegerArray(c)) {
+        this.expr(init);
+        const wide = init.prefix !== "" && init.prefix !== "u8";
+        this.error(
+          loc,
+          wide
+            ? "initializing char array with wide string literal"
+            : "initializing wide char array with non-wide string literal",
+        );
       } else if (c.kind === "array") {
         this.expr(init);
         this.error(
@@ -4023,6 +4058,10 @@ function stringLiteralType(s: A.StringLiteral): CType {
   }
 }
 
+function isIntegerArray(t: ArrayType): boolean {
+  return canonical(t.element).kind === "int";
+}
+
 function isCharArray(t: ArrayType): boolean {
   const e = canonical(t.element);
   return e.kind === "int" && e.size === 1;
@@ -4100,6 +4139,13 @@ function gotoLabelLoc(g: A.GotoStmt): A.SourceLoc {
   const given = (g as unknown as { labelLoc?: A.SourceLoc }).labelLoc;
   if (given) return given;
   return shifted(g.loc, g.loc.image.length + 1);
+}
+
+// The `_Alignas` keyword of an alignment specifier: the AST keeps only its argument, so
+// this assumes `_Alignas(` is written without blanks.
+function alignasKeywordLoc(spec: A.DeclSpec, arg: A.Expr): A.SourceLoc {
+  if (spec.loc.image === "_Alignas" && spec.loc.line === arg.loc.line) return spec.loc;
+  return shifted(arg.loc, -"_Alignas(".length);
 }
 
 // The name in `.name` of a designator.

@@ -524,6 +524,273 @@ const cases: BadInput[] = [
     clangDiffers:
       "clang 14 only warns (implicit declaration); BPF programs need declarations, so tsbpf makes it clang 15's error",
   },
+  {
+    name: "static after non-static",
+    source: "int f(void);\nstatic int f(void) { return 0; }\n",
+    expected: [
+      "test.c:2:12: error: static declaration of 'f' follows non-static declaration",
+      "test.c:1:5: note: previous declaration is here",
+    ],
+  },
+  {
+    name: "extern then static variable",
+    source: "extern int v;\nstatic int v;\n",
+    expected: [
+      "test.c:2:12: error: static declaration of 'v' follows non-static declaration",
+      "test.c:1:12: note: previous declaration is here",
+    ],
+  },
+  {
+    name: "incomplete return type",
+    source: "struct t;\nstruct t get(void) { }\n",
+    expected: [
+      "test.c:2:10: error: incomplete result type 'struct t' in function definition",
+      "test.c:1:8: note: forward declaration of 'struct t'",
+    ],
+  },
+  {
+    name: "calling with struct by value mismatch",
+    source:
+      "struct a { int x; };\nstruct b { int x; };\nvoid take(struct a v);\nvoid f(struct b v) { take(v); }\n",
+    expected: [
+      "test.c:4:27: error: passing 'struct b' to parameter of incompatible type 'struct a'",
+      "test.c:3:20: note: passing argument to parameter 'v' here",
+    ],
+  },
+  {
+    name: "assigning struct types",
+    source:
+      "struct a { int x; };\nstruct b { int x; };\nvoid f(struct a x, struct b y) { x = y; }\n",
+    expected: ["test.c:3:36: error: assigning to 'struct a' from incompatible type 'struct b'"],
+  },
+  {
+    name: "void value used",
+    source: "void g(void);\nint f(void) { int x = g(); return x; }\n",
+    expected: [
+      "test.c:2:19: error: initializing 'int' with an expression of incompatible type 'void'",
+    ],
+  },
+  {
+    name: "dereference non-pointer",
+    source: "int f(int x) { return *x; }\n",
+    expected: ["test.c:1:23: error: indirection requires pointer operand ('int' invalid)"],
+  },
+  {
+    name: "address of rvalue",
+    source: "int f(int x) { int *p = &(x + 1); return *p; }\n",
+    expected: ["test.c:1:25: error: cannot take the address of an rvalue of type 'int'"],
+  },
+  {
+    name: "arithmetic on void pointer is fine but on incomplete struct",
+    source: "struct t;\nvoid f(struct t *p, void *v) { p + 1; v = v + 1; }\n",
+    expected: [
+      "test.c:2:34: error: arithmetic on a pointer to an incomplete type 'struct t'",
+      "test.c:1:8: note: forward declaration of 'struct t'",
+    ],
+  },
+  {
+    name: "too many initializers for char array from braces",
+    source: "char s[2] = { 'a', 'b', 'c' };\n",
+    expected: [
+      "test.c:1:25: warning: excess elements in array initializer [-Wexcess-initializers]",
+    ],
+  },
+  {
+    name: "switch on pointer",
+    source: "void f(int *p) { switch (p) { case 0: break; } }\n",
+    expected: [
+      "test.c:1:18: error: statement requires expression of integer type ('int *' invalid)",
+    ],
+  },
+  {
+    name: "case value not constant",
+    source: "void f(int x, int y) { switch (x) { case y: break; } }\n",
+    expected: ["test.c:1:42: error: expression is not an integer constant expression"],
+  },
+  {
+    name: "shift of pointer",
+    source: "void f(int *p) { p = p << 1; }\n",
+    expected: ["test.c:1:24: error: invalid operands to binary expression ('int *' and 'int')"],
+  },
+  {
+    name: "modulo on pointers",
+    source: "void f(int *p) { long x = (long)p % 2; x = p % 2; }\n",
+    expected: ["test.c:1:46: error: invalid operands to binary expression ('int *' and 'int')"],
+  },
+  {
+    name: "bitwise with struct",
+    source: "struct s { int a; };\nvoid f(struct s v) { int x = v & 1; }\n",
+    expected: ["test.c:2:32: error: invalid operands to binary expression ('struct s' and 'int')"],
+  },
+  {
+    name: "unary plus on pointer",
+    source: "void f(int *p) { +p; }\n",
+    expected: ["test.c:1:18: error: invalid argument type 'int *' to unary expression"],
+  },
+  {
+    name: "increment of const",
+    source: "void f(const int x) { x++; }\n",
+    expected: [
+      "test.c:1:24: error: cannot assign to variable 'x' with const-qualified type 'const int'",
+      "test.c:1:18: note: variable 'x' declared const here",
+    ],
+  },
+  {
+    name: "assignment to function",
+    source: "void g(void);\nvoid f(void) { g = 0; }\n",
+    expected: ["test.c:2:18: error: non-object type 'void (void)' is not assignable"],
+  },
+  {
+    name: "return struct from void*",
+    source: "struct s { int a; };\nstruct s f(void *p) { return p; }\n",
+    expected: [
+      "test.c:2:30: error: returning 'void *' from a function with incompatible result type 'struct s'",
+    ],
+  },
+  {
+    name: "duplicate member in struct",
+    source: "struct s { int a; long a; };\n",
+    expected: [
+      "test.c:1:24: error: duplicate member 'a'",
+      "test.c:1:16: note: previous declaration is here",
+    ],
+  },
+  {
+    name: "anonymous member conflict",
+    source: "struct s { int a; struct { int a; }; };\n",
+    expected: [
+      "test.c:1:32: error: member of anonymous struct redeclares 'a'",
+      "test.c:1:16: note: previous declaration is here",
+    ],
+  },
+  {
+    name: "enum value too large for int used as array size",
+    source: "enum e { BIG = 0x100000000 };\nchar arr[BIG];\n",
+    expected: [],
+  },
+  {
+    name: "sizeof function type",
+    source: "void g(void);\nunsigned long n = sizeof(g);\n",
+    expected: [],
+  },
+  {
+    name: "alignas not power of two",
+    source: "_Alignas(3) int x;\n",
+    expected: ["test.c:1:1: error: requested alignment is not a power of 2"],
+  },
+  {
+    name: "aligned attribute not power of two",
+    source: "int y __attribute__((aligned(3)));\n",
+    expected: ["test.c:1:22: error: requested alignment is not a power of 2"],
+  },
+  {
+    name: "redefinition of typedef as variable",
+    source: "typedef int T;\nint T;\n",
+    expected: [
+      "test.c:2:5: error: redefinition of 'T' as different kind of symbol",
+      "test.c:1:13: note: previous definition is here",
+    ],
+  },
+  {
+    name: "tentative definitions fine then conflicting initializers",
+    source: "int x = 1;\nint x = 2;\n",
+    expected: [
+      "test.c:2:5: error: redefinition of 'x'",
+      "test.c:1:5: note: previous definition is here",
+    ],
+  },
+  {
+    name: "extern with initializer in block",
+    source: "void f(void) { extern int x = 3; }\n",
+    expected: ["test.c:1:27: error: 'extern' variable cannot have an initializer"],
+  },
+  {
+    name: "incompatible pointer comparison with int",
+    source: "int f(int *p) { return p == 5; }\n",
+    expected: [
+      "test.c:1:26: warning: comparison between pointer and integer ('int *' and 'int') [-Wpointer-integer-compare]",
+    ],
+  },
+  {
+    name: "ordered comparison pointer int",
+    source: "int f(int *p) { return p < 5; }\n",
+    expected: [
+      "test.c:1:26: warning: ordered comparison between pointer and integer ('int *' and 'int')",
+    ],
+  },
+  {
+    name: "conditional struct and int",
+    source: "struct s { int a; };\nint f(int c, struct s v) { return c ? v : 1; }\n",
+    expected: ["test.c:2:37: error: incompatible operand types ('struct s' and 'int')"],
+  },
+  {
+    name: "negative enum packed bitfield ok",
+    source:
+      'enum __attribute__((packed)) e { A = -1, B = 1 };\nstruct s { enum e v : 2; };\n_Static_assert(sizeof(enum e) == 1, "packed enum");\n',
+    expected: [],
+  },
+  {
+    name: "nested function declaration then use",
+    source: "int f(void) { int g(int); return g(1); }\n",
+    expected: [],
+  },
+  {
+    name: "void parameter named",
+    source: "void f(void x);\n",
+    expected: ["test.c:1:13: error: argument may not have 'void' type"],
+  },
+  {
+    name: "array of void",
+    source: "void arr[3];\n",
+    expected: ["test.c:1:9: error: array has incomplete element type 'void'"],
+  },
+  {
+    name: "function returning function",
+    source: "typedef int fn(void);\nfn f(void);\n",
+    expected: ["test.c:2:5: error: function cannot return function type 'fn' (aka 'int (void)')"],
+  },
+  {
+    name: "call through void pointer",
+    source: "void f(void *p) { p(); }\n",
+    expected: [
+      "test.c:1:20: error: called object type 'void *' is not a function or function pointer",
+    ],
+  },
+  {
+    name: "member of union via arrow on non-pointer",
+    source: "union u { int a; };\nint f(union u v) { return v->a; }\n",
+    expected: [
+      "test.c:2:28: error: member reference type 'union u' is not a pointer; did you mean to use '.'?",
+    ],
+  },
+  {
+    name: "string to int",
+    source: 'int x = "abc";\n',
+    expected: [
+      "test.c:1:5: warning: incompatible pointer to integer conversion initializing 'int' with an expression of type 'char[4]' [-Wint-conversion]",
+      "test.c:1:9: error: initializer element is not a compile-time constant",
+    ],
+  },
+  {
+    name: "char array from wide string",
+    source: 'char s[] = L"ab";\n',
+    expected: ["test.c:1:6: error: initializing char array with wide string literal"],
+  },
+  {
+    name: "goto into ok and label unused",
+    source: "void f(void) { goto done; done: ; }\n",
+    expected: [],
+  },
+  {
+    name: "continue inside switch inside loop",
+    source: "void f(int x) { while (x) { switch (x) { case 1: continue; } break; } }\n",
+    expected: [],
+  },
+  {
+    name: "break inside loop inside switch",
+    source: "void f(int x) { switch (x) { case 1: while (x) break; } }\n",
+    expected: [],
+  },
 ];
 
 describe("sema diagnostics on bad input", () => {
