@@ -126,7 +126,6 @@ const DECLARATION_START_TYPES: TokenType[] = [
   T.Typeof,
   T.Alignas,
   T.Attribute,
-  T.StaticAssert,
   TypedefName,
 ];
 

@@ -1182,13 +1182,20 @@ export abstract class DeclParser extends ParserBase {
         this.CONSUME(T.Comma);
         message = this.SUBRULE(this.stringLiterals);
       });
-      this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
+      const close = this.CONSUME(T.RParen, { ERR_MSG: "expected ')'" });
       let ended = false;
       this.OPTION9(() => {
         this.CONSUME9(T.Semicolon);
         ended = true;
       });
       if (this.RECORDING_PHASE) return undefined as never;
+      if (message === null) {
+        this.warnAt(
+          close,
+          "'_Static_assert' with no message is a C2x extension",
+          "-Wc2x-extensions",
+        );
+      }
       if (!ended) this.errorAfterPrevious("expected ';' after static_assert");
       return { kind: "StaticAssert", loc: this.real(kw), cond, message };
     },

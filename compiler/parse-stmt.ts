@@ -159,7 +159,7 @@ export class CParser extends ExprParser {
     },
   );
 
-  // block-item: '__extension__'* attribute-specifier* (declaration | statement)
+  // block-item: static_assert-declaration | '__extension__'* attribute-specifier* (declaration | statement)
   // (a declaration when the next tokens start one: a type keyword, a typedef name in scope, or an
   // unknown name followed by another name)
   blockItem = this.RULE(
@@ -172,6 +172,7 @@ export class CParser extends ExprParser {
       });
       return this.OR({
         DEF: [
+          { ALT: (): BlockItem | null => this.SUBRULE(this.staticAssertDeclaration) },
           {
             GATE: this.startsDeclaration,
             ALT: (): BlockItem | null => {

@@ -265,3 +265,91 @@ describe.skipIf(!hasClang)("declarators: same types as clang", () => {
     expect(mine).toEqual(theirs);
   });
 });
+
+// Valid C that clang accepts without errors: the parser gives no diagnostics either.
+const validPrograms: [string, string][] = [
+  [
+    "sa_block",
+    'void f(void) { _Static_assert(1, "x"); int a; _Static_assert(sizeof(a) == 4, "int"); }\n',
+  ],
+  ["fp_cast", "int (*fp)(int a, int b) = 0;\nvoid g(void *p) { ((void (*)(int))p)(1); }\n"],
+  [
+    "sizeof_arrow",
+    "struct S { int x; } *p;\nint f(void) { return sizeof (p)->x + sizeof(p)[0].x; }\n",
+  ],
+  ["typedef_struct", "typedef struct foo foo;\nstruct foo { foo *next; };\nfoo *head;\n"],
+  ["label_attr", "void f(void) { goto l; l: __attribute__((unused)); }\n"],
+  ["kr_empty", "int f();\nint f(void) { return 0; }\n"],
+  ["nested_fnptr_param", "typedef int T;\nvoid f(void (*cb)(T, int T2), T x);\n"],
+  [
+    "init_nested",
+    "struct A { int x[2]; struct { int y; } b; } a = { { 1, 2 }, { 3 } }, c = { .b = { .y = 1 } };\n",
+  ],
+  ["comma_decl_fn", "int a, f(int), *g(void), (*h)(void);\n"],
+  ["asm_label", 'int x asm("real_x");\nextern int y __asm__("real_y") __attribute__((weak));\n'],
+  ["empty_struct", "struct e {};\nstruct e x;\n"],
+  [
+    "bitfield_anon_attr",
+    "struct s { unsigned int a : 4 __attribute__((packed)); int : 0; } __attribute__((packed));\n",
+  ],
+  ["for_decl_multi", "void f(void) { for (int i = 0, j = 1; i < j; i++, j--) ; }\n"],
+  [
+    "switch_nested",
+    "int f(int a) { switch (a) { case 1: { int x = 2; return x; } case 2 ... 5: return 0; default: return -1; } }\n",
+  ],
+  ["generic", "int f(int x) { return _Generic(x, int: 1, long: 2, default: 0); }\n"],
+  ["restrict_param", "void f(int *restrict a, const int *__restrict b);\n"],
+  ["complex_decl", "char (*(*x[3])(void))[5];\nint (*(*(*deep)(void))[2])(long);\n"],
+  ["enum_trailing", "enum e { A, B, };\nenum f { C = 1 << 2, D = C | 1 };\n"],
+  ["string_concat", 'char s[] = "a" "b" "\\x41";\n'],
+  ["cond_omitted", "int f(int a, int b) { return a ?: b; }\n"],
+  [
+    "offsetof_nested",
+    "struct s { int a; struct { int b[4]; } c; };\nint f(void) { return __builtin_offsetof(struct s, c.b[2]); }\n",
+  ],
+  ["cast_compound", "struct P { int x; };\nint f(void) { return ((struct P){ .x = 3 }).x; }\n"],
+  [
+    "alignof_expr",
+    "int a; int f(void) { return __alignof__(a) + _Alignof(long) + __alignof__(struct { char c; }); }\n",
+  ],
+  [
+    "attr_before_fn",
+    "static __attribute__((always_inline)) inline int f(void) { return 1; }\n__attribute__((noinline)) int g(void) { return f(); }\n",
+  ],
+  ["typeof_decl", "int a; __typeof__(a) b; typeof(int *) c; __typeof__(*c) d;\n"],
+  ["extension_union", "struct s { __extension__ union { int a; long b; }; };\n"],
+  ["do_while_comma", "void f(int a) { do a--, a--; while (a > 0); }\n"],
+  ["goto_labels", "void f(void) { a: b: goto a; }\n"],
+  ["null_decl_in_block", "void f(void) { ; ; int x; ; }\n"],
+  ["cast_of_typedef_paren", "typedef int T; int f(int x) { return (T)(x) + (T)-1; }\n"],
+  ["pointer_to_array_param", "void f(int (*a)[3], int b[][3]);\n"],
+  ["hex_float", "double d = 0x1.8p1, e = 1e-3, f = .5f;\n"],
+  ["char_escapes", "char c[] = { '\\0', '\\'', '\\\\', '\\x7f', '\\177', '\\a' };\n"],
+  ["const_ptr_const", 'const char *const names[] = { "a", "b" };\n'],
+  ["volatile_asm_inline", 'void f(void) { __asm__ __volatile__("nop"); asm inline("nop"); }\n'],
+  ["builtin_types", "__builtin_va_list ap; __int128 x; unsigned __int128 y; __uint128_t z;\n"],
+  [
+    "if_else_chain",
+    "int f(int a) { if (a == 1) return 1; else if (a == 2) return 2; else return 3; }\n",
+  ],
+  ["fn_returning_fnptr", "int (*getf(void))(int);\n"],
+  ["array_of_fnptr_init", "int f1(int), f2(int);\nint (*tbl[])(int) = { f1, f2 };\n"],
+];
+
+describe("valid programs: no diagnostics, as clang", () => {
+  for (const [name, source] of validPrograms) {
+    test(name, () => {
+      expect(parseSource(source, `${name}.c`).diagnostics).toEqual([]);
+      if (hasClang) {
+        const file = join(dir, `${name}.c`);
+        writeFileSync(file, source);
+        const r = spawnSync(
+          "clang",
+          ["-target", "bpf", "-fsyntax-only", "-Werror=c2x-extensions", file],
+          { encoding: "utf8" },
+        );
+        expect(r.stderr.split("\n").filter((l) => l.includes("error:"))).toEqual([]);
+      }
+    });
+  }
+});
