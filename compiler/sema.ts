@@ -2471,17 +2471,24 @@ class Sema implements ConstEvalHost {
     const params = ft.params;
     const declNote = fnDecl ? [this.noteAt(fnDecl.loc, `'${fnDecl.name}' declared here`)] : [];
     if (ft.prototyped) {
+      // clang names the parameter when there is exactly one and it has a name.
+      const single = params.length === 1 ? params[0]!.name : undefined;
       if (e.args.length < params.length) {
-        const expected = ft.variadic ? `at least ${params.length}` : `${params.length}`;
-        this.error(
-          closingParenLoc(e),
-          `too few arguments to function call, expected ${expected}, have ${e.args.length}`,
-          declNote,
-        );
+        const why =
+          single !== undefined
+            ? ft.variadic
+              ? `at least argument '${single}' must be specified`
+              : `single argument '${single}' was not specified`
+            : `expected ${ft.variadic ? "at least " : ""}${params.length}, have ${e.args.length}`;
+        this.error(closingParenLoc(e), `too few arguments to function call, ${why}`, declNote);
       } else if (e.args.length > params.length && !ft.variadic) {
+        const why =
+          single !== undefined
+            ? `expected single argument '${single}', have ${e.args.length} arguments`
+            : `expected ${params.length}, have ${e.args.length}`;
         this.error(
           e.args[params.length]!.loc,
-          `too many arguments to function call, expected ${params.length}, have ${e.args.length}`,
+          `too many arguments to function call, ${why}`,
           declNote,
         );
       }
@@ -3488,6 +3495,12 @@ class Sema implements ConstEvalHost {
   private checkUnused(e: A.Expr, message = "expression result unused"): void {
     const info = this.result.exprs.get(e);
     if (info === undefined || info === ERROR || info.type === errorType) return;
+    // Expressions a macro wrote are not the programmer's statement: clang stays quiet.
+    if (
+      e.loc.expansion !== undefined ||
+      (e.kind === "BinaryExpr" && e.opLoc.expansion !== undefined)
+    )
+      return;
     switch (e.kind) {
       case "BinaryExpr":
         if (e.op === "==" || e.op === "!=") {

@@ -791,6 +791,77 @@ const cases: BadInput[] = [
     source: "void f(int x) { switch (x) { case 1: while (x) break; } }\n",
     expected: [],
   },
+  {
+    name: "error inside a macro",
+    source:
+      "#define GET(p) ((p)->missing)\nstruct s { int a; };\nint f(struct s *p) { return GET(p); }\n",
+    expected: [
+      "test.c:3:29: error: no member named 'missing' in 'struct s'",
+      "test.c:1:22: note: expanded from macro 'GET'",
+    ],
+  },
+  {
+    name: "warning inside nested macros",
+    source: "#define INNER(x) (x) == 1\n#define OUTER(x) INNER(x)\nvoid f(int v) { OUTER(v); }\n",
+    expected: [],
+  },
+  {
+    name: "undeclared identifier from macro argument",
+    source: "#define ID(x) x\nint f(void) { return ID(nope); }\n",
+    expected: ["test.c:2:25: error: use of undeclared identifier 'nope'"],
+  },
+  {
+    name: "incompatible pointer from macro",
+    source: "#define PTR(x) ((char *)(x))\nvoid f(int *p) { int *q = PTR(p); }\n",
+    expected: [
+      "test.c:2:23: warning: incompatible pointer types initializing 'int *' with an expression of type 'char *' [-Wincompatible-pointer-types]",
+    ],
+  },
+  {
+    name: "static assert from macro",
+    source: "#define CHECK(c) _Static_assert(c, #c)\nCHECK(sizeof(int) == 2);\n",
+    expected: [
+      "test.c:2:1: error: static_assert failed due to requirement 'sizeof(int) == 2' \"sizeof(int) == 2\"",
+      "test.c:1:18: note: expanded from macro 'CHECK'",
+    ],
+  },
+  {
+    name: "constant conversion with macro value",
+    source: "#define BIG 300\nvoid f(void) { char c = BIG; }\n",
+    expected: [
+      "test.c:2:25: warning: implicit conversion from 'int' to 'char' changes value from 300 to 44 [-Wconstant-conversion]",
+      "test.c:1:13: note: expanded from macro 'BIG'",
+    ],
+  },
+  {
+    name: "division by zero through macro",
+    source: "#define DIV(a, b) ((a) / (b))\nint f(int x) { return DIV(x, 0); }\n",
+    expected: [
+      "test.c:2:23: warning: division by zero is undefined [-Wdivision-by-zero]",
+      "test.c:1:24: note: expanded from macro 'DIV'",
+    ],
+  },
+  {
+    name: "argument count wording",
+    source:
+      "int one(int a);\nint onev(int a, ...);\nint two(int a, int b);\nint twov(int a, int b, ...);\nint unnamed(int);\nvoid f(void) { one(); onev(); two(1); twov(1); unnamed(); unnamed(1, 2); one(1, 2, 3); }\n",
+    expected: [
+      "test.c:6:20: error: too few arguments to function call, single argument 'a' was not specified",
+      "test.c:1:5: note: 'one' declared here",
+      "test.c:6:28: error: too few arguments to function call, at least argument 'a' must be specified",
+      "test.c:2:5: note: 'onev' declared here",
+      "test.c:6:36: error: too few arguments to function call, expected 2, have 1",
+      "test.c:3:5: note: 'two' declared here",
+      "test.c:6:45: error: too few arguments to function call, expected at least 2, have 1",
+      "test.c:4:5: note: 'twov' declared here",
+      "test.c:6:56: error: too few arguments to function call, expected 1, have 0",
+      "test.c:5:5: note: 'unnamed' declared here",
+      "test.c:6:70: error: too many arguments to function call, expected 1, have 2",
+      "test.c:5:5: note: 'unnamed' declared here",
+      "test.c:6:81: error: too many arguments to function call, expected single argument 'a', have 3 arguments",
+      "test.c:1:5: note: 'one' declared here",
+    ],
+  },
 ];
 
 describe("sema diagnostics on bad input", () => {
