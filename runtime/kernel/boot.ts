@@ -44,6 +44,11 @@ export function bootTasks(kernel: SimKernel): void {
   const byComm = new Map<string, Task>();
   const ncpus = kernel.cpus.length;
   for (const spec of BOOT_TASKS) {
+    // pids as a booted machine has them: early kernel threads, then services, then logins.
+    if (spec.comm === "rcu_sched") kernel.tasks.skipTo(13);
+    if (spec.comm === "systemd-journal") kernel.tasks.skipTo(312);
+    if (spec.comm === "cron") kernel.tasks.skipTo(701);
+    if (spec.comm === "sshd" && spec.uid === 1000) kernel.tasks.skipTo(1840);
     const parentName = spec.parent ?? "systemd";
     const parent = parentName === "" ? undefined : byComm.get(parentName);
     const task = kernel.tasks.create({
@@ -62,6 +67,7 @@ export function bootTasks(kernel: SimKernel): void {
     }
   }
   const kthreadd = byComm.get("kthreadd");
+  kernel.tasks.skipTo(20);
   for (let cpu = 0; cpu < ncpus; cpu++) {
     for (const name of [
       `ksoftirqd/${cpu}`,
@@ -72,6 +78,7 @@ export function bootTasks(kernel: SimKernel): void {
       kernel.tasks.create({ comm: name, kthread: true, parent: kthreadd, cpu });
     }
   }
+  kernel.tasks.skipTo(2400);
   kernel.self = byComm.get("tsbpf")!;
   kernel.self.setCpu(0);
   kernel.cpus[0]!.current = kernel.self;

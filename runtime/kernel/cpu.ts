@@ -10,6 +10,7 @@ import type { KernelSymbol } from "./kallsyms.js";
 import type { KObject } from "./objects.js";
 import { Prng } from "./random.js";
 import type { Task } from "./tasks.js";
+import type { SimKernel } from "./kernel.js";
 
 /** THREAD_SIZE on x86_64. */
 export const KERNEL_STACK_SIZE = 16 * 1024;
@@ -52,6 +53,8 @@ export class KernelCpu implements BpfCpuState {
   readonly localsUsed: number[] = [];
 
   constructor(
+    /** the machine this CPU belongs to (what helpers reach through vm.host.kernel) */
+    readonly kernel: SimKernel,
     readonly id: number,
     memory: AddressSpace,
     seed: number,

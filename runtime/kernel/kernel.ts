@@ -116,7 +116,7 @@ export class SimKernel {
     this.kprobes = new KprobeRegistry(this);
     this.perf = new PerfSubsystem(this);
     this.cpus = [];
-    for (let i = 0; i < ncpus; i++) this.cpus.push(new KernelCpu(i, this.memory, this.seed));
+    for (let i = 0; i < ncpus; i++) this.cpus.push(new KernelCpu(this, i, this.memory, this.seed));
     this.syscallRegs = this.cpus.map((c) =>
       this.memory.alloc(PT_REGS_SIZE, {
         name: `syscall pt_regs cpu${c.id}`,

@@ -391,6 +391,11 @@ export class TaskTable {
     return task;
   }
 
+  /** Continue pid allocation at `pid` (boot leaves gaps as a real boot does). */
+  skipTo(pid: number): void {
+    if (pid > this.nextPid) this.nextPid = pid;
+  }
+
   private allocPid(): number {
     while (this.byPid.has(this.nextPid)) this.nextPid++;
     return this.nextPid++;
