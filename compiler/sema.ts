@@ -159,6 +159,8 @@ export interface ExprInfo {
   opType?: CType;
   // The value of an integer constant expression, where one was required or folded.
   value?: bigint;
+  // For _Generic and __builtin_choose_expr: the expression chosen (its value is the result).
+  selected?: A.Expr;
 }
 
 // One scalar (or string/array-copy) store that an initializer performs: at `offset` bytes
@@ -2424,7 +2426,7 @@ class Sema implements ConstEvalHost {
     }
     for (const a of e.assocs) if (a !== pick) this.quietly(() => this.expr(a.expr));
     const info = this.expr(pick.expr);
-    return { type: info.type, lvalue: info.lvalue, value: info.value };
+    return { type: info.type, lvalue: info.lvalue, value: info.value, selected: pick.expr };
   }
 
   private quietly<T>(f: () => T): T {
@@ -3626,7 +3628,7 @@ class Sema implements ConstEvalHost {
         const other = v !== 0n ? args[2]! : args[1]!;
         this.quietly(() => this.expr(other));
         const info = this.expr(chosen);
-        return { type: info.type, lvalue: info.lvalue, value: info.value };
+        return { type: info.type, lvalue: info.lvalue, value: info.value, selected: chosen };
       }
       case "__builtin_expect_with_probability":
         return undefined;
