@@ -407,6 +407,10 @@ export abstract class DeclParser extends ParserBase {
     { recoveryValueFunc: () => this.errorSpec() },
   );
 
+  /** The next token starts a type name (decided by scope for identifiers). */
+  private readonly typeAhead = (): boolean =>
+    declarationStart[this.LA_FAST(1).tokenTypeIdx] === true;
+
   // typeof-specifier: ('typeof' | '__typeof__') '(' (type-name | expression) ')'
   typeofSpecifier = this.RULE(
     "typeofSpecifier",
@@ -414,8 +418,9 @@ export abstract class DeclParser extends ParserBase {
       const kw = this.CONSUME(T.Typeof);
       this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after 'typeof'" });
       const arg = this.OR({
+        MAX_LOOKAHEAD: 1,
         DEF: [
-          { ALT: () => this.SUBRULE(this.typeName) as TypeName | Expr },
+          { GATE: this.typeAhead, ALT: () => this.SUBRULE(this.typeName) as TypeName | Expr },
           { ALT: () => this.SUBRULE(this.expression) },
         ],
         IGNORE_AMBIGUITIES: true,
@@ -439,8 +444,9 @@ export abstract class DeclParser extends ParserBase {
       this.CONSUME(T.Alignas);
       this.CONSUME(T.LParen, { ERR_MSG: "expected '(' after '_Alignas'" });
       const arg = this.OR({
+        MAX_LOOKAHEAD: 1,
         DEF: [
-          { ALT: () => this.SUBRULE(this.typeName) as TypeName | Expr },
+          { GATE: this.typeAhead, ALT: () => this.SUBRULE(this.typeName) as TypeName | Expr },
           { ALT: () => this.SUBRULE(this.conditionalExpression) },
         ],
         IGNORE_AMBIGUITIES: true,
