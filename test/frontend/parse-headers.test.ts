@@ -208,3 +208,58 @@ describe.skipIf(!hasBpftool || !hasVmlinuxBtf)("vmlinux.h from this kernel's BTF
     expect(best).toBeLessThan(5000);
   });
 });
+
+// BPF programs as people write them with libbpf (maps with __uint/__type, SEC, BPF_KPROBE,
+// BPF_CORE_READ, bpf_printk, loop pragmas, asm barriers). clang compiles each one (checked when
+// it is installed); tsbpf's preprocessor and parser must give no diagnostics.
+const programs: { name: string; source: string; needsVmlinux: boolean }[] = [
+  {
+    name: "kprobe_maps.bpf.c",
+    source:
+      '#include <linux/bpf.h>\n#include <linux/ptrace.h>\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_tracing.h>\n#include <bpf/bpf_core_read.h>\n#include <bpf/bpf_endian.h>\n\nchar LICENSE[] SEC("license") = "GPL";\n\nstruct {\n\t__uint(type, BPF_MAP_TYPE_HASH);\n\t__uint(max_entries, 1024);\n\t__type(key, __u32);\n\t__type(value, __u64);\n} counts SEC(".maps");\n\nstruct event {\n\t__u32 pid;\n\tchar comm[16];\n\t__u64 ts;\n};\n\nstruct {\n\t__uint(type, BPF_MAP_TYPE_RINGBUF);\n\t__uint(max_entries, 1 << 12);\n} events SEC(".maps");\n\nstatic __always_inline int bump(__u32 key)\n{\n\t__u64 one = 1, *v = bpf_map_lookup_elem(&counts, &key);\n\tif (v)\n\t\t__sync_fetch_and_add(v, 1);\n\telse\n\t\tbpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);\n\treturn 0;\n}\n\nSEC("kprobe/do_sys_openat2")\nint BPF_KPROBE(trace_open, int dfd, const char *filename)\n{\n\t__u32 pid = bpf_get_current_pid_tgid() >> 32;\n\tstruct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);\n\tif (!e)\n\t\treturn 0;\n\te->pid = pid;\n\te->ts = bpf_ktime_get_ns();\n\tbpf_get_current_comm(&e->comm, sizeof(e->comm));\n\tbpf_ringbuf_submit(e, 0);\n\tbpf_printk("open %s by %d", filename, pid);\n\treturn bump(pid);\n}\n\nSEC("kretprobe/do_sys_openat2")\nint BPF_KRETPROBE(trace_open_ret, long ret)\n{\n\tint i;\n\t__u32 sum = 0;\n#pragma unroll\n\tfor (i = 0; i < 4; i++)\n\t\tsum += i * ret;\n\tswitch (ret) {\n\tcase -2:\n\t\treturn 1;\n\tcase 0 ... 10:\n\t\tbreak;\n\tdefault:\n\t\tsum++;\n\t}\n\tbarrier_var(sum);\n\treturn bpf_ntohs(bpf_htons(sum)) & 1;\n}\n',
+    needsVmlinux: false,
+  },
+  {
+    name: "core_read.bpf.c",
+    source:
+      '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_tracing.h>\n#include <bpf/bpf_core_read.h>\n\nchar LICENSE[] SEC("license") = "GPL";\n\nstruct {\n\t__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);\n\t__uint(max_entries, 1);\n\t__type(key, u32);\n\t__type(value, u64);\n} calls SEC(".maps");\n\nSEC("kprobe/tcp_sendmsg")\nint BPF_KPROBE(tcp_sendmsg, struct sock *sk, struct msghdr *msg, size_t size)\n{\n\tstruct task_struct *task = (void *)bpf_get_current_task();\n\tpid_t ppid = BPF_CORE_READ(task, real_parent, tgid);\n\tu16 family = BPF_CORE_READ(sk, __sk_common.skc_family);\n\tu32 key = 0;\n\tu64 *n = bpf_map_lookup_elem(&calls, &key);\n\tif (bpf_core_field_exists(task->pid) && n)\n\t\t*n += size;\n\tif (bpf_core_type_exists(struct task_struct))\n\t\tbpf_printk("ppid %d family %d", ppid, family);\n\treturn 0;\n}\n\nSEC("tp_btf/sched_switch")\nint BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)\n{\n\tchar comm[TASK_COMM_LEN];\n\tbpf_probe_read_kernel_str(comm, sizeof(comm), BPF_CORE_READ(next, comm));\n\treturn prev->pid == next->pid;\n}\n',
+    needsVmlinux: true,
+  },
+];
+
+describe.skipIf(!hasLinuxHeaders || !hasLibbpf)("BPF programs written with libbpf", () => {
+  for (const prog of programs) {
+    const skip = prog.needsVmlinux && (!hasBpftool || !hasVmlinuxBtf);
+    test.skipIf(skip)(prog.name, () => {
+      const file = join(dir, prog.name);
+      writeFileSync(file, prog.source);
+      if (hasClang) {
+        const r = spawnSync(
+          "clang",
+          [
+            "-O2",
+            "-target",
+            "bpf",
+            "-c",
+            file,
+            "-o",
+            `${file}.o`,
+            `-I${archInclude}`,
+            "-D__TARGET_ARCH_x86",
+          ],
+          { encoding: "utf8" },
+        );
+        expect(r.stderr).toBe("");
+      }
+      const pre = preprocess(
+        { path: file },
+        { includePaths: [archInclude, dir], defines: ["__TARGET_ARCH_x86"] },
+      );
+      expect(pre.diagnostics.items.filter((d) => d.severity === "error")).toEqual([]);
+      const r = parseTranslationUnit(pre.tokens);
+      expect(shown(r.diagnostics)).toEqual([]);
+      const fns = r.unit.decls.filter((d) => d.kind === "FunctionDef");
+      expect(fns.length).toBeGreaterThanOrEqual(2);
+    });
+  }
+});

@@ -266,6 +266,30 @@ describe("typedef names decided by scope", () => {
     expect(item(f.body.items[3]!)).toBe("(* T y)");
   });
 
+  test("typeof and _Alignas take a typedef name as a type, an ordinary name as an expression", () => {
+    const decls = parse(
+      "typedef unsigned int u32;\nu32 v;\ntypeof(u32) a;\ntypeof(v) b;\n_Alignas(u32) char c;\n_Alignas(v) char d;",
+    );
+    expect(
+      decls.slice(2).map((d) => {
+        const spec = (d as Declaration).spec;
+        return spec.typeSpec?.kind === "Typeof" ? spec.typeSpec.arg.kind : spec.alignas[0]!.kind;
+      }),
+    ).toEqual(["TypeName", "Identifier", "TypeName", "Identifier"]);
+  });
+
+  test("libbpf's __type(key, __u32) expands to typeof(__u32) *key", () => {
+    const d = decl(
+      parse("typedef unsigned int __u32;\nstruct { typeof(__u32) *key; int (*type)[1]; } m;"),
+      1,
+    );
+    const member = (d.spec.typeSpec as RecordSpec).members![0] as FieldDecl;
+    expect(member.spec.typeSpec).toMatchObject({
+      kind: "Typeof",
+      arg: { kind: "TypeName", spec: { typeSpec: { kind: "TypedefName", name: "__u32" } } },
+    });
+  });
+
   test("clang's builtin typedefs", () => {
     const decls = parse("__builtin_va_list ap; __int128_t a; __uint128_t b;");
     expect(decls.map((d) => (d as Declaration).spec.typeSpec)).toMatchObject([
