@@ -238,6 +238,7 @@ describe.skipIf(!hasLinuxHeaders || !hasLibbpf)("BPF programs written with libbp
           "clang",
           [
             "-O2",
+            "-g",
             "-target",
             "bpf",
             "-c",
