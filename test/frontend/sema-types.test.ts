@@ -12,7 +12,13 @@ import type {
   FunctionDef,
 } from "../../compiler/ast.js";
 import type { ExprInfo } from "../../compiler/sema.js";
-import { type PointerType, canonical, pointerTo, typeToString } from "../../compiler/types.js";
+import {
+  type PointerType,
+  canonical,
+  intType,
+  pointerTo,
+  typeToString,
+} from "../../compiler/types.js";
 import { askClang, frontend, hasClang } from "./sema-harness.js";
 
 if (!hasClang) console.log("expression type differential test skipped: clang is not installed");
@@ -228,5 +234,49 @@ describe("BTF tags kept for the BTF writer", () => {
     expect((canonical(two.pointee) as PointerType).pointeeTags).toBeUndefined();
     const b = p.sema!.records.find((r) => r.tag === "b")!;
     expect(b.members!.map((m) => m.declTags)).toEqual([["wide"], undefined]);
+  });
+});
+
+describe("name resolution", () => {
+  test("ordinary names, tags and members live apart; inner scopes shadow outer ones", () => {
+    const p = frontend(
+      [
+        "int x;",
+        "struct x { int x; } sx;",
+        "enum { E = 2 };",
+        "int f(int x) {",
+        "  long r = x;",
+        "  { long x = E; r += x; }",
+        "  for (short x = 0; x < 1; x++) r += x;",
+        "  return (int)r + sx.x;",
+        "}",
+        "int g(void) { extern int x; return x + _Generic(x, int: 1, default: 2); }",
+        "",
+      ].join("\n"),
+    );
+    expect(p.diagnostics.items).toEqual([]);
+    const sema = p.sema!;
+    // Every use of `x` with the declaration it resolved to, in source order.
+    const uses = [...sema.exprs]
+      .filter(([e]) => e.kind === "Identifier" && e.name === "x")
+      .map(
+        ([e, info]) =>
+          `${e.loc.line}:${e.loc.col} ${info.decl?.kind} ${typeToString(info.decl!.kind === "var" ? info.decl.type : intType)} ${(info.decl as { isParam?: boolean }).isParam ? "param" : (info.decl as { isFileScope?: boolean }).isFileScope ? "file" : "block"}`,
+      );
+    expect(uses).toEqual([
+      "5:12 var int param",
+      "6:22 var long block",
+      "7:21 var short block",
+      "7:28 var short block",
+      "7:38 var short block",
+      "10:36 var int file",
+      "10:49 var int file",
+    ]);
+    const generic = [...sema.exprs].find(([e]) => e.kind === "GenericSelection")!;
+    expect(generic[1].selected?.kind).toBe("IntegerLiteral");
+    expect(generic[1].value).toBe(1n);
+    const global = sema.globals.find((d) => d.name === "x")!;
+    expect(uses.length).toBe(7);
+    expect(sema.globals.filter((d) => d.name === "x")).toEqual([global]);
   });
 });
