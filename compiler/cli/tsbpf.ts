@@ -10,6 +10,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "run BPF conformance vectors (.data) in the interpreter",
     load: async () => (await import("../../runtime/cli/vector.js")).main,
   },
+  objdump: {
+    summary: "disassemble a BPF object as llvm-objdump does (-d, -r, -S)",
+    load: async () => (await import("../../runtime/cli/objdump.js")).main,
+  },
 };
 
 function usage(): string {
