@@ -259,10 +259,12 @@ describe("name resolution", () => {
     // Every use of `x` with the declaration it resolved to, in source order.
     const uses = [...sema.exprs]
       .filter(([e]) => e.kind === "Identifier" && e.name === "x")
-      .map(
-        ([e, info]) =>
-          `${e.loc.line}:${e.loc.col} ${info.decl?.kind} ${typeToString(info.decl!.kind === "var" ? info.decl.type : intType)} ${(info.decl as { isParam?: boolean }).isParam ? "param" : (info.decl as { isFileScope?: boolean }).isFileScope ? "file" : "block"}`,
-      );
+      .map(([e, info]) => {
+        const d = info.decl!;
+        if (d.kind !== "var") return `${e.loc.line}:${e.loc.col} ${d.kind}`;
+        const where = d.isParam ? "param" : d.isFileScope ? "file" : "block";
+        return `${e.loc.line}:${e.loc.col} var ${typeToString(d.type)} ${where}`;
+      });
     expect(uses).toEqual([
       "5:12 var int param",
       "6:22 var long block",
