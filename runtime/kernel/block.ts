@@ -226,6 +226,21 @@ export class Block {
     return this.pending.length;
   }
 
+  /**
+   * Let `ns` of idle time pass: each request due in that time completes at its due time, in a
+   * hardirq of its CPU.
+   */
+  idle(ns: number): void {
+    const k = this.kernel;
+    const target = k.clock.ns + Math.round(ns);
+    while (this.pending.length > 0 && this.pending[0]!.due <= target) {
+      const p = this.pending.shift()!;
+      if (p.due > k.clock.ns) k.clock.ns = p.due;
+      this.complete(p);
+    }
+    if (target > k.clock.ns) k.clock.ns = target;
+  }
+
   /** Complete every request due by now, in due order, each in a hardirq of its CPU. */
   completeDue(): void {
     const k = this.kernel;
@@ -249,6 +264,7 @@ export class Block {
 
   private complete(p: Pending): void {
     const k = this.kernel;
+    const latencyNs = k.clock.ns - p.rq.get("start_time_ns");
     k.interrupt(p.cpu, "hardirq", () => {
       k.call(k.fn("blk_mq_end_request"), [p.rq, 0]);
       if (p.waiter !== undefined) k.call(k.fn("try_to_wake_up"), [p.waiter.obj, 3, 0]);
@@ -256,13 +272,7 @@ export class Block {
     if (p.waiter !== undefined) k.runOn(p.waiter.cpu, p.waiter, () => undefined);
     p.disk.requests++;
     p.disk.bytes += p.bytes;
-    const start = p.rq.get("start_time_ns");
-    this.completed.push({
-      disk: p.disk.name,
-      op: p.op,
-      bytes: p.bytes,
-      latencyNs: k.clock.ns - start,
-    });
+    this.completed.push({ disk: p.disk.name, op: p.op, bytes: p.bytes, latencyNs });
     k.freeObject(p.rq);
   }
 }

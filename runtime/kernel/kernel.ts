@@ -271,7 +271,7 @@ export class SimKernel {
 
   /**
    * Call a kernel function on the executing CPU: push its frame, fire its kprobes, run its body,
-   * fire its kretprobes, pop. Returns the body's result.
+   * let its cost pass on the clock, fire its kretprobes, pop. Returns the body's result.
    */
   call(fn: KernelFunction, args: readonly KArg[]): KArg {
     const cpu = this.cpus[this.cpuIndex]!;
@@ -280,7 +280,6 @@ export class SimKernel {
       throw new KernelTypeError(`kernel call depth ${MAX_CALL_DEPTH} exceeded calling ${fn.name}`);
     }
     fn.calls++;
-    this.clock.ns += fn.cost;
     const caller = depth > 0 ? cpu.frames[depth - 1]! : undefined;
     const ret = caller
       ? caller.lo + callSiteOffset(caller.size, fn.name)

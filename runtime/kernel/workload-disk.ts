@@ -1,7 +1,7 @@
 // The "disk" workload: a database and a logger writing and fsyncing (write bios, the task asleep
 // until the completion interrupt wakes it), and cold reads of large files missing the page cache
 // (read bios). Each request's latency comes from its disk's seeded distribution.
-import { AT_FDCWD, O_APPEND, O_CLOEXEC, O_RDONLY, O_WRONLY } from "./fs.js";
+import { O_APPEND, O_CLOEXEC, O_RDONLY, O_WRONLY } from "./fs.js";
 import { NR } from "./syscalls.js";
 import type { Task } from "./tasks.js";
 import type { WorkloadContext } from "./workload.js";
@@ -47,12 +47,7 @@ export function diskStep(ctx: WorkloadContext): void {
     const task = ctx.pickTask((t) => t.comm === comm);
     let fd = s.writers.get(task);
     if (fd === undefined) {
-      fd = ctx.syscall(task, NR.openat, "openat", () => [
-        AT_FDCWD,
-        task.process.pushUserString(path),
-        O_WRONLY | O_APPEND | O_CLOEXEC,
-        0,
-      ]);
+      fd = ctx.openat(task, path, O_WRONLY | O_APPEND | O_CLOEXEC);
       s.writers.set(task, fd);
     }
     const size = r.logUniform(9, 17);
@@ -67,12 +62,7 @@ export function diskStep(ctx: WorkloadContext): void {
   }
   const task = ctx.pickTask((t) => t.comm === "postgres" || t.comm === "bash");
   const path = r.pick(COLD_FILES);
-  const fd = ctx.syscall(task, NR.openat, "openat", () => [
-    AT_FDCWD,
-    task.process.pushUserString(path),
-    O_RDONLY | O_CLOEXEC,
-    0,
-  ]);
+  const fd = ctx.openat(task, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   const size = r.logUniform(12, 16);
   const n = ctx.syscall(task, NR.read, "read", () => [fd, ctx.userBuffer(task), size]);

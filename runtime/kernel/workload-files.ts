@@ -33,7 +33,6 @@ export interface FilesState {
     creates: number;
     unlinks: number;
   };
-  opensByPath: Map<string, number>;
   openFds: Map<Task, OpenFd[]>;
   tmpFiles: string[];
   tmpCounter: number;
@@ -52,7 +51,6 @@ export function newFilesState(): FilesState {
       creates: 0,
       unlinks: 0,
     },
-    opensByPath: new Map(),
     openFds: new Map(),
     tmpFiles: [],
     tmpCounter: 0,
@@ -165,13 +163,7 @@ function openSomething(ctx: WorkloadContext, task: Task, fds: OpenFd[]): void {
     flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
     mode = 0o600;
   }
-  const fd = ctx.syscall(task, NR.openat, "openat", () => [
-    AT_FDCWD,
-    task.process.pushUserString(path),
-    flags,
-    mode,
-  ]);
-  s.opensByPath.set(path, (s.opensByPath.get(path) ?? 0) + 1);
+  const fd = ctx.openat(task, path, flags, mode);
   if (fd < 0) {
     s.counters.openFailures++;
     return;
@@ -185,9 +177,5 @@ function openSomething(ctx: WorkloadContext, task: Task, fds: OpenFd[]): void {
 }
 
 export function filesSummary(ctx: WorkloadContext, before: FilesState["counters"]) {
-  const opensByPath: Record<string, number> = {};
-  for (const [p, n] of [...ctx.files.opensByPath].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
-    opensByPath[p] = n;
-  ctx.files.opensByPath.clear();
-  return { ...deltas(ctx.files.counters, before), opensByPath };
+  return deltas(ctx.files.counters, before);
 }

@@ -9,6 +9,8 @@
 import { KernelError } from "./error.js";
 import type { SimKernel } from "./kernel.js";
 import type { Task } from "./tasks.js";
+import { AT_FDCWD } from "./fs.js";
+import { NR } from "./syscalls.js";
 import { filesStep, type FilesState, newFilesState, filesSummary } from "./workload-files.js";
 import { netStep, type NetState, newNetState, netSummary } from "./workload-net.js";
 import { diskStep, diskSummary, newDiskState, type DiskState } from "./workload-disk.js";
@@ -35,6 +37,8 @@ export interface WorkloadSummary {
   calls: Record<string, number>;
   /** system calls by name */
   syscalls: Record<string, number>;
+  /** every openat by path (successful or not) */
+  opensByPath: Record<string, number>;
   files?: ReturnType<typeof filesSummary>;
   net?: ReturnType<typeof netSummary>;
   disk?: ReturnType<typeof diskSummary>;
@@ -50,6 +54,7 @@ export class WorkloadContext {
   readonly alloc: AllocState;
   readonly sched: SchedState;
   readonly syscalls = new Map<string, number>();
+  readonly opensByPath = new Map<string, number>();
 
   constructor(readonly kernel: SimKernel) {
     this.files = newFilesState();
@@ -94,6 +99,17 @@ export class WorkloadContext {
   ): number {
     this.syscalls.set(name, (this.syscalls.get(name) ?? 0) + 1);
     return this.kernel.syscall(task, nr, args);
+  }
+
+  /** openat(AT_FDCWD, path, flags, mode) by `task`, counted by path: the fd or -errno. */
+  openat(task: Task, path: string, flags: number, mode = 0): number {
+    this.opensByPath.set(path, (this.opensByPath.get(path) ?? 0) + 1);
+    return this.syscall(task, NR.openat, "openat", () => [
+      AT_FDCWD,
+      task.process.pushUserString(path),
+      flags,
+      mode,
+    ]);
   }
 
   /** The task's heap buffer as a user pointer (the read/write buffer). */
@@ -150,6 +166,7 @@ export function runWorkload(
   }
   const before = callCounts(kernel);
   const syscallsBefore = new Map(ctx.syscalls);
+  const opensBefore = new Map(ctx.opensByPath);
   const snapshots = {
     files: { ...ctx.files.counters },
     net: { ...ctx.net.counters },
@@ -160,8 +177,7 @@ export function runWorkload(
   const startNs = kernel.clock.ns;
   const random = kernel.random;
   for (let i = 0; i < events; i++) {
-    kernel.clock.advance(random.logUniform(11, 15)); // 2..64 us between actions
-    kernel.block.completeDue();
+    kernel.block.idle(random.logUniform(11, 15)); // 2..64 us between actions
     const step =
       name === "mixed"
         ? STEPS[MIXED_WEIGHTS[random.weighted(MIXED_WEIGHTS.map((w) => w[1]))]![0]]
@@ -178,6 +194,7 @@ export function runWorkload(
     endNs: kernel.clock.ns,
     calls: diffCounts(before, callCounts(kernel)),
     syscalls: diffCounts(syscallsBefore, ctx.syscalls),
+    opensByPath: diffCounts(opensBefore, ctx.opensByPath),
   };
   const used = (n: Exclude<WorkloadName, "mixed">): boolean => name === n || name === "mixed";
   if (used("files")) summary.files = filesSummary(ctx, snapshots.files);

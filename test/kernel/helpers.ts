@@ -57,6 +57,12 @@ export function testHelpers(log: bigint[] = []): Record<number, Helper<KernelCpu
       const [sLo, sHi] = reg(vm, 3);
       ret(vm, vm.memory.probeRead(dLo, dHi, sLo, sHi, vm.regs[4]! >>> 0) ? 0 : -14);
     },
+    [BpfFunc.BPF_FUNC_probe_read_kernel_str]: (vm) => {
+      const [dLo, dHi] = reg(vm, 1);
+      const [sLo, sHi] = reg(vm, 3);
+      const n = vm.memory.probeReadStr(dLo, dHi, sLo, sHi, vm.regs[4]! >>> 0);
+      ret(vm, n < 0 ? -14 : n);
+    },
     [BpfFunc.BPF_FUNC_probe_read_user_str]: (vm) => {
       const [dLo, dHi] = reg(vm, 1);
       const [sLo, sHi] = reg(vm, 3);
