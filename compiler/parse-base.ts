@@ -22,7 +22,6 @@ import {
   BUILTIN_TYPEDEFS,
   noQualifiers,
   type Attribute,
-  type BasicTypeSpec,
   type DeclSpec,
   type Declarator,
   type Expr,
@@ -92,7 +91,7 @@ export class TooManyErrors extends Error {}
 
 export const ERROR_LIMIT = 20;
 
-// Token types that can begin a declaration (besides a TypedefName, and an unknown type name).
+// Token types that can begin a declaration (an unknown type name, `foo x;`, is decided apart).
 const DECLARATION_START_TYPES: TokenType[] = [
   T.Typedef,
   T.Extern,

