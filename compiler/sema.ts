@@ -2628,10 +2628,16 @@ class Sema implements ConstEvalHost {
         this.warning(loc, phraseSuffix(context, to, from, why), "-Wpointer-sign", extra);
         return;
       }
+      const functions = tpu.kind === "function" && fpu.kind === "function";
       this.warning(
         loc,
-        phrase(context, to, from, "incompatible pointer types"),
-        "-Wincompatible-pointer-types",
+        phrase(
+          context,
+          to,
+          from,
+          functions ? "incompatible function pointer types" : "incompatible pointer types",
+        ),
+        functions ? "-Wincompatible-function-pointer-types" : "-Wincompatible-pointer-types",
         extra,
       );
       return;

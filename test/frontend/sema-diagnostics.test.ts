@@ -862,6 +862,51 @@ const cases: BadInput[] = [
       "test.c:1:5: note: 'one' declared here",
     ],
   },
+  {
+    name: "typedef names with aka",
+    source:
+      "typedef unsigned int __u32;\ntypedef __u32 u32_t;\nvoid f(__u32 *p, u32_t q) { long *l = p; char *c = q; }\n",
+    expected: [
+      "test.c:3:35: warning: incompatible pointer types initializing 'long *' with an expression of type '__u32 *' (aka 'unsigned int *') [-Wincompatible-pointer-types]",
+      "test.c:3:48: warning: incompatible integer to pointer conversion initializing 'char *' with an expression of type 'u32_t' (aka 'unsigned int') [-Wint-conversion]",
+    ],
+  },
+  {
+    name: "unnamed struct in messages",
+    source: "struct { int a; } anon;\nvoid f(void) { int x = anon; int *p = &anon; }\n",
+    expected: [
+      "test.c:2:20: error: initializing 'int' with an expression of incompatible type 'struct (unnamed struct at test.c:1:1)'",
+      "test.c:2:35: warning: incompatible pointer types initializing 'int *' with an expression of type 'struct (unnamed struct at test.c:1:1) *' [-Wincompatible-pointer-types]",
+    ],
+  },
+  {
+    name: "typedef of pointer to function",
+    source: "typedef int (*handler_t)(void *ctx);\nint h(long x);\nhandler_t table = h;\n",
+    expected: [
+      "test.c:3:11: warning: incompatible function pointer types initializing 'handler_t' (aka 'int (*)(void *)') with an expression of type 'int (long)' [-Wincompatible-function-pointer-types]",
+    ],
+  },
+  {
+    name: "const typedef",
+    source: "typedef const char *cstr;\nvoid f(cstr s) { char *p = s; }\n",
+    expected: [
+      "test.c:2:24: warning: initializing 'char *' with an expression of type 'cstr' (aka 'const char *') discards qualifiers [-Wincompatible-pointer-types-discards-qualifiers]",
+    ],
+  },
+  {
+    name: "array typedef",
+    source: "typedef char comm_t[16];\nvoid f(comm_t c) { int *p = c; }\n",
+    expected: [
+      "test.c:2:25: warning: incompatible pointer types initializing 'int *' with an expression of type 'char *' [-Wincompatible-pointer-types]",
+    ],
+  },
+  {
+    name: "enum in messages",
+    source: "enum color { RED };\nvoid f(enum color c) { int *p = c; }\n",
+    expected: [
+      "test.c:2:29: warning: incompatible integer to pointer conversion initializing 'int *' with an expression of type 'enum color' [-Wint-conversion]",
+    ],
+  },
 ];
 
 describe("sema diagnostics on bad input", () => {
