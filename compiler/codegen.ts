@@ -1,0 +1,134 @@
+// Code generation: from the checked AST to BPF instructions, one CompiledUnit per translation
+// unit (compiler/unit.ts), which compiler/emit* writes out as an ELF object.
+//
+//   lower*.ts     AST -> IR (ir.ts): SSA values for locals whose address is never taken, stack
+//                 slots for the rest, explicit loads/stores with widths and signedness, i32
+//                 (int and narrower, normalised) vs i64 (long, pointers) values. Calls are
+//                 resolved here: helpers (`(void *) ID` function pointers), static functions
+//                 inlined (always_inline, or small / called once) or called BPF-to-BPF, kfuncs.
+//                 Struct copies, zeroing and __builtin_memcpy/memset become loads and stores.
+//                 Globals get their section and initial bytes; reads of constant globals fold.
+//   opt*.ts       -O2 only: constant folding and propagation, copy propagation (SSA makes both a
+//                 matter of replacing uses), algebraic simplification and strength reduction,
+//                 branch folding and CFG clean-up, if-conversion to selects, common
+//                 subexpressions (with redundant-load and store-to-load elimination) over
+//                 extended basic blocks, dead code elimination; a peephole pass after
+//                 allocation. -O0 runs none of it.
+//   isel*.ts      IR -> machine IR (BPF instructions over virtual registers): ALU32 for i32
+//                 values (like clang -mcpu=v3's alu32), JMP32 compares from cpu v3, immediates
+//                 wherever they fit, st imm for stack stores, rematerialised constants and
+//                 stack/global addresses, sequences for what the cpu lacks (sign-extending
+//                 loads and moves, signed division before v4; the "less than" jumps on v1).
+//   regalloc.ts   iterated register coalescing over r0-r9; calls clobber r0-r5, so values live
+//                 across them get r6-r9 or are spilled to 8-byte stack slots.
+//   isel-layout   frame layout (stack over 512 bytes is an error naming the function), block
+//                 order and branch resolution, encoding with relocations and line marks.
+//
+// Errors in the input (what BPF cannot express) are reported as clang-style diagnostics into the
+// front end's DiagnosticBag, and generate() throws a CompileError carrying them all.
+import type { CheckedProgram } from "./frontend.js";
+import { CompileError } from "./diagnostics.js";
+import type { CompiledFunction, CompiledUnit } from "./unit.js";
+import { type Cpu, type LoweredFunction, UnitLowering } from "./lower.js";
+import { optimize } from "./opt.js";
+import { selectInstructions } from "./isel.js";
+import { allocateRegisters } from "./regalloc.js";
+import { MAX_STACK, encode, expandPseudos, layoutFrame } from "./isel-layout.js";
+import { peephole } from "./opt-peephole.js";
+import { diagnosticLoc } from "./lexer.js";
+import type { Func } from "./ir.js";
+
+export interface CodegenOptions {
+  optLevel: 0 | 2;
+  cpu: Cpu;
+  /** Line marks for .BTF.ext line_info (clang -g). */
+  debugLines: boolean;
+}
+
+export function generate(checked: CheckedProgram, opts: CodegenOptions): CompiledUnit {
+  const bag = checked.diagnostics;
+  if (checked.sema === undefined || bag.hasErrors())
+    throw new CompileError(bag.items, checked.sources);
+  const unit = new UnitLowering(checked, { optLevel: opts.optLevel, cpu: opts.cpu });
+  const lowered = unit.lowerFunctions();
+  bag.throwIfErrors(checked.sources);
+  const functions = lowered.map((f) => compileFunction(unit, f, opts));
+  const referenced = new Set<string>();
+  for (const f of functions)
+    for (const r of f.relocs) if (r.kind === "map" || r.kind === "data") referenced.add(r.symbol);
+  const globals = unit.compileGlobals(referenced);
+  bag.throwIfErrors(checked.sources);
+  const sources = checked.sources;
+  return {
+    file: checked.unit!.loc.file,
+    functions,
+    globals,
+    sourceLine(file: string, line: number): string | undefined {
+      const text = sources(file);
+      if (text === undefined) return undefined;
+      return lineOf(text, line);
+    },
+  };
+}
+
+function compileFunction(
+  unit: UnitLowering,
+  f: LoweredFunction,
+  opts: CodegenOptions,
+): CompiledFunction {
+  optimize(f.func, opts.optLevel);
+  checkAtomics(unit, f.func, opts.cpu);
+  const mf = selectInstructions(f.func, { cpu: opts.cpu });
+  allocateRegisters(mf);
+  const stackSize = layoutFrame(mf);
+  const at = f.decl.definition?.declarator.nameLoc ?? f.decl.loc;
+  if (stackSize > MAX_STACK) {
+    unit.error(
+      at,
+      `Looks like the BPF stack limit of 512 bytes is exceeded. Please move large on stack variables into BPF per-cpu array map. (function '${f.decl.name}' uses ${stackSize} bytes)`,
+    );
+  }
+  expandPseudos(mf);
+  if (opts.optLevel > 0) peephole(mf);
+  const { insns, relocs, lines } = encode(mf, opts.cpu, opts.debugLines);
+  const l = diagnosticLoc(at);
+  return {
+    name: f.decl.name,
+    section: f.section,
+    global: f.global,
+    type: f.decl.type,
+    paramNames: f.decl.params.map((p) => p.name),
+    insns,
+    relocs,
+    lines,
+    coreRelos: [],
+    stackSize,
+    pos: { file: l.file, line: l.line, col: l.col },
+  };
+}
+
+/** Atomics that return the old value need BPF_FETCH, which exists from cpu v3. */
+function checkAtomics(unit: UnitLowering, fn: Func, cpu: Cpu): void {
+  if (cpu === "v3" || cpu === "v4") return;
+  for (const b of fn.blocks) {
+    for (const inst of b.insts) {
+      if (inst.op !== "atomic" || !inst.fetch) continue;
+      const p = inst.pos;
+      unit.diags.error(
+        p ? { file: p.file, line: p.line, col: p.col } : undefined,
+        "Invalid usage of the XADD return value: atomics that return the old value need -mcpu=v3 or later",
+      );
+    }
+  }
+}
+
+function lineOf(text: string, line: number): string | undefined {
+  let start = 0;
+  for (let i = 1; i < line; i++) {
+    const nl = text.indexOf("\n", start);
+    if (nl < 0) return undefined;
+    start = nl + 1;
+  }
+  const end = text.indexOf("\n", start);
+  return text.slice(start, end < 0 ? text.length : end);
+}

@@ -1,0 +1,592 @@
+// Lowering a translation unit: which functions and globals exist in the object, how calls are
+// resolved (helper, inlined, BPF-to-BPF call, kfunc), and the checks that need the whole unit
+// (recursion, unit-wide writes to globals for constant folding).
+//
+// Functions emitted: every SEC("...") function, every function with external linkage (into
+// .text), and static functions that remain called or whose address is taken. A static function
+// is inlined at its calls unless it is `noinline`, or large and called from several places;
+// `always_inline` always inlines. Globals emitted: every defined object with external linkage,
+// and static objects (static locals too, named `function.name` as clang names them) that code
+// or other emitted data reference.
+import type * as A from "./ast.js";
+import type { CheckedProgram } from "./frontend.js";
+import type { DiagnosticBag } from "./diagnostics.js";
+import { diagnosticLoc, expansionChain } from "./lexer.js";
+import { note } from "./diagnostics.js";
+import type { FunctionDecl, SemaResult, VarDecl } from "./sema.js";
+import { constantValue } from "./sema.js";
+import { Func, type Inst, type RelocKind } from "./ir.js";
+import type { CompiledGlobal } from "./unit.js";
+import {
+  type CType,
+  Q_VOLATILE,
+  arrayOf,
+  canonical,
+  charType,
+  qualsOf,
+  typeToString,
+} from "./types.js";
+import { FnLowering } from "./lower-func.js";
+import { lowerFunctionBody, returnTypeOf } from "./lower-stmt.js";
+import {
+  type InitialData,
+  initialData,
+  isConstObject,
+  readConstant,
+  sectionOf,
+} from "./lower-globals.js";
+import { intInfo, irTy, isAggregate } from "./lower-types.js";
+
+export type Cpu = "v1" | "v2" | "v3" | "v4";
+
+export interface LowerOptions {
+  optLevel: 0 | 2;
+  cpu: Cpu;
+}
+
+export interface LoweredFunction {
+  decl: FunctionDecl;
+  func: Func;
+  section: string;
+  global: boolean;
+}
+
+interface GlobalInfo {
+  symbol: string;
+  reloc: RelocKind;
+  data: InitialData | undefined;
+}
+
+// A static function bigger than this (AST nodes) is not inlined when called more than once.
+const INLINE_SIZE_LIMIT = 400;
+
+export class UnitLowering {
+  readonly sema: SemaResult;
+  readonly diags: DiagnosticBag;
+  readonly optimize: boolean;
+  /** BPF_FETCH atomics (xchg, cmpxchg, fetch-and-op) exist from cpu v3. */
+  readonly atomicFetch: boolean;
+
+  private readonly addressTakenCache = new Map<FunctionDecl, Set<VarDecl>>();
+  private readonly helperIds = new Map<VarDecl, number | undefined>();
+  private readonly globalsInfo = new Map<VarDecl, GlobalInfo>();
+  private readonly globalBySymbol = new Map<string, VarDecl>();
+  private readonly strings = new Map<string, { symbol: string; lit: A.StringLiteral }>();
+  private readonly compoundLiterals = new Map<A.CompoundLiteral, string>();
+  private readonly extraGlobals: CompiledGlobal[] = [];
+  private readonly staticLocalOwner = new Map<VarDecl, FunctionDecl>();
+  private readonly usedNames = new Set<string>();
+  private readonly writtenGlobals = new Set<VarDecl>();
+  private readonly callSites = new Map<FunctionDecl, number>();
+  private readonly bodySize = new Map<FunctionDecl, number>();
+  private readonly pending: FunctionDecl[] = [];
+  private readonly scheduled = new Set<FunctionDecl>();
+  private readonly kfuncs = new Set<string>();
+
+  constructor(
+    readonly program: CheckedProgram,
+    readonly opts: LowerOptions,
+  ) {
+    this.sema = program.sema!;
+    this.diags = program.diagnostics;
+    this.optimize = opts.optLevel > 0;
+    this.atomicFetch = opts.cpu === "v3" || opts.cpu === "v4";
+  }
+
+  // ---- diagnostics ----
+
+  error(loc: A.SourceLoc, message: string): void {
+    const notes = expansionChain(loc)
+      .slice(0, -1)
+      .map((n) => note(n.loc, `expanded from macro '${n.macro}'`));
+    this.diags.add({ severity: "error", message, loc: diagnosticLoc(loc), notes });
+  }
+
+  // ---- the whole unit ----
+
+  /** Lowers every function that goes into the object, in definition order. */
+  lowerFunctions(): LoweredFunction[] {
+    this.scanUnit();
+    if (this.diags.hasErrors()) return [];
+    for (const g of this.sema.globals) {
+      if (g.kind !== "function" || g.definition === undefined) continue;
+      if (g.section !== undefined || this.hasExternalDefinition(g)) this.schedule(g);
+    }
+    const lowered = new Map<FunctionDecl, LoweredFunction>();
+    while (this.pending.length > 0) {
+      const f = this.pending.shift()!;
+      lowered.set(f, this.lowerFunction(f));
+    }
+    const order = new Map(this.sema.globals.map((g, i) => [g, i] as const));
+    return [...lowered.values()].sort((a, b) => order.get(a.decl)! - order.get(b.decl)!);
+  }
+
+  private hasExternalDefinition(f: FunctionDecl): boolean {
+    if (f.storage === "static") return false;
+    // A C99 inline definition (inline without extern) provides no external definition.
+    if (f.inline && f.storage !== "extern") return false;
+    return true;
+  }
+
+  private schedule(f: FunctionDecl): void {
+    if (this.scheduled.has(f)) return;
+    this.scheduled.add(f);
+    this.pending.push(f);
+  }
+
+  private lowerFunction(decl: FunctionDecl): LoweredFunction {
+    const ft = canonical(decl.type);
+    const ret = returnTypeOf(decl);
+    const params = ft.kind === "function" ? ft.params : [];
+    const func = new Func(
+      decl.name,
+      irTy(ret),
+      decl.params.map((p) => irTy(p.type)),
+    );
+    func.isProgram = decl.section !== undefined;
+    this.checkSignature(decl, ret, params.length);
+    const fl = new FnLowering(this, decl, func);
+    lowerFunctionBody(fl);
+    return {
+      decl,
+      func,
+      section: decl.section ?? ".text",
+      global: decl.storage !== "static",
+    };
+  }
+
+  /** The calling convention's limits, in clang's words. */
+  private checkSignature(decl: FunctionDecl, ret: CType, paramCount: number): void {
+    const ft = canonical(decl.type);
+    const at = decl.definition?.declarator.nameLoc ?? decl.loc;
+    if (ft.kind === "function" && ft.variadic) {
+      this.error(at, "functions with VarArgs or StructRet are not supported");
+      return;
+    }
+    if (isAggregate(ret)) {
+      this.error(at, "functions with VarArgs or StructRet are not supported");
+      return;
+    }
+    if (paramCount > 5) {
+      this.error(at, "defined with too many args");
+      return;
+    }
+    for (const p of decl.params) {
+      if (isAggregate(p.type))
+        this.error(
+          p.loc,
+          `pass by value not supported: parameter '${p.name}' of '${decl.name}' is a '${typeToString(p.type)}'; pass a pointer`,
+        );
+    }
+  }
+
+  // ---- unit scan: call graph, recursion, globals written, static local owners ----
+
+  private scanUnit(): void {
+    const defs: FunctionDecl[] = [];
+    for (const g of this.sema.globals) {
+      if (g.kind === "function" && g.definition !== undefined) defs.push(g);
+    }
+    const calls = new Map<FunctionDecl, { callee: FunctionDecl; at: A.CallExpr }[]>();
+    for (const f of defs) {
+      for (const l of f.locals) if (l.storage === "static") this.staticLocalOwner.set(l, f);
+      const out: { callee: FunctionDecl; at: A.CallExpr }[] = [];
+      let size = 0;
+      walk(f.definition!.body, (n, parent) => {
+        size++;
+        this.noteWrites(n, parent);
+        if (n.kind === "CallExpr") {
+          const c = n as A.CallExpr;
+          let callee = c.callee;
+          while (callee.kind === "UnaryExpr" && callee.op === "*") callee = callee.operand;
+          if (callee.kind === "Identifier") {
+            const d = this.sema.exprs.get(callee)?.decl;
+            if (d?.kind === "function" && !d.builtin && d.definition !== undefined) {
+              out.push({ callee: d, at: c });
+              this.callSites.set(d, (this.callSites.get(d) ?? 0) + 1);
+            }
+          }
+        }
+      });
+      calls.set(f, out);
+      this.bodySize.set(f, size);
+    }
+    // Global initializers can take addresses too.
+    for (const g of this.sema.globals) {
+      if (g.kind === "var" && g.init) walk(g.init, (n, parent) => this.noteWrites(n, parent));
+    }
+    this.checkRecursion(defs, calls);
+  }
+
+  private checkRecursion(
+    defs: FunctionDecl[],
+    calls: Map<FunctionDecl, { callee: FunctionDecl; at: A.CallExpr }[]>,
+  ): void {
+    const state = new Map<FunctionDecl, 1 | 2>();
+    const reported = new Set<A.CallExpr>();
+    const visit = (f: FunctionDecl): void => {
+      state.set(f, 1);
+      for (const { callee, at } of calls.get(f) ?? []) {
+        const s = state.get(callee);
+        if (s === 1) {
+          if (!reported.has(at)) {
+            reported.add(at);
+            this.error(
+              at.loc,
+              callee === f
+                ? `recursive call to '${callee.name}' is not supported: BPF programs cannot recurse`
+                : `call to '${callee.name}' from '${f.name}' makes a recursive cycle, which BPF programs cannot have`,
+            );
+          }
+        } else if (s === undefined) visit(callee);
+      }
+      state.set(f, 2);
+    };
+    for (const f of defs) if (!state.has(f)) visit(f);
+  }
+
+  // Marks globals that are assigned, incremented, or whose address escapes.
+  private noteWrites(n: AstNode, parent: AstNode | undefined): void {
+    const base = (e: A.Expr): VarDecl | undefined => {
+      let x = e;
+      for (;;) {
+        if (x.kind === "MemberExpr" && !x.arrow) x = x.object;
+        else if (x.kind === "IndexExpr") {
+          const at = this.sema.exprs.get(x.array)?.type;
+          if (at && canonical(at).kind === "array") x = x.array;
+          else return undefined;
+        } else break;
+      }
+      if (x.kind !== "Identifier") return undefined;
+      const d = this.sema.exprs.get(x)?.decl;
+      return d?.kind === "var" ? d : undefined;
+    };
+    const mark = (v: VarDecl | undefined): void => {
+      if (v) this.writtenGlobals.add(v);
+    };
+    switch (n.kind) {
+      case "AssignExpr":
+        mark(base((n as A.AssignExpr).target));
+        break;
+      case "UpdateExpr":
+        mark(base((n as A.UpdateExpr).operand));
+        break;
+      case "UnaryExpr":
+        if ((n as A.UnaryExpr).op === "&") mark(base((n as A.UnaryExpr).operand));
+        break;
+      case "Identifier": {
+        // An array used as a pointer (passed to a helper, stored) escapes, except as a[i].
+        const info = this.sema.exprs.get(n as A.Identifier);
+        if (info?.decl?.kind !== "var" || canonical(info.type).kind !== "array") break;
+        if (parent?.kind === "IndexExpr" && (parent as A.IndexExpr).array === n) break;
+        if (parent?.kind === "MemberExpr") break;
+        if (parent?.kind === "SizeofExpr") break;
+        mark(info.decl);
+        break;
+      }
+      case "AsmStmt":
+        for (const o of (n as A.AsmStmt).outputs) mark(base(o.expr));
+        break;
+    }
+  }
+
+  // ---- per-function facts ----
+
+  /** Locals and parameters of `f` whose address is taken (they need stack slots). */
+  addressTaken(f: FunctionDecl): Set<VarDecl> {
+    let s = this.addressTakenCache.get(f);
+    if (s) return s;
+    s = new Set();
+    const set = s;
+    const body = f.definition?.body;
+    if (body) {
+      walk(body, (n) => {
+        if (n.kind === "UnaryExpr" && (n as A.UnaryExpr).op === "&") {
+          let x = (n as A.UnaryExpr).operand;
+          while (x.kind === "MemberExpr" && !x.arrow) x = x.object;
+          if (x.kind === "Identifier") {
+            const d = this.sema.exprs.get(x)?.decl;
+            if (d?.kind === "var") set.add(d);
+          }
+        }
+        if (n.kind === "AsmStmt") {
+          for (const o of [...(n as A.AsmStmt).outputs, ...(n as A.AsmStmt).inputs]) {
+            if (o.constraint.value.includes("m") && o.expr.kind === "Identifier") {
+              const d = this.sema.exprs.get(o.expr)?.decl;
+              if (d?.kind === "var") set.add(d);
+            }
+          }
+        }
+      });
+    }
+    this.addressTakenCache.set(f, s);
+    return s;
+  }
+
+  shouldInline(f: FunctionDecl): boolean {
+    if (f.definition === undefined) return false;
+    const attrs = f.attributes.map((a) => a.name);
+    if (attrs.includes("noinline")) return false;
+    if (attrs.includes("always_inline")) return true;
+    if (!this.optimize) return false;
+    if ((this.callSites.get(f) ?? 0) > 1 && (this.bodySize.get(f) ?? 0) > INLINE_SIZE_LIMIT)
+      return false;
+    return true;
+  }
+
+  /** A BPF-to-BPF call to `f` stays: `f` is emitted in .text. */
+  requestCall(f: FunctionDecl, _at: A.CallExpr): string {
+    this.schedule(f);
+    return f.name;
+  }
+
+  functionAddressTaken(f: FunctionDecl, at: A.SourceLoc): string {
+    if (f.definition === undefined) {
+      if (f.builtin) this.error(at, `builtin function '${f.name}' has no address`);
+      else this.error(at, `address of undefined function '${f.name}'`);
+      return f.name;
+    }
+    this.schedule(f);
+    return f.name;
+  }
+
+  functionReferencedByData(f: FunctionDecl): string {
+    if (f.definition !== undefined) this.schedule(f);
+    return f.name;
+  }
+
+  useKfunc(f: FunctionDecl): string {
+    this.kfuncs.add(f.name);
+    return f.name;
+  }
+
+  /** The helper a function-pointer variable names (`= (void *) 1`), if it is one. */
+  helperId(v: VarDecl): number | undefined {
+    if (this.helperIds.has(v)) return this.helperIds.get(v);
+    let id: number | undefined;
+    const c = canonical(v.type);
+    if (
+      c.kind === "pointer" &&
+      canonical(c.pointee).kind === "function" &&
+      v.init &&
+      v.init.kind !== "InitList"
+    ) {
+      const value = constantValue(this.sema, v.init);
+      if (value !== undefined && value > 0n && value < 0x10000n && !this.writtenGlobals.has(v))
+        id = Number(value);
+    }
+    this.helperIds.set(v, id);
+    return id;
+  }
+
+  // ---- globals ----
+
+  /** The symbol and relocation kind code uses for a global. */
+  useGlobal(v: VarDecl): { symbol: string; reloc: RelocKind } {
+    return this.globalInfo(v);
+  }
+
+  private globalInfo(v: VarDecl): GlobalInfo {
+    let g = this.globalsInfo.get(v);
+    if (g) return g;
+    const owner = this.staticLocalOwner.get(v);
+    const symbol = this.uniqueName(owner ? `${owner.name}.${v.name}` : v.name);
+    const reloc: RelocKind = v.section === "maps" || v.section === ".maps" ? "map" : "data";
+    g = { symbol, reloc, data: undefined };
+    this.globalsInfo.set(v, g);
+    this.globalBySymbol.set(symbol, v);
+    return g;
+  }
+
+  private uniqueName(base: string): string {
+    let name = base;
+    for (let i = 1; this.usedNames.has(name); i++) name = `${base}.${i}`;
+    this.usedNames.add(name);
+    return name;
+  }
+
+  private dataOf(v: VarDecl): InitialData {
+    const g = this.globalInfo(v);
+    g.data ??= initialData(this, v.type, v.init);
+    return g.data;
+  }
+
+  /**
+   * The value a load from a global reads when it cannot change at run time: a non-volatile
+   * const object, or a static one nothing in the unit writes or takes the address of.
+   */
+  constantLoad(base: Inst, off: number, type: CType, isVolatile: boolean): bigint | undefined {
+    if (!this.optimize || isVolatile || base.op !== "global") return undefined;
+    const v = this.globalBySymbol.get(base.symbol);
+    if (v === undefined || v.storage === "extern" || !v.defined) return undefined;
+    if (v.section !== undefined && !v.section.startsWith(".rodata")) return undefined;
+    if ((qualsOf(v.type) & Q_VOLATILE) !== 0 || hasVolatileElement(v.type)) return undefined;
+    const fixed = isConstObject(v.type) || (v.storage === "static" && !this.writtenGlobals.has(v));
+    if (!fixed) return undefined;
+    const ii = intInfo(type);
+    if (ii === undefined) return undefined;
+    return readConstant(this.dataOf(v), base.off + off, ii.size, ii.signed);
+  }
+
+  stringLiteral(s: A.StringLiteral): string {
+    const unitSize = s.prefix === "" || s.prefix === "u8" ? 1 : s.prefix === "u" ? 2 : 4;
+    const key = `${unitSize}:${Array.from(s.bytes).join(",")}`;
+    let e = this.strings.get(key);
+    if (!e) {
+      e = { symbol: `.L.str${this.strings.size === 0 ? "" : `.${this.strings.size}`}`, lit: s };
+      this.strings.set(key, e);
+    }
+    return e.symbol;
+  }
+
+  fileCompoundLiteral(e: A.CompoundLiteral): string {
+    let sym = this.compoundLiterals.get(e);
+    if (sym) return sym;
+    sym = this.uniqueName(".compoundliteral");
+    this.compoundLiterals.set(e, sym);
+    const type = this.sema.exprs.get(e)?.type;
+    if (type) {
+      const data = initialData(this, type, e.init);
+      const l = diagnosticLoc(e.loc);
+      this.extraGlobals.push({
+        name: sym,
+        section: isConstObject(type) ? ".rodata" : ".data",
+        global: false,
+        type,
+        bytes: data.bytes,
+        dataRelocs: data.relocs,
+        pos: { file: l.file, line: l.line, col: l.col },
+      });
+    }
+    return sym;
+  }
+
+  /**
+   * Every global the object holds: those with external linkage, and statics, string literals
+   * and compound literals that the code (`referenced`, from relocations) or other emitted data
+   * refer to. Clang's order: initialised objects first, then tentative definitions.
+   */
+  compileGlobals(referenced: Iterable<string>): CompiledGlobal[] {
+    const want = new Set<string>(referenced);
+    for (const g of this.sema.globals) {
+      if (g.kind !== "var" || g.storage === "extern" || g.storage === "static" || !g.defined)
+        continue;
+      if (this.helperId(g) !== undefined && g.storage === undefined) {
+        // A non-static helper pointer is still a real object, as clang emits it.
+      }
+      want.add(this.useGlobal(g).symbol);
+    }
+    // Data referring to more data: close over relocations.
+    const work = [...want];
+    while (work.length) {
+      const sym = work.pop()!;
+      const v = this.globalBySymbol.get(sym);
+      if (v === undefined || (v.storage === "extern" && !v.defined)) continue;
+      for (const r of this.dataOf(v).relocs) {
+        if (!want.has(r.symbol)) {
+          want.add(r.symbol);
+          work.push(r.symbol);
+        }
+      }
+    }
+    for (const c of this.extraGlobals) {
+      for (const r of c.dataRelocs) want.add(r.symbol);
+    }
+    const out: CompiledGlobal[] = [];
+    const tentative: CompiledGlobal[] = [];
+    for (const [v, g] of this.globalsInfo) {
+      if (!want.has(g.symbol)) continue;
+      const l = diagnosticLoc(v.loc);
+      const pos = { file: l.file, line: l.line, col: l.col };
+      if (v.storage === "extern" && !v.defined) {
+        const weak = v.attributes.some((a) => a.name === "weak");
+        const section = v.section === ".kconfig" || v.section === ".ksyms" ? v.section : undefined;
+        out.push({
+          name: g.symbol,
+          section: section ?? ".extern",
+          global: true,
+          type: v.type,
+          bytes: new Uint8Array(0),
+          dataRelocs: [],
+          external: { weak, section },
+          pos,
+        });
+        continue;
+      }
+      const data = this.dataOf(v);
+      const item: CompiledGlobal = {
+        name: g.symbol,
+        section: sectionOf(v, data),
+        global: v.storage !== "static",
+        type: v.type,
+        bytes: data.bytes,
+        dataRelocs: data.relocs,
+        pos,
+      };
+      if (
+        v.init === undefined &&
+        v.section === undefined &&
+        this.staticLocalOwner.get(v) === undefined
+      )
+        tentative.push(item);
+      else out.push(item);
+    }
+    for (const { symbol, lit } of this.strings.values()) {
+      if (!want.has(symbol)) continue;
+      const l = diagnosticLoc(lit.loc);
+      const unitSize = lit.prefix === "" || lit.prefix === "u8" ? 1 : lit.prefix === "u" ? 2 : 4;
+      const bytes = new Uint8Array(lit.bytes.length + unitSize);
+      bytes.set(lit.bytes);
+      out.push({
+        name: symbol,
+        section: unitSize === 1 ? ".rodata.str1.1" : `.rodata.str${unitSize}.${unitSize}`,
+        global: false,
+        type: arrayOf(charType, bytes.length),
+        bytes,
+        dataRelocs: [],
+        pos: { file: l.file, line: l.line, col: l.col },
+      });
+    }
+    for (const c of this.extraGlobals) if (want.has(c.name)) out.push(c);
+    return [...out, ...tentative];
+  }
+
+  /** kfuncs called (undefined function symbols the object references). */
+  get kfuncNames(): string[] {
+    return [...this.kfuncs];
+  }
+}
+
+function hasVolatileElement(t: CType): boolean {
+  let c = canonical(t);
+  while (c.kind === "array") {
+    if ((qualsOf(c.element) & Q_VOLATILE) !== 0) return true;
+    c = canonical(c.element);
+  }
+  return false;
+}
+
+// ---- AST walking ----
+
+type AstNode = { kind: string };
+
+/** Visits every AST node under `root` (statements, declarations, expressions), parents first. */
+export function walk(root: object, visit: (n: AstNode, parent: AstNode | undefined) => void): void {
+  const go = (n: unknown, parent: AstNode | undefined): void => {
+    if (n === null || typeof n !== "object") return;
+    if (Array.isArray(n)) {
+      for (const x of n) go(x, parent);
+      return;
+    }
+    const node = n as Record<string, unknown>;
+    if (typeof node.kind !== "string") return;
+    const an = node as unknown as AstNode;
+    visit(an, parent);
+    for (const key in node) {
+      if (key === "kind" || key.endsWith("oc")) continue; // loc, opLoc, memberLoc...: tokens
+      const child = node[key];
+      if (child !== null && typeof child === "object") go(child, an);
+    }
+  };
+  go(root, undefined);
+}

@@ -1,0 +1,165 @@
+// Common subexpressions over extended basic blocks (value numbering along single-predecessor
+// chains), including redundant loads and loads of a value just stored (store-to-load
+// forwarding). Memory is tracked coarsely: any store,
+// call or atomic operation forgets every load remembered before it, except that a stack slot
+// whose address never escapes is only changed by stores to that slot.
+import { type Block, type Func, type Inst, isCommutative, replaceAllUses } from "./ir.js";
+
+export function localCse(fn: Func): boolean {
+  const escaping = escapingSlots(fn);
+  let changed = false;
+  // A block with a single predecessor continues its predecessor's table (extended basic
+  // blocks): values and loads computed above an if are reused inside its arms.
+  const tables = new Map<Block, Table>();
+  for (const b of reversePostorder(fn)) {
+    const pred = b.preds.length === 1 ? tables.get(b.preds[0]!) : undefined;
+    const t: Table = pred
+      ? { values: new Map(), parent: pred, epoch: pred.epoch, slotEpoch: new Map(pred.slotEpoch) }
+      : { values: new Map(), parent: undefined, epoch: 0, slotEpoch: new Map() };
+    changed = numberBlock(b, t, escaping) || changed;
+    tables.set(b, t);
+  }
+  return changed;
+}
+
+interface Table {
+  values: Map<string, Inst>;
+  parent: Table | undefined;
+  /** Bumped by anything that may write memory other than private slots. */
+  epoch: number;
+  slotEpoch: Map<number, number>;
+}
+
+function lookup(t: Table, key: string): Inst | undefined {
+  for (let cur: Table | undefined = t; cur; cur = cur.parent) {
+    const v = cur.values.get(key);
+    if (v) return v;
+  }
+  return undefined;
+}
+
+function numberBlock(b: Block, t: Table, escaping: Set<number>): boolean {
+  let changed = false;
+  const memKey = (inst: Inst): string => {
+    const base = inst.args[0]!;
+    if (base.op === "frame" && !escaping.has(base.slot!.id)) {
+      const id = base.slot!.id;
+      return `s${id}:${t.slotEpoch.get(id) ?? 0}:${base.off + inst.off}`;
+    }
+    return `m${t.epoch}:${base.id}:${inst.off}`;
+  };
+  for (const inst of b.insts.slice()) {
+    switch (inst.op) {
+      case "store": {
+        const base = inst.args[0]!;
+        if (inst.volatile) t.epoch++;
+        if (base.op === "frame" && !escaping.has(base.slot!.id)) {
+          const id = base.slot!.id;
+          t.slotEpoch.set(id, (t.slotEpoch.get(id) ?? 0) + 1);
+        } else t.epoch++;
+        // The stored value can be read back directly (same width, whole registers only).
+        const v = inst.args[1]!;
+        if ((inst.width === 8 && v.ty === "i64") || (inst.width === 4 && v.ty === "i32"))
+          t.values.set(`load|${v.ty}|${inst.width}|false|${memKey(inst)}`, v);
+        continue;
+      }
+      case "call":
+      case "atomic":
+      case "cmpxchg":
+      case "opaque":
+      case "ldabs":
+        t.epoch++;
+        continue;
+      case "load": {
+        if (inst.volatile) {
+          t.epoch++;
+          continue;
+        }
+        const key = `load|${inst.ty}|${inst.width}|${inst.signed}|${memKey(inst)}`;
+        const known = lookup(t, key);
+        if (known) {
+          replaceAllUses(inst, known);
+          changed = true;
+        } else t.values.set(key, inst);
+        continue;
+      }
+      case "phi":
+      case "param":
+        continue;
+    }
+    if (inst.isTerminator || inst.ty === "void") continue;
+    const key = valueKey(inst);
+    const known = lookup(t, key);
+    if (known) {
+      replaceAllUses(inst, known);
+      changed = true;
+    } else t.values.set(key, inst);
+  }
+  return changed;
+}
+
+/** Blocks reachable from the entry, each before its successors except along back edges. */
+export function reversePostorder(fn: Func): Block[] {
+  const seen = new Set<Block>([fn.entry]);
+  const out: Block[] = [];
+  // An explicit stack: unrolled loops make CFGs too deep for recursion.
+  const stack: { b: Block; next: number }[] = [{ b: fn.entry, next: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const succs = top.b.succs;
+    if (top.next < succs.length) {
+      const s = succs[top.next++]!;
+      if (!seen.has(s)) {
+        seen.add(s);
+        stack.push({ b: s, next: 0 });
+      }
+      continue;
+    }
+    stack.pop();
+    out.push(top.b);
+  }
+  return out.reverse();
+}
+
+function valueKey(inst: Inst): string {
+  let ids = inst.args.map((a) => (a.op === "const" ? `c${a.lo}:${a.hi}` : String(a.id)));
+  if (isCommutative(inst.op)) ids = ids.sort();
+  let extra = "";
+  switch (inst.op) {
+    case "const":
+      extra = `${inst.lo}:${inst.hi}`;
+      break;
+    case "cmp":
+    case "select":
+      extra = inst.cond;
+      break;
+    case "sextin":
+    case "bswap":
+      extra = String(inst.width);
+      break;
+    case "frame":
+      extra = `${inst.slot!.id}:${inst.off}`;
+      break;
+    case "global":
+    case "funcaddr":
+      extra = `${inst.symbol}:${inst.off}:${inst.relocKind}`;
+      break;
+  }
+  return `${inst.op}|${inst.ty}|${extra}|${ids.join(",")}`;
+}
+
+/** Slots whose address is used other than as the base of a load or store. */
+export function escapingSlots(fn: Func): Set<number> {
+  const out = new Set<number>();
+  for (const b of fn.blocks) {
+    for (const inst of b.insts) {
+      if (inst.op !== "frame") continue;
+      for (const u of inst.uses) {
+        const asBase =
+          (u.op === "load" || u.op === "store") && u.args[0] === inst && u.args[1] !== inst;
+        if (!asBase) out.add(inst.slot!.id);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,535 @@
+// Register allocation by graph colouring with iterated coalescing (George and Appel, "Iterated
+// Register Coalescing", TOPLAS 1996), for BPF's ten registers r0-r9 (r10 is the read-only frame
+// pointer and never allocated).
+//
+// The calling convention is all in the interference graph: a call defines r0-r5, so every value
+// live across it interferes with them and lands in r6-r9; arguments are copies into r1-r5 and
+// results copies out of r0, which coalescing removes when it can. When colouring fails, the
+// cheapest values (uses weighted by loop depth, per degree) are spilled to 8-byte stack slots:
+// each use reloads into a fresh short-lived register, each definition stores from one, and
+// allocation runs again.
+import { COPY, FIRST_VREG, MFunc, MInst, NO_REG, R10, mapRegs, operands } from "./isel-mir.js";
+import * as op from "../runtime/isa/opcodes.js";
+import type { Slot } from "./ir.js";
+
+const K = 10;
+// Colour preference: argument/scratch registers first, r0 (results) next, callee-saved last.
+const COLOR_ORDER = [1, 2, 3, 4, 5, 0, 6, 7, 8, 9];
+
+export class RegAllocError extends Error {}
+
+/** Allocates registers in place: every virtual register becomes r0-r9. Returns spill count. */
+export function allocateRegisters(mf: MFunc): number {
+  let spilled = 0;
+  for (let round = 0; round < 16; round++) {
+    const ra = new Allocation(mf);
+    const spills = ra.run();
+    if (spills.length === 0) {
+      ra.rewrite();
+      return spilled;
+    }
+    spilled += spills.length;
+    rewriteSpills(mf, spills, ra.spillTemps);
+  }
+  throw new RegAllocError(`register allocation of ${mf.name} did not converge`);
+}
+
+// Node states.
+const PRECOLORED = 1;
+const INITIAL = 2;
+const SIMPLIFY = 3;
+const FREEZE = 4;
+const SPILL = 5;
+const SPILLED = 6;
+const COALESCED = 7;
+const COLORED = 8;
+const ON_STACK = 9;
+
+// Move states.
+const M_WORKLIST = 1;
+const M_ACTIVE = 2;
+const M_COALESCED = 3;
+const M_CONSTRAINED = 4;
+const M_FROZEN = 5;
+
+interface Move {
+  dst: number;
+  src: number;
+  state: number;
+}
+
+class Allocation {
+  readonly n: number;
+  private readonly adj: Uint32Array;
+  private readonly words: number;
+  private readonly adjList: number[][];
+  private readonly degree: Int32Array;
+  private readonly state: Uint8Array;
+  private readonly alias: Int32Array;
+  readonly color: Int32Array;
+  private readonly moveList: number[][];
+  private readonly moves: Move[] = [];
+  private readonly cost: Float64Array;
+  private simplifyWl: number[] = [];
+  private freezeWl: number[] = [];
+  private spillWl: number[] = [];
+  private worklistMoves: number[] = [];
+  private readonly selectStack: number[] = [];
+  /** Registers created by spill code: never spilled again. */
+  spillTemps: Set<number>;
+
+  constructor(private readonly mf: MFunc) {
+    this.n = mf.nextVreg;
+    this.words = (this.n + 31) >>> 5;
+    this.adj = new Uint32Array(this.n * this.words);
+    this.adjList = Array.from({ length: this.n }, () => []);
+    this.degree = new Int32Array(this.n);
+    this.state = new Uint8Array(this.n);
+    this.alias = new Int32Array(this.n).fill(-1);
+    this.color = new Int32Array(this.n).fill(-1);
+    this.moveList = Array.from({ length: this.n }, () => []);
+    this.cost = new Float64Array(this.n);
+    this.spillTemps = mf.spillTemps;
+    for (let r = 0; r < K; r++) {
+      this.state[r] = PRECOLORED;
+      this.color[r] = r;
+      this.degree[r] = 1 << 30;
+    }
+  }
+
+  run(): number[] {
+    this.build();
+    this.makeWorklist();
+    for (;;) {
+      if (this.simplifyWl.length) this.simplify();
+      else if (this.worklistMoves.length) this.coalesce();
+      else if (this.freezeWl.length) this.freeze();
+      else if (this.spillWl.length) this.selectSpill();
+      else break;
+    }
+    return this.assignColors();
+  }
+
+  // ---- graph ----
+
+  private interferes(u: number, v: number): boolean {
+    return (this.adj[u * this.words + (v >>> 5)]! & (1 << (v & 31))) !== 0;
+  }
+
+  private addEdge(u: number, v: number): void {
+    if (u === v || u === R10 || v === R10 || this.interferes(u, v)) return;
+    this.adj[u * this.words + (v >>> 5)]! |= 1 << (v & 31);
+    this.adj[v * this.words + (u >>> 5)]! |= 1 << (u & 31);
+    if (this.state[u] !== PRECOLORED) {
+      this.adjList[u]!.push(v);
+      this.degree[u]!++;
+    }
+    if (this.state[v] !== PRECOLORED) {
+      this.adjList[v]!.push(u);
+      this.degree[v]!++;
+    }
+  }
+
+  private build(): void {
+    const mf = this.mf;
+    const live = computeLiveness(mf);
+    const uses: number[] = [];
+    const defs: number[] = [];
+    const isVirtual = (r: number): boolean => r >= FIRST_VREG;
+    for (const b of mf.blocks) {
+      const weight = Math.pow(10, Math.min(b.loopDepth, 4));
+      const liveNow = new Set<number>();
+      for (const r of live.liveOut.get(b)!) liveNow.add(r);
+      for (let i = b.insts.length - 1; i >= 0; i--) {
+        const mi = b.insts[i]!;
+        operands(mi, uses, defs);
+        for (const r of uses) if (isVirtual(r)) this.cost[r]! += weight;
+        for (const r of defs) if (isVirtual(r)) this.cost[r]! += weight;
+        if (mi.code === COPY && !mi.srcIsImm && mi.src !== R10 && mi.dst !== R10) {
+          liveNow.delete(mi.src);
+          const m = this.moves.length;
+          this.moves.push({ dst: mi.dst, src: mi.src, state: M_WORKLIST });
+          this.moveList[mi.dst]!.push(m);
+          this.moveList[mi.src]!.push(m);
+          this.worklistMoves.push(m);
+        }
+        for (const d of defs) {
+          if (d === R10) continue;
+          liveNow.add(d);
+        }
+        for (const d of defs) {
+          if (d === R10) continue;
+          for (const l of liveNow) this.addEdge(l, d);
+        }
+        for (const d of defs) liveNow.delete(d);
+        for (const u of uses) if (u !== R10) liveNow.add(u);
+      }
+    }
+    for (let r = FIRST_VREG; r < this.n; r++) {
+      if (this.degree[r]! > 0 || this.moveList[r]!.length > 0 || live.mentioned.has(r))
+        this.state[r] = INITIAL;
+    }
+  }
+
+  private makeWorklist(): void {
+    for (let r = FIRST_VREG; r < this.n; r++) {
+      if (this.state[r] !== INITIAL) continue;
+      if (this.degree[r]! >= K) {
+        this.state[r] = SPILL;
+        this.spillWl.push(r);
+      } else if (this.moveRelated(r)) {
+        this.state[r] = FREEZE;
+        this.freezeWl.push(r);
+      } else {
+        this.state[r] = SIMPLIFY;
+        this.simplifyWl.push(r);
+      }
+    }
+  }
+
+  private adjacent(r: number): number[] {
+    return this.adjList[r]!.filter(
+      (x) => this.state[x] !== ON_STACK && this.state[x] !== COALESCED,
+    );
+  }
+
+  private nodeMoves(r: number): number[] {
+    return this.moveList[r]!.filter((m) => {
+      const s = this.moves[m]!.state;
+      return s === M_ACTIVE || s === M_WORKLIST;
+    });
+  }
+
+  private moveRelated(r: number): boolean {
+    return this.nodeMoves(r).length > 0;
+  }
+
+  private simplify(): void {
+    const r = this.simplifyWl.pop()!;
+    if (this.state[r] !== SIMPLIFY) return;
+    this.state[r] = ON_STACK;
+    this.selectStack.push(r);
+    for (const m of this.adjacent(r)) this.decrementDegree(m);
+  }
+
+  private decrementDegree(m: number): void {
+    if (this.state[m] === PRECOLORED) return;
+    const d = this.degree[m]!--;
+    if (d === K) {
+      this.enableMoves([m, ...this.adjacent(m)]);
+      if (this.state[m] === SPILL) {
+        if (this.moveRelated(m)) {
+          this.state[m] = FREEZE;
+          this.freezeWl.push(m);
+        } else {
+          this.state[m] = SIMPLIFY;
+          this.simplifyWl.push(m);
+        }
+      }
+    }
+  }
+
+  private enableMoves(nodes: number[]): void {
+    for (const n of nodes) {
+      for (const m of this.nodeMoves(n)) {
+        const mv = this.moves[m]!;
+        if (mv.state === M_ACTIVE) {
+          mv.state = M_WORKLIST;
+          this.worklistMoves.push(m);
+        }
+      }
+    }
+  }
+
+  private getAlias(r: number): number {
+    let x = r;
+    while (this.state[x] === COALESCED) x = this.alias[x]!;
+    return x;
+  }
+
+  private coalesce(): void {
+    const m = this.worklistMoves.pop()!;
+    const mv = this.moves[m]!;
+    if (mv.state !== M_WORKLIST) return;
+    let u = this.getAlias(mv.dst);
+    let v = this.getAlias(mv.src);
+    if (this.state[v] === PRECOLORED) [u, v] = [v, u];
+    if (u === v) {
+      mv.state = M_COALESCED;
+      this.addWorklist(u);
+    } else if (this.state[v] === PRECOLORED || this.interferes(u, v)) {
+      mv.state = M_CONSTRAINED;
+      this.addWorklist(u);
+      this.addWorklist(v);
+    } else if (
+      (this.state[u] === PRECOLORED && this.adjacent(v).every((t) => this.ok(t, u))) ||
+      (this.state[u] !== PRECOLORED &&
+        this.conservative([...this.adjacent(u), ...this.adjacent(v)]))
+    ) {
+      mv.state = M_COALESCED;
+      this.combine(u, v);
+      this.addWorklist(u);
+    } else {
+      mv.state = M_ACTIVE;
+    }
+  }
+
+  private addWorklist(u: number): void {
+    if (this.state[u] === FREEZE && !this.moveRelated(u) && this.degree[u]! < K) {
+      this.state[u] = SIMPLIFY;
+      this.simplifyWl.push(u);
+    }
+  }
+
+  /** George's test: t is harmless to u. */
+  private ok(t: number, r: number): boolean {
+    return this.degree[t]! < K || this.state[t] === PRECOLORED || this.interferes(t, r);
+  }
+
+  /** Briggs's test: fewer than K significant-degree neighbours. */
+  private conservative(nodes: number[]): boolean {
+    const seen = new Set<number>();
+    let k = 0;
+    for (const n of nodes) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      if (this.degree[n]! >= K) k++;
+    }
+    return k < K;
+  }
+
+  private combine(u: number, v: number): void {
+    if (this.state[v] === FREEZE) this.freezeWl = this.freezeWl.filter((x) => x !== v);
+    else this.spillWl = this.spillWl.filter((x) => x !== v);
+    this.state[v] = COALESCED;
+    this.alias[v] = u;
+    this.moveList[u] = [...this.moveList[u]!, ...this.moveList[v]!];
+    this.enableMoves([v]);
+    for (const t of this.adjacent(v)) {
+      this.addEdge(t, u);
+      this.decrementDegree(t);
+    }
+    if (this.state[u] !== PRECOLORED) this.cost[u]! += this.cost[v]!;
+    if (this.degree[u]! >= K && this.state[u] === FREEZE) {
+      this.freezeWl = this.freezeWl.filter((x) => x !== u);
+      this.state[u] = SPILL;
+      this.spillWl.push(u);
+    }
+  }
+
+  private freeze(): void {
+    const u = this.freezeWl.pop()!;
+    if (this.state[u] !== FREEZE) return;
+    this.state[u] = SIMPLIFY;
+    this.simplifyWl.push(u);
+    this.freezeMoves(u);
+  }
+
+  private freezeMoves(u: number): void {
+    for (const m of this.nodeMoves(u)) {
+      const mv = this.moves[m]!;
+      const x = this.getAlias(mv.dst);
+      const y = this.getAlias(mv.src);
+      const v = y === this.getAlias(u) ? x : y;
+      mv.state = M_FROZEN;
+      if (this.state[v] === FREEZE && !this.moveRelated(v) && this.degree[v]! < K) {
+        this.freezeWl = this.freezeWl.filter((x2) => x2 !== v);
+        this.state[v] = SIMPLIFY;
+        this.simplifyWl.push(v);
+      }
+    }
+  }
+
+  private selectSpill(): void {
+    let best = -1;
+    let bestScore = Infinity;
+    for (const r of this.spillWl) {
+      if (this.state[r] !== SPILL) continue;
+      const score = this.spillTemps.has(r) ? 1e30 : this.cost[r]! / Math.max(1, this.degree[r]!);
+      if (score < bestScore) {
+        bestScore = score;
+        best = r;
+      }
+    }
+    this.spillWl = this.spillWl.filter((x) => x !== best && this.state[x] === SPILL);
+    if (best < 0) return;
+    this.state[best] = SIMPLIFY;
+    this.simplifyWl.push(best);
+    this.freezeMoves(best);
+  }
+
+  private assignColors(): number[] {
+    const spilled: number[] = [];
+    while (this.selectStack.length) {
+      const r = this.selectStack.pop()!;
+      const used = new Set<number>();
+      for (const w of this.adjList[r]!) {
+        const a = this.getAlias(w);
+        if (this.state[a] === COLORED || this.state[a] === PRECOLORED) used.add(this.color[a]!);
+      }
+      const c = this.pickColor(r, used);
+      if (c < 0) {
+        this.state[r] = SPILLED;
+        spilled.push(r);
+      } else {
+        this.state[r] = COLORED;
+        this.color[r] = c;
+      }
+    }
+    for (let r = FIRST_VREG; r < this.n; r++) {
+      if (this.state[r] === COALESCED) this.color[r] = this.color[this.getAlias(r)]!;
+    }
+    return spilled;
+  }
+
+  /** A free colour, preferring one a move partner already has (the copy then disappears). */
+  private pickColor(r: number, used: Set<number>): number {
+    for (const m of this.moveList[r]!) {
+      const mv = this.moves[m]!;
+      const other = this.getAlias(mv.dst) === r ? this.getAlias(mv.src) : this.getAlias(mv.dst);
+      const oc =
+        this.state[other] === COLORED || this.state[other] === PRECOLORED ? this.color[other]! : -1;
+      if (oc >= 0 && !used.has(oc)) return oc;
+    }
+    for (const c of COLOR_ORDER) if (!used.has(c)) return c;
+    return -1;
+  }
+
+  /** Replaces virtual registers by their colours and drops copies that became no-ops. */
+  rewrite(): void {
+    const f = (r: number): number => (r >= FIRST_VREG ? this.color[r]! : r);
+    for (const b of this.mf.blocks) {
+      const kept: MInst[] = [];
+      for (const mi of b.insts) {
+        mapRegs(mi, f);
+        if (mi.code === COPY && !mi.srcIsImm && mi.dst === mi.src) continue;
+        if (mi.dst < 0 && mi.dst !== NO_REG)
+          throw new RegAllocError(`unallocated register in ${this.mf.name}`);
+        kept.push(mi);
+      }
+      b.insts.length = 0;
+      b.insts.push(...kept);
+    }
+  }
+}
+
+// ---- liveness ----
+
+export interface Liveness {
+  liveIn: Map<import("./isel-mir.js").MBlock, Set<number>>;
+  liveOut: Map<import("./isel-mir.js").MBlock, Set<number>>;
+  mentioned: Set<number>;
+}
+
+export function computeLiveness(mf: MFunc): Liveness {
+  const uses: number[] = [];
+  const defs: number[] = [];
+  const gen = new Map<unknown, Set<number>>();
+  const kill = new Map<unknown, Set<number>>();
+  const mentioned = new Set<number>();
+  for (const b of mf.blocks) {
+    const g = new Set<number>();
+    const k = new Set<number>();
+    for (const mi of b.insts) {
+      operands(mi, uses, defs);
+      for (const u of uses) {
+        if (u === R10) continue;
+        mentioned.add(u);
+        if (!k.has(u)) g.add(u);
+      }
+      for (const d of defs) {
+        if (d === R10) continue;
+        mentioned.add(d);
+        k.add(d);
+      }
+    }
+    gen.set(b, g);
+    kill.set(b, k);
+  }
+  const liveIn = new Map<import("./isel-mir.js").MBlock, Set<number>>();
+  const liveOut = new Map<import("./isel-mir.js").MBlock, Set<number>>();
+  for (const b of mf.blocks) {
+    liveIn.set(b, new Set());
+    liveOut.set(b, new Set());
+  }
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let i = mf.blocks.length - 1; i >= 0; i--) {
+      const b = mf.blocks[i]!;
+      const out = liveOut.get(b)!;
+      for (const s of b.succs)
+        for (const r of liveIn.get(s)!)
+          if (!out.has(r)) {
+            out.add(r);
+            changed = true;
+          }
+      const inn = liveIn.get(b)!;
+      const k = kill.get(b)!;
+      for (const r of gen.get(b)!)
+        if (!inn.has(r)) {
+          inn.add(r);
+          changed = true;
+        }
+      for (const r of out)
+        if (!k.has(r) && !inn.has(r)) {
+          inn.add(r);
+          changed = true;
+        }
+    }
+  }
+  return { liveIn, liveOut, mentioned };
+}
+
+// ---- spilling ----
+
+function rewriteSpills(mf: MFunc, spills: number[], temps: Set<number>): void {
+  const slotOf = new Map<number, Slot>();
+  for (const r of spills) {
+    const slot: Slot = { id: mf.slots.length, size: 8, align: 8, name: `spill.v${r}`, offset: 0 };
+    mf.slots.push(slot);
+    slotOf.set(r, slot);
+  }
+  const uses: number[] = [];
+  const defs: number[] = [];
+  for (const b of mf.blocks) {
+    const out: MInst[] = [];
+    for (const mi of b.insts) {
+      operands(mi, uses, defs);
+      const loaded = new Map<number, number>();
+      for (const u of uses) {
+        const slot = slotOf.get(u);
+        if (!slot || loaded.has(u)) continue;
+        const t = mf.vreg();
+        temps.add(t);
+        loaded.set(u, t);
+        const ld = new MInst(op.BPF_LDX | op.BPF_MEM | op.BPF_DW);
+        ld.dst = t;
+        ld.src = R10;
+        ld.slot = slot;
+        ld.pos = mi.pos;
+        out.push(ld);
+      }
+      const stored = new Map<number, number>();
+      for (const d of defs) {
+        const slot = slotOf.get(d);
+        if (!slot) continue;
+        const t = loaded.get(d) ?? mf.vreg();
+        temps.add(t);
+        stored.set(d, t);
+      }
+      if (loaded.size || stored.size) mapRegs(mi, (r) => stored.get(r) ?? loaded.get(r) ?? r);
+      out.push(mi);
+      for (const [r, t] of stored) {
+        const st = new MInst(op.BPF_STX | op.BPF_MEM | op.BPF_DW);
+        st.dst = R10;
+        st.src = t;
+        st.slot = slotOf.get(r)!;
+        st.pos = mi.pos;
+        out.push(st);
+      }
+    }
+    b.insts.length = 0;
+    b.insts.push(...out);
+  }
+}
