@@ -5,7 +5,7 @@
 // this frame's r10; the function's parameters (liveness.ts) follow, then the other registers,
 // then scratch locals. r10 is computed from fp where it is read, unless the function writes it
 // (only unverified byte code does), in which case it is an ordinary local reset from fp at entry
-// and after every call, as the interpreter's frame bookkeeping resets it.
+// and after every bpf-to-bpf call, as the interpreter's frame bookkeeping resets it.
 //
 // Memory: a kernel address is 0xffff888000000000 + linear offset, so its high word must be
 // 0xffff8880 and its low word is the offset into the imported memory. Per access, cheapest first:
@@ -23,9 +23,10 @@
 //
 // Counting (optional): a global counter is decremented at the start of each straight-line
 // segment by the segment's instruction count; segments end after every instruction that can
-// fault or leave the function (memory accesses with a check, calls, ld_abs/ld_ind), so a
-// budget that runs out within a segment would have run out in the interpreter before anything
-// in that segment could fault: the budget error comes at the same instruction as there.
+// fault or leave the function (checked loads, calls, ld_abs/ld_ind) and after every store, so
+// a budget that runs out within a segment would have run out in the interpreter before
+// anything in that segment could fault or write memory: the budget error comes at the same
+// instruction as there, with the same memory.
 import * as op from "../isa/opcodes.js";
 import { MAX_BPF_STACK } from "../isa/opcodes.js";
 import { KERNEL_HI } from "../vm/memory.js";
@@ -345,14 +346,17 @@ class FunctionCompiler {
     c.end();
   }
 
-  /** Can the instruction fault, stop the run or leave the function (see the file comment)? */
+  /**
+   * Must the instruction end a counting segment? Those that can fault, stop the run or leave
+   * the function, and every store: when the budget runs out inside a segment, nothing in it
+   * may have happened that the interpreter would not have done before stopping.
+   */
   private endsSegment(pc: number): boolean {
     const w = this.insns[2 * pc]!;
     const code = opcodeOf(w);
     const cls = code & 0x07;
     if (cls === op.BPF_LDX) return this.accessChecked(pc, srcOf(w), offOf(w), sizeOfCode(code));
-    if (cls === op.BPF_ST || cls === op.BPF_STX)
-      return this.accessChecked(pc, dstOf(w), offOf(w), sizeOfCode(code));
+    if (cls === op.BPF_ST || cls === op.BPF_STX) return true; // a write is a side effect
     if (cls === op.BPF_LD) return code !== op.BPF_LDDW;
     return (code & 0xf7) === (op.BPF_JMP | op.BPF_CALL);
   }
@@ -974,10 +978,9 @@ class FunctionCompiler {
       c.globalGet(ix.regs).mem(Op.i64_load, 3, 8 * r);
       this.setReg(r);
     }
-    this.resetR10();
   }
 
-  /** After a call the interpreter recomputes r10 from the frame depth. */
+  /** After a bpf-to-bpf call the interpreter recomputes r10 from the frame depth. */
   private resetR10(): void {
     if (!this.r10Writable) return;
     this.framePointer();
