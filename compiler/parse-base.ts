@@ -181,7 +181,8 @@ export type Building<N> = { -readonly [K in keyof N]: N[K] };
 /** A declaration-specifier list being gathered (see DeclParser.declarationSpecifiers). */
 export class SpecState {
   readonly node: DeclSpec;
-  readonly basic = new BasicSpecifiers<CToken>();
+  /** The basic type keywords, once one is seen (most specifier lists have none). */
+  basic: BasicSpecifiers<CToken> | null = null;
   other: TypeSpecifier | null = null;
   otherToken: CToken | undefined = undefined;
 
@@ -204,7 +205,7 @@ export class SpecState {
   }
 
   hasType(): boolean {
-    return this.other !== null || this.basic.any();
+    return this.other !== null || (this.basic !== null && this.basic.any());
   }
 
   /** The specifier already seen, as clang names it in "cannot combine with previous ...". */
@@ -503,7 +504,12 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   protected addBasic(tok: IToken, keyword: BasicKeyword): void {
     const state = this.spec!;
     const other = state.other !== null ? state.previousName() : null;
-    const problem = addBasicKeyword(state.basic, keyword, tok as CToken, other);
+    const problem = addBasicKeyword(
+      (state.basic ??= new BasicSpecifiers()),
+      keyword,
+      tok as CToken,
+      other,
+    );
     if (problem !== null) this.specifierProblem(problem);
   }
 
@@ -515,7 +521,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   protected setTypeSpecifier(tok: IToken, spec: TypeSpecifier): void {
     const state = this.spec!;
     const basic = state.basic;
-    if (basic.type >= 0) {
+    if (basic !== null && basic.type >= 0) {
       this.errorAt(
         tok,
         `cannot combine with previous '${basic.previousSpelling()}' declaration specifier`,
@@ -582,7 +588,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   protected finishSpec(state: SpecState, context: DeclContext | undefined): DeclSpec {
     const node = state.node;
     const basic = state.basic;
-    if (basic.any()) {
+    if (basic !== null && basic.any()) {
       const other = state.other !== null ? state.previousName() : null;
       const { name, problems } = resolveBasicKeywords(basic, other);
       for (const p of problems) this.specifierProblem(p);

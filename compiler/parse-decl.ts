@@ -951,16 +951,28 @@ export abstract class DeclParser extends ParserBase {
     { recoveryValueFunc: () => this.errorDeclarator() },
   );
 
-  /** `asm("name")` and attributes after a declarator (a helper using OPTION8/MANY8). */
+  // After a declarator: `asm("name")` (clang allows it once, before the attributes; any order
+  // is accepted here) and attributes. One loop: nearly every declarator has neither.
+  private readonly declaratorTailAlternatives = [
+    {
+      ALT: (): StringLiteral | Attribute[] => {
+        this.CONSUME8(T.Asm);
+        this.CONSUME8(T.LParen);
+        const label = this.SUBRULE8(this.stringLiterals);
+        this.CONSUME8(T.RParen);
+        return label;
+      },
+    },
+    { ALT: (): StringLiteral | Attribute[] => this.SUBRULE8(this.attributeSpecifier) },
+  ];
+
+  /** `asm("name")` and attributes after a declarator (a helper using MANY8/OR8). */
   private declaratorTail(parts: DeclaratorParts): void {
-    this.OPTION8(() => {
-      this.CONSUME8(T.Asm);
-      this.CONSUME8(T.LParen);
-      parts.asmLabel = this.SUBRULE8(this.stringLiterals);
-      this.CONSUME8(T.RParen);
-    });
     this.MANY8(() => {
-      this.pushAll((parts.attributes ??= []), this.SUBRULE8(this.attributeSpecifier));
+      const tail = this.OR8(this.declaratorTailAlternatives);
+      if (this.RECORDING_PHASE) return;
+      if (Array.isArray(tail)) this.pushAll((parts.attributes ??= []), tail);
+      else parts.asmLabel = tail;
     });
   }
 
