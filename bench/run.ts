@@ -6,8 +6,16 @@
 // The JSON document has one key per section ({"vm": [...], ...}) holding its rows.
 import type { BenchOptions, BenchSection } from "./section.js";
 import { vmSection } from "./vm.js";
+import { kprobeSection } from "./kernel.js";
+import { isaSection } from "./isa.js";
+import { mapsSection } from "./maps.js";
 
-const sections: BenchSection<object>[] = [vmSection as BenchSection<object>];
+const sections: BenchSection<object>[] = [
+  vmSection as BenchSection<object>,
+  kprobeSection as BenchSection<object>,
+  isaSection as BenchSection<object>,
+  mapsSection as BenchSection<object>,
+];
 
 interface Args {
   json: boolean;

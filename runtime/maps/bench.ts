@@ -1,6 +1,6 @@
 // Map operations per second, kernel side (what a helper call costs beyond the interpreter) and
-// syscall side. Used by test/maps/perf.test.ts; a bench/ section can wrap measureMapOps() as it
-// is (it depends on nothing in bench/).
+// syscall side. bench/maps.ts reports these figures in `npm run bench`; it depends on nothing in
+// bench/.
 import { performance } from "node:perf_hooks";
 import { BPF_ANY, BpfMapType } from "../uapi/bpf.js";
 import { AddressSpace, KERNEL_HI } from "../vm/memory.js";
