@@ -249,8 +249,14 @@ const ERROR: ExprInfo = { type: errorType, lvalue: false };
 
 // ---------------------------------------------------------------------------------------
 
-export function analyze(unit: A.TranslationUnit, diagnostics: DiagnosticBag): SemaResult {
-  const sema = new Sema(unit, diagnostics);
+// `anchors`, when given, receives the token each diagnostic was reported at, so that the
+// driver can apply `#pragma GCC diagnostic` regions (which are positions in the token stream).
+export function analyze(
+  unit: A.TranslationUnit,
+  diagnostics: DiagnosticBag,
+  anchors?: Map<Diagnostic, SourcePos>,
+): SemaResult {
+  const sema = new Sema(unit, diagnostics, anchors);
   sema.run();
   return sema.result;
 }
@@ -273,6 +279,7 @@ class Sema implements ConstEvalHost {
   constructor(
     private readonly unit: A.TranslationUnit,
     diagnostics: DiagnosticBag,
+    private readonly anchors: Map<Diagnostic, SourcePos> | undefined,
   ) {
     this.bag = diagnostics;
     this.evaluator = new ConstEvaluator(this);
@@ -313,6 +320,7 @@ class Sema implements ConstEvalHost {
       notes: [...macroNotes(at), ...extra],
     };
     if (flag !== undefined) d.flag = flag;
+    this.anchors?.set(d, shiftedFrom.get(at) ?? at);
     return this.bag.add(d);
   }
 
@@ -346,6 +354,7 @@ class Sema implements ConstEvalHost {
       notes: [...macroNotes(at), ...extra],
       flag,
     };
+    this.anchors?.set(d, shiftedFrom.get(at) ?? at);
     this.fn.deferred.push(d);
   }
 
@@ -4097,10 +4106,15 @@ type MaybeLocs = {
   rparenLoc?: A.SourceLoc;
 };
 
-// A location `delta` columns away from a token (same line), keeping its macro expansion.
+// A location `delta` columns away from a token (same line), keeping its macro expansion;
+// the copy remembers the token it came from (its place in the token stream).
 function shifted(t: A.SourceLoc, delta: number): A.SourceLoc {
-  return { ...t, col: t.col + delta };
+  const copy = { ...t, col: t.col + delta };
+  shiftedFrom.set(copy, shiftedFrom.get(t) ?? t);
+  return copy;
 }
+
+const shiftedFrom = new WeakMap<SourcePos, SourcePos>();
 
 // The `.` or `->` of a member access.
 function operatorLoc(e: A.MemberExpr): A.SourceLoc {

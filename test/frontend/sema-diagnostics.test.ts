@@ -907,6 +907,32 @@ const cases: BadInput[] = [
       "test.c:2:29: warning: incompatible integer to pointer conversion initializing 'int *' with an expression of type 'enum color' [-Wint-conversion]",
     ],
   },
+  {
+    name: "diagnostic pragmas ignore, restore and promote",
+    source:
+      'void take(int *p);\n#pragma GCC diagnostic push\n#pragma GCC diagnostic ignored "-Wint-conversion"\nvoid f(long v) { take(v); }\n#pragma GCC diagnostic pop\nvoid g(long v) { take(v); }\n#pragma clang diagnostic error "-Wincompatible-pointer-types"\nvoid h(char *c) { take(c); }\n',
+    expected: [
+      "test.c:6:23: warning: incompatible integer to pointer conversion passing 'long' to parameter of type 'int *' [-Wint-conversion]",
+      "test.c:1:16: note: passing argument to parameter 'p' here",
+      "test.c:8:24: error: incompatible pointer types passing 'char *' to parameter of type 'int *' [-Werror,-Wincompatible-pointer-types]",
+      "test.c:1:16: note: passing argument to parameter 'p' here",
+    ],
+  },
+  {
+    name: "_Pragma inside a macro silences its expansion",
+    source:
+      '#define QUIET(x) _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \\"-Wincompatible-pointer-types\\"") x; _Pragma("GCC diagnostic pop")\nvoid take(int *p);\nvoid f(char *c) { QUIET(take(c)) take(c); }\n',
+    expected: [
+      "test.c:3:39: warning: incompatible pointer types passing 'char *' to parameter of type 'int *' [-Wincompatible-pointer-types]",
+      "test.c:2:16: note: passing argument to parameter 'p' here",
+    ],
+  },
+  {
+    name: "ignoring a group ignores its members",
+    source:
+      '#pragma GCC diagnostic ignored "-Wincompatible-pointer-types"\nvoid f(const char *s) { char *p = s; int *q = (long *)0; }\n',
+    expected: [],
+  },
 ];
 
 describe("sema diagnostics on bad input", () => {
