@@ -102,6 +102,8 @@ export class Inst {
   volatile = false;
   /** add/sub/mul of C signed integers: overflow is undefined, so the result never wraps. */
   nsw = false;
+  /** add of pointer arithmetic: stays inside one object, so it wraps neither way. */
+  inbounds = false;
   targets: Block[] = [];
   pos: SourcePos | undefined = undefined;
 

@@ -18,6 +18,7 @@ import {
   type Inst,
   type Ty,
   invertCond,
+  isCommutative,
   swapCond,
 } from "./ir.js";
 import { CMOV, COPY, FIRST_VREG, MBlock, MFunc, MInst, NO_REG, R0, R10 } from "./isel-mir.js";
@@ -572,7 +573,10 @@ class Selector {
   }
 
   private binary(inst: Inst): void {
-    const [a, b] = inst.args as [Inst, Inst];
+    let [a, b] = inst.args as [Inst, Inst];
+    // dst = a; dst op= b: start from the operand that dies here, so the copy coalesces.
+    if (isCommutative(inst.op) && b.op !== "const" && b.uses.length === 1 && a.uses.length > 1)
+      [a, b] = [b, a];
     const is32 = inst.ty === "i32";
     const cls = is32 ? op.BPF_ALU : op.BPF_ALU64;
     const o = aluOp[inst.op]!;

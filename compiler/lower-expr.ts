@@ -298,7 +298,9 @@ export function materialize(fl: FnLowering, base: Inst, off: number): Inst {
     base.off += off;
     return base;
   }
-  return fl.b.bin("add", base, fl.b.const64(off, off < 0 ? -1 : 0));
+  const r = fl.b.bin("add", base, fl.b.const64(off, off < 0 ? -1 : 0));
+  r.inbounds = true;
+  return r;
 }
 
 // ---- loads and stores through lvalues ----
@@ -706,7 +708,10 @@ export function pointerAdd(
   let i = idx;
   if (i.ty === "i32") i = b.emit(intInfo(idxType)?.signed ? "sext" : "zext", "i64", [i]);
   if (elemSize !== 1) i = b.bin("mul", i, b.const64(elemSize, 0));
-  return b.bin(negate ? "sub" : "add", p, i);
+  // Pointer arithmetic stays inside its object: it never wraps (marked like signed arithmetic).
+  const r = b.bin(negate ? "sub" : "add", p, i);
+  r.inbounds = true;
+  return r;
 }
 
 // ---- operators ----
@@ -942,6 +947,7 @@ function updateValue(fl: FnLowering, e: A.UpdateExpr, info: ExprInfo): Inst {
     } else {
       const one = b.constOf(old.ty, 1);
       const r = b.bin(e.op === "++" ? "add" : "sub", old, one);
+      if (ii.signed && ii.size >= 4) r.nsw = true;
       next = ii.size < 4 ? convert(b, r, intType, t) : r;
     }
   }

@@ -145,7 +145,8 @@ function valueKey(inst: Inst): string {
       extra = `${inst.symbol}:${inst.off}:${inst.relocKind}`;
       break;
   }
-  return `${inst.op}|${inst.ty}|${extra}|${ids.join(",")}`;
+  const flags = (inst.nsw ? "n" : "") + (inst.inbounds ? "i" : "");
+  return `${inst.op}|${inst.ty}|${extra}${flags}|${ids.join(",")}`;
 }
 
 /** Slots whose address is used other than as the base of a load or store. */

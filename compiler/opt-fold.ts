@@ -195,6 +195,8 @@ export class Folder {
         if (inst.op === "sub") {
           // x - c -> x + (-c): one canonical form for the reassociation above.
           const r = this.makeInst("add", ty, [a, this.makeConst(ty, -sc, inst)], inst);
+          r.nsw = inst.nsw;
+          r.inbounds = inst.inbounds;
           return this.replace(inst, r);
         }
         return;
@@ -329,12 +331,16 @@ export class Folder {
     }
     if (a === b) {
       this.replace(inst, this.makeConst("i32", reflexive(inst.cond) ? 1n : 0n, inst));
+      return;
     }
+    const known = compareOffsets(inst.cond, a, b);
+    if (known !== undefined) this.replace(inst, this.makeConst("i32", known ? 1n : 0n, inst));
   }
 
   private select(inst: Inst): void {
     const [a, b, t, f] = inst.args as [Inst, Inst, Inst, Inst];
     if (t === f) return this.replace(inst, t);
+    if (a === b) return this.replace(inst, reflexive(inst.cond) ? t : f);
     if (a.op === "const" && b.op === "const") {
       this.replace(inst, evalCond(inst.cond, constBig(a), constBig(b), a.ty) ? t : f);
     }
@@ -373,6 +379,12 @@ export class Folder {
     }
     if (a === b) {
       toBranch(inst, reflexive(inst.cond) ? 0 : 1);
+      this.changed = true;
+      return;
+    }
+    const known = compareOffsets(inst.cond, a, b);
+    if (known !== undefined) {
+      toBranch(inst, known ? 0 : 1);
       this.changed = true;
       return;
     }
@@ -489,6 +501,45 @@ function knownZeroAbove(v: Inst): number | undefined {
   }
   if (v.op === "zext") return knownZeroAbove(v.args[0]!) ?? 32;
   return undefined;
+}
+
+/** v as base + constant (through non-wrapping additions of constants). */
+function splitConst(v: Inst): { base: Inst; off: bigint; nsw: boolean; inbounds: boolean } {
+  if (v.op === "add" && v.args[1]!.op === "const")
+    return {
+      base: v.args[0]!,
+      off: signedBig(constBig(v.args[1]!), v.ty),
+      nsw: v.nsw || v.inbounds,
+      inbounds: v.inbounds,
+    };
+  return { base: v, off: 0n, nsw: true, inbounds: true };
+}
+
+/**
+ * (x + c1) cond (x + c2): equality compares the constants; an ordering too when neither sum
+ * can wrap (pointer arithmetic inside one object, signed C arithmetic).
+ */
+function compareOffsets(cond: Cond, a: Inst, b: Inst): boolean | undefined {
+  const da = splitConst(a);
+  const db = splitConst(b);
+  if (da.base !== db.base || (da.off === 0n && db.off === 0n)) return undefined;
+  if (cond === "eq") return da.off === db.off;
+  if (cond === "ne") return da.off !== db.off;
+  const signed = cond[0] === "s";
+  if (signed ? !(da.nsw && db.nsw) : !(da.inbounds && db.inbounds)) return undefined;
+  switch (cond) {
+    case "ugt":
+    case "sgt":
+      return da.off > db.off;
+    case "uge":
+    case "sge":
+      return da.off >= db.off;
+    case "ult":
+    case "slt":
+      return da.off < db.off;
+    default:
+      return da.off <= db.off;
+  }
 }
 
 /** Whether x cond x holds. */
