@@ -88,7 +88,7 @@ export function progLoad(ctx: ProgLoadContext, attr: ProgLoadAttr): LoadedProgra
   const kernVersionProblem = kernel.kernVersionProblem(progType, attr.kernVersion);
   if (kernVersionProblem !== undefined) {
     const log = `${kernVersionProblem}\n`;
-    if (logAttrProblem(attr) === undefined) writeLog(attr, log);
+    if (logAttrProblem(attr, kernel.version) === undefined) writeLog(attr, log);
     throw fail(Errno.EINVAL, kernVersionProblem, log);
   }
   if (!modeledProgTypes.includes(progType))
@@ -98,7 +98,7 @@ export function progLoad(ctx: ProgLoadContext, attr: ProgLoadAttr): LoadedProgra
     );
   if (!isValidObjName(name))
     throw fail(Errno.EINVAL, `bad prog_name '${name}' (at most 15 of [A-Za-z0-9_.])`);
-  const logProblem = logAttrProblem(attr);
+  const logProblem = logAttrProblem(attr, kernel.version);
   if (logProblem !== undefined) throw fail(Errno.EINVAL, logProblem);
 
   const license = attr.license.split("\0")[0]!.slice(0, 127);

@@ -63,7 +63,6 @@ const SETTABLE: readonly [number, number][] = [
 ];
 
 const PACKET_HOST = 0;
-const PACKET_BROADCAST = 1;
 const PACKET_MULTICAST = 2;
 const PACKET_OTHERHOST = 3;
 const LOOPBACK_IFINDEX = 1;
@@ -184,12 +183,14 @@ function skbContext(frame: Uint8Array, ctxIn: Uint8Array | undefined): Uint8Arra
   return skb;
 }
 
-/** eth_type_trans()'s pkt_type on the loopback device (address 00:00:00:00:00:00). */
+/**
+ * eth_type_trans()'s pkt_type on the loopback device, whose address and broadcast address are
+ * both 00:00:00:00:00:00: so ff:ff:ff:ff:ff:ff is only multicast there, never PACKET_BROADCAST.
+ */
 function packetType(frame: Uint8Array): number {
   const dest = frame.subarray(0, 6);
   if (dest.every((b) => b === 0)) return PACKET_HOST;
-  if ((dest[0]! & 1) === 0) return PACKET_OTHERHOST;
-  return dest.every((b) => b === 0xff) ? PACKET_BROADCAST : PACKET_MULTICAST;
+  return (dest[0]! & 1) === 0 ? PACKET_OTHERHOST : PACKET_MULTICAST;
 }
 
 /** eth_type_trans()'s protocol as __sk_buff shows it: the big-endian field read as a u16. */

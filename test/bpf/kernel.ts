@@ -71,3 +71,10 @@ export const insnsHex = (insns: readonly Insn[]): string => hex(encodeProgram(in
 /** A license for the script (spaces as '_'), "-" for none. */
 export const licenseArg = (license: string): string =>
   license === "" ? "-" : license.replace(/ /g, "_");
+
+/** LINUX_VERSION_CODE of the running kernel (from uname -r), for a SimKernel with its rules. */
+export function runningKernelVersion(): number {
+  const release = execFileSync("uname", ["-r"], { encoding: "utf8" });
+  const [major, minor, patch] = release.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  return (major ?? 0) * 65536 + (minor ?? 0) * 256 + Math.min(patch ?? 0, 255);
+}
