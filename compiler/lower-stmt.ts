@@ -23,7 +23,7 @@ import {
   convertedType,
 } from "./lower-expr.js";
 import { copyMemory, initializeLocal } from "./lower-init.js";
-import { intInfo, irTy, isAggregate, normalizeNarrow } from "./lower-types.js";
+import { intInfo, irTy, isAggregate, normalizeNarrow, unsupportedScalar } from "./lower-types.js";
 import { walk } from "./lower.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -177,6 +177,11 @@ function lowerDeclaration(fl: FnLowering, d: A.Declaration): void {
     if (entity.storage === "static" || entity.storage === "extern") continue;
     reviveIfTerminated(fl);
     fl.at(init);
+    const bad = unsupportedScalar(entity.type);
+    if (bad !== undefined) {
+      fl.error(init.declarator.nameLoc ?? init.loc, bad);
+      continue;
+    }
     const s = fl.declareLocal(entity);
     if (init.init === null) continue;
     if (s.kind === "slot") {

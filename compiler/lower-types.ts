@@ -34,8 +34,10 @@ export function irTy(t: CType): Ty {
     case "pointer":
       return "i64";
     case "int":
-    case "enum":
-      return sizeOf(c) <= 4 ? "i32" : "i64";
+    case "enum": {
+      const size = sizeOf(c);
+      return size <= 4 ? "i32" : size === 8 ? "i64" : "void";
+    }
     default:
       return "void";
   }

@@ -372,8 +372,7 @@ export class UnitLowering {
       v.init.kind !== "InitList"
     ) {
       const value = constantValue(this.sema, v.init);
-      if (value !== undefined && value > 0n && value < 0x10000n && !this.writtenGlobals.has(v))
-        id = Number(value);
+      if (value !== undefined && value > 0n && value < 0x10000n) id = Number(value);
     }
     this.helperIds.set(v, id);
     return id;
