@@ -19,6 +19,7 @@ import type { SimKernel } from "./kernel.js";
 import { KObject, kptr, type Ptr } from "./objects.js";
 import { asInt, asU64, defineSyscall, NR } from "./syscalls.js";
 import type { Socket } from "./net.js";
+import { utf8 } from "./objects.js";
 
 export const O_ACCMODE = 3;
 export const O_RDONLY = 0;
@@ -177,7 +178,7 @@ export class Dentry {
   ) {
     const k = vfs.kernel;
     this.obj = k.newObject("dentry");
-    const bytes = new TextEncoder().encode(name);
+    const bytes = utf8.encode(name);
     let namePtr: Ptr;
     if (bytes.length < DNAME_INLINE_LEN) {
       k.memory.u8.set(bytes, this.obj.at("d_iname"));
@@ -514,7 +515,7 @@ export function fileOf(kernel: SimKernel, fd: number): OpenFile | undefined {
 
 /** Deterministic file bytes for a read: the path repeated. */
 function contentBytes(path: string, pos: number, length: number): Uint8Array {
-  const text = new TextEncoder().encode(`${path}\n`);
+  const text = utf8.encode(`${path}\n`);
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) out[i] = text[(pos + i) % text.length]!;
   return out;
@@ -715,7 +716,7 @@ export function registerFs(k: SimKernel): void {
 function newFilename(kernel: SimKernel, name: string, uptr: Ptr): Ptr {
   const obj = kernel.kmalloc.alloc(32 + name.length + 1);
   const f = KObject.of(kernel.memory, "filename", obj);
-  kernel.memory.u8.set(new TextEncoder().encode(name + "\0"), f.at("iname"));
+  kernel.memory.u8.set(utf8.encode(name + "\0"), f.at("iname"));
   f.set("name", f.addressOf("iname")).set("uptr", uptr).set("refcnt", 1);
   return kptr(obj);
 }
@@ -724,7 +725,7 @@ function newFilename(kernel: SimKernel, name: string, uptr: Ptr): Ptr {
 function filenameString(kernel: SimKernel, p: Ptr): string {
   const f = KObject.of(kernel.memory, "filename", p.lo >>> 0);
   const name = f.ptr("name");
-  return new TextDecoder().decode(kernel.memory.readCString(name.lo, name.hi));
+  return utf8.decode(kernel.memory.readCString(name.lo, name.hi));
 }
 
 function doSysOpenat2(kernel: SimKernel, args: readonly KArg[]): KArg {

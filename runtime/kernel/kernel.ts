@@ -41,6 +41,7 @@ import { registerMm } from "./mm.js";
 import { registerSched, Scheduler } from "./sched.js";
 import { registerSyscalls } from "./syscalls.js";
 import { bootTasks } from "./boot.js";
+import { utf8 } from "./objects.js";
 
 export interface SimKernelOptions {
   /** number of CPUs (default 2) */
@@ -295,6 +296,8 @@ export class SimKernel {
     try {
       if (fn.entryProbes.length !== 0) this.kprobes.fireEntry(fn, args, cpu);
       const result = fn.body(this, args);
+      // The function's own work takes its time between its entry and its return.
+      this.clock.ns += fn.cost;
       if (fn.returnProbes.length !== 0 && !fn.noreturn)
         this.kprobes.fireReturn(fn, args, result, cpu);
       return result;
@@ -390,7 +393,7 @@ export class SimKernel {
 
   /** A NUL-terminated kernel string (kstrdup): its linear offset. */
   kstrdup(text: string): number {
-    const bytes = new TextEncoder().encode(text + "\0");
+    const bytes = utf8.encode(text + "\0");
     const at = this.kmalloc.alloc(bytes.length);
     this.memory.u8.set(bytes, at);
     return at;

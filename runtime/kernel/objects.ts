@@ -9,6 +9,18 @@ import { KERNEL_HI, type AddressSpace } from "../vm/memory.js";
 import { hi32 } from "./clock.js";
 import { KernelTypeError } from "./error.js";
 
+/** One encoder/decoder for the kernel's strings (creating them per call is costly). */
+export const utf8 = {
+  encoder: new TextEncoder(),
+  decoder: new TextDecoder(),
+  encode(text: string): Uint8Array {
+    return this.encoder.encode(text);
+  },
+  decode(bytes: Uint8Array): string {
+    return this.decoder.decode(bytes);
+  },
+};
+
 /** A 64-bit address as two 32-bit words (a kernel object: hi = KERNEL_HI, lo = offset). */
 export interface Ptr {
   readonly lo: number;
@@ -90,7 +102,7 @@ export class KObject implements Ptr {
   /** Copy a string into a char array member, truncated and NUL-terminated (strscpy). */
   setString(path: string, text: string): this {
     const f = field(this.record, path);
-    const bytes = new TextEncoder().encode(text);
+    const bytes = utf8.encode(text);
     const n = Math.min(bytes.length, f.size - 1);
     const at = this.offset + f.offset;
     this.memory.u8.fill(0, at, at + f.size);
@@ -104,7 +116,7 @@ export class KObject implements Ptr {
     const at = this.offset + f.offset;
     const bytes = this.memory.u8.subarray(at, at + f.size);
     const end = bytes.indexOf(0);
-    return new TextDecoder().decode(bytes.subarray(0, end < 0 ? bytes.length : end));
+    return utf8.decode(bytes.subarray(0, end < 0 ? bytes.length : end));
   }
 }
 

@@ -9,6 +9,7 @@ import type { SimKernel } from "./kernel.js";
 import type { KObject, Ptr } from "./objects.js";
 import { defineSyscall, NR, asInt, asU64 } from "./syscalls.js";
 import { TASK_INTERRUPTIBLE, TASK_NEW, TASK_RUNNING, type Task } from "./tasks.js";
+import { utf8 } from "./objects.js";
 
 /** __schedule()'s sched_mode: a voluntary switch. */
 const SM_NONE = 0;
@@ -233,8 +234,7 @@ export function registerSched(k: SimKernel): void {
     body: (kernel, args) => {
       const task = taskAt(kernel, args[0]);
       const name = args[1] as Ptr;
-      if (task)
-        task.comm = new TextDecoder().decode(kernel.memory.readCString(name.lo, name.hi, 16));
+      if (task) task.comm = utf8.decode(kernel.memory.readCString(name.lo, name.hi, 16));
       return null;
     },
   });

@@ -9,6 +9,7 @@ import { FdTable, type KernelFile } from "./files.js";
 import type { SimKernel } from "./kernel.js";
 import { KObject, kptr, NULL, type Ptr } from "./objects.js";
 import { UserMemory, type UserMapping } from "./user.js";
+import { utf8 } from "./objects.js";
 
 // task_struct->flags (include/linux/sched.h)
 export const PF_IDLE = 0x00000002;
@@ -164,7 +165,7 @@ export class Process {
 
   /** Copy a NUL-terminated string into user memory (the caller's stack); returns its address. */
   pushUserString(text: string): Ptr {
-    return this.pushUserBytes(new TextEncoder().encode(text + "\0"));
+    return this.pushUserBytes(utf8.encode(text + "\0"));
   }
 
   pushUserBytes(bytes: Uint8Array): Ptr {
@@ -179,7 +180,7 @@ export class Process {
   /** Record the command line at mm->arg_start..arg_end, as execve leaves it. */
   setArgv(argv: string[]): void {
     if (this.mm === undefined) return;
-    const bytes = new TextEncoder().encode(argv.join("\0") + "\0");
+    const bytes = utf8.encode(argv.join("\0") + "\0");
     const stack = this.userStack();
     const offset = USER_STACK_SIZE - 256 + 8;
     const at: Ptr = { lo: lo32(stack.lo + offset), hi: stack.hi };
@@ -189,11 +190,13 @@ export class Process {
     this.mm.set("arg_start", start).set("arg_end", start + n);
   }
 
-  /** The process is gone: user memory unmapped, its files closed. */
+  /** The process is gone: its files closed, user memory unmapped, its objects freed. */
   release(): void {
     this.files.closeAll();
     this.user?.release();
-    this.kernel.kmalloc.free(this.fdArray);
+    const k = this.kernel;
+    k.kmalloc.free(this.fdArray);
+    for (const obj of [this.mm, this.filesStruct, this.fs, this.signal]) if (obj) k.freeObject(obj);
   }
 }
 
@@ -358,9 +361,12 @@ export class TaskTable {
     return this.byPid.get(pid);
   }
 
-  /** Every live task (zombies included), by pid. */
-  list(): Task[] {
-    return [...this.byPid.values()].sort((a, b) => a.pid - b.pid);
+  private sorted: Task[] | undefined;
+
+  /** Every live task (zombies included), by pid. Do not modify the array. */
+  list(): readonly Task[] {
+    this.sorted ??= [...this.byPid.values()].sort((a, b) => a.pid - b.pid);
+    return this.sorted;
   }
 
   get count(): number {
@@ -387,6 +393,7 @@ export class TaskTable {
     const parent = options.parent ?? options.threadOf?.parent;
     const task = new Task(this.kernel, pid, process, parent, options);
     this.byPid.set(pid, task);
+    this.sorted = undefined;
     if (options.argv !== undefined) process.setArgv(options.argv);
     return task;
   }
@@ -404,6 +411,7 @@ export class TaskTable {
   /** release_task(): a reaped zombie disappears; its objects go back to their caches. */
   release(task: Task): void {
     this.byPid.delete(task.pid);
+    this.sorted = undefined;
     task.exitState = EXIT_DEAD;
     task.obj.set("exit_state", EXIT_DEAD);
     const siblings = task.parent?.children;

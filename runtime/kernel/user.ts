@@ -5,6 +5,7 @@
 // user-copy paths (bpf_probe_read_user, copy_from_user) reach them through translate().
 import type { AddressSpace, Region } from "../vm/memory.js";
 import type { Ptr } from "./objects.js";
+import { utf8 } from "./objects.js";
 
 /** User addresses have a high word below this (x86_64 TASK_SIZE_MAX is 0x00007ffffffff000). */
 export const USER_HI_LIMIT = 0x8000;
@@ -82,7 +83,7 @@ export class UserMemory {
       if (b === 0) break;
       bytes.push(b);
     }
-    return new TextDecoder().decode(new Uint8Array(bytes));
+    return utf8.decode(new Uint8Array(bytes));
   }
 
   /** munmap everything (the mm goes away). */
