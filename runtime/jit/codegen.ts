@@ -160,6 +160,7 @@ class FunctionCompiler {
   private readonly code = new Code();
   private readonly positions: number[] = [];
   private readonly labels: number[] = []; // enclosing labels, innermost last; -1 for an if
+  private readonly labelAt = new Map<number, number>(); // label -> its index in labels
   private readonly insns: Int32Array;
   private readonly frame: Frame;
   private readonly locals: ValType[] = [];
@@ -216,9 +217,19 @@ class FunctionCompiler {
   }
 
   private depth(label: number): number {
-    const i = this.labels.lastIndexOf(label);
-    if (i < 0) throw new Error(`jit: branch to label ${label} outside its construct`);
+    const i = this.labelAt.get(label);
+    if (i === undefined) throw new Error(`jit: branch to label ${label} outside its construct`);
     return this.labels.length - 1 - i;
+  }
+
+  private pushLabel(label: number): void {
+    if (label >= 0) this.labelAt.set(label, this.labels.length);
+    this.labels.push(label);
+  }
+
+  private popLabel(): void {
+    const label = this.labels.pop()!;
+    if (label >= 0) this.labelAt.delete(label);
   }
 
   private shape(s: Shape): void {
@@ -226,16 +237,16 @@ class FunctionCompiler {
     switch (s.kind) {
       case "block":
         c.block();
-        this.labels.push(s.label);
+        this.pushLabel(s.label);
         this.shapes(s.body);
-        this.labels.pop();
+        this.popLabel();
         c.end();
         return;
       case "loop":
         c.loop();
-        this.labels.push(s.label);
+        this.pushLabel(s.label);
         this.shapes(s.body);
-        this.labels.pop();
+        this.popLabel();
         c.end();
         return;
       case "code":
@@ -264,10 +275,10 @@ class FunctionCompiler {
     const c = this.code;
     const n = cases.length;
     c.loop();
-    this.labels.push(label);
+    this.pushLabel(label);
     for (let i = 0; i < n; i++) {
       c.block();
-      this.labels.push(-1);
+      this.pushLabel(-1);
     }
     c.localGet(this.frame.state);
     c.brTable(
@@ -276,10 +287,10 @@ class FunctionCompiler {
     );
     for (const body of cases) {
       c.end();
-      this.labels.pop();
+      this.popLabel();
       this.shapes(body);
     }
-    this.labels.pop();
+    this.popLabel();
     c.end();
   }
 
@@ -301,13 +312,13 @@ class FunctionCompiler {
       this.shapes(taken);
     } else {
       c.if();
-      this.labels.push(-1);
+      this.pushLabel(-1);
       this.shapes(taken);
       if (notTaken.length > 0) {
         c.else();
         this.shapes(notTaken);
       }
-      this.labels.pop();
+      this.popLabel();
       c.end();
     }
   }

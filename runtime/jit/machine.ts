@@ -52,6 +52,8 @@ export interface JitMachineOptions<Host> {
   checks?: MemoryChecks;
   /** What the verifier proved about a program, if anything (accesses proven are unchecked). */
   facts?: (program: Program) => JitFacts | undefined;
+  /** Instructions counted per refill of the counter (default 2^30; smaller in tests). */
+  budgetChunk?: number;
 }
 
 /** A compiled module instantiated on a machine. */
@@ -93,6 +95,18 @@ export function cachedModule(
   return jit;
 }
 
+/** "read of 8 bytes via r1+16" for the load, store or atomic at pc (its operands are gone). */
+function describeAccess(code: Int32Array, pc: number): string {
+  const w = code[2 * pc]!;
+  const cls = w & 0x07;
+  const size = [4, 2, 1, 8][(w >> 3) & 3]!;
+  const base = cls === 0x01 ? (w >>> 12) & 0xf : (w >>> 8) & 0xf;
+  const off = w >> 16;
+  const kind = cls === 0x01 ? "read" : (w & 0xe0) === 0xc0 ? "atomic access" : "write";
+  const bytes = size === 1 ? "1 byte" : `${size} bytes`;
+  return `${kind} of ${bytes} via r${base}${off < 0 ? off : `+${off}`}`;
+}
+
 export class JitMachine<Host = unknown> implements HelperContext<Host> {
   readonly regs = new Int32Array(22);
   readonly memory: AddressSpace;
@@ -103,6 +117,7 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
   private readonly facts: ((program: Program) => JitFacts | undefined) | undefined;
   private readonly stackTop: number;
   private readonly mailbox: Region;
+  private readonly budgetChunk: number;
 
   program!: Program;
   /** Index of the call instruction while a helper runs. */
@@ -132,6 +147,7 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     this.host = options.host as Host;
     this.checks = options.checks ?? "regions";
     this.facts = options.facts;
+    this.budgetChunk = options.budgetChunk ?? BUDGET_CHUNK;
     this.stack =
       options.stack ?? this.memory.alloc(STACK_SIZE, { name: "stack", kind: "stack", align: 16 });
     if (this.stack.size < STACK_SIZE) {
@@ -202,7 +218,7 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
       if (!(budget >= 0)) throw new VmFault(program.name, 0, `bad instruction budget ${budget}`);
       this.budget = budget;
       this.spent = 0;
-      this.chunk = Math.min(budget, BUDGET_CHUNK);
+      this.chunk = Math.min(budget, this.budgetChunk);
       left = this.chunk;
     }
     const packet = options.packet;
@@ -296,10 +312,11 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
         }
       }
     }
+    pc = Math.max(pc, 0);
     const reason = /out of bounds/.test(err.message)
-      ? "invalid memory access beyond the end of the address space (unchecked access)"
+      ? `invalid ${describeAccess(loaded.program.code, pc)} beyond the end of the address space (unchecked access)`
       : `WebAssembly trap: ${err.message}`;
-    return new VmFault(loaded.program.name, Math.max(pc, 0), reason);
+    return new VmFault(loaded.program.name, pc, reason);
   }
 
   // ---- the register mailbox ----
@@ -441,7 +458,7 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     const total = this.spent + this.chunk - left; // executed, this segment included
     if (total <= this.budget) {
       this.spent = total;
-      this.chunk = Math.min(this.budget - total, BUDGET_CHUNK);
+      this.chunk = Math.min(this.budget - total, this.budgetChunk);
       return this.chunk;
     }
     // The budget allows `allowed` more instructions of this segment; the next one stops it.

@@ -180,54 +180,86 @@ class RamseyTranslation {
   }
 
   translate(): Shape[] {
-    return this.doTree(0);
+    const out: Shape[] = [];
+    this.doTree(0, out);
+    return out;
   }
 
-  /** The code of block x and of everything it dominates. */
-  private doTree(x: number): Shape[] {
-    if (!this.isLoopHeader[x]) return this.nodeWithin(x, this.mergeChildren[x]!.length);
-    const label = this.nextLabel++;
-    this.loopLabel.set(x, label);
-    return [{ kind: "loop", label, body: this.nodeWithin(x, this.mergeChildren[x]!.length) }];
-  }
+  // Each method appends to `out` (returning fresh arrays to be spread would copy a chain of
+  // n sequential joins n times).
 
   /**
-   * Block x followed by its first `count` merge children: the last of them (highest reverse
-   * postorder) goes outermost, after a `block` holding the rest, so forward branches to it
-   * leave that block.
+   * The code of block x and of everything it dominates: x inside one `block` per merge child
+   * (the child with the highest reverse postorder outermost, so a forward branch to a child
+   * leaves the block that precedes it), then the children in ascending reverse postorder. The
+   * last child's tree ends the sequence, so it is handled by the loop instead of recursion:
+   * a chain of thousands of sequential joins does not exhaust the stack.
    */
-  private nodeWithin(x: number, count: number): Shape[] {
-    if (count === 0) return [{ kind: "code", block: x }, ...this.terminator(x)];
-    const y = this.mergeChildren[x]![count - 1]!;
-    const label = this.nextLabel++;
-    this.mergeLabel.set(y, label);
-    return [{ kind: "block", label, body: this.nodeWithin(x, count - 1) }, ...this.doTree(y)];
-  }
-
-  private terminator(x: number): Shape[] {
-    const b = this.f.blocks[x]!;
-    switch (b.kind) {
-      case "exit":
-        return [{ kind: "exit", block: x }];
-      case "cond":
-        return [
-          {
-            kind: "if",
-            block: x,
-            taken: this.branch(x, b.succs[0]!),
-            notTaken: this.branch(x, b.succs[1]!),
-          },
-        ];
-      default:
-        return this.branch(x, b.succs[0]!);
+  private doTree(x: number, out: Shape[]): void {
+    for (;;) {
+      if (this.isLoopHeader[x]) {
+        const label = this.nextLabel++;
+        this.loopLabel.set(x, label);
+        const body: Shape[] = [];
+        out.push({ kind: "loop", label, body });
+        out = body; // everything x dominates goes inside its loop
+      }
+      const merges = this.mergeChildren[x]!;
+      if (merges.length === 0) {
+        out.push({ kind: "code", block: x });
+        return this.terminator(x, out);
+      }
+      // bodies[k] holds block k's contents; block k + 1 holds block k and y_k's tree
+      const bodies = merges.map((y): Shape[] => {
+        this.mergeLabel.set(y, this.nextLabel++);
+        return [];
+      });
+      for (let k = merges.length - 1; k > 0; k--) {
+        bodies[k]!.push({
+          kind: "block",
+          label: this.mergeLabel.get(merges[k - 1]!)!,
+          body: bodies[k - 1]!,
+        });
+      }
+      out.push({
+        kind: "block",
+        label: this.mergeLabel.get(merges[merges.length - 1]!)!,
+        body: bodies[merges.length - 1]!,
+      });
+      bodies[0]!.push({ kind: "code", block: x });
+      this.terminator(x, bodies[0]!);
+      for (let k = 0; k + 1 < merges.length; k++) this.doTree(merges[k]!, bodies[k + 1]!);
+      x = merges[merges.length - 1]!;
     }
   }
 
-  private branch(x: number, y: number): Shape[] {
-    if (this.order.rpo[y]! <= this.order.rpo[x]!)
-      return [{ kind: "br", label: this.loopLabel.get(y)! }];
-    if (this.isMerge[y]) return [{ kind: "br", label: this.mergeLabel.get(y)! }];
-    return this.doTree(y);
+  private terminator(x: number, out: Shape[]): void {
+    const b = this.f.blocks[x]!;
+    switch (b.kind) {
+      case "exit":
+        out.push({ kind: "exit", block: x });
+        return;
+      case "cond": {
+        const taken: Shape[] = [];
+        const notTaken: Shape[] = [];
+        out.push({ kind: "if", block: x, taken, notTaken });
+        this.branch(x, b.succs[0]!, taken);
+        this.branch(x, b.succs[1]!, notTaken);
+        return;
+      }
+      default:
+        return this.branch(x, b.succs[0]!, out);
+    }
+  }
+
+  private branch(x: number, y: number, out: Shape[]): void {
+    if (this.order.rpo[y]! <= this.order.rpo[x]!) {
+      out.push({ kind: "br", label: this.loopLabel.get(y)! });
+    } else if (this.isMerge[y]) {
+      out.push({ kind: "br", label: this.mergeLabel.get(y)! });
+    } else {
+      this.doTree(y, out);
+    }
   }
 }
 
