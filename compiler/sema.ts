@@ -189,6 +189,8 @@ export interface SemaResult {
   // Case/default statements of each switch, and the value of each case label.
   readonly switches: Map<A.SwitchStmt, (A.CaseStmt | A.DefaultStmt)[]>;
   readonly caseValues: Map<A.CaseStmt, bigint>;
+  // The last value of GNU `case low ... high` ranges.
+  readonly caseRangeEnds: Map<A.CaseStmt, bigint>;
   readonly labels: Map<A.GotoStmt, A.LabeledStmt>;
 }
 
@@ -237,6 +239,8 @@ interface FunctionContext {
 interface SwitchContext {
   readonly stmt: A.SwitchStmt;
   readonly type: CType;
+  // Case values with their range ends (GNU `case a ... b`), in source order.
+  readonly ranges: { value: A.Expr; low: bigint; high: bigint }[];
   readonly cases: (A.CaseStmt | A.DefaultStmt)[];
   readonly seen: Map<bigint, A.Expr>;
   defaultStmt: A.DefaultStmt | undefined;
@@ -294,6 +298,7 @@ class Sema implements ConstEvalHost {
       enums: [],
       switches: new Map(),
       caseValues: new Map(),
+      caseRangeEnds: new Map(),
       labels: new Map(),
     };
   }
@@ -2175,6 +2180,19 @@ class Sema implements ConstEvalHost {
       this.error(e.loc, "floating-point types are not supported by the BPF target");
     }
     if (
+      tc.kind === "pointer" &&
+      isInteger(from) &&
+      sizeOf(from) < 8 &&
+      !this.looksConstant(e.operand)
+    ) {
+      const toVoid = canonical(tc.pointee).kind === "void";
+      this.warning(
+        e.loc,
+        `cast to ${quoted(to)} from smaller integer type ${quoted(from)}`,
+        toVoid ? "-Wint-to-void-pointer-cast" : "-Wint-to-pointer-cast",
+      );
+    }
+    if (
       fc.kind === "pointer" &&
       isInteger(to) &&
       sizeOf(to) < 8 &&
@@ -3431,6 +3449,7 @@ class Sema implements ConstEvalHost {
     const ctx: SwitchContext = {
       stmt: s,
       type,
+      ranges: [],
       cases: [],
       seen: new Map(),
       defaultStmt: undefined,
@@ -3444,13 +3463,49 @@ class Sema implements ConstEvalHost {
       fn.loopDepth = loops;
     }
     this.result.switches.set(s, ctx.cases);
+    const ce = canonical(t);
+    if (ce.kind === "enum" && ce.decl.complete) this.checkEnumSwitch(s, ce.decl, ctx);
+  }
+
+  // -Wswitch: case values outside the enum, and enumerators no case handles (without default).
+  private checkEnumSwitch(s: A.SwitchStmt, decl: EnumDecl, ctx: SwitchContext): void {
+    const values = decl.constants.map((c) => convertValue(c.value, ctx.type));
+    for (const r of ctx.ranges) {
+      if (r.low === r.high && !values.includes(r.low)) {
+        this.warning(
+          r.value.loc,
+          `case value not in enumerated type ${quoted(decl.type)}`,
+          "-Wswitch",
+        );
+      }
+    }
+    if (ctx.defaultStmt) return;
+    const missing: string[] = [];
+    const seen = new Set<string>();
+    decl.constants.forEach((c, i) => {
+      const v = values[i]!;
+      if (seen.has(c.name) || ctx.ranges.some((r) => v >= r.low && v <= r.high)) return;
+      seen.add(c.name);
+      missing.push(`'${c.name}'`);
+    });
+    if (missing.length === 0) return;
+    const n = missing.length;
+    const text =
+      n === 1
+        ? `enumeration value ${missing[0]} not handled in switch`
+        : n === 2
+          ? `enumeration values ${missing[0]} and ${missing[1]} not handled in switch`
+          : n === 3
+            ? `enumeration values ${missing[0]}, ${missing[1]}, and ${missing[2]} not handled in switch`
+            : `${n} enumeration values not handled in switch: ${missing.slice(0, 3).join(", ")}...`;
+    this.warning(s.cond.loc, text, "-Wswitch");
   }
 
   private caseStmt(s: A.CaseStmt): void {
     const fn = this.fn!;
     const sw = fn.switches[fn.switches.length - 1];
     const info = this.constantExpr(s.value);
-    if (s.rangeEnd) this.expr(s.rangeEnd);
+    if (s.rangeEnd) this.constantExpr(s.rangeEnd);
     if (!sw) {
       this.error(s.loc, "'case' statement not in switch statement");
       this.subStatement(s.body);
@@ -3472,6 +3527,16 @@ class Sema implements ConstEvalHost {
           } else sw.seen.set(value, s.value);
           this.result.caseValues.set(s, value);
           info.value = value;
+          let high = value;
+          if (s.rangeEnd) {
+            const end = this.evaluator.evaluate(s.rangeEnd);
+            if (isNotConstant(end)) this.notIntegerConstant(s.rangeEnd, end);
+            else {
+              high = convertValue(end, sw.type);
+              this.result.caseRangeEnds.set(s, high);
+            }
+          }
+          sw.ranges.push({ value: s.value, low: value, high });
         }
       }
     }

@@ -933,6 +933,27 @@ const cases: BadInput[] = [
       '#pragma GCC diagnostic ignored "-Wincompatible-pointer-types"\nvoid f(const char *s) { char *p = s; int *q = (long *)0; }\n',
     expected: [],
   },
+  {
+    name: "enumeration values not handled",
+    source:
+      "enum e { A, B, C, D, E };\nvoid f1(enum e x) { switch (x) { case A: break; case B: case C: case D: break; } }\nvoid f2(enum e x) { switch (x) { case A: case B: case C: break; } }\nvoid f3(enum e x) { switch (x) { case A: case B: break; } }\nvoid f4(enum e x) { switch (x) { case A: break; } }\nvoid f5(enum e x) { switch (x) { case A: break; default: break; } }\nvoid f6(enum e x) { switch (x) { case A: case B: case C: case D: case E: case 7: break; } }\nvoid f7(int x) { switch (x) { case A: break; } }\n",
+    expected: [
+      "test.c:2:29: warning: enumeration value 'E' not handled in switch [-Wswitch]",
+      "test.c:3:29: warning: enumeration values 'D' and 'E' not handled in switch [-Wswitch]",
+      "test.c:4:29: warning: enumeration values 'C', 'D', and 'E' not handled in switch [-Wswitch]",
+      "test.c:5:29: warning: 4 enumeration values not handled in switch: 'B', 'C', 'D'... [-Wswitch]",
+      "test.c:7:79: warning: case value not in enumerated type 'enum e' [-Wswitch]",
+    ],
+  },
+  {
+    name: "casts between integers and pointers",
+    source:
+      "void f(int i, long l, unsigned char c) { void *a = (void *)i; char *b = (char *)c; void *d = (void *)l; void *e = (void *)1; int g = (int)(long)a; }\n",
+    expected: [
+      "test.c:1:52: warning: cast to 'void *' from smaller integer type 'int' [-Wint-to-void-pointer-cast]",
+      "test.c:1:73: warning: cast to 'char *' from smaller integer type 'unsigned char' [-Wint-to-pointer-cast]",
+    ],
+  },
 ];
 
 describe("sema diagnostics on bad input", () => {
