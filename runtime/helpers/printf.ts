@@ -12,7 +12,9 @@
 // Anything else is -EINVAL, before anything is printed.
 //
 // Output follows the kernel's vsnprintf: %p prints a hashed value (32 bits, zero-padded to 16
-// hex digits) so addresses do not leak, %px the raw address, %ps/%pS kallsyms names.
+// hex digits) so addresses do not leak, %px the raw address, %ps/%pS kallsyms names. What
+// bpf_bprintf_prepare dereferenced beforehand (%pks, %pus, IP addresses, %pB) is printed
+// without the conversion's width, as the running kernel does.
 // The result is the formatted bytes (not truncated: callers cut to their buffer).
 import { Errno } from "../uapi/errno.js";
 
@@ -130,7 +132,7 @@ function bprintf(
         if (budget === 0) return ENOSPC;
         const text = env.readString(lo, hi, ext === ch("k") ? "k" : "u", budget) ?? EMPTY;
         takeBytes(text.length + 1);
-        out.padded(text, spec);
+        out.raw(text); // pre-dereferenced: printed without its width
         numSpec++;
         continue;
       }
@@ -144,7 +146,7 @@ function bprintf(
         ext === ch("S")
       ) {
         if (!take(8)) return ENOSPC;
-        out.ascii(pointerText(ext, lo, hi, spec, env), spec);
+        out.ascii(pointerText(ext, lo, hi, spec, env), spec, ext !== ch("s") && ext !== ch("S"));
         // A letter extension is part of the conversion; anything else is printed after it.
         if (isAlnum(ext)) i++;
         numSpec++;
@@ -154,7 +156,7 @@ function bprintf(
         i++;
         const text = env.symbol(lo, hi, "B");
         takeBytes(text.length + 1);
-        out.ascii(text, spec);
+        out.ascii(text, NO_WIDTH);
         numSpec++;
         continue;
       }
@@ -167,7 +169,7 @@ function bprintf(
       const raw = env.readKernel(lo, hi, size) ?? new Uint8Array(size);
       const text = ipText(raw, ext === ch("I"));
       takeBytes(text.length + 1);
-      out.ascii(text, spec);
+      out.ascii(text, NO_WIDTH);
       numSpec++;
       continue;
     }
@@ -210,6 +212,8 @@ function bprintf(
 }
 
 const EMPTY = new Uint8Array(0);
+/** Strings bpf_bprintf_prepare formatted or copied beforehand lose their width. */
+const NO_WIDTH: Spec = { left: false, plus: false, space: false, zero: false, width: -1 };
 
 /** After %s, %pks, %pus or a bare %p: the end, a space or punctuation. */
 const endsConversion = (c: number): boolean => c === 0 || isSpace(c) || isPunct(c);
@@ -378,6 +382,10 @@ class ByteSink {
       text = spec.left ? text + " ".repeat(pad) : " ".repeat(pad) + text;
     }
     for (let i = 0; i < text.length; i++) this.byte(text.charCodeAt(i) & 0xff);
+  }
+
+  raw(bytes: Uint8Array): void {
+    for (const b of bytes) this.byte(b);
   }
 
   /** Raw bytes (strings, characters) padded with spaces to the width. */

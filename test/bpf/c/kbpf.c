@@ -13,6 +13,8 @@
 //          buffer up to its NUL) when LOG_LEVEL > 0
 //   loadcnt TYPE INSN_CNT INSNS                           (insn_cnt given apart from the buffer)
 //   run PROG DATA_IN REPEAT [DATA_OUT_SIZE]               -> "run <errno> retval=N size=N out=HEX"
+//   setprog MAP KEY PROG                                  (a prog array slot = a loaded program)
+//                                                         -> "setprog 0|-errno"
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdint.h>
@@ -181,6 +183,16 @@ int main(void) {
       attr.key = (uint64_t)(uintptr_t)buf1;
       attr.value = (uint64_t)(uintptr_t)buf2;
       printf("update %d\n", sys_bpf(BPF_MAP_UPDATE_ELEM, &attr));
+    } else if (strncmp(line, "setprog ", 8) == 0) {
+      int m, p;
+      unsigned key;
+      sscanf(args, "%d %u %d", &m, &key, &p);
+      union bpf_attr attr;
+      memset(&attr, 0, sizeof attr);
+      attr.map_fd = maps[m];
+      attr.key = (uint64_t)(uintptr_t)&key;
+      attr.value = (uint64_t)(uintptr_t)&progs[p];
+      printf("setprog %d\n", sys_bpf(BPF_MAP_UPDATE_ELEM, &attr));
     } else if (strncmp(line, "freeze ", 7) == 0) {
       union bpf_attr attr;
       memset(&attr, 0, sizeof attr);
