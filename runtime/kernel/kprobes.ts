@@ -247,7 +247,9 @@ export class KprobeRegistry {
       if (event.ftraceEnabled) this.recordLine(event, fn, cpu);
       if (event.perfEvents.length === 0) return;
       if (event.progs.length > 0) {
-        this.fillPtRegs(fn, args, ret, cpu);
+        // A busy CPU runs nothing (trace_call_bpf counts the miss): its pt_regs stay as the
+        // running program's.
+        if (cpu.bpfProgActive === 0) this.fillPtRegs(fn, args, ret, cpu);
         const result = traceCallBpf(cpu, event.progs, cpu.ptRegs.addressLo, KERNEL_HI);
         if (result === 0) return;
       }

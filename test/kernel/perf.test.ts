@@ -9,7 +9,7 @@ import { AT_FDCWD, O_RDONLY } from "../../runtime/kernel/fs.js";
 import { SimKernel } from "../../runtime/kernel/kernel.js";
 import type { PerfEvent } from "../../runtime/kernel/perf.js";
 import { NR } from "../../runtime/kernel/syscalls.js";
-import { BpfProgType, BPF_F_CURRENT_CPU } from "../../runtime/uapi/bpf.js";
+import { BpfMapType, BpfProgType, BPF_F_CURRENT_CPU } from "../../runtime/uapi/bpf.js";
 import { Errno } from "../../runtime/uapi/errno.js";
 import { BpfFunc } from "../../runtime/uapi/helpers.js";
 import {
@@ -22,6 +22,9 @@ import {
 import type { KernelCpu } from "../../runtime/kernel/cpu.js";
 import type { Helper } from "../../runtime/vm/helpers.js";
 import { testHelpers } from "./helpers.js";
+import { createMapOrThrow } from "../../runtime/maps/create.js";
+import type { PerfEventArrayMap } from "../../runtime/maps/fd-array.js";
+import { FileKind, KernelFile } from "../../runtime/kernel/files.js";
 import { installProg, TestProg } from "./prog.js";
 import { hasClang, run, withTmp } from "./tools.js";
 
@@ -170,6 +173,66 @@ describe("bpf_perf_event_output rings", () => {
     expect(e0!.oncpu).toBe(0);
     expect(e1!.oncpu).toBe(1);
     expect(e0!.isBpfOutput).toBe(true);
+  });
+});
+
+describe("the maps' BPF_MAP_TYPE_PERF_EVENT_ARRAY", () => {
+  it("holds the kernel's perf events by fd and delivers bpf_perf_event_output to them", () => {
+    const { kernel, bash, open, attach } = setup();
+    const map = createMapOrThrow(kernel, {
+      mapType: BpfMapType.BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: kernel.cpus.length,
+    }) as PerfEventArrayMap;
+    // The facade's map_fd_get_ptr / map_fd_put_ptr: perf event fds of the simulated process.
+    map.hooks = {
+      getPtr: (fd) => {
+        const file = kernel.files.get(fd);
+        if (file === undefined || file.kind !== FileKind.PERF_EVENT) return -Errno.EBADF;
+        return (file.get() as KernelFile<PerfEvent>).privateData;
+      },
+      putPtr: (event) => (event as PerfEvent).file.put(),
+    };
+    const fds = kernel.cpus.map((c) =>
+      kernel.perfEventOpen(bpfOutput(S.PERF_SAMPLE_RAW), -1, c.id),
+    );
+    fds.forEach((fd, cpu) => {
+      kernel.perfMmap(fd, 2);
+      const key = new Uint8Array(new Uint32Array([cpu]).buffer);
+      expect(map.sysUpdate(key, new Uint8Array(new Uint32Array([fd]).buffer))).toBe(0);
+      kernel.close(fd); // the map holds the event now
+    });
+    const results: number[] = [];
+    const helper: Helper<KernelCpu> = (vm) => {
+      const r = map.perfEventOutput(
+        vm.host.id,
+        vm.regs[6]!,
+        vm.regs[7]!,
+        vm.regs[8]!,
+        vm.regs[9]!,
+        vm.regs[10]! >>> 0,
+      );
+      results.push(r);
+      vm.regs[0] = r;
+      vm.regs[1] = r < 0 ? -1 : 0;
+    };
+    const helpers = { ...testHelpers(), [BpfFunc.BPF_FUNC_perf_event_output]: helper };
+    attach(
+      "p:kprobes/out do_sys_openat2",
+      new TestProg(kernel, outputProgram(8, 0x5a), 2, helpers),
+    );
+    open("/etc/passwd");
+    open("/etc/hosts");
+    expect(results).toEqual([0, 0]);
+    const event = map.get(bash.cpu) as PerfEvent;
+    const records = event.ring!.consume();
+    expect(records.map((r) => r.type === "sample" && [...r.raw!.subarray(0, 8)])).toEqual([
+      new Array(8).fill(0x5a),
+      new Array(8).fill(0x5a),
+    ]);
+    map.clear(); // the last references: the events are released
+    expect(event.file.released).toBe(true);
   });
 });
 
