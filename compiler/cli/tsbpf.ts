@@ -6,6 +6,10 @@ import { TsbpfError } from "../../runtime/error.js";
 type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  build: {
+    summary: "compile C to a BPF object, as clang -target bpf -c does",
+    load: async () => (await import("./build.js")).main,
+  },
   vector: {
     summary: "run BPF conformance vectors (.data) in the interpreter",
     load: async () => (await import("../../runtime/cli/vector.js")).main,

@@ -1,0 +1,185 @@
+// `tsbpf build`: clang's command line for BPF objects.
+//
+//   tsbpf build [-target bpf] [-c] [-O0|-O2] [-g] [-mcpu=v1..v4] [-I DIR] [-D NAME[=V]] [-U NAME]
+//               [-E | -S] FILE.bpf.c [-o OUT]
+//
+// -c (the default) writes the object (FILE.bpf.o unless -o); -S writes the disassembly as
+// `llvm-objdump -d -r` prints it (FILE.bpf.s unless -o); -E prints the preprocessed source
+// (to -o or stdout). Diagnostics are printed as clang prints them; any error exits 1.
+import { writeFileSync } from "node:fs";
+import { basename } from "node:path";
+import { TsbpfError } from "../../runtime/error.js";
+import { objdumpText } from "../../runtime/cli/objdump.js";
+import { compile, preprocessOnly, type CompileOptions, type Cpu } from "../compile.js";
+import {
+  CompileError,
+  renderDiagnostics,
+  type Diagnostic,
+  type SourceProvider,
+} from "../diagnostics.js";
+
+/** A bad command line, reported as clang reports one. */
+export class BuildUsageError extends TsbpfError {}
+
+const USAGE = `usage: tsbpf build [-target bpf] [-c] [-O0|-O2] [-g] [-mcpu=v1|v2|v3|v4]
+                   [-I DIR] [-D NAME[=VALUE]] [-U NAME] [-E | -S] FILE.bpf.c [-o OUT]`;
+
+export interface BuildArgs {
+  input: string;
+  output: string | undefined;
+  mode: "object" | "assembly" | "preprocess";
+  options: CompileOptions;
+  werror: boolean;
+}
+
+const CPUS: Record<string, Cpu> = {
+  v1: "v1",
+  v2: "v2",
+  v3: "v3",
+  v4: "v4",
+  generic: "v1",
+  probe: "v3",
+};
+
+/** Reads clang's flags; throws BuildUsageError naming the bad argument. */
+export function parseBuildArgs(args: string[]): BuildArgs {
+  const includeDirs: string[] = [];
+  const defines: string[] = [];
+  const undefines: string[] = [];
+  const inputs: string[] = [];
+  let output: string | undefined;
+  let mode: BuildArgs["mode"] = "object";
+  let optLevel: 0 | 2 = 0; // clang's default is -O0
+  let debug = false;
+  let cpu: Cpu = "v3";
+  let werror = false;
+  const value = (i: number, flag: string): string => {
+    const v = args[i + 1];
+    if (v === undefined)
+      throw new BuildUsageError(`error: argument to '${flag}' is missing (expected 1 value)`);
+    return v;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const joined = (flag: string): string | undefined =>
+      a.startsWith(flag) && a.length > flag.length ? a.slice(flag.length) : undefined;
+    if (a === "-o") output = value(i++, a);
+    else if (joined("-o") !== undefined) output = joined("-o");
+    else if (a === "-I") includeDirs.push(value(i++, a));
+    else if (joined("-I") !== undefined) includeDirs.push(joined("-I")!);
+    else if (a === "-D") defines.push(value(i++, a));
+    else if (joined("-D") !== undefined) defines.push(joined("-D")!);
+    else if (a === "-U") undefines.push(value(i++, a));
+    else if (joined("-U") !== undefined) undefines.push(joined("-U")!);
+    else if (a === "-c") mode = mode === "object" ? "object" : mode;
+    else if (a === "-S") mode = "assembly";
+    else if (a === "-E") mode = "preprocess";
+    else if (a === "-g" || a === "-g2" || a === "-gdwarf" || a === "-gbtf") debug = true;
+    else if (a === "-g0") debug = false;
+    else if (a === "-O0") optLevel = 0;
+    else if (/^-O([1-3sz]|fast)?$/.test(a)) optLevel = 2;
+    else if (a === "-target" || a === "--target") checkTarget(value(i++, a));
+    else if (joined("--target=") !== undefined) checkTarget(joined("--target=")!);
+    else if (joined("-mcpu=") !== undefined) {
+      const c = CPUS[joined("-mcpu=")!];
+      if (!c)
+        throw new BuildUsageError(
+          `error: unknown target CPU '${joined("-mcpu=")}' (expected v1, v2, v3, v4, generic or probe)`,
+        );
+      cpu = c;
+    } else if (a === "-Werror") werror = true;
+    else if (/^-W[a-z]/.test(a) || a === "-w" || /^-f(no-)?[a-z-]+$/.test(a) || a === "-v0") {
+      // warning and code generation switches clang users pass: accepted, no effect here
+    } else if (a === "-h" || a === "--help") throw new BuildUsageError(USAGE);
+    else if (a.startsWith("-") && a !== "-")
+      throw new BuildUsageError(`error: unknown argument: '${a}'`);
+    else inputs.push(a);
+  }
+  if (inputs.length === 0) throw new BuildUsageError("error: no input files");
+  if (inputs.length > 1 && output !== undefined && mode !== "preprocess")
+    throw new BuildUsageError("error: cannot specify -o when generating multiple output files");
+  if (inputs.length > 1) throw new BuildUsageError("error: tsbpf build takes one input file");
+  return {
+    input: inputs[0]!,
+    output,
+    mode,
+    options: { includeDirs, defines, undefines, optLevel, cpu, debug },
+    werror,
+  };
+}
+
+function checkTarget(target: string): void {
+  if (target !== "bpf" && target !== "bpfel")
+    throw new BuildUsageError(
+      `error: unknown target triple '${target}': tsbpf builds for 'bpf' (bpfel) only`,
+    );
+}
+
+/** The default output: the input's base name with its extension replaced, as clang does. */
+function defaultOutput(input: string, ext: string): string {
+  const base = basename(input);
+  const dot = base.lastIndexOf(".");
+  return (dot > 0 ? base.slice(0, dot) : base) + ext;
+}
+
+function printDiagnostics(diagnostics: Diagnostic[], sources: SourceProvider | undefined): void {
+  if (diagnostics.length > 0) process.stderr.write(renderDiagnostics(diagnostics, sources));
+}
+
+export async function main(args: string[]): Promise<number> {
+  let parsed: BuildArgs;
+  try {
+    parsed = parseBuildArgs(args);
+  } catch (err) {
+    if (err instanceof BuildUsageError) {
+      process.stderr.write(`tsbpf build: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  try {
+    return runBuild(parsed);
+  } catch (err) {
+    if (err instanceof CompileError) {
+      process.stderr.write(err.render());
+      return 1;
+    }
+    throw err;
+  }
+}
+
+function runBuild({ input, output, mode, options, werror }: BuildArgs): number {
+  if (mode === "preprocess") {
+    const pre = preprocessOnly(input, options);
+    printDiagnostics(pre.diagnostics, pre.sources);
+    if (output !== undefined) writeOutput(output, pre.text);
+    else process.stdout.write(pre.text);
+    return 0;
+  }
+  const result = compile(input, options);
+  printDiagnostics(result.diagnostics, result.sources);
+  if (werror && result.diagnostics.some((d) => d.severity === "warning")) return 1;
+  if (mode === "assembly") {
+    const out = output ?? defaultOutput(input, ".s");
+    const text = objdumpText(result.object, out, {
+      disassemble: true,
+      relocations: true,
+      source: false,
+    });
+    if (out === "-") process.stdout.write(text);
+    else writeOutput(out, text);
+    return 0;
+  }
+  writeOutput(output ?? defaultOutput(input, ".o"), result.object);
+  return 0;
+}
+
+function writeOutput(path: string, data: string | Uint8Array): void {
+  try {
+    writeFileSync(path, data);
+  } catch (err) {
+    throw new BuildUsageError(
+      `error: unable to open output file '${path}': '${(err as NodeJS.ErrnoException).code ?? String(err)}'`,
+    );
+  }
+}

@@ -1,0 +1,66 @@
+// The corpus: test/corpus/programs/*.bpf.c, compiled by tsbpf (in process) and by clang 14, with
+// the same flags: -O2 -g -mcpu=v3 -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu.
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { compile } from "../../compiler/compile.js";
+import { BPF_FLAGS, run } from "../emit/tools.js";
+
+export const PROGRAMS_DIR = join(dirname(fileURLToPath(import.meta.url)), "programs");
+
+export const CORPUS = readdirSync(PROGRAMS_DIR)
+  .filter((f) => f.endsWith(".bpf.c"))
+  .sort();
+
+export const COMPILE_OPTIONS = {
+  includeDirs: BPF_FLAGS.filter((f) => f.startsWith("-I")).map((f) => f.slice(2)),
+  defines: BPF_FLAGS.filter((f) => f.startsWith("-D")).map((f) => f.slice(2)),
+  optLevel: 2 as const,
+  cpu: "v3" as const,
+  debug: true,
+};
+
+/** tsbpf's object for a corpus program, written to `dir`; its path. */
+export function tsbpfObject(program: string, dir: string): string {
+  const out = join(dir, program.replace(/\.c$/, ".tsbpf.o"));
+  writeFileSync(out, compile(join(PROGRAMS_DIR, program), COMPILE_OPTIONS).object);
+  return out;
+}
+
+/** clang's object for a corpus program, written to `dir`; its path. */
+export function clangObject(program: string, dir: string): string {
+  const out = join(dir, program.replace(/\.c$/, ".clang.o"));
+  const r = run("clang", [
+    "-O2",
+    "-g",
+    "-target",
+    "bpf",
+    "-mcpu=v3",
+    ...BPF_FLAGS,
+    "-c",
+    join(PROGRAMS_DIR, program),
+    "-o",
+    out,
+  ]);
+  if (r.status !== 0) throw new Error(`clang failed on ${program}:\n${r.stderr}`);
+  return out;
+}
+
+/** Instructions in an object's code sections (lddw counts as one, as llvm-objdump lists it). */
+export function instructionCount(path: string): number {
+  const out = run("llvm-objdump", ["-d", path]).stdout;
+  return out.split("\n").filter((l) => /^\s+\d+:\t/.test(l)).length;
+}
+
+/** Per-program settings for the differential run (libbpf skeleton-style .rodata values). */
+export const RUN_SETTINGS: Record<string, { rodata?: Record<string, Uint8Array> }> = {
+  "config_filter.bpf.c": { rodata: { min_size: u64(16) } },
+};
+
+function u64(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+}
+
+export const readBytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
