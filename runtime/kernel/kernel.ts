@@ -359,11 +359,15 @@ export class SimKernel {
     return s;
   }
 
-  /** The kernel stack of the executing CPU as return addresses, innermost first (for stack maps). */
+  /**
+   * The kernel stack on `cpu` as bpf_get_stackid sees it from a probe: the innermost function's
+   * address, then each frame's return address (an address inside its caller), outermost last.
+   */
   stackTrace(cpu: KernelCpu = this.cpu): [number, number][] {
     const out: [number, number][] = [];
-    for (let d = cpu.depth - 1; d >= 0; d--) out.push([cpu.frames[d]!.lo, KERNEL_TEXT_HI]);
-    if (cpu.depth > 0) out.push([cpu.returnAddrs[0]!, KERNEL_TEXT_HI]);
+    if (cpu.depth === 0) return out;
+    out.push([cpu.frames[cpu.depth - 1]!.lo, KERNEL_TEXT_HI]);
+    for (let d = cpu.depth - 1; d >= 0; d--) out.push([cpu.returnAddrs[d]!, KERNEL_TEXT_HI]);
     return out;
   }
 

@@ -447,6 +447,29 @@ describe("the kernel's version", () => {
 });
 
 describe("nested kernel functions", () => {
+  it("give stack traces like the kernel's, from the probed function out to the entry code", () => {
+    const { kernel, task, open } = setup();
+    const stacks: string[][] = [];
+    // Look from inside getname's body (what a probe on it would see).
+    const getname = kernel.fn("getname");
+    const body = getname.body;
+    (getname as { body: typeof body }).body = (k, args) => {
+      stacks.push(k.stackTrace().map(([lo, hi]) => k.kallsyms.format(lo, hi).replace(/\/.*$/, "")));
+      return body(k, args);
+    };
+    open(task("bash"), "/etc/passwd");
+    expect(stacks[0]!.map((f) => f.replace(/\+0x[0-9a-f]+$/, ""))).toEqual([
+      "getname",
+      "do_sys_openat2",
+      "do_sys_open",
+      "__x64_sys_openat",
+      "do_syscall_64",
+      "entry_SYSCALL_64_after_hwframe",
+    ]);
+    expect(stacks[0]![0]).toBe("getname+0x0");
+    expect(stacks[0]![5]).toBe("entry_SYSCALL_64_after_hwframe+0x63");
+  });
+
   it("fire their probes in call order, with return addresses in their callers", () => {
     const { kernel, prog, task, attach } = setup();
     const bash = task("bash");
