@@ -113,6 +113,8 @@ export interface FunctionDecl {
   readonly loc: A.SourceLoc;
   storage: StorageClass;
   inline: boolean;
+  // _Noreturn or __attribute__((noreturn)): a call ends the path (for -Wreturn-type).
+  noreturn: boolean;
   definition: A.FunctionDef | undefined;
   // The parameters of the definition, in order (empty until defined).
   params: VarDecl[];
@@ -604,6 +606,7 @@ class Sema implements ConstEvalHost {
         existing.attributes.push(...attrs);
         existing.section ??= sectionAttribute(attrs);
         existing.inline ||= spec.inline;
+        existing.noreturn ||= spec.noreturn || hasAttribute(attrs, "noreturn");
         if (this.scope !== this.fileScope) this.scope.names.set(name, existing);
         return existing;
       }
@@ -615,6 +618,7 @@ class Sema implements ConstEvalHost {
       loc,
       storage,
       inline: spec.inline,
+      noreturn: spec.noreturn || hasAttribute(attrs, "noreturn"),
       definition: undefined,
       params: [],
       locals: [],
@@ -709,6 +713,7 @@ class Sema implements ConstEvalHost {
       else this.error(gotoLabelLoc(g), `use of undeclared label '${g.label}'`);
     }
     for (const d of this.fn.deferred) this.bag.add(d);
+    this.checkFallOff(def, ret);
     this.fn = outerFn;
     this.scope = outer;
   }
@@ -3573,6 +3578,105 @@ class Sema implements ConstEvalHost {
     this.checkAssignment(unqualified(ret), s.value, "returning", s.value.loc);
   }
 
+  // -------------------------------------------------------------------------------------
+  // -Wreturn-type: can control reach the closing brace of a non-void function? A walk of
+  // the statements tracking reachability as clang's CFG does for the common shapes:
+  // constant conditions prune branches, loops without a way out never end, labels and
+  // case labels are entry points, calls to noreturn functions end a path.
+
+  private reachableReturn = false;
+
+  private checkFallOff(def: A.FunctionDef, ret: CType): void {
+    // An invalid return type was reported already.
+    if (canonical(ret).kind === "void" || ret === errorType || !isComplete(ret)) return;
+    this.reachableReturn = false;
+    if (!this.flow(def.body, true, [])) return;
+    const message = this.reachableReturn
+      ? "non-void function does not return a value in all control paths"
+      : "non-void function does not return a value";
+    this.warning(def.body.endLoc, message, "-Wreturn-type");
+  }
+
+  // Whether control can leave `s` at its end. `switchReachable` holds, for the enclosing
+  // switches (innermost last), whether the switch itself is reachable.
+  private flow(s: A.BlockItem, reach: boolean, switchReachable: boolean[]): boolean {
+    switch (s.kind) {
+      case "Declaration":
+      case "StaticAssert":
+        return reach;
+      case "ExprStmt":
+        return reach && !(s.expr !== null && this.isNoreturnCall(s.expr));
+      case "CompoundStmt": {
+        let r = reach;
+        for (const item of s.items) r = this.flow(item, r, switchReachable);
+        return r;
+      }
+      case "LabeledStmt":
+        return this.flow(s.body, true, switchReachable);
+      case "CaseStmt":
+      case "DefaultStmt":
+        return this.flow(
+          s.body,
+          reach || (switchReachable[switchReachable.length - 1] ?? false),
+          switchReachable,
+        );
+      case "IfStmt": {
+        const c = this.constantCondition(s.cond);
+        const t = this.flow(s.then, reach && c !== false, switchReachable);
+        const e = s.else
+          ? this.flow(s.else, reach && c !== true, switchReachable)
+          : reach && c !== true;
+        return t || e;
+      }
+      case "WhileStmt": {
+        const c = this.constantCondition(s.cond);
+        this.flow(s.body, reach && c !== false, switchReachable);
+        return reach && (c !== true || breaksOut(s.body));
+      }
+      case "DoStmt": {
+        const bodyEnd = this.flow(s.body, reach, switchReachable);
+        const c = this.constantCondition(s.cond);
+        if (c === true) return breaksOut(s.body);
+        return bodyEnd || breaksOut(s.body) || continuesIn(s.body);
+      }
+      case "ForStmt": {
+        const c = s.cond === null ? true : this.constantCondition(s.cond);
+        this.flow(s.body, reach && c !== false, switchReachable);
+        return reach && (c !== true || breaksOut(s.body));
+      }
+      case "SwitchStmt": {
+        const bodyEnd = this.flow(s.body, false, [...switchReachable, reach]);
+        const hasDefault = (this.result.switches.get(s) ?? []).some(
+          (c) => c.kind === "DefaultStmt",
+        );
+        return reach && (!hasDefault || bodyEnd || breaksOut(s.body));
+      }
+      case "ReturnStmt":
+        if (reach) this.reachableReturn = true;
+        return false;
+      case "GotoStmt":
+      case "BreakStmt":
+      case "ContinueStmt":
+        return false;
+      case "AsmStmt":
+        return reach;
+    }
+  }
+
+  // true/false for a condition that is an integer constant, undefined otherwise.
+  private constantCondition(e: A.Expr): boolean | undefined {
+    if (!this.looksConstant(e)) return undefined;
+    const v = this.evaluator.evaluateScalar(e);
+    return isNotConstant(v) ? undefined : v !== 0n;
+  }
+
+  private isNoreturnCall(e: A.Expr): boolean {
+    if (e.kind === "CastExpr") return this.isNoreturnCall(e.operand);
+    if (e.kind !== "CallExpr") return false;
+    const d = this.result.exprs.get(e.callee)?.decl;
+    return d?.kind === "function" && d.noreturn;
+  }
+
   // -Wunused-value / -Wunused-comparison for expression statements without effect.
   private checkUnused(e: A.Expr, message = "expression result unused"): void {
     const info = this.result.exprs.get(e);
@@ -3642,6 +3746,7 @@ class Sema implements ConstEvalHost {
       loc: this.unit.loc,
       storage: "extern",
       inline: false,
+      noreturn: name === "__builtin_unreachable" || name === "__builtin_trap",
       definition: undefined,
       params: [],
       locals: [],
@@ -4013,6 +4118,39 @@ const builtinTypedefs = new Map<string, TypedefDecl>([
 
 function builtinTypedef(name: string): CType | undefined {
   return builtinTypedefs.get(name)?.type;
+}
+
+// A `break` that leaves this loop or switch body (not one of an inner loop or switch).
+function breaksOut(s: A.Stmt): boolean {
+  return findJump(s, "BreakStmt");
+}
+
+// A `continue` of this loop body (not of an inner loop).
+function continuesIn(s: A.Stmt): boolean {
+  return findJump(s, "ContinueStmt");
+}
+
+function findJump(s: A.Stmt, kind: "BreakStmt" | "ContinueStmt"): boolean {
+  switch (s.kind) {
+    case "BreakStmt":
+    case "ContinueStmt":
+      return s.kind === kind;
+    case "CompoundStmt":
+      return s.items.some(
+        (i) => i.kind !== "Declaration" && i.kind !== "StaticAssert" && findJump(i, kind),
+      );
+    case "IfStmt":
+      return findJump(s.then, kind) || (s.else !== null && findJump(s.else, kind));
+    case "LabeledStmt":
+    case "CaseStmt":
+    case "DefaultStmt":
+      return findJump(s.body, kind);
+    case "SwitchStmt":
+      // A break inside an inner switch leaves that switch; a continue still reaches us.
+      return kind === "ContinueStmt" && findJump(s.body, kind);
+    default:
+      return false; // inner loops own their breaks and continues
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -954,6 +954,28 @@ const cases: BadInput[] = [
       "test.c:1:73: warning: cast to 'char *' from smaller integer type 'unsigned char' [-Wint-to-pointer-cast]",
     ],
   },
+  {
+    name: "falling off the end of non-void functions",
+    source:
+      "int a(int x) { if (x) return 1; }\nint b(int x) { x++; }\nint c(int x) { while (1) { if (x) return 1; } }\nint d(int x) { for (;;) { if (x) break; } }\nint e(int x) { switch (x) { case 1: return 1; default: return 2; } }\nint f(int x) { switch (x) { case 1: return 1; } }\nint g(int x) { if (x) return 1; else return 2; }\nint h(int x) { do { return 1; } while (0); }\nint i(int x) { goto out; out: return x; }\nint j(int x) { if (x) { __builtin_unreachable(); } return 0; }\nint k(int x) { __builtin_trap(); }\nint l(int x) { x / 0; }\nint m(int x) { while (x) { return 1; } }\nint n(int x) { if (0) return 1; }\nint o(int x) { if (1) return 1; }\nvoid p(int x) { }\nint q(int x) { return ({ int y = x; y; }); }\n",
+    expected: [
+      "test.c:1:33: warning: non-void function does not return a value in all control paths [-Wreturn-type]",
+      "test.c:2:21: warning: non-void function does not return a value [-Wreturn-type]",
+      "test.c:4:43: warning: non-void function does not return a value [-Wreturn-type]",
+      "test.c:6:49: warning: non-void function does not return a value in all control paths [-Wreturn-type]",
+      "test.c:12:18: warning: division by zero is undefined [-Wdivision-by-zero]",
+      "test.c:12:18: warning: expression result unused [-Wunused-value]",
+      "test.c:12:23: warning: non-void function does not return a value [-Wreturn-type]",
+      "test.c:13:40: warning: non-void function does not return a value in all control paths [-Wreturn-type]",
+      "test.c:14:33: warning: non-void function does not return a value [-Wreturn-type]",
+    ],
+  },
+  {
+    name: "noreturn functions end paths",
+    source:
+      "void die(void) __attribute__((noreturn));\n_Noreturn void stop(void);\nint a(int x) { if (x) return 1; die(); }\nint b(int x) { if (x) return 1; stop(); }\n",
+    expected: [],
+  },
 ];
 
 describe("sema diagnostics on bad input", () => {
