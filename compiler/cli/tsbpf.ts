@@ -18,6 +18,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "disassemble a BPF object as llvm-objdump does (-d, -r, -S)",
     load: async () => (await import("../../runtime/cli/objdump.js")).main,
   },
+  verify: {
+    summary: "load an object into a simulated kernel: does every program load?",
+    load: async () => (await import("../../runtime/cli/verify.js")).main,
+  },
 };
 
 function usage(): string {

@@ -73,9 +73,9 @@ export function relocateProgram(
     for (const r of p.relocations) {
       if (r.kind !== "map" && r.kind !== "data") continue;
       const at = base + r.insn;
-      const first = insns[at]!;
+      const first = insns[at];
       const second = insns[at + 1];
-      if (first.code !== op.BPF_LDDW || second === undefined)
+      if (first?.code !== op.BPF_LDDW || second === undefined)
         throw new LoadError(
           where,
           `insn ${at}: relocation against '${r.symbol}' is not on an lddw`,
