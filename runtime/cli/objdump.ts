@@ -6,6 +6,8 @@
 //                                           they patch (-r), source lines (-S)
 //   tsbpf objdump -r FILE.o...             the relocation records of every section
 //
+// Where llvm-objdump 14 prints <unknown> for a valid instruction (a store of an immediate, mod,
+// jset, 32-bit atomics, cpu v4 forms) the line names it as newer LLVM does (runtime/isa/disasm).
 // -S takes its source lines from .BTF.ext line_info (llvm-objdump reads DWARF; for clang's
 // objects both give the same lines, but for the first instruction of a function, where DWARF
 // names the line of its opening brace and line_info the line of its name): a line is printed
