@@ -9,12 +9,14 @@ import { vmSection } from "./vm.js";
 import { kprobeSection } from "./kernel.js";
 import { isaSection } from "./isa.js";
 import { mapsSection } from "./maps.js";
+import { compileSection } from "./compile.js";
 
 const sections: BenchSection<object>[] = [
   vmSection as BenchSection<object>,
   kprobeSection as BenchSection<object>,
   isaSection as BenchSection<object>,
   mapsSection as BenchSection<object>,
+  compileSection as BenchSection<object>,
 ];
 
 interface Args {
