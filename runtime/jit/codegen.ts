@@ -15,13 +15,13 @@
 //     whose own bounds check traps beyond its end (mapped back to the pc by the machine);
 //   - "regions" checks (the interpreter's checked mode, the default): the high word, then the
 //     current frame's window of the stack region, then a one-region cache per access kind in
-//     globals, all inline; a miss calls the `access` import, which consults the region table,
+//     the control block, all inline; a miss calls the `access` import, which consults the region table,
 //     fills the cache or throws the fault the interpreter would throw.
 //
-// Helpers keep the interpreter's ABI: r0-r10 are stored to the register mailbox in memory, the
-// `call` import runs the helper on it, and r0 (plus any of r1-r5 read later) is loaded back.
+// Helpers keep the interpreter's ABI: r0-r10 are stored to the control block (abi.ts), the
+// `call` import runs the helper on them, and r0 (plus any of r1-r5 read later) is loaded back.
 //
-// Counting (optional): a global counter is decremented at the start of each straight-line
+// Counting (optional): the control block's counter is decremented at the start of each straight-line
 // segment by the segment's instruction count; segments end after every instruction that can
 // fault or leave the function (checked loads, calls, ld_abs/ld_ind) and after every store, so
 // a budget that runs out within a segment would have run out in the interpreter before
@@ -44,20 +44,26 @@ import {
 } from "./cfg.js";
 import { R1_R5, regsOf, type ProgramLiveness } from "./liveness.js";
 import type { Shape, StructuredFunction } from "./structure.js";
+import {
+  ACCESS_READ,
+  ACCESS_RW,
+  ACCESS_WRITE,
+  CALL_HELPER,
+  CALL_KFUNC,
+  CALL_X,
+  CB_LEFT,
+  CB_PACKET_LENGTH,
+  CB_PACKET_START,
+  CB_READ_END,
+  CB_READ_START,
+  CB_REGS,
+  CB_WRITE_END,
+  CB_WRITE_START,
+} from "./abi.js";
 import { Code, I32, I64, Op, type ValType } from "./wasm.js";
 
 /** How loads and stores are checked (see the file comment). */
 export type MemoryChecks = "regions" | "address";
-
-/** Access kinds, as the `access` import receives them (bits 8-9 beside the size). */
-export const ACCESS_READ = 0;
-export const ACCESS_WRITE = 1;
-export const ACCESS_RW = 2;
-
-/** Kinds of call, as the `call` import receives them (callx: the register in bits 4-7). */
-export const CALL_HELPER = 0;
-export const CALL_KFUNC = 1;
-export const CALL_X = 2;
 
 /** Facts a verifier proved about the program, all optional. */
 export interface JitFacts {
@@ -77,16 +83,10 @@ export interface ModuleIndices {
   depthFault: number;
   refill: number;
   packetMiss: number;
+  /** the control block's linear offset (abi.ts) */
   regs: number;
   stackTop: number;
   callLimit: number;
-  left: number;
-  readStart: number;
-  readEnd: number;
-  writeStart: number;
-  writeEnd: number;
-  packetStart: number;
-  packetLength: number;
 }
 
 export interface CodegenOptions {
@@ -351,9 +351,15 @@ class FunctionCompiler {
   private charge(pc: number, count: number): void {
     const c = this.code;
     const t = this.frame.tX;
-    c.globalGet(this.ix.left).i32Const(count).op(Op.i32_sub).localTee(t).globalSet(this.ix.left);
+    const regs = this.ix.regs;
+    c.globalGet(regs).globalGet(regs).mem(Op.i32_load, 2, CB_LEFT);
+    c.i32Const(count).op(Op.i32_sub).localTee(t).mem(Op.i32_store, 2, CB_LEFT);
     c.localGet(t).i32Const(0).op(Op.i32_lt_s).if();
-    c.i32Const(pc).i32Const(count).call(this.ix.refill).globalSet(this.ix.left);
+    c.globalGet(regs)
+      .i32Const(pc)
+      .i32Const(count)
+      .call(this.ix.refill)
+      .mem(Op.i32_store, 2, CB_LEFT);
     c.end();
   }
 
@@ -809,9 +815,10 @@ class FunctionCompiler {
     c.op(Op.i32_and).brIf(1);
     // the last region this access kind hit
     const [start, end] =
-      access === ACCESS_READ ? [ix.readStart, ix.readEnd] : [ix.writeStart, ix.writeEnd];
-    c.localGet(tO).globalGet(start).op(Op.i32_ge_u);
-    c.localGet(tO).globalGet(end).i32Const(size).op(Op.i32_sub).op(Op.i32_le_u);
+      access === ACCESS_READ ? [CB_READ_START, CB_READ_END] : [CB_WRITE_START, CB_WRITE_END];
+    c.localGet(tO).globalGet(ix.regs).mem(Op.i32_load, 2, start).op(Op.i32_ge_u);
+    c.localGet(tO).globalGet(ix.regs).mem(Op.i32_load, 2, end);
+    c.i32Const(size).op(Op.i32_sub).op(Op.i32_le_u);
     c.op(Op.i32_and).brIf(1);
     c.end();
     slowPath();
@@ -922,11 +929,12 @@ class FunctionCompiler {
       c.i32Const(imm);
     }
     c.localTee(tO).i32Const(0).op(Op.i32_ge_s);
-    c.localGet(tO).globalGet(ix.packetLength).i32Const(size).op(Op.i32_sub).op(Op.i32_le_s);
+    c.localGet(tO).globalGet(ix.regs).mem(Op.i32_load, 2, CB_PACKET_LENGTH);
+    c.i32Const(size).op(Op.i32_sub).op(Op.i32_le_s);
     c.op(Op.i32_and).op(Op.i32_eqz).if();
     c.i32Const(pc).call(ix.packetMiss); // throws
     c.end();
-    c.localGet(tO).globalGet(ix.packetStart).op(Op.i32_add);
+    c.localGet(tO).globalGet(ix.regs).mem(Op.i32_load, 2, CB_PACKET_START).op(Op.i32_add);
     if (size === 4) {
       c.mem(Op.i32_load, 0);
       this.bswap32();
@@ -969,7 +977,7 @@ class FunctionCompiler {
     for (let r = 0; r <= 10; r++) {
       c.globalGet(ix.regs);
       this.getReg(r);
-      c.mem(Op.i64_store, 3, 8 * r);
+      c.mem(Op.i64_store, 3, CB_REGS + 8 * r);
     }
     c.i32Const(kind === CALL_X ? kind | (reg << 4) : kind);
     if (kind === CALL_X) {
@@ -981,12 +989,12 @@ class FunctionCompiler {
     }
     c.i32Const(pc).localGet(this.frame.fp).call(ix.call);
     c.if();
-    for (const r of this.results) c.globalGet(ix.regs).mem(Op.i64_load, 3, 8 * r);
+    for (const r of this.results) c.globalGet(ix.regs).mem(Op.i64_load, 3, CB_REGS + 8 * r);
     c.op(Op.return);
     c.end();
     const reload = 1 | (this.liveness.liveAfterCall.get(pc)! & R1_R5);
     for (const r of regsOf(reload)) {
-      c.globalGet(ix.regs).mem(Op.i64_load, 3, 8 * r);
+      c.globalGet(ix.regs).mem(Op.i64_load, 3, CB_REGS + 8 * r);
       this.setReg(r);
     }
   }

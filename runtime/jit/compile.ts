@@ -3,10 +3,10 @@
 //   buildCfg (cfg.ts) -> analyzeLiveness (liveness.ts) -> structureFunction (structure.ts)
 //   -> compileFunction (codegen.ts) per BPF function -> ModuleBuilder (wasm.ts) -> Module
 //
-// The module imports the address space's memory, the machine's globals and five functions
-// (module "bpf"); machine.ts provides them. It exports `run` (the program from instruction 0,
-// with the per-run globals as arguments) and `enter_<pc>` for every function (callbacks and
-// tail-call targets start there with the registers in the mailbox).
+// The module imports the address space's memory, three constants (the control block, the top
+// of the stack, the lowest frame that may still call) and five functions (abi.ts; machine.ts
+// provides them). It exports `enter_<pc>` for every function: runs, callbacks and tail calls
+// start there with the registers in the control block.
 //
 // Why WebAssembly and not JavaScript: BPF registers are 64-bit. Generated JavaScript would
 // carry every register as two int32 halves (BigInt is far too slow), so a 64-bit add is a
@@ -27,6 +27,7 @@ import {
 } from "./codegen.js";
 import { analyzeLiveness, regsOf, type ProgramLiveness } from "./liveness.js";
 import { structureAsDispatch, structureFunction, type StructuredFunction } from "./structure.js";
+import { CB_REGS, IMPORT_MODULE } from "./abi.js";
 import { wasmApi, type WasmModule } from "./wasm-api.js";
 import { Code, I32, I64, ModuleBuilder, Op, type ValType } from "./wasm.js";
 
@@ -66,9 +67,6 @@ export interface JitModule {
   dispatchFunctions: number;
 }
 
-/** Names the module imports from "bpf"; machine.ts provides them. */
-export const IMPORT_MODULE = "bpf";
-
 /** Compile a prepared program to a WebAssembly module. */
 export function compileModule(program: Program, options: CompileOptions = {}): JitModule {
   const checks = options.checks ?? "regions";
@@ -83,8 +81,6 @@ export function compileModule(program: Program, options: CompileOptions = {}): J
   const depthFault = m.importFunction(IMPORT_MODULE, "depthFault", [I32], []);
   const refill = m.importFunction(IMPORT_MODULE, "refill", [I32, I32], [I32]);
   const packetMiss = m.importFunction(IMPORT_MODULE, "packetMiss", [I32], []);
-  const global = (name: string, mutable: boolean): number =>
-    m.importGlobal(IMPORT_MODULE, name, I32, mutable);
   const indices: ModuleIndices = {
     functions: [],
     call,
@@ -92,16 +88,9 @@ export function compileModule(program: Program, options: CompileOptions = {}): J
     depthFault,
     refill,
     packetMiss,
-    regs: global("regs", false),
-    stackTop: global("stackTop", false),
-    callLimit: global("callLimit", false),
-    left: global("left", true),
-    readStart: global("readStart", true),
-    readEnd: global("readEnd", true),
-    writeStart: global("writeStart", true),
-    writeEnd: global("writeEnd", true),
-    packetStart: global("packetStart", true),
-    packetLength: global("packetLength", true),
+    regs: m.importGlobal(IMPORT_MODULE, "regs", I32),
+    stackTop: m.importGlobal(IMPORT_MODULE, "stackTop", I32),
+    callLimit: m.importGlobal(IMPORT_MODULE, "callLimit", I32),
   };
 
   for (const f of cfg.functions) {
@@ -138,7 +127,6 @@ export function compileModule(program: Program, options: CompileOptions = {}): J
   }
 
   const entries = new Map<number, string>();
-  exportRun(m, liveness, indices);
   for (const f of cfg.functions) {
     const name = `enter_${f.start}`;
     entries.set(f.start, name);
@@ -176,18 +164,17 @@ export function compileModule(program: Program, options: CompileOptions = {}): J
   };
 }
 
-/** Load a function's parameters from the mailbox, call it, store its results back. */
-function callThroughMailbox(
+/** Load a function's parameters from the control block, call it, store its results back. */
+function callThroughControlBlock(
   c: Code,
   liveness: ProgramLiveness,
   ix: ModuleIndices,
   index: number,
-  fpLocal: number,
   firstTemp: number,
 ): void {
-  c.localGet(fpLocal);
+  c.localGet(0); // fp
   for (const r of regsOf(liveness.functions[index]!.params)) {
-    c.globalGet(ix.regs).mem(Op.i64_load, 3, 8 * r);
+    c.globalGet(ix.regs).mem(Op.i64_load, 3, CB_REGS + 8 * r);
   }
   c.call(ix.functions[index]!);
   const results = regsOf(liveness.functions[index]!.results);
@@ -195,33 +182,14 @@ function callThroughMailbox(
   results.forEach((r, i) => {
     c.globalGet(ix.regs)
       .localGet(firstTemp + i)
-      .mem(Op.i64_store, 3, 8 * r);
+      .mem(Op.i64_store, 3, CB_REGS + 8 * r);
   });
 }
 
-/** run(fp, packetStart, packetLength, left) -> left: one run from instruction 0. */
-function exportRun(m: ModuleBuilder, liveness: ProgramLiveness, ix: ModuleIndices): void {
-  const c = new Code();
-  c.localGet(3).globalSet(ix.left);
-  c.localGet(1).globalSet(ix.packetStart);
-  c.localGet(2).globalSet(ix.packetLength);
-  // Empty region caches: start above every offset, end too low for any access.
-  for (const [start, end] of [
-    [ix.readStart, ix.readEnd],
-    [ix.writeStart, ix.writeEnd],
-  ] as const) {
-    c.i32Const(-1).globalSet(start);
-    c.i32Const(8).globalSet(end);
-  }
-  callThroughMailbox(c, liveness, ix, 0, 0, 4);
-  c.globalGet(ix.left);
-  c.end();
-  const func = m.declareFunction([I32, I32, I32, I32], [I32], "run");
-  m.setBody(func, resultTemps(), c.toBytes());
-  m.exportFunction("run", func);
-}
-
-/** enter_<pc>(fp): the function at pc with its registers from the mailbox. */
+/**
+ * enter_<pc>(fp): the function at pc, its registers from the control block, its results back
+ * there. A run enters the program at enter_0; callbacks and tail calls at their function.
+ */
 function exportEntry(
   m: ModuleBuilder,
   liveness: ProgramLiveness,
@@ -230,7 +198,7 @@ function exportEntry(
   name: string,
 ): void {
   const c = new Code();
-  callThroughMailbox(c, liveness, ix, index, 0, 1);
+  callThroughControlBlock(c, liveness, ix, index, 1);
   c.end();
   const func = m.declareFunction([I32], [], name);
   m.setBody(func, resultTemps(), c.toBytes());

@@ -3,24 +3,27 @@
 //
 // State
 //   regs      the helpers' register file: a plain Int32Array(22) as in the interpreter (stable,
-//             so a helper may keep it across an allocation that grows the memory).
-//   mailbox   11 u64 slots in the address space (a region no program may access) through which
-//             compiled code hands r0-r10 to the `call` import and gets r0-r5 back.
+//             so a helper may keep it across an allocation that grows the memory). It is filled
+//             from the control block before each helper call and r0-r5 go back after it.
+//   control   the control block (abi.ts) in the address space: the registers handed between
+//             compiled code and JavaScript, the instruction counter, the region cache, the
+//             packet of the run.
 //   stack     MAX_CALL_FRAMES * 512 bytes; frame k has r10 = top - k*512, as in the interpreter.
-//   globals   shared by every instance of this machine: the instruction counter, the region
-//             caches of the checked accesses, the packet of the run.
 //
 // Compiled modules (compile.ts) do not depend on the machine and are cached per program and
-// variant; each machine instantiates them against its own memory, stack and globals.
+// variant; each machine instantiates them against its own memory, stack and control block.
 //
 // Runs end in one of four ways: the entry function returns; a helper calls stop() or ld_abs
 // reads outside the packet (a StopRun exception unwinds the compiled frames, r0 travels with
 // it); a fault (VmFault thrown by an import, or a WebAssembly trap mapped back to the pc of the
 // instruction whose code trapped); the budget runs out (BudgetExceeded, from the refill import).
 //
-// Tail calls: the `call` import runs the target program's entry to completion at the same
+// Tail calls: the `call` import runs the target program's entry to completion in the same
 // frame, then tells the compiled caller that the frame is finished; the caller returns the
 // target's r0. Nesting is bounded by the helper's tail call limit (33 in the kernel).
+//
+// stop() inside a callback (callSubprogram) ends the whole run at once; the interpreter instead
+// lets the helper that made the callback finish first.
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from "../isa/opcodes.js";
 import { BudgetExceeded, VmFault } from "../vm/fault.js";
 import type { Helper, HelperContext, HelperTable } from "../vm/helpers.js";
@@ -32,15 +35,33 @@ import {
   ACCESS_RW,
   CALL_KFUNC,
   CALL_X,
-  type JitFacts,
-  type MemoryChecks,
-} from "./codegen.js";
-import { compileModule, IMPORT_MODULE, type JitModule } from "./compile.js";
-import { wasmApi, type WasmGlobal } from "./wasm-api.js";
+  CB_LEFT,
+  CB_PACKET_LENGTH,
+  CB_PACKET_START,
+  CB_READ_END,
+  CB_READ_START,
+  CB_WRITE_END,
+  CB_WRITE_START,
+  CONTROL_BLOCK_SIZE,
+  EMPTY_CACHE_END,
+  EMPTY_CACHE_START,
+  IMPORT_MODULE,
+} from "./abi.js";
+import type { JitFacts, MemoryChecks } from "./codegen.js";
+import { compileModule, type JitModule } from "./compile.js";
+import { wasmApi } from "./wasm-api.js";
 
 const STACK_SIZE = MAX_CALL_FRAMES * MAX_BPF_STACK;
 const BUDGET_CHUNK = 1 << 30;
-const MAILBOX_SIZE = 11 * 8;
+
+// Control block words (int32 indices from its start).
+const W_LEFT = CB_LEFT >> 2;
+const W_READ_START = CB_READ_START >> 2;
+const W_READ_END = CB_READ_END >> 2;
+const W_WRITE_START = CB_WRITE_START >> 2;
+const W_WRITE_END = CB_WRITE_END >> 2;
+const W_PACKET_START = CB_PACKET_START >> 2;
+const W_PACKET_LENGTH = CB_PACKET_LENGTH >> 2;
 
 export interface JitMachineOptions<Host> {
   memory: AddressSpace;
@@ -60,8 +81,10 @@ export interface JitMachineOptions<Host> {
 interface Loaded {
   jit: JitModule;
   program: Program;
-  run: (fp: number, packetStart: number, packetLength: number, left: number) => number;
+  /** entry wrappers by the start slot of their function */
   entries: Map<number, (fp: number) => void>;
+  /** enter_0: the program from its first instruction */
+  main: (fp: number) => void;
 }
 
 /** The run ends early with r0 (helper stop(), ld_abs out of bounds). Never escapes run(). */
@@ -116,7 +139,8 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
   readonly checks: MemoryChecks;
   private readonly facts: ((program: Program) => JitFacts | undefined) | undefined;
   private readonly stackTop: number;
-  private readonly mailbox: Region;
+  private readonly control: Region;
+  private readonly at: number; // the control block's index in `words`
   private readonly budgetChunk: number;
 
   program!: Program;
@@ -135,11 +159,20 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
   private budget = 0;
   private spent = 0;
   private chunk = 0;
-  private words: Int32Array; // the memory as int32, for the mailbox
+  private words: Int32Array; // the memory as int32
   private wordsGeneration = -1;
   private readonly loaded = new WeakMap<JitModule, Loaded>();
-  private readonly globals: Record<string, WasmGlobal>;
   private readonly imports: Record<string, Record<string, unknown>>;
+  // The regions in the read and write caches, with the windows they had: a run starts with a
+  // cache only while its region is live and unchanged.
+  private readRegion: Region | undefined;
+  private readonly readWindow = [0, 0];
+  private writeRegion: Region | undefined;
+  private readonly writeWindow = [0, 0];
+  // The last program run, for the common case of running it again.
+  private lastProgram: Program | undefined;
+  private lastCounted = false;
+  private lastLoaded: Loaded | undefined;
 
   constructor(options: JitMachineOptions<Host>) {
     this.memory = options.memory;
@@ -158,32 +191,22 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
       );
     }
     this.stackTop = this.stack.base + this.stack.size;
-    this.mailbox = this.memory.alloc(MAILBOX_SIZE, {
-      name: "jit register mailbox",
+    this.control = this.memory.alloc(CONTROL_BLOCK_SIZE, {
+      name: "jit control block",
       kind: "data",
       readable: false,
       writable: false,
     });
+    this.at = this.control.base >> 2;
     this.words = new Int32Array(0);
-    const mutable = (value: number): WasmGlobal =>
-      new wasmApi.Global({ value: "i32", mutable: true }, value);
-    this.globals = {
-      left: mutable(0),
-      readStart: mutable(-1),
-      readEnd: mutable(8),
-      writeStart: mutable(-1),
-      writeEnd: mutable(8),
-      packetStart: mutable(0),
-      packetLength: mutable(-1),
-    };
+    this.clearCaches();
     this.imports = {
       [IMPORT_MODULE]: {
         memory: this.memory.memory,
-        regs: this.mailbox.base,
+        regs: this.control.base,
         stackTop: this.stackTop,
         // A frame may call only while a deeper frame still fits (the interpreter's pushFrame).
         callLimit: this.stackTop - (MAX_CALL_FRAMES - 2) * MAX_BPF_STACK,
-        ...this.globals,
         call: this.callImport.bind(this),
         access: this.accessImport.bind(this),
         depthFault: this.depthFault.bind(this),
@@ -204,60 +227,67 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
       throw new VmFault(program.name, 0, "machine is already running a program (not re-entrant)");
     }
     const counted = options.budget !== undefined;
-    const loaded = this.load(this.compile(program, counted));
-    const regs = this.regs;
-    regs.fill(0);
-    const args = options.args ?? [];
-    for (let i = 0; i < args.length && i < 5; i++) {
-      regs[2 + 2 * i] = args[i]![0] | 0;
-      regs[3 + 2 * i] = args[i]![1] | 0;
+    let loaded = this.lastLoaded;
+    if (program !== this.lastProgram || counted !== this.lastCounted || loaded === undefined) {
+      loaded = this.load(this.compile(program, counted));
+      this.lastProgram = program;
+      this.lastCounted = counted;
+      this.lastLoaded = loaded;
     }
-    let left = 0;
+    const words = this.controlWords();
+    const at = this.at;
+    for (let i = 0; i < 22; i++) words[at + i] = 0;
+    const args = options.args;
+    if (args !== undefined) {
+      for (let i = 0; i < args.length && i < 5; i++) {
+        words[at + 2 + 2 * i] = args[i]![0] | 0;
+        words[at + 3 + 2 * i] = args[i]![1] | 0;
+      }
+    }
     if (counted) {
       const budget = Math.floor(options.budget!);
       if (!(budget >= 0)) throw new VmFault(program.name, 0, `bad instruction budget ${budget}`);
       this.budget = budget;
       this.spent = 0;
       this.chunk = Math.min(budget, this.budgetChunk);
-      left = this.chunk;
+      words[at + W_LEFT] = this.chunk;
     }
     const packet = options.packet;
     this.packet = packet;
+    words[at + W_PACKET_START] = packet === undefined ? 0 : packet.start;
+    words[at + W_PACKET_LENGTH] = packet === undefined ? -1 : packet.end - packet.start;
+    this.checkCaches(words);
     this.program = program;
     this.current = loaded;
     this.tailCallCount = 0;
     this.request = REQUEST_NONE;
     this.stack.start = this.stackTop - MAX_BPF_STACK;
-    this.storeRegs(22);
     this.memory.enterRun();
     this.running = true;
     let lo: number;
     let hi: number;
     try {
-      this.enter(loaded, () =>
-        loaded.run(
-          this.stackTop,
-          packet?.start ?? 0,
-          packet ? packet.end - packet.start : -1,
-          left,
-        ),
-      );
-      const words = this.mailboxWords();
-      const at = this.mailbox.base >> 2;
-      lo = words[at]!;
-      hi = words[at + 1]!;
+      loaded.main(this.stackTop);
+      const after = this.controlWords();
+      lo = after[at]!;
+      hi = after[at + 1]!;
     } catch (err) {
-      if (!(err instanceof StopRun)) throw err;
-      lo = err.lo;
-      hi = err.hi;
+      if (err instanceof StopRun) {
+        lo = err.lo;
+        hi = err.hi;
+      } else if (err instanceof wasmApi.RuntimeError) {
+        throw this.trapFault(err, loaded);
+      } else {
+        throw err;
+      }
     } finally {
       this.running = false;
       this.current = undefined;
       this.memory.exitRun();
-      this.insns = counted ? this.spent + this.chunk - this.globals.left!.value : -1;
+      this.insns = counted ? this.spent + this.chunk - this.controlWords()[at + W_LEFT]! : -1;
     }
-    regs[0] = lo;
-    regs[1] = hi;
+    this.regs[0] = lo;
+    this.regs[1] = hi;
     return { lo, hi, insns: this.insns };
   }
 
@@ -270,23 +300,18 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     const exports = instance.exports;
     const entries = new Map<number, (fp: number) => void>();
     for (const [pc, name] of jit.entries) entries.set(pc, exports[name] as (fp: number) => void);
-    loaded = {
-      jit,
-      program: jit.program,
-      run: exports.run as Loaded["run"],
-      entries,
-    };
+    loaded = { jit, program: jit.program, entries, main: entries.get(0)! };
     this.loaded.set(jit, loaded);
     return loaded;
   }
 
   /**
-   * Call into an instance; a WebAssembly trap inside it becomes a VmFault naming the
-   * instruction whose code trapped (mapped here, while this instance's tables are at hand).
+   * Call into an instance from a helper (tail call, callback); a WebAssembly trap inside it
+   * becomes a VmFault here, while that instance's position tables are at hand.
    */
-  private enter<T>(loaded: Loaded, body: () => T): T {
+  private enter(loaded: Loaded, entry: (fp: number) => void, fp: number): void {
     try {
-      return body();
+      entry(fp);
     } catch (err) {
       if (err instanceof wasmApi.RuntimeError) throw this.trapFault(err, loaded);
       throw err;
@@ -319,9 +344,9 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     return new VmFault(loaded.program.name, pc, reason);
   }
 
-  // ---- the register mailbox ----
+  // ---- the control block ----
 
-  private mailboxWords(): Int32Array {
+  private controlWords(): Int32Array {
     if (this.wordsGeneration !== this.memory.generation) {
       this.words = new Int32Array(this.memory.memory.buffer);
       this.wordsGeneration = this.memory.generation;
@@ -329,20 +354,56 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     return this.words;
   }
 
-  /** regs[0..n) -> mailbox */
+  /** regs[0..n) -> the control block */
   private storeRegs(n: number): void {
-    const words = this.mailboxWords();
-    const at = this.mailbox.base >> 2;
+    const words = this.controlWords();
+    const at = this.at;
     const regs = this.regs;
     for (let i = 0; i < n; i++) words[at + i] = regs[i]!;
   }
 
-  /** mailbox -> regs (all 22 words) */
+  /** the control block -> regs (all 22 words) */
   private loadRegs(): void {
-    const words = this.mailboxWords();
-    const at = this.mailbox.base >> 2;
+    const words = this.controlWords();
+    const at = this.at;
     const regs = this.regs;
     for (let i = 0; i < 22; i++) regs[i] = words[at + i]!;
+  }
+
+  private clearCaches(): void {
+    const words = this.controlWords();
+    words[this.at + W_READ_START] = EMPTY_CACHE_START;
+    words[this.at + W_READ_END] = EMPTY_CACHE_END;
+    words[this.at + W_WRITE_START] = EMPTY_CACHE_START;
+    words[this.at + W_WRITE_END] = EMPTY_CACHE_END;
+    this.readRegion = undefined;
+    this.writeRegion = undefined;
+  }
+
+  /** Keep the region caches only while their regions are live with the same windows. */
+  private checkCaches(words: Int32Array): void {
+    const read = this.readRegion;
+    if (
+      read !== undefined &&
+      (read.state === "freed" ||
+        read.start !== this.readWindow[0] ||
+        read.end !== this.readWindow[1])
+    ) {
+      words[this.at + W_READ_START] = EMPTY_CACHE_START;
+      words[this.at + W_READ_END] = EMPTY_CACHE_END;
+      this.readRegion = undefined;
+    }
+    const write = this.writeRegion;
+    if (
+      write !== undefined &&
+      (write.state === "freed" ||
+        write.start !== this.writeWindow[0] ||
+        write.end !== this.writeWindow[1])
+    ) {
+      words[this.at + W_WRITE_START] = EMPTY_CACHE_START;
+      words[this.at + W_WRITE_END] = EMPTY_CACHE_END;
+      this.writeRegion = undefined;
+    }
   }
 
   // ---- imports ----
@@ -356,32 +417,39 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     this.stack.start = fp - MAX_BPF_STACK;
     const helpers = this.helpers;
     let fn: Helper<Host> | undefined;
-    let what: string;
     if ((kind & 0xf) === CALL_X) {
       fn = b === 0 && a >= 0 ? helpers?.get(a) : undefined;
-      what = `helper ${a >>> 0} (callx r${kind >> 4})`;
     } else if (kind === CALL_KFUNC) {
-      const kfunc = helpers?.kfuncs.get(a);
-      fn = kfunc?.fn;
-      what = kfunc?.name ?? `kfunc with BTF id ${a}`;
+      fn = helpers?.kfuncs.get(a)?.fn;
     } else {
       fn = helpers?.get(a);
-      what = helpers?.nameOf(a) ?? `helper ${a}`;
     }
-    if (fn === undefined) throw new VmFault(program.name, pc, `call to unknown ${what}`);
+    if (fn === undefined) {
+      throw new VmFault(program.name, pc, `call to unknown ${this.calleeName(kind, a)}`);
+    }
     this.request = REQUEST_NONE;
     try {
       fn(this);
     } catch (err) {
       if (err instanceof MemoryFault) {
-        throw new VmFault(program.name, pc, `in ${what}: ${err.message}`, err);
+        throw new VmFault(program.name, pc, `in ${this.calleeName(kind, a)}: ${err.message}`, err);
       }
       throw err;
     }
-    if (this.request === REQUEST_STOP) throw new StopRun(this.regs[0]!, this.regs[1]!);
-    if (this.request === REQUEST_TAIL_CALL) return this.runTailCall(fp);
+    if (this.request !== REQUEST_NONE) {
+      if (this.request === REQUEST_STOP) throw new StopRun(this.regs[0]!, this.regs[1]!);
+      return this.runTailCall(fp);
+    }
     this.storeRegs(12); // r0-r5
     return 0;
+  }
+
+  /** The interpreter's name for a callee in messages. */
+  private calleeName(kind: number, a: number): string {
+    const helpers = this.helpers;
+    if ((kind & 0xf) === CALL_X) return `helper ${a >>> 0} (callx r${kind >> 4})`;
+    if (kind === CALL_KFUNC) return helpers?.kfuncs.get(a)?.name ?? `kfunc with BTF id ${a}`;
+    return helpers?.nameOf(a) ?? `helper ${a}`;
   }
 
   private runTailCall(fp: number): number {
@@ -396,7 +464,7 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     this.current = loaded;
     this.stack.start = fp - MAX_BPF_STACK;
     try {
-      this.enter(loaded, () => loaded.entries.get(0)!(fp));
+      this.enter(loaded, loaded.main, fp);
     } finally {
       this.program = caller.program;
       this.current = caller;
@@ -428,14 +496,20 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     }
     const region = memory.regionAt(offset);
     if (region !== undefined && region !== this.stack) {
-      const g = this.globals;
+      const words = this.controlWords();
       if (kind === ACCESS_READ) {
-        g.readStart!.value = region.start;
-        g.readEnd!.value = region.end;
+        words[this.at + W_READ_START] = region.start;
+        words[this.at + W_READ_END] = region.end;
+        this.readRegion = region;
+        this.readWindow[0] = region.start;
+        this.readWindow[1] = region.end;
       } else if (region.readable) {
         // the write cache also serves atomics, so it holds only readable regions
-        g.writeStart!.value = region.start;
-        g.writeEnd!.value = region.end;
+        words[this.at + W_WRITE_START] = region.start;
+        words[this.at + W_WRITE_END] = region.end;
+        this.writeRegion = region;
+        this.writeWindow[0] = region.start;
+        this.writeWindow[1] = region.end;
       }
     }
     return offset;
@@ -454,7 +528,8 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
    * the next chunk, or stop at the instruction where the interpreter would have stopped.
    */
   private refill(pc: number, count: number): number {
-    const left = this.globals.left!.value; // already lowered by count
+    const words = this.controlWords();
+    const left = words[this.at + W_LEFT]!; // already lowered by count
     const total = this.spent + this.chunk - left; // executed, this segment included
     if (total <= this.budget) {
       this.spent = total;
@@ -468,7 +543,7 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     for (let i = 0; i < allowed; i++) stopPc += (code[2 * stopPc]! & 0xff) === 0x18 ? 2 : 1;
     this.spent = this.budget;
     this.chunk = 0;
-    this.globals.left!.value = 0;
+    words[this.at + W_LEFT] = 0;
     throw new BudgetExceeded(this.program.name, stopPc, this.budget);
   }
 
@@ -519,10 +594,10 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     let lo: number;
     let hi: number;
     try {
-      this.enter(loaded, () => entry(fp - MAX_BPF_STACK));
-      const words = this.mailboxWords();
-      lo = words[this.mailbox.base >> 2]!;
-      hi = words[(this.mailbox.base >> 2) + 1]!;
+      this.enter(loaded, entry, fp - MAX_BPF_STACK);
+      const words = this.controlWords();
+      lo = words[this.at]!;
+      hi = words[this.at + 1]!;
     } finally {
       this.regs.set(saved);
       this.pc = savedPc;

@@ -10,17 +10,12 @@ export interface WasmInstance {
   readonly exports: Record<string, unknown>;
 }
 
-export interface WasmGlobal {
-  value: number;
-}
-
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (
     module: WasmModule,
     imports: Record<string, Record<string, unknown>>,
   ) => WasmInstance;
-  Global: new (descriptor: { value: "i32"; mutable: boolean }, value: number) => WasmGlobal;
   RuntimeError: new (...args: unknown[]) => Error;
   validate(bytes: Uint8Array): boolean;
 }

@@ -3,10 +3,11 @@
 // executed instructions, and the same bytes in the buffer and the stack afterwards.
 //
 // Both machines get identical address spaces (the buffer, then the stack, then a region the
-// size of the JIT's register mailbox), so fault messages, which name addresses and the nearest
+// size of the JIT's control block), so fault messages, which name addresses and the nearest
 // region, must match character for character.
 import { describe, expect, it } from "vitest";
 import { IsaError, validateProgram } from "../../runtime/isa/codec.js";
+import { CONTROL_BLOCK_SIZE } from "../../runtime/jit/abi.js";
 import { cachedModule, JitMachine } from "../../runtime/jit/machine.js";
 import type { MemoryChecks } from "../../runtime/jit/codegen.js";
 import { testHelpers } from "../../runtime/vm/conformance.js";
@@ -126,7 +127,7 @@ const MEM_SIZE = 64;
 
 /**
  * One machine per engine, reused from program to program (creating a WebAssembly.Memory per
- * run would dominate the test's time): the stack, a region the size of the JIT's mailbox,
+ * run would dominate the test's time): the stack, a region the size of the JIT's control block,
  * then the buffer, at the same addresses in every engine.
  */
 const machines = new Map<Engine, Machine>();
@@ -137,8 +138,8 @@ function machineFor(engine: Engine): Machine {
   const memory = new AddressSpace();
   if (engine === "interp") {
     const interp = new Interpreter({ memory, helpers: helpers() });
-    memory.alloc(88, {
-      name: "jit register mailbox",
+    memory.alloc(CONTROL_BLOCK_SIZE, {
+      name: "jit control block",
       kind: "data",
       readable: false,
       writable: false,

@@ -16,6 +16,7 @@ import {
   parseEngine,
   type Engine,
 } from "../../runtime/jit/engine.js";
+import { CONTROL_BLOCK_SIZE } from "../../runtime/jit/abi.js";
 import { JitMachine } from "../../runtime/jit/machine.js";
 import { testHelpers } from "../../runtime/vm/conformance.js";
 import { BudgetExceeded, VmError, VmFault } from "../../runtime/vm/fault.js";
@@ -45,7 +46,7 @@ interface Setup {
 
 /**
  * Run on a fresh address space laid out the same for every engine: the buffer, the stack, the
- * JIT's register mailbox (a same-sized inaccessible region for the interpreter).
+ * JIT's control block (a same-sized inaccessible region for the interpreter).
  */
 function runOn(kind: Kind, source: string | Insn[], setup: Setup = {}): Ran {
   const program = prepareProgram(typeof source === "string" ? assemble(source) : source, {
@@ -59,7 +60,12 @@ function runOn(kind: Kind, source: string | Insn[], setup: Setup = {}): Ran {
   let vm: Interpreter | JitMachine;
   if (kind === "interp") {
     vm = new Interpreter({ memory, helpers });
-    memory.alloc(88, { name: "pad", kind: "data", readable: false, writable: false });
+    memory.alloc(CONTROL_BLOCK_SIZE, {
+      name: "pad",
+      kind: "data",
+      readable: false,
+      writable: false,
+    });
   } else {
     vm = new JitMachine({
       memory,
