@@ -138,6 +138,8 @@ export class BpfSyscall {
   private readonly env: MapEnv;
   private readonly hosts: CpuHost[];
   private readonly engines: (ExecutionEngine | undefined)[];
+  private readonly runOptions: { args: [number, number][]; budget?: number; packet?: Region }[] =
+    [];
   private readonly byHandle = new Map<number, BpfMapObject>();
   private readonly maps = new Map<number, BpfMapObject>();
   private readonly progs = new Map<number, BpfProgObject>();
@@ -540,11 +542,15 @@ export class BpfSyscall {
       throw new KernelError("EINVAL", `run ${prog.describe()}`, `no CPU ${cpu}`);
     host.tailCallCount = 0;
     const engine = (this.engines[cpu] ??= this.newEngine(cpu));
-    const options = {
-      args: [[ctxLo, ctxHi] as const],
-      packet,
+    // one options object per CPU, refilled: a run allocates nothing here
+    const options = (this.runOptions[cpu] ??= {
+      args: [[0, 0]],
       ...(this.runBudget === undefined ? {} : { budget: this.runBudget }),
-    };
+    });
+    const ctx = options.args[0]!;
+    ctx[0] = ctxLo;
+    ctx[1] = ctxHi;
+    options.packet = packet;
     const result = engine.run(prog.program, options);
     return [result.lo, result.hi];
   }
