@@ -156,6 +156,13 @@ export class Func {
   hasCalls = false;
   /** A program (SEC function): its i32 result is returned zero-extended. */
   isProgram = false;
+  /** Bytes of read-only global data known at compile time (loads from them fold). */
+  constantBytes: (
+    symbol: string,
+    off: number,
+    size: number,
+    signed: boolean,
+  ) => bigint | undefined = () => undefined;
   private nextInst = 0;
   private nextBlock = 0;
 

@@ -900,6 +900,8 @@ function assignValue(fl: FnLowering, e: A.AssignExpr, info: ExprInfo): Inst {
     return src;
   }
   if (e.op === "=") {
+    const root = rootVariable(fl, e.target);
+    if (root !== undefined && fl.unit.isWriteOnly(root)) return rvalue(fl, e.value);
     const lv = lvalue(fl, e.target);
     const v = rvalue(fl, e.value);
     return storeLValue(fl, lv, v, e);
@@ -927,6 +929,20 @@ function assignValue(fl: FnLowering, e: A.AssignExpr, info: ExprInfo): Inst {
     result = convert(b, r, opType, ttype);
   }
   return storeLValue(fl, lv, result, e);
+}
+
+/** The variable an lvalue is part of (through members and array elements), if any. */
+function rootVariable(fl: FnLowering, e: A.Expr): VarDecl | undefined {
+  let x = e;
+  for (;;) {
+    if (x.kind === "MemberExpr" && !x.arrow) x = x.object;
+    else if (x.kind === "IndexExpr" && canonical(infoOf(fl, x.array).type).kind === "array")
+      x = x.array;
+    else break;
+  }
+  if (x.kind !== "Identifier") return undefined;
+  const d = infoOf(fl, x).decl;
+  return d?.kind === "var" ? d : undefined;
 }
 
 function updateValue(fl: FnLowering, e: A.UpdateExpr, info: ExprInfo): Inst {

@@ -462,7 +462,7 @@ function lowerFor(fl: FnLowering, s: A.ForStmt): void {
     if (s.init.kind === "Declaration") lowerDeclaration(fl, s.init);
     else effect(fl, s.init);
   }
-  const trips = wantsFullUnroll(s) ? tripCount(fl, s) : undefined;
+  const trips = unrollTrips(fl, s);
   if (trips !== undefined) {
     unrollFor(fl, s, trips);
     return;
@@ -507,6 +507,95 @@ function unrollFor(fl: FnLowering, s: A.ForStmt, trips: number): void {
   }
   b.br(exit);
   sealAndEnter(fl, exit);
+}
+
+/**
+ * The trip count of a loop to unroll completely, or undefined to keep the loop: loops under an
+ * unroll pragma, and, at -O2, small counting loops the way clang's full unroller takes them
+ * (unrolled cost up to its threshold), or somewhat larger ones that index memory through a
+ * pointer with the counter (a ctx access with a variable offset is refused by the verifier).
+ */
+function unrollTrips(fl: FnLowering, s: A.ForStmt): number | undefined {
+  if (s.pragmas.some((p) => p.words[0] === "nounroll" || p.words.includes("disable")))
+    return undefined;
+  if (wantsFullUnroll(s)) return tripCount(fl, s);
+  if (!fl.unit.optimize) return undefined;
+  const trips = tripCount(fl, s);
+  if (trips === undefined || trips === 0) return trips;
+  const cost = loopBodyCost(fl, s);
+  if (trips * cost.insns <= AUTO_UNROLL_COST) return trips;
+  if (cost.pointerIndexing && trips <= 64 && trips * cost.insns <= AUTO_UNROLL_POINTER_COST)
+    return trips;
+  return undefined;
+}
+
+// clang's full-unroll threshold (unrolled instructions) and a larger one for pointer indexing.
+const AUTO_UNROLL_COST = 150;
+const AUTO_UNROLL_POINTER_COST = 400;
+
+/** A rough instruction estimate of one iteration, and whether it indexes through ctx. */
+function loopBodyCost(fl: FnLowering, s: A.ForStmt): { insns: number; pointerIndexing: boolean } {
+  const r = { insns: 2, pointerIndexing: false }; // the step and the back-edge compare
+  addCost(fl, s.body, r, 0);
+  return r;
+}
+
+function addCost(
+  fl: FnLowering,
+  root: object,
+  r: { insns: number; pointerIndexing: boolean },
+  depth: number,
+): void {
+  walk(root, (n) => {
+    switch (n.kind) {
+      case "CallExpr": {
+        let callee = (n as A.CallExpr).callee;
+        while (callee.kind === "UnaryExpr" && callee.op === "*") callee = callee.operand;
+        const d = callee.kind === "Identifier" ? fl.sema.exprs.get(callee)?.decl : undefined;
+        if (d?.kind === "function" && d.definition && fl.unit.shouldInline(d) && depth < 3)
+          addCost(fl, d.definition.body, r, depth + 1);
+        else r.insns += d?.kind === "function" && d.builtin ? 1 : 5;
+        break;
+      }
+      case "BinaryExpr":
+      case "AssignExpr":
+      case "UpdateExpr":
+      case "IfStmt":
+      case "MemberExpr":
+      case "ConditionalExpr":
+      case "CaseStmt":
+      case "ReturnStmt":
+        r.insns += 1;
+        break;
+      case "IndexExpr":
+        r.insns += 2;
+        if (throughParameter(fl, (n as A.IndexExpr).array)) r.pointerIndexing = true;
+        break;
+      case "ForStmt":
+      case "WhileStmt":
+      case "DoStmt":
+        r.insns += 100; // nested loops make unrolling expensive
+        break;
+    }
+  });
+}
+
+/**
+ * Whether an indexed array lives behind a pointer parameter (the program's ctx): the verifier
+ * refuses a ctx access whose offset is not a constant.
+ */
+function throughParameter(fl: FnLowering, e: A.Expr): boolean {
+  let x = e;
+  for (let guard = 0; guard < 32; guard++) {
+    if (x.kind === "MemberExpr") x = x.object;
+    else if (x.kind === "IndexExpr") x = x.array;
+    else if (x.kind === "CastExpr") x = x.operand;
+    else if (x.kind === "UnaryExpr" && (x.op === "*" || x.op === "&")) x = x.operand;
+    else break;
+  }
+  if (x.kind !== "Identifier") return false;
+  const d = fl.sema.exprs.get(x)?.decl;
+  return d?.kind === "var" && d.isParam && canonical(d.type).kind === "pointer";
 }
 
 /** `#pragma unroll` (no count), `unroll(full)`/`unroll(enable)`, or a count we can satisfy. */

@@ -77,6 +77,10 @@ export class UnitLowering {
   private readonly staticLocalOwner = new Map<VarDecl, FunctionDecl>();
   private readonly usedNames = new Set<string>();
   private readonly writtenGlobals = new Set<VarDecl>();
+  private readonly readGlobals = new Set<VarDecl>();
+  // Identifiers that are the whole object a plain `=` stores into (not reads of it).
+  private readonly storeTargets = new Set<A.Expr>();
+  private readonly stringsBySymbol = new Map<string, A.StringLiteral>();
   private readonly callSites = new Map<FunctionDecl, number>();
   private readonly bodySize = new Map<FunctionDecl, number>();
   private readonly pending: FunctionDecl[] = [];
@@ -144,6 +148,8 @@ export class UnitLowering {
       decl.params.map((p) => irTy(p.type)),
     );
     func.isProgram = decl.section !== undefined;
+    func.constantBytes = (symbol, off, size, signed) =>
+      this.constantBytes(symbol, off, size, signed);
     this.checkSignature(decl, ret, params.length);
     const fl = new FnLowering(this, decl, func);
     lowerFunctionBody(fl);
@@ -265,9 +271,22 @@ export class UnitLowering {
       if (v) this.writtenGlobals.add(v);
     };
     switch (n.kind) {
-      case "AssignExpr":
-        mark(base((n as A.AssignExpr).target));
+      case "AssignExpr": {
+        const target = (n as A.AssignExpr).target;
+        mark(base(target));
+        if ((n as A.AssignExpr).op === "=") {
+          let x = target;
+          for (;;) {
+            const at = x.kind === "IndexExpr" ? this.sema.exprs.get(x.array)?.type : undefined;
+            if (x.kind === "MemberExpr" && !x.arrow) x = x.object;
+            else if (x.kind === "IndexExpr" && at !== undefined && canonical(at).kind === "array")
+              x = x.array;
+            else break;
+          }
+          if (x.kind === "Identifier") this.storeTargets.add(x);
+        }
         break;
+      }
       case "UpdateExpr":
         mark(base((n as A.UpdateExpr).operand));
         break;
@@ -275,8 +294,10 @@ export class UnitLowering {
         if ((n as A.UnaryExpr).op === "&") mark(base((n as A.UnaryExpr).operand));
         break;
       case "Identifier": {
-        // An array used as a pointer (passed to a helper, stored) escapes, except as a[i].
         const info = this.sema.exprs.get(n as A.Identifier);
+        if (info?.decl?.kind === "var" && !this.storeTargets.has(n as A.Identifier))
+          this.readGlobals.add(info.decl);
+        // An array used as a pointer (passed to a helper, stored) escapes, except as a[i].
         if (info?.decl?.kind !== "var" || canonical(info.type).kind !== "array") break;
         if (parent?.kind === "IndexExpr" && (parent as A.IndexExpr).array === n) break;
         if (parent?.kind === "MemberExpr") break;
@@ -415,16 +436,44 @@ export class UnitLowering {
    * const object, or a static one nothing in the unit writes or takes the address of.
    */
   constantLoad(base: Inst, off: number, type: CType, isVolatile: boolean): bigint | undefined {
-    if (!this.optimize || isVolatile || base.op !== "global") return undefined;
-    const v = this.globalBySymbol.get(base.symbol);
+    if (isVolatile || base.op !== "global") return undefined;
+    const ii = intInfo(type);
+    if (ii === undefined) return undefined;
+    return this.constantBytes(base.symbol, base.off + off, ii.size, ii.signed);
+  }
+
+  /** `size` bytes at `off` in global `symbol` when they are known at compile time (-O2). */
+  constantBytes(symbol: string, off: number, size: number, signed: boolean): bigint | undefined {
+    if (!this.optimize) return undefined;
+    const str = this.stringsBySymbol.get(symbol);
+    if (str !== undefined) {
+      const bytes = new Uint8Array(str.bytes.length + 4);
+      bytes.set(str.bytes);
+      return readConstant(
+        { bytes: bytes.subarray(0, str.bytes.length + 1), relocs: [] },
+        off,
+        size,
+        signed,
+      );
+    }
+    const v = this.globalBySymbol.get(symbol);
     if (v === undefined || v.storage === "extern" || !v.defined) return undefined;
     if (v.section !== undefined && !v.section.startsWith(".rodata")) return undefined;
     if ((qualsOf(v.type) & Q_VOLATILE) !== 0 || hasVolatileElement(v.type)) return undefined;
     const fixed = isConstObject(v.type) || (v.storage === "static" && !this.writtenGlobals.has(v));
     if (!fixed) return undefined;
-    const ii = intInfo(type);
-    if (ii === undefined) return undefined;
-    return readConstant(this.dataOf(v), base.off + off, ii.size, ii.signed);
+    return readConstant(this.dataOf(v), off, size, signed);
+  }
+
+  /**
+   * A static object nothing reads (no loads, no address taken): stores to it are dead and it
+   * leaves the object, as clang's global optimiser drops it.
+   */
+  isWriteOnly(v: VarDecl): boolean {
+    if (!this.optimize || v.section !== undefined || !v.defined) return false;
+    if (!(v.storage === "static" && (v.isFileScope || this.staticLocalOwner.has(v)))) return false;
+    if ((qualsOf(v.type) & Q_VOLATILE) !== 0 || hasVolatileElement(v.type)) return false;
+    return !this.readGlobals.has(v);
   }
 
   stringLiteral(s: A.StringLiteral): string {
@@ -434,6 +483,7 @@ export class UnitLowering {
     if (!e) {
       e = { symbol: `.L.str${this.strings.size === 0 ? "" : `.${this.strings.size}`}`, lit: s };
       this.strings.set(key, e);
+      this.stringsBySymbol.set(e.symbol, s);
     }
     return e.symbol;
   }

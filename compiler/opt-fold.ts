@@ -144,6 +144,7 @@ export class Folder {
       case "cmpxchg":
         this.address(inst);
         if (inst.op === "store") this.storeValue(inst);
+        if (inst.op === "load") this.constantLoad(inst);
         return;
       case "cbr":
         this.branch(inst);
@@ -420,6 +421,14 @@ export class Folder {
     setArg(inst, 0, addr.args[0]!);
     inst.off = off;
     this.changed = true;
+  }
+
+  /** A load from read-only data known at compile time is that constant. */
+  private constantLoad(inst: Inst): void {
+    const base = inst.args[0]!;
+    if (base.op !== "global" || base.relocKind !== "data" || inst.volatile) return;
+    const v = this.fn.constantBytes(base.symbol, base.off + inst.off, inst.width, inst.signed);
+    if (v !== undefined) this.replace(inst, this.makeConst(inst.ty, BigInt.asUintN(64, v), inst));
   }
 
   /** A narrow store needs only the low bits: drop a mask or sign extension feeding it. */

@@ -346,6 +346,9 @@ const ids = {
   perfOut: helperByName("perf_event_output")!.id,
   task: helperByName("get_current_task")!.id,
   ringbufOutput: helperByName("ringbuf_output")!.id,
+  ringbufReserve: helperByName("ringbuf_reserve")!.id,
+  ringbufSubmit: helperByName("ringbuf_submit")!.id,
+  ringbufDiscard: helperByName("ringbuf_discard")!.id,
 };
 
 const BPF_MAP_TYPE_HASH = 1;
@@ -591,6 +594,24 @@ export function runImage(image: Image, spec: RunSpec): Outcome {
     ret(vm, 0);
   });
   helpers.register(ids.task, "get_current_task", (vm) => retAddr(vm, task.lo()));
+  const reserved = new Map<number, Region>();
+  helpers.register(ids.ringbufReserve, "ringbuf_reserve", (vm) => {
+    const r = memory.alloc(Math.max(1, vm.regs[4]! >>> 0), {
+      name: "ringbuf record",
+      kind: "map_value",
+    });
+    reserved.set(r.base, r);
+    retAddr(vm, r.lo());
+  });
+  const release = (vm: HelperContext, keep: boolean): void => {
+    const r = reserved.get(vm.regs[2]! >>> 0);
+    if (!r) throw new Error("harness: ringbuf submit of something not reserved");
+    if (keep) output.push(`ringbuf:${hex(memory.u8.slice(r.base, r.base + r.size))}`);
+    reserved.delete(r.base);
+    memory.free(r);
+  };
+  helpers.register(ids.ringbufSubmit, "ringbuf_submit", (vm) => release(vm, true));
+  helpers.register(ids.ringbufDiscard, "ringbuf_discard", (vm) => release(vm, false));
 
   const linked = image.programs.get(spec.program);
   if (!linked) throw new Error(`harness: no program ${spec.program}`);
