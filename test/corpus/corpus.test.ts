@@ -56,6 +56,7 @@ import {
   tsbpfObject,
 } from "./corpus.js";
 import { runObject, unsupportedMaps } from "./harness.js";
+import { canonicalBtf } from "../emit/btf-canon.js";
 
 const tmp = tempDir("tsbpf-corpus-");
 afterAll(() => tmp.remove());
@@ -74,6 +75,16 @@ const clangOf = (p: string): string => {
 };
 
 const counts: { program: string; ours: number; clang: number }[] = [];
+const lineStats: { program: string; ours: number; clang: number; shared: number }[] = [];
+afterAll(() => {
+  if (lineStats.length < 40) return; // a partial run (-t) says nothing about the whole corpus
+  const sum = (f: (s: (typeof lineStats)[number]) => number) =>
+    lineStats.reduce((a, s) => a + f(s), 0);
+  console.log(
+    `line_info: ${lineStats.length} programs, source lines named by tsbpf ${sum((s) => s.ours)}, ` +
+      `by clang ${sum((s) => s.clang)}, by both ${sum((s) => s.shared)}`,
+  );
+});
 
 /**
  * Valid instructions llvm-objdump 14 prints as <unknown> (runtime/isa/disasm.ts): stores of an
@@ -159,6 +170,43 @@ describe.skipIf(skipReason({ clang: hasClang }))("corpus against clang", () => {
       kernVersion: o.kernVersion,
     });
     expect(shape(mine)).toEqual(shape(clang));
+  });
+
+  it.each(CORPUS)("%s: .BTF has clang's types (up to their order)", (program) => {
+    const mine = openObject(readBytes(oursOf(program)), program).btf!;
+    const clang = openObject(readBytes(clangOf(program)), program).btf!;
+    expect(canonicalBtf(mine)).toEqual(canonicalBtf(clang));
+  });
+
+  it.each(CORPUS)("%s: func_info for every function, line_info on clang's lines", (program) => {
+    const mine = openObject(readBytes(oursOf(program)), program);
+    const clang = openObject(readBytes(clangOf(program)), program);
+    const funcs = (o: typeof mine) =>
+      [...o.programs, ...o.subprograms]
+        .map(
+          (p) =>
+            `${p.name} ${p.funcInfo.map((f) => `${f.insn}:${o.btf!.types[f.typeId]!.name}`).join(",")}`,
+        )
+        .sort();
+    expect(funcs(mine)).toEqual(funcs(clang));
+    // The source lines each program's line_info names: the two compilers place and merge code
+    // differently (clang folds more lines away, so ours name more), but clang's lines must be
+    // ours too.
+    for (const p of mine.programs) {
+      const theirs = clang.programs.find((q) => q.name === p.name)!;
+      const lines = (q: typeof p) =>
+        new Set(
+          q.lineInfo.filter((l) => l.line > 0).map((l) => `${l.fileName}:${l.line} ${l.source}`),
+        );
+      const clangLines = lines(theirs);
+      const ourLines = lines(p);
+      expect(p.lineInfo[0]?.insn, `${p.name}: the first instruction has a line`).toBe(0);
+      const shared = [...clangLines].filter((l) => ourLines.has(l)).length;
+      lineStats.push({ program: p.name, ours: ourLines.size, clang: clangLines.size, shared });
+      expect(shared / clangLines.size, `${p.name}: clang's lines we name`).toBeGreaterThanOrEqual(
+        0.7,
+      );
+    }
   });
 
   it.each(CORPUS)("%s: runs like clang's object in the simulated kernel", (program) => {
