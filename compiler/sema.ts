@@ -48,6 +48,7 @@ import {
   enumUnderlyingType,
   fitsIn,
   floatType,
+  rangeOf,
   functionType,
   int128Type,
   intType,
@@ -92,7 +93,9 @@ export interface VarDecl {
   readonly kind: "var";
   readonly name: string;
   type: CType;
+  // The name, and the start of the declaration it is in (clang's "declared here" notes).
   readonly loc: A.SourceLoc;
+  readonly startLoc: A.SourceLoc;
   storage: StorageClass;
   readonly isFileScope: boolean;
   readonly isParam: boolean;
@@ -782,6 +785,7 @@ class Sema implements ConstEvalHost {
       name,
       type,
       loc,
+      startLoc: spec.loc,
       storage,
       isFileScope: isFile,
       isParam: false,
@@ -881,7 +885,13 @@ class Sema implements ConstEvalHost {
           const e = this.scope.lookup(arg.name);
           if (e?.kind === "typedef") return e.decl.type;
         }
-        return this.expr(arg).type;
+        // The operand is not evaluated.
+        this.unevaluated++;
+        try {
+          return this.expr(arg).type;
+        } finally {
+          this.unevaluated--;
+        }
       }
       case "AtomicType":
         return this.typeName(ts.type);
@@ -1058,6 +1068,7 @@ class Sema implements ConstEvalHost {
       name,
       type,
       loc,
+      startLoc: p.spec.loc,
       storage: p.spec.storage === "register" ? "register" : undefined,
       isFileScope: false,
       isParam: true,
@@ -1216,6 +1227,8 @@ class Sema implements ConstEvalHost {
     const alignAttr = this.alignAttribute(attrs, false);
     if (hasAttribute(attrs, "preserve_access_index")) decl.preserveAccessIndex = true;
     layoutRecord(decl, fields, { packed, alignAttr, maxFieldAlign: packMaxAlign(rs) });
+    const last = decl.members![decl.members!.length - 1];
+    if (last !== undefined && !decl.isUnion) this.lastMembers.add(last);
 
     this.result.records.push(decl);
   }
@@ -1284,6 +1297,7 @@ class Sema implements ConstEvalHost {
         packed: hasAttribute(attrs, "packed"),
         alignAttr: Math.max(specAlign, this.alignAttribute(attrs, false)),
         loc: posOf(loc),
+        declLoc: md.loc,
         declTags: btfDeclTags(attrs),
       });
     }
@@ -1764,7 +1778,11 @@ class Sema implements ConstEvalHost {
 
   private addressOf(e: A.UnaryExpr): ExprInfo {
     const operand = e.operand;
+    // `&arr[N]` (one past the end) is a valid address: -Warray-bounds allows it.
+    const outer = this.addressOperand;
+    this.addressOperand = operand;
     const info = this.expr(operand);
+    this.addressOperand = outer;
     if (info === ERROR || info.type === errorType) return ERROR;
     const c = canonical(info.type);
     if (c.kind === "function") return { type: pointerTo(info.type), lvalue: false };
@@ -1923,6 +1941,45 @@ class Sema implements ConstEvalHost {
   }
 
   // False (after the error) when the pointee has no size.
+  // -Wtautological-constant-out-of-range-compare: a constant no value of the other
+  // (narrower than int, or boolean) operand can equal.
+  private checkOutOfRangeCompare(e: A.BinaryExpr): void {
+    if (this.unevaluated > 0) return;
+    const sides: [A.Expr, A.Expr, boolean][] = [
+      [e.right, e.left, false],
+      [e.left, e.right, true],
+    ];
+    for (const [constant, other, constantFirst] of sides) {
+      if (!this.looksConstant(constant) || this.looksConstant(other)) continue;
+      const k = this.evaluator.evaluate(constant);
+      if (isNotConstant(k)) continue;
+      const info = this.result.exprs.get(other)!;
+      let range: readonly [bigint, bigint];
+      let what: string;
+      if (isBooleanExpression(other)) {
+        range = [0n, 1n];
+        what = "boolean expression";
+      } else {
+        const it = integerTypeOf(info.type);
+        if (it === undefined || it.rank >= intType.rank) continue;
+        range = rangeOf(it);
+        what = `expression of type ${quoted(info.type)}`;
+      }
+      if (k >= range[0] && k <= range[1]) continue;
+      const above = k > range[1];
+      // With the constant first, `K < x` reads as `x > K`.
+      const op = constantFirst ? mirrored(e.op) : e.op;
+      const always =
+        op === "==" ? false : op === "!=" ? true : op === "<" || op === "<=" ? above : !above;
+      this.deferredWarning(
+        e.opLoc,
+        `result of comparison of constant ${k} with ${what} is always ${always}`,
+        "-Wtautological-constant-out-of-range-compare",
+      );
+      return;
+    }
+  }
+
   private checkPointerArithmetic(p: PointerType, loc: A.SourceLoc): boolean {
     const target = canonical(p.pointee);
     if (target.kind === "void" || target.kind === "function") return true; // GNU: size 1
@@ -1945,6 +2002,7 @@ class Sema implements ConstEvalHost {
       );
       this.convert(e.left, common);
       this.convert(e.right, common);
+      this.checkOutOfRangeCompare(e);
       return { type: intType, lvalue: false, opType: common };
     }
     const equality = e.op === "==" || e.op === "!=";
@@ -2219,8 +2277,9 @@ class Sema implements ConstEvalHost {
     let bitField = false;
     if (arg.kind === "TypeName") t = this.typeName(arg);
     else {
-      this.quiet += 0;
+      this.unevaluated++;
       const info = this.expr(arg);
+      this.unevaluated--;
       t = info.type;
       bitField = info.member?.member.bitWidth !== undefined;
     }
@@ -2383,7 +2442,51 @@ class Sema implements ConstEvalHost {
       return ERROR;
     }
     this.convert(intExpr, promote(canonical(this.expr(intExpr).converted ?? it)));
+    if (intExpr === e.index) this.checkArrayBounds(e);
     return { type: ptr.pointee, lvalue: true };
+  }
+
+  // The operand of the `&` being typed, and the depth of unevaluated operands (sizeof...).
+  private addressOperand: A.Expr | undefined = undefined;
+  private unevaluated = 0;
+
+  // -Warray-bounds: a constant subscript outside an array of known length.
+  private checkArrayBounds(e: A.IndexExpr): void {
+    if (this.unevaluated > 0 || !this.looksConstant(e.index)) return;
+    const base = this.result.exprs.get(e.array);
+    const arr = base && canonical(base.type);
+    if (!arr || arr.kind !== "array" || arr.length === undefined) return;
+    const v = this.evaluator.evaluate(e.index);
+    if (isNotConstant(v)) return;
+    const length = BigInt(arr.length);
+    let message: string;
+    if (v < 0n) message = `array index ${v} is before the beginning of the array`;
+    else if (v > length || (v === length && this.addressOperand !== e)) {
+      // A trailing member array of 0 or 1 elements is the old flexible array idiom.
+      const m = base.member?.member;
+      if (m && arr.length <= 1 && this.isLastMember(base.member!)) return;
+      const elements = `${arr.length} element${arr.length === 1 ? "" : "s"}`;
+      message = `array index ${v} is past the end of the array (which contains ${elements})`;
+    } else return;
+    const declared = this.arrayDeclaredAt(e.array, base);
+    this.deferredWarning(e.loc, message, "-Warray-bounds", declared ? [declared] : []);
+  }
+
+  // The last member of each struct (where a trailing array may be a flexible one).
+  private readonly lastMembers = new WeakSet<Member>();
+
+  private isLastMember(path: MemberPath): boolean {
+    return this.lastMembers.has(path.member);
+  }
+
+  private arrayDeclaredAt(array: A.Expr, info: ExprInfo): Diagnostic | undefined {
+    if (array.kind === "Identifier" && info.decl?.kind === "var") {
+      return this.noteAt(info.decl.startLoc, `array '${info.decl.name}' declared here`);
+    }
+    const m = info.member?.member;
+    if (m?.declLoc && m.name !== undefined)
+      return this.noteAt(m.declLoc, `array '${m.name}' declared here`);
+    return undefined;
   }
 
   private offsetofExpr(e: A.OffsetofExpr): ExprInfo {
@@ -4118,6 +4221,29 @@ const builtinTypedefs = new Map<string, TypedefDecl>([
 
 function builtinTypedef(name: string): CType | undefined {
   return builtinTypedefs.get(name)?.type;
+}
+
+// `!x`, comparisons and logical operators: int-typed but 0 or 1 (clang's "boolean expression").
+function isBooleanExpression(e: A.Expr): boolean {
+  if (e.kind === "UnaryExpr") return e.op === "!";
+  if (e.kind !== "BinaryExpr") return false;
+  switch (e.op) {
+    case "<":
+    case ">":
+    case "<=":
+    case ">=":
+    case "==":
+    case "!=":
+    case "&&":
+    case "||":
+      return true;
+    default:
+      return false;
+  }
+}
+
+function mirrored(op: A.BinaryOp): A.BinaryOp {
+  return op === "<" ? ">" : op === ">" ? "<" : op === "<=" ? ">=" : op === ">=" ? "<=" : op;
 }
 
 // A `break` that leaves this loop or switch body (not one of an inner loop or switch).

@@ -133,6 +133,8 @@ export interface Member {
   // Width for bit-fields, undefined otherwise.
   readonly bitWidth: number | undefined;
   readonly loc: SourcePos | undefined;
+  // Where the member's declaration starts (its specifiers), for "declared here" notes.
+  readonly declLoc?: SourcePos;
   // btf_decl_tag names on the member, for BTF DECL_TAG records.
   readonly declTags?: readonly string[];
 }
@@ -514,6 +516,7 @@ export interface FieldDecl {
   // The largest of the member's aligned attributes and _Alignas, in bytes; 0 if none.
   alignAttr?: number;
   loc?: SourcePos;
+  declLoc?: SourcePos;
   declTags?: readonly string[];
 }
 
@@ -624,6 +627,7 @@ export function layoutRecord(
       bitOffset: offsetBits,
       bitWidth: f.bitWidth,
       loc: f.loc,
+      declLoc: f.declLoc,
       declTags: f.declTags,
     });
   }

@@ -976,6 +976,31 @@ const cases: BadInput[] = [
       "void die(void) __attribute__((noreturn));\n_Noreturn void stop(void);\nint a(int x) { if (x) return 1; die(); }\nint b(int x) { if (x) return 1; stop(); }\n",
     expected: [],
   },
+  {
+    name: "array bounds with constant subscripts",
+    source:
+      "struct s { int a[4]; int tail[1]; };\nstruct f { int n; int flex[]; };\nint g(struct s *p, struct f *q, int i) {\n  int arr[3];\n  int *e = &arr[3];\n  p->a[4] = 1;\n  p->tail[3] = 1;\n  q->flex[9] = 1;\n  arr[2] = i;\n  arr[-1] = 0;\n  return arr[3] + sizeof(arr[7]);\n}\n",
+    expected: [
+      "test.c:6:3: warning: array index 4 is past the end of the array (which contains 4 elements) [-Warray-bounds]",
+      "test.c:1:12: note: array 'a' declared here",
+      "test.c:10:3: warning: array index -1 is before the beginning of the array [-Warray-bounds]",
+      "test.c:4:3: note: array 'arr' declared here",
+      "test.c:11:10: warning: array index 3 is past the end of the array (which contains 3 elements) [-Warray-bounds]",
+      "test.c:4:3: note: array 'arr' declared here",
+    ],
+  },
+  {
+    name: "comparisons with out of range constants",
+    source:
+      "int h(unsigned char c, short s, _Bool b, int x) {\n  int r = c == 256;\n  r += s > 40000;\n  r += b == 2;\n  r += 256 > c;\n  r += c >= 255;\n  return r + (c < -1);\n}\n",
+    expected: [
+      "test.c:2:13: warning: result of comparison of constant 256 with expression of type 'unsigned char' is always false [-Wtautological-constant-out-of-range-compare]",
+      "test.c:3:10: warning: result of comparison of constant 40000 with expression of type 'short' is always false [-Wtautological-constant-out-of-range-compare]",
+      "test.c:4:10: warning: result of comparison of constant 2 with expression of type '_Bool' is always false [-Wtautological-constant-out-of-range-compare]",
+      "test.c:5:12: warning: result of comparison of constant 256 with expression of type 'unsigned char' is always true [-Wtautological-constant-out-of-range-compare]",
+      "test.c:7:17: warning: result of comparison of constant -1 with expression of type 'unsigned char' is always false [-Wtautological-constant-out-of-range-compare]",
+    ],
+  },
 ];
 
 describe("sema diagnostics on bad input", () => {
