@@ -3,9 +3,11 @@
 //   npm run bench -- [--json] [--section vm] [--filter alu] [--runs 5] [--warmup 2]
 //
 // A section is a file exporting a BenchSection (bench/section.ts); add it to `sections` below.
-// The JSON document has one key per section ({"vm": [...], ...}) holding its rows.
+// The JSON document has one key per section ({"vm": [...], ...}) holding its rows; sections with
+// the same key (the interpreter's and the JIT's "vm" rows) add to one list.
 import type { BenchOptions, BenchSection } from "./section.js";
 import { vmSection } from "./vm.js";
+import { jitSection } from "./jit.js";
 import { kprobeSection } from "./kernel.js";
 import { isaSection } from "./isa.js";
 import { mapsSection } from "./maps.js";
@@ -13,6 +15,7 @@ import { compileSection } from "./compile.js";
 
 const sections: BenchSection<object>[] = [
   vmSection as BenchSection<object>,
+  jitSection as BenchSection<object>,
   kprobeSection as BenchSection<object>,
   isaSection as BenchSection<object>,
   mapsSection as BenchSection<object>,
@@ -86,7 +89,7 @@ async function main(): Promise<number> {
   let failed = false;
   for (const section of chosen) {
     const rows = await section.run(args.options);
-    doc[section.key] = rows;
+    doc[section.key] = [...(doc[section.key] ?? []), ...rows]; // sections may share a key
     failed ||= rows.some((r) => "ok" in r && r.ok === false);
     if (!args.json) console.log(table(section, rows) + "\n");
   }
