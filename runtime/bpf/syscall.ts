@@ -12,20 +12,19 @@ import type { HelperHost, SentSignal } from "../helpers/host.js";
 import { sharedKernelHelpers } from "../helpers/index.js";
 import type { KernelCpu } from "../kernel/cpu.js";
 import { KernelError } from "../kernel/error.js";
-import { FileKind, KernelFile } from "../kernel/files.js";
+import { FileKind, KernelFile, type FdTable } from "../kernel/files.js";
 import type { SimKernel } from "../kernel/kernel.js";
 import type { PerfLink } from "../kernel/perf.js";
 import type { Task } from "../kernel/tasks.js";
 import { createMapOrThrow } from "../maps/create.js";
 import { MapError } from "../maps/error.js";
-import { PerfEventArrayMap, ProgArrayMap, type PerfOutputTarget } from "../maps/fd-array.js";
+import { PerfEventArrayMap, ProgArrayMap } from "../maps/fd-array.js";
 import type { MapEnv } from "../maps/map.js";
 import { BpfAttachType, BpfCmd, BpfProgType } from "../uapi/bpf.js";
 import { Errno, errnoName } from "../uapi/errno.js";
 import type { HelperTable } from "../vm/helpers.js";
 import { KERNEL_HI, type Region } from "../vm/memory.js";
 import type { Program } from "../vm/program.js";
-import * as op from "../isa/opcodes.js";
 import type {
   BpfObjInfo,
   LinkCreateAttr,
@@ -38,6 +37,8 @@ import type {
 } from "./attr.js";
 import { createEngine, type Engine, type ExecutionEngine } from "./engine.js";
 import { BpfSyscallError } from "./error.js";
+import { perfEventArrayHooks, progArrayHooks } from "./fd-arrays.js";
+import { linkInfo, mapInfo, progInfo } from "./info.js";
 import { BpfMapObject, BpfProgObject } from "./objects.js";
 import { progLoad } from "./prog-load.js";
 import { progTestRun } from "./test-run.js";
@@ -109,23 +110,6 @@ class CpuHost implements HelperHost {
   }
 }
 
-/** A PERF_EVENT_ARRAY slot: the perf event, held through a reference to its file. */
-class PerfEventEntry implements PerfOutputTarget {
-  constructor(
-    readonly file: KernelFile,
-    private readonly event: PerfOutputTarget,
-  ) {}
-  get oncpu(): number {
-    return this.event.oncpu;
-  }
-  get isBpfOutput(): boolean {
-    return this.event.isBpfOutput;
-  }
-  outputSample(bytes: Uint8Array, offset: number, size: number): number {
-    return this.event.outputSample(bytes, offset, size);
-  }
-}
-
 export class BpfSyscall {
   readonly kernel: SimKernel;
   readonly engine: Engine;
@@ -183,8 +167,9 @@ export class BpfSyscall {
     const obj = new BpfMapObject(this.nextMapId++, map, handle, (m) => this.forgetMap(m));
     this.maps.set(obj.id, obj);
     this.byHandle.set(handle.base, obj);
-    if (map instanceof ProgArrayMap) map.hooks = this.progArrayHooks(obj);
-    if (map instanceof PerfEventArrayMap) map.hooks = this.perfEventArrayHooks();
+    const files = (): FdTable => this.kernel.files;
+    if (map instanceof ProgArrayMap) map.hooks = progArrayHooks(files, obj);
+    if (map instanceof PerfEventArrayMap) map.hooks = perfEventArrayHooks(files);
     return this.installMapFile(obj, BpfCmd.BPF_MAP_CREATE);
   }
 
@@ -333,62 +318,13 @@ export class BpfSyscall {
     const file = this.kernel.files.get(fd);
     if (file === undefined) throw new BpfSyscallError(Errno.EBADF, cmd, `fd ${fd} is not open`);
     const data = file.privateData;
-    if (data instanceof BpfProgObject) return this.progInfo(data);
-    if (data instanceof BpfMapObject) {
-      const m = data.map;
-      return {
-        kind: "map",
-        type: m.type,
-        id: data.id,
-        keySize: m.keySize,
-        valueSize: m.valueSize,
-        maxEntries: m.maxEntries,
-        mapFlags: m.mapFlags,
-        name: m.name,
-      };
-    }
+    if (data instanceof BpfProgObject) return progInfo(data);
+    if (data instanceof BpfMapObject) return mapInfo(data);
     if (file.kind === FileKind.BPF_LINK) {
       const link = data as PerfLink;
-      return {
-        kind: "link",
-        type: link.type,
-        id: link.id,
-        progId: (link.prog as BpfProgObject).id ?? 0,
-      };
+      return linkInfo(link, link.prog instanceof BpfProgObject ? link.prog.id : 0);
     }
     throw new BpfSyscallError(Errno.EINVAL, cmd, `fd ${fd} (${file.kind}) is not a BPF object`);
-  }
-
-  private progInfo(prog: BpfProgObject): BpfObjInfo {
-    const l = prog.loaded;
-    return {
-      kind: "prog",
-      type: prog.progType,
-      id: prog.id,
-      tag: l.tag,
-      xlatedProgLen: l.insns.length * 8,
-      xlatedProgInsns: this.xlatedInsns(prog),
-      jitedProgLen: 0,
-      loadTime: l.loadTime,
-      createdByUid: l.createdByUid,
-      mapIds: l.usedMaps.map((m) => m.id),
-      name: prog.name,
-      gplCompatible: l.gplCompatible,
-      expectedAttachType: prog.expectedAttachType,
-      verifiedInsns: l.verifiedInsns,
-      runTimeNs: 0,
-      runCnt: prog.runCnt,
-      recursionMisses: prog.recursionMisses,
-      nrFuncInfo: l.funcInfo.length,
-      nrLineInfo: l.lineInfo.length,
-    };
-  }
-
-  /** The loaded instructions as bpf_insn_prepare_dump() shows them: map fds become map ids. */
-  private xlatedInsns(prog: BpfProgObject): BpfProgInfo["xlatedProgInsns"] {
-    const insns = prog.loaded.insns.map((i) => ({ ...i }));
-    for (const [index, map] of prog.loaded.mapRefs) insns[index]!.imm = map.id;
-    return insns;
   }
 
   /** BPF_MAP_GET_FD_BY_ID: a new fd for a live map. */
@@ -602,39 +538,7 @@ export class BpfSyscall {
     this.byHandle.delete(obj.handle.base);
     this.kernel.memory.free(obj.handle);
   }
-
-  /** prog_fd_array_get_ptr / _put_ptr / _sys_lookup_elem. */
-  private progArrayHooks(owner: BpfMapObject) {
-    return {
-      getPtr: (fd: number): BpfProgObject | number => {
-        const file = this.kernel.files.get(fd);
-        if (file === undefined) return -Errno.EBADF;
-        const prog = file.privateData;
-        if (!(prog instanceof BpfProgObject)) return -Errno.EINVAL;
-        owner.ownerProgType ??= prog.progType;
-        if (owner.ownerProgType !== prog.progType) return -Errno.EINVAL;
-        prog.get();
-        return prog;
-      },
-      putPtr: (prog: { readonly program: Program }) => (prog as BpfProgObject).put(),
-      sysLookup: (prog: { readonly program: Program }) => (prog as BpfProgObject).id,
-    };
-  }
-
-  /** perf_event_fd_array_get_ptr / _put_ptr: the slot holds a reference to the event's file. */
-  private perfEventArrayHooks() {
-    return {
-      getPtr: (fd: number): PerfOutputTarget | number => {
-        const file = this.kernel.files.get(fd);
-        if (file === undefined || file.kind !== FileKind.PERF_EVENT) return -Errno.EBADF;
-        return new PerfEventEntry(file.get(), file.privateData as PerfOutputTarget);
-      },
-      putPtr: (entry: PerfOutputTarget) => (entry as PerfEventEntry).file.put(),
-    };
-  }
 }
-
-type BpfProgInfo = Extract<BpfObjInfo, { kind: "prog" }>;
 
 /** A u64 cookie as (lo, hi). */
 function cookieWords(cookie: number | bigint): [number, number] {
