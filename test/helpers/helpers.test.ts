@@ -530,6 +530,51 @@ describe("helpers on a kprobe", () => {
     expect(user).toBeGreaterThan(0);
   });
 
+  it("bpf_get_current_comm copies task->comm, NUL-padded or cut to the buffer", () => {
+    const { kernel, bpf } = boot();
+    const comms = bpf.mapCreate({
+      mapType: BpfMapType.BPF_MAP_TYPE_ARRAY,
+      keySize: 4,
+      valueSize: 16,
+      maxEntries: 2,
+    });
+    const commInto = (key: number, size: number): Insn[] => [
+      BPF_ST_MEM(BPF_W, 10, -4, key),
+      ...BPF_LD_MAP_FD(1, comms),
+      BPF_MOV64_REG(2, 10),
+      BPF_ALU64_IMM(BPF_ADD, 2, -4),
+      BPF_CALL_HELPER(F.BPF_FUNC_map_lookup_elem),
+      BPF_JMP_IMM(BPF_JNE, 0, 0, 1),
+      BPF_EXIT_INSN(),
+      BPF_MOV64_REG(1, 0),
+      BPF_MOV64_IMM(2, size),
+      BPF_CALL_HELPER(F.BPF_FUNC_get_current_comm),
+    ];
+    const prog = loadKprobe(bpf, [...commInto(0, 16), ...commInto(1, 4), ...RET0], "comm");
+    kernel.defineFunction({ proto: "int tsbpf_comm_target(int a)", body: () => 0 });
+    kernel.ioctl(kprobeEvent(kernel, "tsbpf_comm_target"), PERF_EVENT_IOC_SET_BPF, prog);
+    const task = kernel.tasks.list().find((t) => t.comm === "systemd-journal")!;
+    // fill the values first: the helper must clear what follows the name
+    bpf.mapUpdateElem({
+      mapFd: comms,
+      key: new Uint8Array(4),
+      value: new Uint8Array(16).fill(0x41),
+    });
+    bpf.mapUpdateElem({
+      mapFd: comms,
+      key: Uint8Array.of(1, 0, 0, 0),
+      value: new Uint8Array(16).fill(0x41),
+    });
+    kernel.runOn(0, task, () => kernel.callByName("tsbpf_comm_target", 0));
+    const value = (key: number) => {
+      const v = new Uint8Array(16);
+      bpf.mapLookupElem({ mapFd: comms, key: Uint8Array.of(key, 0, 0, 0), value: v });
+      return Buffer.from(v).toString("latin1");
+    };
+    expect(value(0)).toBe("systemd-journal\0");
+    expect(value(1)).toBe("sys\0" + "A".repeat(12));
+  });
+
   it("bpf_send_signal queues a signal for the current task, not for kernel threads", () => {
     const { kernel, bpf } = boot();
     const insns = [BPF_MOV64_IMM(1, 10), BPF_CALL_HELPER(F.BPF_FUNC_send_signal), BPF_EXIT_INSN()];
