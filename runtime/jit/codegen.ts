@@ -15,14 +15,14 @@
 //     whose own bounds check traps beyond its end (mapped back to the pc by the machine);
 //   - "regions" checks (the interpreter's checked mode, the default): the high word, then the
 //     current frame's window of the stack region, then a one-region cache per access kind in
-//     the control block, all inline; a miss calls the `access` import, which consults the region table,
-//     fills the cache or throws the fault the interpreter would throw.
+//     the control block, all inline; a miss calls the `access` import, which consults the
+//     region table, fills the cache or throws the fault the interpreter would throw.
 //
 // Helpers keep the interpreter's ABI: r0-r10 are stored to the control block (abi.ts), the
 // `call` import runs the helper on them, and r0 (plus any of r1-r5 read later) is loaded back.
 //
-// Counting (optional): the control block's counter is decremented at the start of each straight-line
-// segment by the segment's instruction count; segments end after every instruction that can
+// Counting (optional): the control block's counter is decremented at the start of each
+// straight-line segment by the segment's instruction count; segments end after every one that can
 // fault or leave the function (checked loads, calls, ld_abs/ld_ind) and after every store, so
 // a budget that runs out within a segment would have run out in the interpreter before
 // anything in that segment could fault or write memory: the budget error comes at the same
@@ -710,7 +710,7 @@ class FunctionCompiler {
     this.setReg(d);
   }
 
-  /** Reverse the bytes of the i32 on the stack: rotl 8 keeps bytes 1 and 3, rotr 8 bytes 0 and 2. */
+  /** Reverse the bytes of the i32 on the stack: rotl 8 places bytes 1 and 3, rotr 8 0 and 2. */
   private bswap32(): void {
     const c = this.code;
     const t = this.frame.tX;

@@ -50,6 +50,23 @@ export interface RunnerOptions<Host> {
   facts?: (program: Program) => JitFacts | undefined;
 }
 
+/** Per instruction, what a verifier proved (runtime/verifier's InsnFact has this shape). */
+export interface VerifierInsnFact {
+  /** loads, stores, atomics: the kinds of region proven on every path that reached it */
+  readonly access?: readonly string[];
+}
+
+/**
+ * JIT facts from the verifier's: every load, store or atomic the verifier proved (on all the
+ * paths that reach it) is compiled without a run-time check.
+ */
+export function factsFromVerifier(facts: ReadonlyArray<VerifierInsnFact | undefined>): JitFacts {
+  const access = facts.map((f) =>
+    f?.access !== undefined && f.access.length > 0 ? f.access.join("|") : undefined,
+  );
+  return { access };
+}
+
 /** A machine of the chosen engine. */
 export function createRunner<Host = unknown>(engine: Engine, options: RunnerOptions<Host>): Runner {
   if (engine === "interp") {

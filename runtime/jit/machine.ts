@@ -338,8 +338,9 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
       }
     }
     pc = Math.max(pc, 0);
+    const access = describeAccess(loaded.program.code, pc);
     const reason = /out of bounds/.test(err.message)
-      ? `invalid ${describeAccess(loaded.program.code, pc)} beyond the end of the address space (unchecked access)`
+      ? `invalid ${access} beyond the end of the address space (unchecked access)`
       : `WebAssembly trap: ${err.message}`;
     return new VmFault(loaded.program.name, pc, reason);
   }

@@ -304,7 +304,8 @@ describe.skipIf(!hasTools)("clang -O2 -target bpf under the JIT vs. the same C o
       cases.forEach((input, k) => {
         for (let i = 0; i < 32; i++) memory.view.setInt32(buffer.base + 4 * i, input[i]!, true);
         const r = machine.run(program, { args: [[buffer.addressLo, buffer.addressHi]] });
-        const got = `${(BigInt(r.hi >>> 0) * 4294967296n + BigInt(r.lo >>> 0)).toString(16)}:${fnv(memory.u8.subarray(buffer.base, buffer.base + 128))}`;
+        const r0 = (BigInt(r.hi >>> 0) * 4294967296n + BigInt(r.lo >>> 0)).toString(16);
+        const got = `${r0}:${fnv(memory.u8.subarray(buffer.base, buffer.base + 128))}`;
         const want = built!.native[k]![index]!;
         if (got !== want) throw new Error(`${cpu}/${name} on input ${k}: JIT ${got}, CPU ${want}`);
       });

@@ -75,7 +75,8 @@ describe.skipIf(!hasClang)("LEB128 immediates as clang -target wasm32 encodes th
     const c = values
       .map(([lo, hi], i) => {
         const u = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-        return `unsigned long long k${i}(void) { return 0x${u.toString(16)}ull; }\nint j${i}(void) { return ${lo}; }`;
+        const k = `unsigned long long k${i}(void) { return 0x${u.toString(16)}ull; }`;
+        return `${k}\nint j${i}(void) { return ${lo}; }`;
       })
       .join("\n");
     withTmp((dir) => {
