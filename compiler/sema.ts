@@ -278,8 +278,6 @@ class Sema implements ConstEvalHost {
   private fn: FunctionContext | undefined = undefined;
   private readonly evaluator: ConstEvaluator;
   // Where each tag was first declared and defined, for notes.
-  private readonly tagDeclaredAt = new Map<Tag, A.SourceLoc>();
-  private readonly tagDefinedAt = new Map<Tag, A.SourceLoc>();
 
   private readonly builtins = new Map<string, FunctionDecl>();
   // Suppresses diagnostics while a value is only probed (e.g. is it a null pointer constant).
@@ -520,7 +518,7 @@ class Sema implements ConstEvalHost {
 
   private forwardNote(c: CType): Diagnostic[] {
     if (c.kind === "record" || c.kind === "enum") {
-      const at = this.tagDeclaredAt.get(c.decl);
+      const at = c.decl.declaredAt;
       if (at) return [this.noteAt(at, `forward declaration of '${typeToString(unqualified(c))}'`)];
     }
     return [];
@@ -1148,10 +1146,7 @@ class Sema implements ConstEvalHost {
         if (here) decl = this.checkTagKind(here, isUnion, rs.tag, rs.loc) as RecordDecl | undefined;
         if (here && rs.members !== null && decl?.complete) {
           this.error(tagLoc, `redefinition of '${rs.tag}'`, [
-            this.noteAt(
-              this.tagDefinedAt.get(decl) ?? this.tagDeclaredAt.get(decl)!,
-              "previous definition is here",
-            ),
+            this.noteAt(decl.definedAt ?? decl.declaredAt!, "previous definition is here"),
           ]);
           decl = undefined; // lay the new body out in a fresh, unnamed-for-lookup decl
           const fresh = new RecordDecl(isUnion, rs.tag, posOf(rs.loc));
@@ -1170,7 +1165,7 @@ class Sema implements ConstEvalHost {
       }
     } else {
       decl = new RecordDecl(isUnion, undefined, posOf(rs.loc));
-      this.tagDeclaredAt.set(decl, rs.loc);
+      decl.declaredAt = rs.loc;
     }
     if (rs.members !== null) this.recordBody(decl, rs);
     return decl.type;
@@ -1188,7 +1183,7 @@ class Sema implements ConstEvalHost {
       );
     }
     scope.tags.set(name, decl);
-    this.tagDeclaredAt.set(decl, loc);
+    decl.declaredAt = loc;
   }
 
   private checkTagKind(
@@ -1202,13 +1197,13 @@ class Sema implements ConstEvalHost {
       wantUnion === "enum" ? isEnum : !isEnum && (existing as RecordDecl).isUnion === wantUnion;
     if (ok) return existing;
     this.error(loc, `use of '${name}' with tag type that does not match previous declaration`, [
-      this.noteAt(this.tagDeclaredAt.get(existing)!, "previous use is here"),
+      this.noteAt(existing.declaredAt!, "previous use is here"),
     ]);
     return undefined;
   }
 
   private recordBody(decl: RecordDecl, rs: A.RecordSpec): void {
-    this.tagDefinedAt.set(decl, rs.tagLoc ?? rs.loc);
+    decl.definedAt = rs.tagLoc ?? rs.loc;
     const fields: LayoutField[] = [];
 
     const seen = new Map<string, SourcePos>();
@@ -1227,8 +1222,6 @@ class Sema implements ConstEvalHost {
     const alignAttr = this.alignAttribute(attrs, false);
     if (hasAttribute(attrs, "preserve_access_index")) decl.preserveAccessIndex = true;
     layoutRecord(decl, fields, { packed, alignAttr, maxFieldAlign: packMaxAlign(rs) });
-    const last = decl.members![decl.members!.length - 1];
-    if (last !== undefined && !decl.isUnion) this.lastMembers.add(last);
 
     this.result.records.push(decl);
   }
@@ -1400,7 +1393,7 @@ class Sema implements ConstEvalHost {
         if (!decl) return errorType;
         if (es.enumerators !== null && decl.complete) {
           this.error(tagLoc, `redefinition of '${es.tag}'`, [
-            this.noteAt(this.tagDefinedAt.get(decl) ?? tagLoc, "previous definition is here"),
+            this.noteAt(decl.definedAt ?? tagLoc, "previous definition is here"),
           ]);
           decl = new EnumDecl(es.tag, posOf(es.loc));
         }
@@ -1410,14 +1403,14 @@ class Sema implements ConstEvalHost {
       }
     } else {
       decl = new EnumDecl(undefined, posOf(es.loc));
-      this.tagDeclaredAt.set(decl, es.loc);
+      decl.declaredAt = es.loc;
     }
     if (es.enumerators !== null) this.enumBody(decl, es);
     return decl.type;
   }
 
   private enumBody(decl: EnumDecl, es: A.EnumSpec): void {
-    this.tagDefinedAt.set(decl, es.tagLoc ?? es.loc);
+    decl.definedAt = es.tagLoc ?? es.loc;
     decl.packed = hasAttribute(es.attributes, "packed");
     if (es.enumerators!.length === 0) {
       this.error(es.loc, "use of empty enum");
@@ -2464,7 +2457,9 @@ class Sema implements ConstEvalHost {
     else if (v > length || (v === length && this.addressOperand !== e)) {
       // A trailing member array of 0 or 1 elements is the old flexible array idiom.
       const m = base.member?.member;
-      if (m && arr.length <= 1 && this.isLastMember(base.member!)) return;
+      if (m && arr.length <= 1 && this.isLastMember(base.member!, this.memberObjectType(e.array))) {
+        return;
+      }
       const elements = `${arr.length} element${arr.length === 1 ? "" : "s"}`;
       message = `array index ${v} is past the end of the array (which contains ${elements})`;
     } else return;
@@ -2472,11 +2467,25 @@ class Sema implements ConstEvalHost {
     this.deferredWarning(e.loc, message, "-Warray-bounds", declared ? [declared] : []);
   }
 
-  // The last member of each struct (where a trailing array may be a flexible one).
-  private readonly lastMembers = new WeakSet<Member>();
+  // Is the member the last of the struct that holds it (where a trailing array may be the
+  // old flexible-array idiom)? `object` is the type the access was made on.
+  private isLastMember(path: MemberPath, object: CType): boolean {
+    const holder =
+      path.chain.length > 1
+        ? canonical(path.chain[path.chain.length - 2]!.type)
+        : canonical(object);
+    if (holder.kind !== "record" || holder.decl.isUnion) return false;
+    const members = holder.decl.members ?? [];
+    return members[members.length - 1] === path.member;
+  }
 
-  private isLastMember(path: MemberPath): boolean {
-    return this.lastMembers.has(path.member);
+  // The record type a member access was made on (`s.m`: s's type, `p->m`: *p's type).
+  private memberObjectType(e: A.Expr): CType {
+    if (e.kind !== "MemberExpr") return errorType;
+    const t = this.result.exprs.get(e.object)?.type ?? errorType;
+    if (!e.arrow) return t;
+    const c = canonical(decayed(t));
+    return c.kind === "pointer" ? c.pointee : errorType;
   }
 
   private arrayDeclaredAt(array: A.Expr, info: ExprInfo): Diagnostic | undefined {
@@ -4081,9 +4090,10 @@ function macroNotes(at: SourcePos): Diagnostic[] {
   );
 }
 
-// A token as a SourcePos (no copy unless it came from a macro expansion).
+// A token as a SourcePos: the token itself (a macro-expanded one is mapped to its use site
+// only when printed, so the hot path never touches the token).
 function posOf(t: A.SourceLoc): SourcePos {
-  return t.expansion === undefined ? t : diagnosticLoc(t);
+  return t;
 }
 
 // The names in btf_type_tag("...") attributes, in source order; undefined if none.

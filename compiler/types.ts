@@ -161,6 +161,9 @@ export class RecordDecl {
   hasFlexibleArray = false;
   // __attribute__((preserve_access_index)) (CO-RE: accesses become relocations).
   preserveAccessIndex = false;
+  // Where the tag was first declared and where it was defined (for notes).
+  declaredAt: SourcePos | undefined = undefined;
+  definedAt: SourcePos | undefined = undefined;
   private lookup: Map<string, MemberPath> | undefined = undefined;
   readonly type: RecordType;
 
@@ -226,6 +229,9 @@ export class EnumDecl {
   underlying: IntegerType | undefined = undefined;
   constants: EnumConstant[] = [];
   packed = false;
+  // Where the tag was first declared and where it was defined (for notes).
+  declaredAt: SourcePos | undefined = undefined;
+  definedAt: SourcePos | undefined = undefined;
   readonly type: EnumType;
 
   constructor(
@@ -952,7 +958,19 @@ function baseName(
 }
 
 function unnamed(word: string, loc: SourcePos | undefined): string {
-  return loc ? `(unnamed ${word} at ${loc.file}:${loc.line}:${loc.col})` : `(unnamed ${word})`;
+  if (loc === undefined) return `(unnamed ${word})`;
+  const at = outermostUse(loc);
+  return `(unnamed ${word} at ${at.file}:${at.line}:${at.col})`;
+}
+
+// A declaration's location may be a token from a macro expansion (it carries `expansion`
+// with the macro's use site and enclosing uses): clang names the outermost use.
+function outermostUse(loc: SourcePos): SourcePos {
+  type Expansion = { use: SourcePos; parent: Expansion | undefined };
+  let e = (loc as { expansion?: Expansion }).expansion;
+  if (e === undefined) return loc;
+  while (e.parent !== undefined) e = e.parent;
+  return e.use;
 }
 
 // The type with every typedef removed, at every level (for 'aka' text).
