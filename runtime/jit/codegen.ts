@@ -967,9 +967,9 @@ class FunctionCompiler {
   }
 
   /**
-   * Helper, kfunc or callx: the register file goes to the mailbox, the `call` import runs the
-   * helper; a non-zero status means a tail call ran the rest of this frame, whose results are
-   * in the mailbox.
+   * Helper, kfunc or callx: the register file goes to the control block, the `call` import
+   * runs the helper; a non-zero status means a tail call ran the rest of this frame, whose
+   * results are in the control block.
    */
   private helperCall(pc: number, kind: number, imm: number, reg: number): void {
     const c = this.code;
