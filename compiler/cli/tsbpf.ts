@@ -22,6 +22,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "load an object into a simulated kernel: does every program load?",
     load: async () => (await import("../../runtime/cli/verify.js")).main,
   },
+  run: {
+    summary: "load an object, attach it to a simulated kernel, run a workload, print its output",
+    load: async () => (await import("../../runtime/cli/run.js")).main,
+  },
 };
 
 function usage(): string {

@@ -6,7 +6,7 @@ import type { BpfSyscall } from "../bpf/syscall.js";
 import type { Btf } from "../btf/btf.js";
 import { btfTypeToString } from "../btf/query.js";
 import type { LoaderMap } from "../loader/load.js";
-import type { Codec } from "../maps/codec.js";
+import { u32, type Codec } from "../maps/codec.js";
 import type { BpfMap as KernelMap } from "../maps/map.js";
 import { RingbufMap } from "../maps/ringbuf.js";
 import { MapView, PercpuMapView } from "../maps/view.js";
@@ -173,7 +173,11 @@ export class BpfMap {
   dump(): MapEntry[] {
     const map = this.kernelMap("dump");
     if (map.type === T.BPF_MAP_TYPE_PERF_EVENT_ARRAY || map instanceof RingbufMap) return [];
-    const keyCodec = this.defaultCodec(this.spec.def.btfKeyTypeId, map.keySize);
+    const globalData = this.origin === "data" || this.origin === "rodata" || this.origin === "bss";
+    // A global-data map's one key is the index 0, which its BTF does not describe.
+    const keyCodec = globalData
+      ? (u32 as Codec<BtfValue>)
+      : this.defaultCodec(this.spec.def.btfKeyTypeId, map.keySize);
     const percpu = this.isPercpu;
     const valueCodec = this.defaultCodec(
       this.spec.def.btfValueTypeId,
