@@ -1001,6 +1001,19 @@ const cases: BadInput[] = [
       "test.c:7:17: warning: result of comparison of constant -1 with expression of type 'unsigned char' is always false [-Wtautological-constant-out-of-range-compare]",
     ],
   },
+  {
+    name: "floating point and variable length arrays are rejected for BPF",
+    source:
+      "float f;\nint g(void) { return 1.5 > 0; }\nint h(int n) { char buf[n]; return buf[0]; }\nlong double ld;\n",
+    expected: [
+      "test.c:1:7: error: floating-point types are not supported by the BPF target (variable 'f' has type 'float')",
+      "test.c:2:22: error: floating-point types are not supported by the BPF target",
+      "test.c:3:25: error: variable length arrays are not supported by the BPF target",
+      "test.c:4:13: error: floating-point types are not supported by the BPF target (variable 'ld' has type 'long double')",
+    ],
+    clangDiffers:
+      "clang's front end accepts these; its BPF back end fails later without a source location",
+  },
 ];
 
 describe("sema diagnostics on bad input", () => {
