@@ -123,68 +123,78 @@ function loadBytes(bytes: Uint8Array, name: string): LoadedObject {
 
 /**
  * Where tsbpf's compiler still lays out an object differently from clang (found by this test;
- * the loader loads both). Each is expected to differ: when the compiler catches up, the test
- * says so and the entry goes.
+ * the loader loads both). They are reported, not failed; when the compiler catches up the test
+ * says so and the entry goes. (map_in_map.bpf.c loads alike in that both objects are refused
+ * the same way: the simulated kernel has no map-in-map maps.)
  */
 const KNOWN_DIFFERENCES: Record<string, string> = {
-  "btf_maps_all.bpf.c":
-    "tsbpf build: EmitError 'global m_progs offset 32: relocation outside the variable' (__array values)",
-  "tail_dispatch.bpf.c":
-    "tsbpf build: EmitError 'global handlers offset 24: relocation outside the variable' (__array values)",
-  "map_in_map.bpf.c":
-    "tsbpf build: EmitError 'global m_array_of_maps offset 24: relocation outside the variable' (__array values; the simulated kernel also lacks map-in-map maps)",
   "config_filter.bpf.c":
     ".rodata laid out differently (clang 13 bytes, tsbpf 17: variable order/padding)",
   "fork_tracking.bpf.c": ".bss is 36 bytes in clang's object, 40 in tsbpf's",
   "filename_prefix.bpf.c":
     "clang keeps the string literals in .rodata.str1.1 (a map); tsbpf has no such map",
-  "comm_filter.bpf.c": "clang's program reads comm_fil.rodata (a const volatile), tsbpf's does not",
   "struct_copy.bpf.c":
     "tsbpf reads a string from .rodata.str1.1 where clang stores it with immediates",
 };
 
+/** Compare the two loads; the first difference found, as an assertion message, or undefined. */
+function difference(
+  program: string,
+  dir: string,
+  tally: { programs: number; identical: number },
+): string | undefined {
+  const name = program.replace(/\.c$/, ".o");
+  try {
+    const clangBytes = new Uint8Array(readFileSync(clangObject(program, dir)));
+    const ourBytes = compile(join(PROGRAMS_DIR, program), COMPILE_OPTIONS).object;
+    // an object the simulated kernel cannot load (a map type it lacks) must fail alike
+    const refusal = refusalOf(() => loadBytes(clangBytes, name));
+    if (refusal !== undefined) {
+      expect(refusalOf(() => loadBytes(ourBytes, name))).toBe(refusal);
+      return undefined;
+    }
+    const clang = loadBytes(clangBytes, name);
+    const ours = loadBytes(ourBytes, name);
+    const a = view(clang);
+    const b = view(ours);
+    expect(b.maps, "maps").toEqual(a.maps);
+    const shape = (v: LoadView) => v.programs.map(({ insns: _i, ...p }) => p);
+    expect(shape(b), "programs").toEqual(shape(a));
+    const failures = (l: LoadedObject) => l.failures.map((p) => p.error!.message);
+    expect(failures(ours), "tsbpf's programs load").toEqual(failures(clang));
+    a.programs.forEach((p, i) => {
+      tally.programs++;
+      if (JSON.stringify(p.insns) === JSON.stringify(b.programs[i]!.insns)) tally.identical++;
+    });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.split("\n")[0];
+  }
+}
+
 describe.skipIf(!hasClang)("clang's and tsbpf's objects load to the same maps and programs", () => {
   const dir = scratchDir();
-  let identical = 0;
-  let programs = 0;
+  const tally = { programs: 0, identical: 0 };
+  const alike: string[] = [];
   for (const program of CORPUS) {
     const known = KNOWN_DIFFERENCES[program];
-    (known === undefined ? it : it.fails)(
-      known === undefined ? program : `${program} (known: ${known})`,
-      () => {
-        const name = program.replace(/\.c$/, ".o");
-        const clangBytes = new Uint8Array(readFileSync(clangObject(program, dir)));
-        const ourBytes = compile(join(PROGRAMS_DIR, program), COMPILE_OPTIONS).object;
-        // an object the simulated kernel cannot load (a map type it lacks) must fail alike
-        const refusal = refusalOf(() => loadBytes(clangBytes, name));
-        if (refusal !== undefined) {
-          expect(refusalOf(() => loadBytes(ourBytes, name))).toBe(refusal);
-          return;
-        }
-        const clang = loadBytes(clangBytes, name);
-        const ours = loadBytes(ourBytes, name);
-        const a = view(clang);
-        const b = view(ours);
-        expect(b.maps, "maps").toEqual(a.maps);
-        expect(
-          b.programs.map(({ insns: _i, ...p }) => p),
-          "programs",
-        ).toEqual(a.programs.map(({ insns: _i, ...p }) => p));
-        expect(
-          ours.failures.map((p) => p.error!.message),
-          "tsbpf's programs load",
-        ).toEqual(clang.failures.map((p) => p.error!.message));
-        a.programs.forEach((p, i) => {
-          programs++;
-          if (JSON.stringify(p.insns) === JSON.stringify(b.programs[i]!.insns)) identical++;
-        });
-      },
-    );
+    it(known === undefined ? program : `${program} (known difference: ${known})`, () => {
+      const diff = difference(program, dir, tally);
+      if (diff === undefined) alike.push(program);
+      // The compiler is still moving: a known difference is reported, not failed, and one that
+      // went away is pointed out.
+      if (known !== undefined)
+        console.info(
+          diff === undefined
+            ? `${program}: now loads alike (drop it from KNOWN_DIFFERENCES)`
+            : `${program}: ${diff}`,
+        );
+      else expect(diff).toBeUndefined();
+    });
   }
   it("summary", () => {
-    const known = Object.keys(KNOWN_DIFFERENCES).length;
     console.info(
-      `differential: ${CORPUS.length - known} of ${CORPUS.length} objects load alike; ${programs} programs compared, ${identical} with instruction-identical relocated code`,
+      `differential: ${alike.length} of ${CORPUS.length} objects load alike; ${tally.programs} programs compared, ${tally.identical} with instruction-identical relocated code`,
     );
   });
 });
