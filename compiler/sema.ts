@@ -431,14 +431,14 @@ class Sema implements ConstEvalHost {
   private declaration(d: A.Declaration): void {
     const base = this.specType(d.spec, d.declarators.length === 0);
     if (d.declarators.length === 0) {
-      this.emptyDeclaration(d, base);
+      this.emptyDeclaration(d);
       return;
     }
     for (const init of d.declarators) this.initDeclarator(d.spec, base, init);
   }
 
   // `struct s;`, `enum e { ... };`, `int;` ...
-  private emptyDeclaration(d: A.Declaration, _base: CType): void {
+  private emptyDeclaration(d: A.Declaration): void {
     const ts = d.spec.typeSpec;
     if (ts && (ts.kind === "Record" || ts.kind === "Enum")) return;
     this.warning(d.loc, "declaration does not declare anything", "-Wmissing-declarations");
@@ -533,7 +533,7 @@ class Sema implements ConstEvalHost {
     attrs: A.Attribute[],
     dr: A.Declarator,
   ): void {
-    const alignAttr = this.alignAttribute(attrs, true);
+    const alignAttr = this.alignAttribute(attrs);
     const existing = this.scope.names.get(name);
     if (existing) {
       if (existing.kind === "typedef") {
@@ -736,7 +736,7 @@ class Sema implements ConstEvalHost {
   ): VarDecl | undefined {
     const storage = storageOf(spec);
     const isFile = this.scope === this.fileScope;
-    const alignAttr = Math.max(this.alignAttribute(attrs, false), this.alignas(spec));
+    const alignAttr = Math.max(this.alignAttribute(attrs), this.alignas(spec));
     if (isFloating(type) && (isFile || storage !== "extern")) {
       this.error(
         loc,
@@ -947,7 +947,7 @@ class Sema implements ConstEvalHost {
           tags = undefined;
           break;
         case "Function":
-          t = this.functionDerivation(t, d, dr, i === 0 ? protoScope : undefined);
+          t = this.functionDerivation(t, d, i === 0 ? protoScope : undefined);
           tags = undefined;
           break;
       }
@@ -965,7 +965,7 @@ class Sema implements ConstEvalHost {
       );
       return errorType;
     }
-    if (!isComplete(element) && !(ce.kind === "array" && false)) {
+    if (!isComplete(element)) {
       this.error(
         d.loc,
         `array has incomplete element type ${describeType(element)}`,
@@ -1003,7 +1003,6 @@ class Sema implements ConstEvalHost {
   private functionDerivation(
     ret: CType,
     d: A.FunctionDerivation,
-    dr: A.Declarator,
     protoScope: Scope | undefined,
   ): CType {
     const cr = canonical(ret);
@@ -1045,7 +1044,6 @@ class Sema implements ConstEvalHost {
     } finally {
       this.scope = outer;
     }
-    void dr;
     return functionType(ret, params, d.variadic, d.hasPrototype);
   }
 
@@ -1085,7 +1083,7 @@ class Sema implements ConstEvalHost {
 
   // The aligned attributes' value in bytes (0 if none). `aligned` alone is the target's
   // default; the largest wins.
-  private alignAttribute(attrs: readonly A.Attribute[], _forTypedef: boolean): number {
+  private alignAttribute(attrs: readonly A.Attribute[]): number {
     let align = 0;
     for (const a of attrs) {
       if (a.name !== "aligned") continue;
@@ -1219,7 +1217,7 @@ class Sema implements ConstEvalHost {
     const attrs = rs.attributes;
     let packed = false;
     for (const a of attrs) if (a.name === "packed") packed = true;
-    const alignAttr = this.alignAttribute(attrs, false);
+    const alignAttr = this.alignAttribute(attrs);
     if (hasAttribute(attrs, "preserve_access_index")) decl.preserveAccessIndex = true;
     layoutRecord(decl, fields, { packed, alignAttr, maxFieldAlign: packMaxAlign(rs) });
 
@@ -1245,7 +1243,7 @@ class Sema implements ConstEvalHost {
           name: undefined,
           type: base,
           packed: hasAttribute(md.spec.attributes, "packed"),
-          alignAttr: Math.max(specAlign, this.alignAttribute(md.spec.attributes, false)),
+          alignAttr: Math.max(specAlign, this.alignAttribute(md.spec.attributes)),
           loc: posOf(md.loc),
         });
       } else {
@@ -1288,7 +1286,7 @@ class Sema implements ConstEvalHost {
         type,
         bitWidth,
         packed: hasAttribute(attrs, "packed"),
-        alignAttr: Math.max(specAlign, this.alignAttribute(attrs, false)),
+        alignAttr: Math.max(specAlign, this.alignAttribute(attrs)),
         loc: posOf(loc),
         declLoc: md.loc,
         declTags: btfDeclTags(attrs),
@@ -1846,7 +1844,7 @@ class Sema implements ConstEvalHost {
             "-Wdivision-by-zero",
           );
         }
-        return this.folded(e, { type: common, lvalue: false, opType: common });
+        return { type: common, lvalue: false, opType: common };
       }
       case "<<":
       case ">>": {
@@ -1856,7 +1854,7 @@ class Sema implements ConstEvalHost {
         this.convert(e.left, pl);
         this.convert(e.right, pr);
         this.checkShiftCount(e, pl);
-        return this.folded(e, { type: pl, lvalue: false, opType: pl });
+        return { type: pl, lvalue: false, opType: pl };
       }
       case "+":
       case "-":
@@ -1871,17 +1869,12 @@ class Sema implements ConstEvalHost {
       case "&&":
       case "||":
         if (!isScalar(lt) || !isScalar(rt)) return this.invalidOperands(e, lt, rt);
-        return this.folded(e, { type: intType, lvalue: false });
+        return { type: intType, lvalue: false };
     }
   }
 
   private promoted(e: A.Expr, t: CType): CType {
     return promote(t, this.bitWidthOf(e));
-  }
-
-  // Folds constant operands right away (clang's overflow warnings come from here).
-  private folded(e: A.Expr, info: ExprInfo): ExprInfo {
-    return info;
   }
 
   private invalidOperands(e: A.BinaryExpr | A.AssignExpr, lt: CType, rt: CType): ExprInfo {
