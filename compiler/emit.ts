@@ -87,7 +87,9 @@ export interface EmitOptions {
 }
 
 /** Writes `unit` as a BPF ELF object. Throws EmitError for an inconsistent unit. */
-export function emitObject(unit: CompiledUnit, options: EmitOptions = {}): Uint8Array {
+export function emitObject(given: CompiledUnit, options: EmitOptions = {}): Uint8Array {
+  const globals = referencedFirst(given.globals).map(withFlexibleTail);
+  const unit: CompiledUnit = { ...given, globals };
   const layout = layOut(unit);
   const writer = new ObjectWriter(unit, layout);
   writer.addCode();
@@ -190,6 +192,43 @@ function layOut(unit: CompiledUnit): Layout {
     });
   }
   return { code: [...code.values()], data: [...data.values()], symbols, placedFunctions };
+}
+
+/**
+ * The globals with each one preceded by those its initializer points to, as clang creates them
+ * (the inner maps of a map of maps come before it in .maps, which libbpf needs: it creates maps
+ * in section order and fills the outer map's slots with the inner maps' fds).
+ */
+function referencedFirst(globals: readonly CompiledGlobal[]): CompiledGlobal[] {
+  const byName = new Map(globals.map((g) => [g.name, g] as const));
+  const out: CompiledGlobal[] = [];
+  const placed = new Set<CompiledGlobal>();
+  const place = (g: CompiledGlobal): void => {
+    if (placed.has(g)) return;
+    placed.add(g);
+    for (const r of g.dataRelocs) {
+      const target = byName.get(r.symbol);
+      if (target) place(target);
+    }
+    out.push(g);
+  };
+  globals.forEach(place);
+  return out;
+}
+
+/**
+ * A struct whose flexible array member is initialised with addresses (libbpf's
+ * `__array(values, ...) = { [1] = &prog }` in .maps) is as long as its last initialised
+ * element, as clang sizes its symbol; sizeof leaves the array out.
+ */
+function withFlexibleTail(g: CompiledGlobal): CompiledGlobal {
+  const end = Math.max(0, ...g.dataRelocs.map((r) => r.offset + (r.kind === "abs64" ? 8 : 4)));
+  if (end <= g.bytes.length) return g;
+  const c = canonical(g.type);
+  if (c.kind !== "record" || !c.decl.hasFlexibleArray) return g; // addData reports it
+  const bytes = new Uint8Array(end);
+  bytes.set(g.bytes);
+  return { ...g, bytes };
 }
 
 function globalAlign(g: CompiledGlobal): number {

@@ -109,10 +109,18 @@ const CASES: BadInput[] = [
   {
     name: "address of a local kept past its frame",
     source:
-      HELPERS +
-      'static int *keep;\n__attribute__((section("kprobe/x"))) int prog(void *ctx)\n{\n\tint key = 0;\n\tkeep = &key;\n\treturn key;\n}\n',
-    at: "7:2",
-    message: /address of local variable 'key'/,
+      'int *keep;\n__attribute__((section("kprobe/x"))) int prog(void *ctx)\n{\n\tint key = 0;\n\tkeep = &key;\n\treturn *keep;\n}\n',
+    at: "5:2",
+    message: /storing the address of local variable 'key' in global memory is not supported/,
+  },
+  {
+    name: "address of a local where a helper wants a map",
+    source:
+      "static void *(*map_lookup)(void *map, const void *key) = (void *)1;\n" +
+      '__attribute__((section("kprobe/x"))) int prog(void *ctx)\n{\n\tint fake_map = 0, key = 0;\n\treturn map_lookup(&fake_map, &key) != 0;\n}\n',
+    at: "5:20",
+    message:
+      /passing the address of local variable 'fake_map' to bpf_map_lookup_elem: argument 1 must be a map/,
   },
   {
     name: "stack over 512 bytes",
