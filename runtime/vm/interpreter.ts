@@ -823,8 +823,10 @@ export class Interpreter<Host = unknown> implements HelperContext<Host> {
         case Op.JMP_CALLX: {
           const src = (w >>> 12) & 0xf;
           if ((w & 0xff) === Op.JMP_CALL && src === 1) {
-            // BPF_PSEUDO_CALL: a new frame, r6-r9 saved
+            // BPF_PSEUDO_CALL: a new frame, r6-r9 saved; the count is synced first so a
+            // depth-limit fault reports the instructions really executed
             this.pc = pc - 1;
+            this.left = left;
             this.pushFrame(pc, program);
             pc += imm;
             break;

@@ -183,10 +183,7 @@ function runOn(
     return snapshot("ok", hex64(r.lo, r.hi), r.insns);
   } catch (err) {
     if (!(err instanceof VmError)) throw err;
-    // The interpreter does not update its count when the call depth limit stops a run (its
-    // pushFrame throws without syncing the dispatch loop's counter): leave that count out.
-    const insns = /call depth limit/.test(err.message) ? -2 : vm.insns;
-    return snapshot(err.name === "BudgetExceeded" ? "budget" : "fault", err.message, insns);
+    return snapshot(err.name === "BudgetExceeded" ? "budget" : "fault", err.message, vm.insns);
   }
 }
 
