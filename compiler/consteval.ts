@@ -53,6 +53,8 @@ export interface ConstEvalHost {
   enumConstant(e: Identifier): bigint | undefined;
   typeNameType(t: TypeName): CType | undefined;
   memberOf(e: MemberExpr): MemberPath | undefined;
+  // The expression a _Generic selection or __builtin_choose_expr picked.
+  selectedOf(e: Expr): Expr | undefined;
   // clang's evaluation warnings (-Winteger-overflow...).
   warn(loc: SourceLoc, message: string, flag: string): void;
 }
@@ -131,11 +133,8 @@ export class ConstEvaluator {
       case "CallExpr":
         return this.builtinCall(e);
       case "GenericSelection": {
-        // Sema resolved the association; its type is the chosen expression's.
-        for (const a of e.assocs) {
-          if (this.host.typeOf(a.expr) === this.host.typeOf(e)) return this.evaluate(a.expr);
-        }
-        return notConstant(e.loc);
+        const chosen = this.host.selectedOf(e);
+        return chosen ? this.evaluate(chosen) : notConstant(e.loc);
       }
       case "TypesCompatibleExpr":
         return notConstant(e.loc); // sema folds these itself

@@ -409,6 +409,10 @@ class Sema implements ConstEvalHost {
     return this.result.exprs.get(e)?.member;
   }
 
+  selectedOf(e: A.Expr): A.Expr | undefined {
+    return this.result.exprs.get(e)?.selected;
+  }
+
   // -------------------------------------------------------------------------------------
   // External declarations
 
@@ -4640,6 +4644,7 @@ function resultHost(result: SemaResult): ConstEvalHost {
     },
     typeNameType: (t) => result.typeNames.get(t),
     memberOf: (x) => result.exprs.get(x)?.member,
+    selectedOf: (x) => result.exprs.get(x)?.selected,
     warn: () => {},
   };
 }

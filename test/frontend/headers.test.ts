@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { checkProgram, type CheckedProgram } from "../../compiler/frontend.js";
 import { renderDiagnostics } from "../../compiler/diagnostics.js";
-import { clangAccepts, hasClang } from "./sema-harness.js";
+import { askClang, clangAccepts, hasClang } from "./sema-harness.js";
+import type { Declaration } from "../../compiler/ast.js";
+import { constantValue } from "../../compiler/sema.js";
 
 const archInclude = "/usr/include/x86_64-linux-gnu";
 const hasLinuxHeaders = existsSync("/usr/include/linux/bpf.h");
@@ -98,3 +100,129 @@ describe.skipIf(!hasBpftool || !hasVmlinuxBtf || !hasLibbpf)(
     });
   },
 );
+
+// The bundled freestanding headers (compiler/include) against clang's own: every macro and
+// type they define must evaluate to what clang -target bpf computes with its headers.
+describe.skipIf(!hasClang)("bundled headers agree with clang's", () => {
+  const includes = ["stddef.h", "stdint.h", "stdbool.h", "stdarg.h", "limits.h", "stdalign.h"]
+    .map((h) => `#include <${h}>`)
+    .join("\n");
+  const declarations = `${includes}\nstruct tsbpf_probe { char c; long l; };\n`;
+  const expressions = [
+    "sizeof(size_t)",
+    "sizeof(ptrdiff_t)",
+    "sizeof(wchar_t)",
+    "(wchar_t)-1 < 0",
+    "(size_t)-1 > 0",
+    "_Alignof(max_align_t)",
+    "sizeof(max_align_t)",
+    "offsetof(struct tsbpf_probe, l)",
+    "NULL == (void *)0",
+    "sizeof(int8_t)",
+    "sizeof(int16_t)",
+    "sizeof(int32_t)",
+    "sizeof(int64_t)",
+    "sizeof(intptr_t)",
+    "sizeof(uintmax_t)",
+    "(int64_t)-1 < 0",
+    "(uint64_t)-1 > 0",
+    "(int_least8_t)-1 < 0",
+    "sizeof(int_fast16_t)",
+    "sizeof(uint_fast32_t)",
+    "INT8_MIN",
+    "INT8_MAX",
+    "UINT8_MAX",
+    "INT16_MIN",
+    "INT16_MAX",
+    "UINT16_MAX",
+    "INT32_MIN",
+    "INT32_MAX",
+    "UINT32_MAX",
+    "INT64_MIN",
+    "INT64_MAX",
+    "UINT64_MAX",
+    "INTPTR_MIN",
+    "INTPTR_MAX",
+    "UINTPTR_MAX",
+    "SIZE_MAX",
+    "PTRDIFF_MIN",
+    "PTRDIFF_MAX",
+    "INTMAX_MAX",
+    "UINTMAX_MAX",
+    "INT32_C(5) + UINT64_C(7)",
+    "sizeof(UINT64_C(1))",
+    "sizeof(INT8_C(1))",
+    "WCHAR_MAX",
+    "WCHAR_MIN",
+    "CHAR_BIT",
+    "SCHAR_MIN",
+    "SCHAR_MAX",
+    "UCHAR_MAX",
+    "CHAR_MIN",
+    "CHAR_MAX",
+    "SHRT_MIN",
+    "SHRT_MAX",
+    "USHRT_MAX",
+    "INT_MIN",
+    "INT_MAX",
+    "UINT_MAX",
+    "LONG_MIN",
+    "LONG_MAX",
+    "ULONG_MAX",
+    "LLONG_MIN",
+    "LLONG_MAX",
+    "ULLONG_MAX",
+    ...[
+      "int64_t",
+      "uint64_t",
+      "intptr_t",
+      "uintptr_t",
+      "size_t",
+      "ptrdiff_t",
+      "intmax_t",
+      "wchar_t",
+      "int32_t",
+      "uint8_t",
+    ].map(
+      (t) =>
+        `_Generic((${t})0, int: 1, unsigned int: 2, long: 3, unsigned long: 4, long long: 5, unsigned long long: 6, signed char: 7, unsigned char: 8, default: 0)`,
+    ),
+    "sizeof(bool)",
+    "true",
+    "false",
+    "__bool_true_false_are_defined",
+    "alignof(long long)",
+    "__alignas_is_defined",
+    "sizeof(va_list)",
+  ];
+
+  test(`${expressions.length} macros and types (sizes, signedness, exact type) of the bundled headers`, () => {
+    const source =
+      declarations +
+      expressions
+        .map((e, i) => `unsigned long long v${i} = (unsigned long long)(${e});`)
+        .join("\n") +
+      "\n";
+    const p = checkProgram({ file: "bundled.c", source });
+    expect(rendered(p)).toBe("");
+    const decls = p.unit!.decls.filter(
+      (d): d is Declaration => d.kind === "Declaration" && d.declarators.length > 0,
+    );
+    const byName = new Map(
+      decls.map((d) => [d.declarators[0]!.declarator.name, d.declarators[0]!.init]),
+    );
+    const ours = expressions.map((_, i) => {
+      const init = byName.get(`v${i}`);
+      const v = init && init.kind !== "InitList" ? constantValue(p.sema!, init) : undefined;
+      return v === undefined ? undefined : BigInt.asUintN(64, v);
+    });
+    // Freestanding: clang's own headers, not glibc's (which need a host architecture).
+    const clang = askClang({ declarations, expressions, clangArgs: ["-ffreestanding"] }).values;
+    const differing = expressions
+      .filter((_, i) => ours[i] !== clang[i])
+      .map(
+        (e) => `${e}: clang ${clang[expressions.indexOf(e)]}, ours ${ours[expressions.indexOf(e)]}`,
+      );
+    expect(differing).toEqual([]);
+  });
+});

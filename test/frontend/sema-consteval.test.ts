@@ -131,6 +131,10 @@ const handPicked = [
   "-2147483647 - 2",
   "(__int128)1 << 100 >> 98",
   "sizeof(__int128)",
+  "_Generic((long)0, int: 1, long: 2, default: 3)",
+  "_Generic(S1, enum small: 4, default: 5)",
+  "_Generic((char *)0, void *: 1, char *: 2)",
+  "__builtin_choose_expr(sizeof(long) == 8, 10, 20)",
 ];
 
 // A seeded generator of well-defined-by-clang integer expressions (divisors made odd).
