@@ -43,20 +43,36 @@ export interface CodegenOptions {
   cpu: Cpu;
   /** Line marks for .BTF.ext line_info (clang -g). */
   debugLines: boolean;
+  /** When given, filled with the milliseconds each phase took (summed over functions). */
+  timings?: CodegenTimings;
+}
+
+export interface CodegenTimings {
+  lowerMs: number;
+  optimizeMs: number;
+  selectMs: number;
+  allocateMs: number;
+  layoutMs: number;
+  globalsMs: number;
 }
 
 export function generate(checked: CheckedProgram, opts: CodegenOptions): CompiledUnit {
   const bag = checked.diagnostics;
   if (checked.sema === undefined || bag.hasErrors())
     throw new CompileError(bag.items, checked.sources);
+  const t = opts.timings;
+  let t0 = performance.now();
   const unit = new UnitLowering(checked, { optLevel: opts.optLevel, cpu: opts.cpu });
   const lowered = unit.lowerFunctions();
+  if (t) t.lowerMs += performance.now() - t0;
   bag.throwIfErrors(checked.sources);
   const functions = lowered.map((f) => compileFunction(unit, f, opts));
+  t0 = performance.now();
   const referenced = new Set<string>();
   for (const f of functions)
     for (const r of f.relocs) if (r.kind === "map" || r.kind === "data") referenced.add(r.symbol);
   const globals = unit.compileGlobals(referenced);
+  if (t) t.globalsMs += performance.now() - t0;
   bag.throwIfErrors(checked.sources);
   const sources = checked.sources;
   return {
@@ -76,10 +92,18 @@ function compileFunction(
   f: LoweredFunction,
   opts: CodegenOptions,
 ): CompiledFunction {
+  const t = opts.timings;
+  let t0 = performance.now();
   optimize(f.func, opts.optLevel);
   checkAtomics(unit, f.func, opts.cpu);
+  let t1 = performance.now();
+  if (t) t.optimizeMs += t1 - t0;
   const mf = selectInstructions(f.func, { cpu: opts.cpu });
+  t0 = performance.now();
+  if (t) t.selectMs += t0 - t1;
   allocateRegisters(mf);
+  t1 = performance.now();
+  if (t) t.allocateMs += t1 - t0;
   const stackSize = layoutFrame(mf);
   const at = f.decl.definition?.declarator.nameLoc ?? f.decl.loc;
   if (stackSize > MAX_STACK) {
@@ -91,6 +115,7 @@ function compileFunction(
   expandPseudos(mf);
   if (opts.optLevel > 0) peephole(mf);
   const { insns, relocs, lines } = encode(mf, opts.cpu, opts.debugLines);
+  if (t) t.layoutMs += performance.now() - t1;
   const l = diagnosticLoc(at);
   return {
     name: f.decl.name,

@@ -9,7 +9,6 @@ import type * as A from "./ast.js";
 import type { FnLowering } from "./lower-func.js";
 import type { AtomicOp, Inst } from "./ir.js";
 import type { FunctionDecl } from "./sema.js";
-import { constantValue } from "./sema.js";
 import {
   type CType,
   type FunctionType,
@@ -58,7 +57,7 @@ export function lowerCall(fl: FnLowering, e: A.CallExpr): Inst | undefined {
       if (id !== undefined) return callHelper(fl, e, id, calleeType(fl, e));
     }
   }
-  const constant = constantValue(fl.sema, callee);
+  const constant = fl.unit.constant(callee);
   if (constant !== undefined && constant > 0n && constant < 0x10000n)
     return callHelper(fl, e, Number(constant), calleeType(fl, e));
   fl.error(
@@ -226,7 +225,7 @@ function lowerBuiltin(fl: FnLowering, e: A.CallExpr, name: string): Inst | undef
     case "__builtin_memcpy":
     case "__builtin_memmove":
     case "__builtin_memset": {
-      const size = constantValue(fl.sema, args[2]!);
+      const size = fl.unit.constant(args[2]!);
       const dst = rvalue(fl, args[0]!);
       if (size === undefined || size < 0n || size > 1024n) {
         fl.error(
@@ -269,13 +268,13 @@ function lowerBuiltin(fl: FnLowering, e: A.CallExpr, name: string): Inst | undef
     case "__builtin_constant_p":
       return b.const32(info.value !== undefined && info.value !== 0n ? 1 : 0);
     case "__builtin_choose_expr": {
-      const c = constantValue(fl.sema, args[0]!);
+      const c = fl.unit.constant(args[0]!);
       return rvalue(fl, c !== undefined && c !== 0n ? args[1]! : args[2]!);
     }
     case "__builtin_preserve_access_index":
       return rvalue(fl, args[0]!);
     case "__builtin_object_size": {
-      const t = constantValue(fl.sema, args[1]!) ?? 0n;
+      const t = fl.unit.constant(args[1]!) ?? 0n;
       effect(fl, args[0]!);
       return (t & 2n) !== 0n ? b.const64(0, 0) : b.const64(-1, -1);
     }

@@ -8,7 +8,6 @@
 // addend in the bytes and an R_BPF_64_ABS64 relocation against the target.
 import type * as A from "./ast.js";
 import type { InitEntry, VarDecl } from "./sema.js";
-import { constantValue } from "./sema.js";
 import { convertValue } from "./consteval.js";
 import { type CType, Q_CONST, canonical, isComplete, qualsOf, sizeOf } from "./types.js";
 import { bitFieldUnit } from "./lower-expr.js";
@@ -86,7 +85,7 @@ function placeEntry(unit: UnitLowering, out: InitialData, base: number, entry: I
     return;
   }
   if (entry.bitWidth !== undefined && entry.bitOffset !== undefined) {
-    const v = constantValue(unit.sema, e);
+    const v = unit.constant(e);
     if (v === undefined) {
       unit.error(e.loc, "initializer element is not a compile-time constant");
       return;
@@ -96,7 +95,7 @@ function placeEntry(unit: UnitLowering, out: InitialData, base: number, entry: I
     return;
   }
   const size = sizeOf(entry.type);
-  const v = constantValue(unit.sema, e);
+  const v = unit.constant(e);
   if (v !== undefined) {
     writeLE(out.bytes, at, size, BigInt.asUintN(64, convertValue(v, entry.type)));
     return;
@@ -157,7 +156,7 @@ export function addressConstant(
       const ptrExpr = ptrLeft ? e.left : e.right;
       const intExpr = ptrLeft ? e.right : e.left;
       const base = addressConstant(unit, ptrExpr);
-      const k = constantValue(unit.sema, intExpr);
+      const k = unit.constant(intExpr);
       if (base === undefined || k === undefined) return undefined;
       const pt = canonical(
         unit.sema.exprs.get(ptrExpr)?.converted ?? unit.sema.exprs.get(ptrExpr)!.type,
@@ -169,7 +168,7 @@ export function addressConstant(
       return { symbol: base.symbol, addend: base.addend + (e.op === "-" ? -delta : delta) };
     }
     case "ConditionalExpr": {
-      const c = constantValue(unit.sema, e.cond);
+      const c = unit.constant(e.cond);
       if (c === undefined) return undefined;
       return addressConstant(unit, c !== 0n ? (e.then ?? e.cond) : e.else);
     }
@@ -205,7 +204,7 @@ function lvalueConstant(
       const at = canonical(unit.sema.exprs.get(e.array)?.type ?? info!.type);
       const base =
         at.kind === "array" ? lvalueConstant(unit, e.array) : addressConstant(unit, e.array);
-      const k = constantValue(unit.sema, e.index);
+      const k = unit.constant(e.index);
       if (base === undefined || k === undefined || info === undefined) return undefined;
       return { symbol: base.symbol, addend: base.addend + Number(k) * sizeOf(info.type) };
     }

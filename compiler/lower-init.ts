@@ -10,7 +10,6 @@ import type * as A from "./ast.js";
 import type { FnLowering } from "./lower-func.js";
 import type { Inst, Slot } from "./ir.js";
 import type { InitEntry } from "./sema.js";
-import { constantValue } from "./sema.js";
 import { convertValue } from "./consteval.js";
 import { type CType, canonical, sizeOf } from "./types.js";
 import { type LValue, infoOf, rvalue, storeLValue, bitFieldUnit } from "./lower-expr.js";
@@ -71,7 +70,7 @@ function placeConstant(
   if (ii === undefined) return false;
   const info = infoOf(fl, e);
   if (info.lvalue && info.value === undefined) return false;
-  const raw = info.value !== undefined && !info.lvalue ? info.value : constantValue(fl.sema, e);
+  const raw = info.value !== undefined && !info.lvalue ? info.value : fl.unit.constant(e);
   if (raw === undefined) return false;
   // The stored value: the expression converted to the entry's type.
   const v = convertValue(raw, entry.type);

@@ -10,7 +10,6 @@ import { VarKey } from "./lower-builder.js";
 import type { FnLowering } from "./lower-func.js";
 import type { Block, Inst } from "./ir.js";
 import type { FunctionDecl, VarDecl } from "./sema.js";
-import { constantValue } from "./sema.js";
 import { convertValue } from "./consteval.js";
 import { type CType, canonical, intType, sizeOf } from "./types.js";
 import {
@@ -359,7 +358,7 @@ function lowerSwitch(fl: FnLowering, s: A.SwitchStmt): void {
     if (lo === undefined) continue;
     let hi = lo;
     if (c.rangeEnd) {
-      const end = constantValue(fl.sema, c.rangeEnd);
+      const end = fl.unit.constant(c.rangeEnd);
       if (end === undefined) continue;
       hi = convertValue(end, convertedType(infoOf(fl, s.cond)));
       if (hi < lo) continue; // an empty GNU range matches nothing
@@ -641,7 +640,7 @@ function tripCount(fl: FnLowering, s: A.ForStmt): number | undefined {
   const rightIsVar = isVar(fl, cond.right, v);
   if (leftIsVar === rightIsVar) return undefined;
   const boundExpr = leftIsVar ? cond.right : cond.left;
-  const bound = constantValue(fl.sema, boundExpr);
+  const bound = fl.unit.constant(boundExpr);
   if (bound === undefined) return undefined;
   const opType = infoOf(fl, cond).opType ?? v.type;
   const step = stepOf(fl, s.step, v);
@@ -692,13 +691,13 @@ function inductionStart(
     const d = init.declarators[0]!;
     const v = fl.sema.declarators.get(d.declarator);
     if (v?.kind !== "var" || d.init === null || d.init.kind === "InitList") return undefined;
-    const start = constantValue(fl.sema, d.init);
+    const start = fl.unit.constant(d.init);
     return start === undefined || fl.storageOf(v).kind !== "ssa" ? undefined : { v, start };
   }
   if (init.kind === "AssignExpr" && init.op === "=" && init.target.kind === "Identifier") {
     const v = infoOf(fl, init.target).decl;
     if (v?.kind !== "var") return undefined;
-    const start = constantValue(fl.sema, init.value);
+    const start = fl.unit.constant(init.value);
     return start === undefined || fl.storageOf(v).kind !== "ssa" ? undefined : { v, start };
   }
   return undefined;
@@ -714,7 +713,7 @@ function stepOf(fl: FnLowering, e: A.Expr, v: VarDecl): bigint | undefined {
   if (e.kind === "UpdateExpr" && isVar(fl, e.operand, v)) return e.op === "++" ? 1n : -1n;
   if (e.kind === "AssignExpr" && isVar(fl, e.target, v)) {
     if (e.op === "+=" || e.op === "-=") {
-      const c = constantValue(fl.sema, e.value);
+      const c = fl.unit.constant(e.value);
       if (c === undefined) return undefined;
       return e.op === "+=" ? c : -c;
     }
@@ -724,7 +723,7 @@ function stepOf(fl: FnLowering, e: A.Expr, v: VarDecl): bigint | undefined {
       (e.value.op === "+" || e.value.op === "-")
     ) {
       if (!isVar(fl, e.value.left, v)) return undefined;
-      const c = constantValue(fl.sema, e.value.right);
+      const c = fl.unit.constant(e.value.right);
       if (c === undefined) return undefined;
       return e.value.op === "+" ? c : -c;
     }

@@ -97,6 +97,11 @@ export class UnitLowering {
     this.atomicFetch = opts.cpu === "v3" || opts.cpu === "v4";
   }
 
+  /** The value of an integer (or address-as-number) constant expression sema typed. */
+  constant(e: A.Expr): bigint | undefined {
+    return constantValue(this.sema, e);
+  }
+
   // ---- diagnostics ----
 
   error(loc: A.SourceLoc, message: string): void {
@@ -189,19 +194,50 @@ export class UnitLowering {
   // ---- unit scan: call graph, recursion, globals written, static local owners ----
 
   private scanUnit(): void {
-    const defs: FunctionDecl[] = [];
+    // Only code that can end up in the object matters: programs, functions with external
+    // linkage, and what they call or take the address of (header-defined helpers usually not).
+    const roots: FunctionDecl[] = [];
     for (const g of this.sema.globals) {
-      if (g.kind === "function" && g.definition !== undefined) defs.push(g);
+      if (g.kind !== "function" || g.definition === undefined) continue;
+      if (g.section !== undefined || this.hasExternalDefinition(g)) roots.push(g);
+    }
+    const reached = new Set<FunctionDecl>(roots);
+    const work = [...roots];
+    const reach = (d: FunctionDecl): void => {
+      if (d.definition !== undefined && !reached.has(d)) {
+        reached.add(d);
+        work.push(d);
+      }
+    };
+    // Global initializers can take addresses too (and name functions: prog arrays).
+    for (const g of this.sema.globals) {
+      if (g.kind !== "var" || !g.init) continue;
+      // `(void *) 1`, the helper declarations of bpf_helper_defs.h: nothing to see.
+      if (g.init.kind === "CastExpr" && g.init.operand.kind === "IntegerLiteral") continue;
+      walk(g.init, (n, parent) => {
+        this.noteWrites(n, parent);
+        if (n.kind === "Identifier") {
+          const d = this.sema.exprs.get(n as A.Identifier)?.decl;
+          if (d?.kind === "function") reach(d);
+        }
+      });
     }
     const calls = new Map<FunctionDecl, { callee: FunctionDecl; at: A.CallExpr }[]>();
-    for (const f of defs) {
+    while (work.length) {
+      const f = work.pop()!;
       for (const l of f.locals) if (l.storage === "static") this.staticLocalOwner.set(l, f);
       const out: { callee: FunctionDecl; at: A.CallExpr }[] = [];
       let size = 0;
+      const taken = new Set<VarDecl>();
+      this.addressTakenCache.set(f, taken);
       walk(f.definition!.body, (n, parent) => {
         size++;
         this.noteWrites(n, parent);
-        if (n.kind === "CallExpr") {
+        this.noteAddressTaken(n, taken);
+        if (n.kind === "Identifier") {
+          const d = this.sema.exprs.get(n as A.Identifier)?.decl;
+          if (d?.kind === "function" && !d.builtin) reach(d);
+        } else if (n.kind === "CallExpr") {
           const c = n as A.CallExpr;
           let callee = c.callee;
           while (callee.kind === "UnaryExpr" && callee.op === "*") callee = callee.operand;
@@ -217,10 +253,9 @@ export class UnitLowering {
       calls.set(f, out);
       this.bodySize.set(f, size);
     }
-    // Global initializers can take addresses too.
-    for (const g of this.sema.globals) {
-      if (g.kind === "var" && g.init) walk(g.init, (n, parent) => this.noteWrites(n, parent));
-    }
+    const defs = this.sema.globals.filter(
+      (g): g is FunctionDecl => g.kind === "function" && reached.has(g),
+    );
     this.checkRecursion(defs, calls);
   }
 
@@ -317,31 +352,29 @@ export class UnitLowering {
   addressTaken(f: FunctionDecl): Set<VarDecl> {
     let s = this.addressTakenCache.get(f);
     if (s) return s;
-    s = new Set();
-    const set = s;
+    const set = new Set<VarDecl>();
+    this.addressTakenCache.set(f, set);
     const body = f.definition?.body;
-    if (body) {
-      walk(body, (n) => {
-        if (n.kind === "UnaryExpr" && (n as A.UnaryExpr).op === "&") {
-          let x = (n as A.UnaryExpr).operand;
-          while (x.kind === "MemberExpr" && !x.arrow) x = x.object;
-          if (x.kind === "Identifier") {
-            const d = this.sema.exprs.get(x)?.decl;
-            if (d?.kind === "var") set.add(d);
-          }
+    if (body) walk(body, (n) => this.noteAddressTaken(n, set));
+    return set;
+  }
+
+  private noteAddressTaken(n: AstNode, set: Set<VarDecl>): void {
+    if (n.kind === "UnaryExpr" && (n as A.UnaryExpr).op === "&") {
+      let x = (n as A.UnaryExpr).operand;
+      while (x.kind === "MemberExpr" && !x.arrow) x = x.object;
+      if (x.kind === "Identifier") {
+        const d = this.sema.exprs.get(x)?.decl;
+        if (d?.kind === "var") set.add(d);
+      }
+    } else if (n.kind === "AsmStmt") {
+      for (const o of [...(n as A.AsmStmt).outputs, ...(n as A.AsmStmt).inputs]) {
+        if (o.constraint.value.includes("m") && o.expr.kind === "Identifier") {
+          const d = this.sema.exprs.get(o.expr)?.decl;
+          if (d?.kind === "var") set.add(d);
         }
-        if (n.kind === "AsmStmt") {
-          for (const o of [...(n as A.AsmStmt).outputs, ...(n as A.AsmStmt).inputs]) {
-            if (o.constraint.value.includes("m") && o.expr.kind === "Identifier") {
-              const d = this.sema.exprs.get(o.expr)?.decl;
-              if (d?.kind === "var") set.add(d);
-            }
-          }
-        }
-      });
+      }
     }
-    this.addressTakenCache.set(f, s);
-    return s;
   }
 
   shouldInline(f: FunctionDecl): boolean {
@@ -392,7 +425,7 @@ export class UnitLowering {
       v.init &&
       v.init.kind !== "InitList"
     ) {
-      const value = constantValue(this.sema, v.init);
+      const value = this.constant(v.init);
       if (value !== undefined && value > 0n && value < 0x10000n) id = Number(value);
     }
     this.helperIds.set(v, id);
@@ -624,18 +657,27 @@ export function walk(root: object, visit: (n: AstNode, parent: AstNode | undefin
   const go = (n: unknown, parent: AstNode | undefined): void => {
     if (n === null || typeof n !== "object") return;
     if (Array.isArray(n)) {
-      for (const x of n) go(x, parent);
+      for (let i = 0; i < n.length; i++) go(n[i], parent);
       return;
     }
     const node = n as Record<string, unknown>;
-    if (typeof node.kind !== "string") return;
+    const kind = node.kind;
+    if (typeof kind !== "string") return;
     const an = node as unknown as AstNode;
     visit(an, parent);
-    for (const key in node) {
-      if (key === "kind" || key.endsWith("oc")) continue; // loc, opLoc, memberLoc...: tokens
-      const child = node[key];
+    let keys = childKeys.get(kind);
+    if (keys === undefined) {
+      // Nodes of one kind share their shape: find the child-bearing properties once.
+      // Locations (loc, opLoc, memberLoc, ...) are tokens, not children.
+      keys = Object.keys(node).filter((k) => k !== "kind" && !/[lL]oc$/.test(k));
+      childKeys.set(kind, keys);
+    }
+    for (let i = 0; i < keys.length; i++) {
+      const child = node[keys[i]!];
       if (child !== null && typeof child === "object") go(child, an);
     }
   };
   go(root, undefined);
 }
+
+const childKeys = new Map<string, string[]>();
