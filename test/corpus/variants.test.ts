@@ -1,0 +1,63 @@
+// The corpus at the other settings a user may pick: tsbpf -O0 (no optimisation) and tsbpf -O2
+// -mcpu=v1 (no ALU32, no JMP32, only "greater than" jumps, atomic add without a result) must
+// run like clang's -O2 -mcpu=v3 object on the same workload. A program the CPU cannot express
+// (atomics that return the old value before v3) gets a diagnostic instead.
+import { afterAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { compile, type CompileOptions } from "../../compiler/compile.js";
+import { CompileError } from "../../compiler/diagnostics.js";
+import { hasClang, skipReason, tempDir } from "../emit/tools.js";
+import {
+  COMPILE_OPTIONS,
+  CORPUS,
+  PROGRAMS_DIR,
+  RUN_SETTINGS,
+  clangObject,
+  readBytes,
+} from "./corpus.js";
+import { runObject, unsupportedMaps, type CorpusRun } from "./harness.js";
+
+const tmp = tempDir("tsbpf-variants-");
+afterAll(() => tmp.remove());
+
+const expected = new Map<string, CorpusRun | undefined>();
+function clangRun(program: string): CorpusRun | undefined {
+  if (!expected.has(program)) {
+    const bytes = readBytes(clangObject(program, tmp.dir));
+    const runnable = unsupportedMaps(bytes, program).length === 0;
+    expected.set(
+      program,
+      runnable ? runObject(bytes, "corpus.bpf.o", settings(program)) : undefined,
+    );
+  }
+  return expected.get(program);
+}
+
+const settings = (program: string) => ({ events: 200, seed: 5, ...RUN_SETTINGS[program] });
+
+/** Programs that need -mcpu=v3: atomics whose old value is used. */
+const NEEDS_V3 = new Set(["atomics.bpf.c"]);
+
+const VARIANTS: [string, Partial<CompileOptions>][] = [
+  ["-O0", { optLevel: 0 }],
+  ["-O2 -mcpu=v1", { cpu: "v1" }],
+];
+
+describe.skipIf(skipReason({ clang: hasClang }))("corpus at -O0 and -mcpu=v1", () => {
+  const cases = VARIANTS.flatMap(([name, options]) =>
+    CORPUS.map((program) => [`${program} ${name}`, program, options] as const),
+  );
+  it.each(cases)("%s runs like clang's -O2 object", (_, program, options) => {
+    const compileIt = () =>
+      compile(join(PROGRAMS_DIR, program), { ...COMPILE_OPTIONS, ...options });
+    if (options.cpu === "v1" && NEEDS_V3.has(program)) {
+      expect(compileIt).toThrow(CompileError);
+      expect(compileIt).toThrow(/needs -mcpu=v3/);
+      return;
+    }
+    const object = compileIt().object;
+    const want = clangRun(program);
+    if (!want) return; // a map type the simulated kernel lacks (printed by corpus.test.ts)
+    expect(runObject(object, "corpus.bpf.o", settings(program))).toEqual(want);
+  });
+});
