@@ -890,7 +890,12 @@ class Sema implements ConstEvalHost {
         // The operand is not evaluated.
         this.unevaluated++;
         try {
-          return this.expr(arg).type;
+          const info = this.expr(arg);
+          if (info.member?.member.bitWidth !== undefined) {
+            this.error(ts.loc, "invalid application of 'typeof' to bit-field");
+            return errorType;
+          }
+          return info.type;
         } finally {
           this.unevaluated--;
         }
@@ -2206,7 +2211,8 @@ class Sema implements ConstEvalHost {
       `pointer type mismatch (${quoted(a)} and ${quoted(b)})`,
       "-Wpointer-type-mismatch",
     );
-    return pointerTo(addQuals(voidType, quals));
+    // clang then assumes plain `void *` (as GCC does), qualifiers dropped.
+    return pointerTo(voidType);
   }
 
   private cast(e: A.CastExpr): ExprInfo {

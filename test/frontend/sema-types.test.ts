@@ -160,7 +160,111 @@ const expressions = [
   "__builtin_preserve_access_index(gp->l)",
 ];
 
+// A seeded generator of well-typed expressions over the prelude's globals.
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomExpressions(count: number, seed: number): string[] {
+  const rnd = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const ints = [
+    "c",
+    "sc",
+    "uc",
+    "sh",
+    "us",
+    "i",
+    "u",
+    "l",
+    "ul",
+    "ll",
+    "ull",
+    "b",
+    "col",
+    "bg",
+    "u32",
+    "u64",
+    "g.bf",
+    "g.wide",
+    "vi",
+    "1",
+    "2u",
+    "3l",
+    "'x'",
+    "arr[1]",
+    "*ip",
+  ];
+  const ptrs = ["ip", "cp", "vp", "ccp", "arr", "ipc", "gp", "&g.l", "&u32"];
+  const casts = [
+    "char",
+    "unsigned char",
+    "short",
+    "int",
+    "unsigned",
+    "long",
+    "unsigned long",
+    "long long",
+    "_Bool",
+    "__u32",
+    "enum color",
+  ];
+  const intExpr = (d: number): string => {
+    if (d === 0 || rnd() < 0.3) return pick(ints);
+    const r = rnd();
+    if (r < 0.4)
+      return `(${intExpr(d - 1)} ${pick(["+", "-", "*", "/", "%", "&", "|", "^", "<", "==", "&&", "||"])} ${intExpr(d - 1)})`;
+    if (r < 0.5) return `(${intExpr(d - 1)} ${pick(["<<", ">>"])} ${intExpr(d - 1)})`;
+    if (r < 0.6) return `((${pick(casts)})${intExpr(d - 1)})`;
+    if (r < 0.7) return `(${pick(["-", "~", "!", "+"])}(${intExpr(d - 1)}))`;
+    if (r < 0.8) return `(${intExpr(d - 1)} ? ${intExpr(d - 1)} : ${intExpr(d - 1)})`;
+    if (r < 0.9)
+      return `(${pick(["ip", "arr", "(ip + 1)", "ipc"])} - ${pick(["ip", "arr", "ipc"])})`;
+    return `sizeof(+(${intExpr(d - 1)}))`;
+  };
+  const ptrExpr = (d: number): string => {
+    if (d === 0 || rnd() < 0.4) return pick(ptrs);
+    const r = rnd();
+    if (r < 0.5)
+      return `(${pick(["ip", "cp", "ccp", "arr"])} ${pick(["+", "-"])} ${intExpr(d - 1)})`;
+    if (r < 0.8)
+      return `(${intExpr(d - 1)} ? ${pick(ptrs)} : ${pick(["0", "vp", "(void *)0", ...ptrs])})`;
+    return `(${pick(["char *", "void *", "const int *", "long *"])})${pick(ptrs)}`;
+  };
+  // typeof of a bare bit-field is an error: those become arithmetic.
+  const top = () => (rnd() < 0.7 ? intExpr(4) : ptrExpr(3));
+  return Array.from({ length: count }, () => top().replace(/^g\.(bf|wide)$/, "(g.$1 + 0)"));
+}
+
 describe("expression types", () => {
+  test.skipIf(!hasClang)("300 seeded random expressions have the type clang gives them", () => {
+    const exprs = randomExpressions(300, Number(process.env.TSBPF_TYPES_SEED ?? 11));
+    const infos = ourInfos(exprs);
+    const ours = infos.map((info) => typeToString(info.type));
+    const pointers = infos.map((info) => typeToString(pointerTo(info.type)));
+    const probes = exprs.flatMap((e, i) => [
+      `__builtin_types_compatible_p(__typeof__(${e}), ${ours[i]})`,
+      `__builtin_types_compatible_p(__typeof__(${e}) *, ${pointers[i]})`,
+    ]);
+    const answers = askClang({
+      declarations: prelude,
+      expressions: probes,
+      clangArgs: ["-Wno-everything"],
+    }).values;
+    const wrong = exprs
+      .map((e, i) =>
+        answers[2 * i] === 1n && answers[2 * i + 1] === 1n ? "" : `${e}: ours '${ours[i]}'`,
+      )
+      .filter((x) => x);
+    expect(wrong.slice(0, 10)).toEqual([]);
+  });
   test.skipIf(!hasClang)(`${expressions.length} expressions have the type clang gives them`, () => {
     const infos = ourInfos(expressions);
     const ours = infos.map((info) => typeToString(info.type));
