@@ -1,7 +1,8 @@
 // The .BTF of a compiled unit, in the order clang builds it: the `.maps` variables' types
 // first, then each function (its types, FUNC_PROTO, FUNC, then the types its CO-RE
-// relocations name), then every other global as a VAR, then one DATASEC per section sorted by
-// name, then the FWDs of records only ever seen behind pointer members (compiler/btfgen.ts).
+// relocations name), then every other global as a VAR (an extern of function type, a kfunc,
+// as an extern FUNC in .ksyms), then one DATASEC per section sorted by name, then the FWDs of
+// records only ever seen behind pointer members (compiler/btfgen.ts).
 //
 // DATASEC offsets are left 0, as clang leaves them: .rel.BTF points each entry at its
 // variable's symbol (compiler/emit.ts writes those relocations from `datasecs`).
@@ -12,7 +13,7 @@ import {
   type Btf,
 } from "../runtime/btf/btf.js";
 import { BtfGenerator, type DatasecEntry } from "./btfgen.js";
-import { sizeOf } from "./types.js";
+import { canonical, sizeOf } from "./types.js";
 import type { CompiledFunction, CompiledGlobal, CompiledUnit } from "./unit.js";
 
 /**
@@ -71,6 +72,10 @@ function addGlobal(gen: BtfGenerator, g: TaggedGlobal, isMap: boolean): void {
   if (isPrivateSymbol(g.name)) {
     // clang gives private constants in plain .rodata a DATASEC without a VAR; merged strings none.
     if (g.section === ".rodata") gen.ensureDatasec(g.section);
+    return;
+  }
+  if (g.external && canonical(g.type).kind === "function") {
+    gen.addExternFunction(g.name, g.type, g.external.section);
     return;
   }
   const typeId = isMap ? gen.mapDefTypeId(g.type) : gen.typeId(g.type);

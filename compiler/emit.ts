@@ -11,7 +11,8 @@
 //   relocs    as clang's assembler leaves them: against the symbol when it is global, against
 //             the section symbol with the offset in the instruction when it is local; a call
 //             to a static function of the same section is resolved here and gets none.
-//             R_BPF_64_64 on lddw of maps, globals and functions, R_BPF_64_32 on calls,
+//             R_BPF_64_64 on lddw of maps, globals and functions, R_BPF_64_32 on calls (a kfunc
+//             is an external global of function type: `call -1` against its undefined symbol),
 //             R_BPF_64_ABS64/ABS32 in data, R_BPF_64_NODYLD32/ABS32 in .BTF (DATASEC offsets:
 //             NODYLD32 for writable sections) and R_BPF_64_NODYLD32 in .BTF.ext.
 import { encodeBtf } from "../runtime/btf/encode.js";
@@ -161,6 +162,7 @@ function layOut(unit: CompiledUnit): Layout {
   const data = new Map<string, DataSection>();
   for (const g of unit.globals) {
     if (g.external) {
+      // An extern of function type is a kfunc (`extern int f(...) __ksym`): calls go to it.
       define({
         name: g.name,
         section: undefined,
@@ -168,7 +170,7 @@ function layOut(unit: CompiledUnit): Layout {
         size: 0,
         global: true,
         weak: g.external.weak,
-        func: false,
+        func: canonical(g.type).kind === "function",
       });
       continue;
     }

@@ -199,6 +199,47 @@ describe("the writer on hand-built units", () => {
     ).toEqual(["text_static@3", "text_global@5"]);
   });
 
+  it("calls a kfunc (an extern of function type) as clang does", () => {
+    const kfuncType = functionType(intType, [{ name: "a", type: intType }], false);
+    const u = unit(
+      [
+        fn("prog", [BPF_CALL_REL(0), ...BPF_LD_IMM64(1, 0, 0), BPF_EXIT_INSN()], {
+          relocs: [
+            { kind: "call", insn: 0, symbol: "bpf_kfunc" },
+            { kind: "func_addr", insn: 1, symbol: "maybe_kfunc" },
+          ],
+        }),
+      ],
+      [
+        global("bpf_kfunc", ".ksyms", [], {
+          type: kfuncType,
+          external: { weak: false, section: ".ksyms" },
+        }),
+        global("maybe_kfunc", ".ksyms", [], {
+          type: kfuncType,
+          external: { weak: true, section: ".ksyms" },
+        }),
+        license,
+      ],
+    );
+    const elf = readElf(emitObject(u), "t.o");
+    const sec = elf.sections.find((s) => s.name === "kprobe/f")!;
+    const view = new DataView(sec.data.buffer, sec.data.byteOffset);
+    expect([sec.data[1]! >> 4, view.getInt32(4, true)]).toEqual([1, -1]); // call -1, src_reg 1
+    const rel = elf.relocations.find((t) => t.target === sec)!.entries;
+    expect(rel.map((r) => `${r.type} ${elf.symbols[r.symbol]!.name}`)).toEqual([
+      `${R_BPF_64_32} bpf_kfunc`,
+      `${R_BPF_64_64} maybe_kfunc`,
+    ]);
+    const sym = elf.symbols.find((s) => s.name === "maybe_kfunc")!;
+    expect([sym.shndx, sym.bind]).toEqual([SHN_UNDEF, STB_WEAK]);
+    const dump = dumpBtf(parseBtf(elf.sections.find((s) => s.name === ".BTF")!.data));
+    expect(dump).toMatch(/FUNC 'bpf_kfunc' type_id=\d+ linkage=extern/);
+    expect(dump).toMatch(
+      /DATASEC '\.ksyms' size=0 vlen=2\n\ttype_id=\d+ offset=0 size=0 \(FUNC 'bpf_kfunc'\)/,
+    );
+  });
+
   it.each([
     [
       "a relocation against an unknown symbol",
