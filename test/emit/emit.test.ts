@@ -29,7 +29,7 @@ const SOURCES = [
     .filter((f) => f.endsWith(".c"))
     .map((f) => join(here, "programs", f)),
   ...readdirSync(objectFixtures)
-    .filter((f) => f.endsWith(".bpf.c") && f !== "core.bpf.c")
+    .filter((f) => f.endsWith(".bpf.c"))
     .map((f) => join(objectFixtures, f)),
 ].sort();
 
@@ -102,13 +102,35 @@ function symbolSet(path: string): string[] {
     .sort();
 }
 
+/**
+ * func_info, line_info and CO-RE relocations of each program. clang starts a new line_info
+ * record where the location's scope changes even if line and column do not (a macro's
+ * inlined helper); a unit's line marks carry no scope, so ours merge such neighbours: the
+ * comparison merges them on both sides.
+ */
 function extRecords(path: string) {
   const obj = openObject(new Uint8Array(readFileSync(path)), path);
   return [...obj.programs, ...obj.subprograms].map((p) => ({
     name: p.name,
     funcInfo: p.funcInfo.map((f) => `${f.insn} ${obj.btf!.types[f.typeId]!.name}`),
-    lineInfo: p.lineInfo.map((l) => `${l.insn} ${l.fileName}:${l.line}:${l.column} ${l.source}`),
+    lineInfo: p.lineInfo
+      .filter((l, i, all) => i === 0 || !samePlace(l, all[i - 1]!))
+      .map((l) => `${l.insn} ${l.fileName}:${l.line}:${l.column} ${l.source}`),
+    coreRelos: p.coreRelos.map(
+      (c) => `${c.insn} ${obj.btf!.types[c.typeId]!.name} ${c.accessStr} ${c.kind}`,
+    ),
   }));
+}
+
+const samePlace = (a: { fileName: string; line: number; column: number }, b: typeof a): boolean =>
+  a.fileName === b.fileName && a.line === b.line && a.column === b.column;
+
+/** Whether clang wrote two neighbouring line_info records for one place (see extRecords). */
+function hasRepeatedPlaces(path: string): boolean {
+  const obj = openObject(new Uint8Array(readFileSync(path)), path);
+  return [...obj.programs, ...obj.subprograms].some((p) =>
+    p.lineInfo.some((l, i, all) => i > 0 && samePlace(l, all[i - 1]!)),
+  );
 }
 
 describe.skipIf(skipReason({ clang: hasClang, readelf: hasReadelf, "llvm-objdump": hasObjdump }))(
@@ -133,9 +155,20 @@ describe.skipIf(skipReason({ clang: hasClang, readelf: hasReadelf, "llvm-objdump
 
     it.each(SOURCES.map((s) => [basename(s), s]))("%s: same sections and symbols", (_, source) => {
       const { clang, ours } = objects(source);
-      expect(sections(ours)).toEqual(sections(clang));
+      // With merged line_info records (see extRecords) .BTF.ext is shorter by those records.
+      const merged = hasRepeatedPlaces(clang);
+      const sizesOf = (path: string) =>
+        sections(path).map((s) =>
+          merged && /^(\.rel)?\.BTF\.ext /.test(s) ? s.split(" ")[0]! : s,
+        );
+      expect(sizesOf(ours)).toEqual(sizesOf(clang));
       expect(symbolSet(ours)).toEqual(symbolSet(clang));
-      for (const rel of [".rel.BTF", ".rel.BTF.ext", ".rel.maps", ".rel.text"]) {
+      for (const rel of [
+        ".rel.BTF",
+        ...(merged ? [] : [".rel.BTF.ext"]),
+        ".rel.maps",
+        ".rel.text",
+      ]) {
         expect(relocations(ours, rel), rel).toEqual(relocations(clang, rel));
       }
     });

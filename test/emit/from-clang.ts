@@ -26,7 +26,7 @@ import { checkProgram } from "../../compiler/frontend.js";
 import { diagnosticLoc } from "../../compiler/lexer.js";
 import type { FunctionDecl, VarDecl } from "../../compiler/sema.js";
 import type { Attribute } from "../../compiler/ast.js";
-import { arrayOf, charType, type CType } from "../../compiler/types.js";
+import { arrayOf, charType, type CType, type RecordDecl } from "../../compiler/types.js";
 import type {
   CompiledFunction,
   CompiledGlobal,
@@ -128,6 +128,12 @@ export function unitFromClang(objectPath: string, sourcePath: string): CompiledU
       insn: l.insn,
       pos: { file: l.fileName, line: l.line, col: l.column },
     }));
+    const coreRelos = prog.coreRelos.map((c) => ({
+      insn: c.insn,
+      type: ctypeOfBtf(btf.types[c.typeId]!.name, sema.records),
+      access: c.accessStr,
+      kind: c.kind,
+    }));
     const loc = diagnosticLoc(decl.loc);
     functions.push({
       declTags: declTags(decl.attributes),
@@ -140,7 +146,7 @@ export function unitFromClang(objectPath: string, sourcePath: string): CompiledU
       insns: prog.insns,
       relocs,
       lines,
-      coreRelos: [],
+      coreRelos,
       stackSize: 0,
       pos: { file: loc.file, line: loc.line, col: loc.col },
     });
@@ -212,6 +218,13 @@ export function unitFromClang(objectPath: string, sourcePath: string): CompiledU
 }
 
 const privateName = (section: string): string => `.L${section}`;
+
+/** The C record a CO-RE relocation's BTF type names (the fixtures relocate named records). */
+function ctypeOfBtf(name: string, records: readonly RecordDecl[]): CType {
+  const decl = records.find((r) => r.tag === name && r.complete);
+  if (!decl) throw new Error(`CO-RE relocation against '${name}', which is no record here`);
+  return decl.type;
+}
 
 /** btf_decl_tag names among a declaration's attributes. */
 function declTags(attrs: readonly Attribute[]): string[] | undefined {
