@@ -10,6 +10,7 @@
 
 #define KERNEL_VERSION_4_1 ((4 << 16) + (1 << 8) + 0)
 #define BIG_READ 65536
+#define MAX_CPUS 64
 
 struct bpf_map_def {
 	unsigned int type;
@@ -25,19 +26,20 @@ struct read_stats {
 	__u64 big;
 };
 
+/* one slot per CPU, each CPU counting in its own */
 struct bpf_map_def SEC("maps") reads = {
 	.type = BPF_MAP_TYPE_ARRAY,
 	.key_size = sizeof(__u32),
 	.value_size = sizeof(struct read_stats),
-	.max_entries = 1,
+	.max_entries = MAX_CPUS,
 };
 
 SEC("kprobe/vfs_read")
 int count_reads(struct pt_regs *ctx)
 {
 	__u64 count = PT_REGS_PARM3(ctx);
-	__u32 key = 0;
-	struct read_stats *s = bpf_map_lookup_elem(&reads, &key);
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct read_stats *s = bpf_map_lookup_elem(&reads, &cpu);
 
 	if (!s)
 		return 0;
@@ -46,7 +48,7 @@ int count_reads(struct pt_regs *ctx)
 	if (count < BIG_READ)
 		return 0;	/* drop the event */
 	__sync_fetch_and_add(&s->big, 1);
-	return 1;		/* keep it: it shows in trace_pipe */
+	return 1;		/* keep it: the perf event on this CPU records it */
 }
 
 char _license[] SEC("license") = "GPL";

@@ -24,8 +24,11 @@ const EVENT = "p:kprobes/seed_vfs_read vfs_read";
 export interface SeedResult {
   /** each system call made, with its result */
   steps: string[];
+  /** summed over the CPUs */
   stats: { calls: number; bytes: number; big: number };
-  /** the kept events, as trace_pipe shows them */
+  /** big reads kept on CPU 0, where the perf event was opened (the only ones it records) */
+  bigOnCpu0: number;
+  /** the kept events the perf event recorded, as trace_pipe shows them */
   trace: string[];
   /** after close(perf fd): vfs_read calls made, and the program's count (unchanged) */
   afterClose: { vfsReads: number; counted: number; unloaded: boolean };
@@ -50,7 +53,9 @@ export const seedKprobe: Sample<SeedResult> = {
       valueSize: def.valueSize,
       maxEntries: def.maxEntries,
     });
-    steps.push(`bpf(BPF_MAP_CREATE, array, key 4, value ${def.valueSize}) = ${mapFd}`);
+    steps.push(
+      `bpf(BPF_MAP_CREATE, array, key 4, value ${def.valueSize}, ${def.maxEntries} entries) = ${mapFd}`,
+    );
     const prog = file.programs[0]!;
     const { insns } = relocateProgram(file, prog, () => mapFd);
     const load = (kernVersion: number): number =>
@@ -99,15 +104,24 @@ export const seedKprobe: Sample<SeedResult> = {
     bpf.close(progFd);
     steps.push(`close(${progFd}) = 0   (the perf event still holds the program)`);
 
-    const readStats = () => {
-      const value = new Uint8Array(def.valueSize);
-      bpf.mapLookupElem({ mapFd, key: new Uint8Array(4), value });
-      return READ_STATS.decode(value, 0);
-    };
+    /** Each CPU's slot of the map. */
+    const readStats = () =>
+      kernel.cpus.map((cpu) => {
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, cpu.id, true);
+        const value = new Uint8Array(def.valueSize);
+        bpf.mapLookupElem({ mapFd, key, value });
+        return READ_STATS.decode(value, 0);
+      });
+    const sum = (perCpu: ReturnType<typeof readStats>) => ({
+      calls: perCpu.reduce((n, s) => n + s.calls, 0),
+      bytes: perCpu.reduce((n, s) => n + s.bytes, 0),
+      big: perCpu.reduce((n, s) => n + s.big, 0),
+    });
     let closed = false;
     return {
       collect: () => {
-        const stats = readStats();
+        const perCpu = readStats();
         const trace = kernel.trace
           .readPipe()
           .split("\n")
@@ -120,10 +134,10 @@ export const seedKprobe: Sample<SeedResult> = {
         runWorkload(kernel, "files", { events: 100 });
         const afterClose = {
           vfsReads: kernel.fn("vfs_read").calls - before,
-          counted: readStats().calls,
+          counted: sum(readStats()).calls,
           unloaded,
         };
-        return { steps, stats, trace, afterClose };
+        return { steps, stats: sum(perCpu), bigOnCpu0: perCpu[0]!.big, trace, afterClose };
       },
       close: () => {
         if (!closed) kernel.close(perfFd);
@@ -133,11 +147,12 @@ export const seedKprobe: Sample<SeedResult> = {
     };
   },
 
-  report({ steps, stats, trace, afterClose }) {
+  report({ steps, stats, bigOnCpu0, trace, afterClose }) {
     const out = [...steps.map((s) => `  ${s}`)];
     out.push(
       "",
-      `vfs_read: ${stats.calls} calls, ${stats.bytes} bytes asked; ${stats.big} reads of 64 KiB or more kept:`,
+      `vfs_read: ${stats.calls} calls, ${stats.bytes} bytes asked; ${stats.big} reads of 64 KiB or more kept,`,
+      `${bigOnCpu0} of them on CPU 0, where the perf event is open, which recorded them:`,
       ...trace.slice(0, 6),
     );
     if (trace.length > 6) out.push(`... ${trace.length - 6} more`);

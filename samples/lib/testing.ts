@@ -106,3 +106,47 @@ export const withoutObjectName = (r: RunReport): Omit<RunReport, "object"> => {
   const { object: _object, ...rest } = r;
   return rest;
 };
+
+/**
+ * What must be equal between the clang-built and the tsbpf-built object's runs. Everything,
+ * when both create their maps in the same order. When the orders differ (a compiler lays out
+ * `.maps` differently), the kernel's own later allocations land elsewhere, so the addresses the
+ * workload reports (leaked allocations) differ and are left out; the note says so.
+ */
+export function comparable(runs: {
+  clang: RunReport;
+  tsbpf: RunReport;
+  clangMaps: string[];
+  tsbpfMaps: string[];
+}): { clang: unknown; tsbpf: unknown; note: string | undefined } {
+  const sameOrder = runs.clangMaps.join() === runs.tsbpfMaps.join();
+  const strip = (r: RunReport): unknown => {
+    const rest = withoutObjectName(r);
+    if (sameOrder || rest.workload.alloc === undefined) return rest;
+    const { leakedAddresses: _addresses, ...alloc } = rest.workload.alloc;
+    return { ...rest, workload: { ...rest.workload, alloc } };
+  };
+  const note = sameOrder
+    ? undefined
+    : `maps created in another order (clang: ${runs.clangMaps.join(", ")}; tsbpf: ` +
+      `${runs.tsbpfMaps.join(", ")}): kernel addresses compared no further`;
+  if (note !== undefined) console.log(`${runs.clang.object}: ${note}`);
+  return { clang: strip(runs.clang), tsbpf: strip(runs.tsbpf), note };
+}
+
+/** `tsbpf run --json` of the clang-built and the tsbpf-built object, with their map orders. */
+export async function clangAndTsbpfRuns<R>(sample: Sample<R>): Promise<{
+  clang: RunReport;
+  tsbpf: RunReport;
+  clangMaps: string[];
+  tsbpfMaps: string[];
+}> {
+  const clangBuilt = clangSample(sample.name);
+  const ours = await compileSample(sample.name);
+  return {
+    clang: await runJson(sample, clangBuilt),
+    tsbpf: await runJson(sample, ours),
+    clangMaps: mapOrder(clangBuilt),
+    tsbpfMaps: mapOrder(ours),
+  };
+}
