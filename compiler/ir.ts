@@ -156,6 +156,8 @@ export class Func {
   hasCalls = false;
   /** A program (SEC function): its i32 result is returned zero-extended. */
   isProgram = false;
+  /** The function's name in its definition: the line of the parameter copies, as clang's prologue. */
+  entryPos: SourcePos | undefined = undefined;
   /** Bytes of read-only global data known at compile time (loads from them fold). */
   constantBytes: (
     symbol: string,

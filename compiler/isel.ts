@@ -200,10 +200,9 @@ class Selector {
         return;
       }
       case "funcaddr": {
+        // As clang: a plain lddw the loader turns into BPF_PSEUDO_FUNC by its relocation.
         const mi = this.emit(op.BPF_LDDW);
         mi.dst = r;
-        mi.src = op.BPF_PSEUDO_FUNC;
-        mi.imm = -1;
         mi.reloc = { kind: "func_addr", symbol: v.symbol };
         return;
       }
@@ -254,6 +253,7 @@ class Selector {
   }
 
   private entryParams(): void {
+    this.pos = this.fn.entryPos;
     for (const b of this.fn.entry.insts) {
       if (b.op === "param" && b.uses.length > 0) this.copy(this.vreg(b), b.index + 1);
     }

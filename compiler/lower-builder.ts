@@ -166,7 +166,7 @@ export class Builder {
     replaceAllUses(phi, same);
     this.forwarded.set(phi, same);
     for (const u of users)
-      if (u.op === "phi" && u.block.insts.includes(u)) this.tryRemoveTrivialPhi(u);
+      if (u.op === "phi" && !this.forwarded.has(u)) this.tryRemoveTrivialPhi(u);
     return same;
   }
 

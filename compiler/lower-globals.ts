@@ -50,9 +50,14 @@ export function initialData(
   type: CType,
   init: A.Initializer | undefined,
 ): InitialData {
-  const size = isComplete(type) ? sizeOf(type) : 0;
+  let size = isComplete(type) ? sizeOf(type) : 0;
+  const entries = init !== undefined ? (unit.sema.initializers.get(init) ?? []) : [];
+  // A flexible array member with an initializer makes the object larger than its type (GNU C,
+  // which libbpf's `__array(values, ...)` map-in-map and prog array definitions rely on).
+  for (const e of entries)
+    size = Math.max(size, e.offset + (isComplete(e.type) ? sizeOf(e.type) : 0));
   const out: InitialData = { bytes: new Uint8Array(size), relocs: [] };
-  if (init !== undefined) fill(unit, out, 0, unit.sema.initializers.get(init) ?? []);
+  fill(unit, out, 0, entries);
   return out;
 }
 

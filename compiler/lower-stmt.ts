@@ -33,7 +33,8 @@ export function lowerFunctionBody(fl: FnLowering): void {
   const decl = fl.decl;
   const def = decl.definition!;
   fl.pushFrame(fl.newFrame(decl, undefined, returnTypeOf(decl)));
-  fl.at(def);
+  fl.at({ loc: def.declarator.nameLoc ?? def.loc });
+  fl.func.entryPos = fl.b.pos;
   decl.params.forEach((p, i) => {
     const s = fl.declareLocal(p);
     const ty = irTy(p.type);

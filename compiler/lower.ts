@@ -81,6 +81,7 @@ export class UnitLowering {
   // Identifiers that are the whole object a plain `=` stores into (not reads of it).
   private readonly storeTargets = new Set<A.Expr>();
   private readonly stringsBySymbol = new Map<string, A.StringLiteral>();
+  private readonly globalIndex = new Map<VarDecl | FunctionDecl, number>();
   private readonly callSites = new Map<FunctionDecl, number>();
   private readonly bodySize = new Map<FunctionDecl, number>();
   private readonly pending: FunctionDecl[] = [];
@@ -576,7 +577,12 @@ export class UnitLowering {
     }
     const out: CompiledGlobal[] = [];
     const tentative: CompiledGlobal[] = [];
-    for (const [v, g] of this.globalsInfo) {
+    if (this.globalIndex.size === 0)
+      this.sema.globals.forEach((g, i) => this.globalIndex.set(g, i));
+    const entries = [...this.globalsInfo].sort(
+      (a, b) => this.declOrder(a[0]) - this.declOrder(b[0]),
+    );
+    for (const [v, g] of entries) {
       if (!want.has(g.symbol)) continue;
       const l = diagnosticLoc(v.loc);
       const pos = { file: l.file, line: l.line, col: l.col };
@@ -631,6 +637,14 @@ export class UnitLowering {
     }
     for (const c of this.extraGlobals) if (want.has(c.name)) out.push(c);
     return [...out, ...tentative];
+  }
+
+  /** Declaration order of a global (static locals come with their function). */
+  private declOrder(v: VarDecl): number {
+    const owner = this.staticLocalOwner.get(v);
+    const i = this.globalIndex.get(owner ?? v);
+    if (i === undefined) return Number.MAX_SAFE_INTEGER;
+    return owner ? i + (owner.locals.indexOf(v) + 1) / (owner.locals.length + 2) : i;
   }
 
   /** kfuncs called (undefined function symbols the object references). */

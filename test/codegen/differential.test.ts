@@ -38,7 +38,7 @@ describe.skipIf(!hasClang)("tsbpf vs clang -O2 -target bpf, run in the interpret
       const o0 = imageFromUnit(tsbpfCompile(source, { cpu: "v3", optLevel: 0 }));
       // Other cpu versions: v1 (no JMP32, no JLT/JLE), v2 (no JMP32), v4 (sign-extending loads and
       // moves, signed division): same results. Atomics returning values need v3.
-      const others = (snippet.name === "atomics" ? ["v4"] : ["v1", "v2", "v4"]).map((cpu) =>
+      const others = (snippet.name.startsWith("atomic") ? ["v4"] : ["v1", "v2", "v4"]).map((cpu) =>
         imageFromUnit(tsbpfCompile(source, { cpu: cpu as "v1" })),
       );
       for (const ctx of INPUTS) {

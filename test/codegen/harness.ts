@@ -14,7 +14,7 @@ import * as op from "../../runtime/isa/opcodes.js";
 import { HelperTable, type HelperContext } from "../../runtime/vm/helpers.js";
 import { Interpreter } from "../../runtime/vm/interpreter.js";
 import { AddressSpace, KERNEL_HI, type Region } from "../../runtime/vm/memory.js";
-import { prepareProgram } from "../../runtime/vm/program.js";
+import { funcIndex, prepareProgram } from "../../runtime/vm/program.js";
 import { openObject } from "../../runtime/object/open.js";
 import { helperByName } from "../../runtime/uapi/helpers.js";
 import { checkProgram } from "../../compiler/frontend.js";
@@ -87,7 +87,9 @@ export function tsbpfCompile(
 
 type Link =
   | { insn: number; kind: "map"; map: string }
-  | { insn: number; kind: "data"; object: string; offset: number };
+  | { insn: number; kind: "data"; object: string; offset: number }
+  /** lddw of a function's address: BPF_PSEUDO_FUNC with the relative offset (set at link time). */
+  | { insn: number; kind: "func" };
 
 export interface Linked {
   name: string;
@@ -139,7 +141,10 @@ export function imageFromUnit(unit: CompiledUnit): Image {
       else if (r.kind === "data")
         links.push({ insn: at, kind: "data", object: r.symbol, offset: r.addend });
       else if (r.kind === "call") calls.push({ at, symbol: r.symbol });
-      else throw new Error(`harness: ${r.kind} relocation not supported`);
+      else {
+        calls.push({ at, symbol: r.symbol });
+        links.push({ insn: at, kind: "func" });
+      }
     }
     void insns;
   };
@@ -262,7 +267,10 @@ export function imageFromObject(bytes: Uint8Array): Image {
           offset: r.offset + (p.insns[r.insn]!.imm | 0),
         });
       else if (r.kind === "call") calls.push({ at, target: r.target });
-      else throw new Error("harness: subprogram address relocation not supported");
+      else {
+        calls.push({ at, target: r.target });
+        links.push({ insn: at, kind: "func" });
+      }
     }
   };
   for (const s of obj.subprograms) {
@@ -349,6 +357,7 @@ const ids = {
   ringbufReserve: helperByName("ringbuf_reserve")!.id,
   ringbufSubmit: helperByName("ringbuf_submit")!.id,
   ringbufDiscard: helperByName("ringbuf_discard")!.id,
+  loop: helperByName("loop")!.id,
 };
 
 const BPF_MAP_TYPE_HASH = 1;
@@ -611,6 +620,21 @@ export function runImage(image: Image, spec: RunSpec): Outcome {
     memory.free(r);
   };
   helpers.register(ids.ringbufSubmit, "ringbuf_submit", (vm) => release(vm, true));
+  helpers.register(ids.loop, "loop", (vm) => {
+    const n = vm.regs[2]! >>> 0;
+    const pc = funcIndex(vm.regs[4]!, vm.regs[5]!, vm.program.length);
+    if (pc < 0) throw new Error("harness: bpf_loop callback is not a function address");
+    const ctxArg = [vm.regs[6]!, vm.regs[7]!];
+    let i = 0;
+    for (; i < n; i++) {
+      const r = vm.callSubprogram(pc, [i, 0, ctxArg[0]!, ctxArg[1]!]);
+      if (r.lo !== 0) {
+        i++;
+        break;
+      }
+    }
+    ret(vm, i);
+  });
   helpers.register(ids.ringbufDiscard, "ringbuf_discard", (vm) => release(vm, false));
 
   const linked = image.programs.get(spec.program);
@@ -619,6 +643,10 @@ export function runImage(image: Image, spec: RunSpec): Outcome {
   const handles: (SimMap | { region: Region })[] = [];
   for (const l of linked.links) {
     const insn = insns[l.insn]!;
+    if (l.kind === "func") {
+      insn.src = op.BPF_PSEUDO_FUNC;
+      continue;
+    }
     if (l.kind === "map") {
       const m = maps.get(l.map);
       if (!m) throw new Error(`harness: no map ${l.map}`);

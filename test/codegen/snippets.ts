@@ -446,4 +446,51 @@ PROG(prog) {
   return 0;
 }`,
   ),
+  s(
+    "callbacks",
+    `
+struct acc { u64 sum; u32 n; };
+static int step(u32 i, void *c) { struct acc *a = c; a->sum += i * 3; a->n++; return a->sum > 200; }
+PROG(prog) {
+  struct acc a = { .sum = M8[0] };
+  long r = bpf_loop(M8[1] & 31, step, &a, 0);
+  return r * 1000 + a.sum + a.n;
+}`,
+  ),
+  s(
+    "atomic-forms",
+    `
+PROG(prog) {
+  u64 a = __atomic_fetch_add(&M[0], 5, __ATOMIC_RELAXED);
+  u64 b = __atomic_add_fetch(&M[1], M[2], __ATOMIC_SEQ_CST);
+  u32 c = __atomic_fetch_and(&M32[4], 0xff00ff, __ATOMIC_RELAXED);
+  u32 d = __atomic_or_fetch(&M32[5], 1, __ATOMIC_RELAXED);
+  u64 e = __atomic_exchange_n(&M[3], 9, __ATOMIC_SEQ_CST);
+  u64 expected = M[4] & 1 ? M[5] : 0;
+  _Bool ok = __atomic_compare_exchange_n(&M[5], &expected, 77, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  M[6] = M[2] + 1; // clang 14 cannot select __atomic_load_n / __atomic_store_n (see units.test.ts)
+
+  u64 f = __sync_sub_and_fetch(&M[2], 3);
+  _Bool g = __sync_bool_compare_and_swap(&M32[14], M32[14], 5);
+  return a ^ b ^ c ^ d ^ e ^ expected ^ ok ^ f ^ g;
+}`,
+  ),
+  s(
+    "bounded-search",
+    `
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, u32); __type(value, u32[32]); } table SEC(".maps");
+PROG(prog) {
+  u32 zero = 0;
+  u32 *t = bpf_map_lookup_elem(&table, &zero);
+  if (!t) return -1;
+  for (u32 i = 0; i < 32; i++) t[i] = i * i + M8[i & 7];
+  u32 want = M8[9] % 40, lo = 0, hi = 32;
+  while (lo < hi) {
+    u32 mid = (lo + hi) / 2;
+    if (mid >= 32) break;
+    if (t[mid] < want) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}`,
+  ),
 ];
