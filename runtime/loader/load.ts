@@ -4,7 +4,9 @@
 //   1. maps, in the object's order: legacy and BTF-defined maps with their attributes (a
 //      PERF_EVENT_ARRAY without max_entries gets one slot per CPU), global-data maps as
 //      one-element arrays filled with the section's bytes, .rodata (and .rodata.*) frozen
-//   2. every program with autoload on: relocated (relocate.ts) and loaded with BPF_PROG_LOAD
+//   2. every program with autoload on: CO-RE-relocated against the kernel's BTF (or the one
+//      given) as libbpf does before loading any (runtime/core), relocated (relocate.ts) and
+//      loaded with BPF_PROG_LOAD
 //      under the object's license and kern_version (the kernel's own LINUX_VERSION_CODE when
 //      the object has no `version` section, as libbpf uses the running kernel's)
 //   3. prog array slots given in the object (`.values = { [i] = &prog }`) set to the programs
@@ -16,7 +18,14 @@
 import type { BpfSyscallError } from "../bpf/error.js";
 import { BpfSyscallError as SyscallError } from "../bpf/error.js";
 import { bpfOf, type BpfSyscall } from "../bpf/syscall.js";
-import { BTF_KIND_DATASEC, BTF_KIND_VAR } from "../btf/btf.js";
+import { BTF_KIND_DATASEC, BTF_KIND_VAR, type Btf } from "../btf/btf.js";
+import {
+  CoreRelocationError,
+  relocateObjectCore,
+  withCoreRelocations,
+  type CoreRelocatedObject,
+} from "../core/index.js";
+import { kernelBtf } from "../kernel/btf.js";
 import type { Insn } from "../isa/insn.js";
 import type { SimKernel } from "../kernel/kernel.js";
 import {
@@ -65,6 +74,8 @@ export interface LoadOptions {
   logSize?: number;
   /** report a failing program and go on with the others (default: stop at the first) */
   keepGoing?: boolean;
+  /** the BTF CO-RE relocations target (libbpf's btf_custom_path; default: the kernel's own) */
+  targetBtf?: Btf;
 }
 
 export interface LoadedMap {
@@ -211,7 +222,9 @@ export class ObjectLoader {
     const partial = new LoadedObject(this.object, kernel, bpf, maps, programs);
     try {
       for (const map of this.maps) maps.push(this.createMap(bpf, map));
-      for (const p of this.programs) programs.push(this.loadProgram(kernel, bpf, maps, p, options));
+      const core = this.relocateCore(kernel, options);
+      for (const p of this.programs)
+        programs.push(this.loadProgram(kernel, bpf, maps, p, options, core));
       this.initProgArrays(bpf, maps, programs);
     } catch (err) {
       partial.close();
@@ -256,12 +269,27 @@ export class ObjectLoader {
     return { name: map.name, def: map.def, origin, fd };
   }
 
+  /** CO-RE relocation of every program that will load (a failure fails the whole object). */
+  private relocateCore(kernel: SimKernel, options: LoadOptions): CoreRelocatedObject {
+    const autoload = new Map(this.programs.map((p) => [p.prog, p.autoload]));
+    try {
+      const core = relocateObjectCore(this.object, options.targetBtf ?? kernelBtf(kernel), {
+        autoload: (prog) => autoload.get(prog) ?? false,
+      });
+      return withCoreRelocations(this.object, core);
+    } catch (err) {
+      if (err instanceof CoreRelocationError) throw new LoadError(err.where, err.reason);
+      throw err;
+    }
+  }
+
   private loadProgram(
     kernel: SimKernel,
     bpf: BpfSyscall,
     maps: LoadedMap[],
     p: LoaderProgram,
     options: LoadOptions,
+    core: CoreRelocatedObject,
   ): LoadedProgram {
     const object = this.object;
     const where = `${object.elf.fileName}: section '${p.sectionName}': program '${p.name}'`;
@@ -278,7 +306,7 @@ export class ObjectLoader {
     let relocated;
     try {
       if (p.type === BpfProgType.BPF_PROG_TYPE_UNSPEC) throw missingProgramType(p.prog);
-      relocated = relocateProgram(object, p.prog, (i) => maps[i]!.fd);
+      relocated = relocateProgram(core.object, core.program(p.prog), (i) => maps[i]!.fd);
     } catch (err) {
       if (!options.keepGoing || !(err instanceof LoadError || err instanceof ObjectError))
         throw err;

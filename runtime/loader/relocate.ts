@@ -11,8 +11,8 @@
 //   info   The program's .BTF.ext func_info and line_info, then those of each appended
 //          function shifted to where it landed.
 //
-// CO-RE relocations are not applied: the local offsets clang wrote are kept, which is right for
-// programs built against the simulated kernel's own vmlinux.h.
+// CO-RE relocations were applied before (runtime/core, called from load.ts): the programs given
+// here carry the target kernel's offsets.
 //
 // An lddw of a function's address (a callback for bpf_loop and friends) comes from clang with
 // src_reg 0 and a relocation against .text; it becomes BPF_PSEUDO_FUNC with the relative offset.
