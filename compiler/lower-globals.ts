@@ -9,7 +9,15 @@
 import type * as A from "./ast.js";
 import type { InitEntry, VarDecl } from "./sema.js";
 import { convertValue } from "./consteval.js";
-import { type CType, Q_CONST, canonical, isComplete, qualsOf, sizeOf } from "./types.js";
+import {
+  type CType,
+  Q_CONST,
+  Q_VOLATILE,
+  canonical,
+  isComplete,
+  qualsOf,
+  sizeOf,
+} from "./types.js";
 import { bitFieldUnit } from "./lower-expr.js";
 import type { UnitLowering } from "./lower.js";
 
@@ -38,7 +46,14 @@ export function isConstObject(t: CType): boolean {
 /** The section a defined global goes in, as clang chooses it. */
 export function sectionOf(v: VarDecl, data: InitialData): string {
   if (v.section !== undefined) return v.section;
-  if (isConstObject(v.type)) return ".rodata";
+  if (isConstObject(v.type)) {
+    // A static constant whose address does not matter is a mergeable constant for clang.
+    const n = data.bytes.length;
+    const mergeable =
+      v.storage === "static" && data.relocs.length === 0 && (qualsOf(v.type) & Q_VOLATILE) === 0;
+    if (mergeable && (n === 4 || n === 8 || n === 16 || n === 32)) return `.rodata.cst${n}`;
+    return ".rodata";
+  }
   if (v.init !== undefined && data.bytes.some((x) => x !== 0)) return ".data";
   if (data.relocs.length > 0) return ".data";
   return ".bss";
