@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile } from "../../compiler/compile.js";
 import { BPF_FLAGS, run } from "../emit/tools.js";
+import { countInstructions } from "../../bench/compile.js";
 
 export const PROGRAMS_DIR = join(dirname(fileURLToPath(import.meta.url)), "programs");
 
@@ -46,10 +47,9 @@ export function clangObject(program: string, dir: string): string {
   return out;
 }
 
-/** Instructions in an object's code sections (lddw counts as one, as llvm-objdump lists it). */
+/** Instructions in an object's code sections (an lddw counts once, as llvm-objdump lists it). */
 export function instructionCount(path: string): number {
-  const out = run("llvm-objdump", ["-d", path]).stdout;
-  return out.split("\n").filter((l) => /^\s+\d+:\t/.test(l)).length;
+  return countInstructions(new Uint8Array(readFileSync(path)));
 }
 
 /** Per-program settings for the differential run (libbpf skeleton-style .rodata values). */
