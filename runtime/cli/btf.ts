@@ -4,8 +4,10 @@
 //                                           file such as /sys/kernel/btf/vmlinux
 //   tsbpf btf dump --sim [--format raw|c]   the simulated kernel's BTF
 //
-// `--format c` writes a vmlinux.h (runtime/core/btf-to-c.ts); `raw` (the default, as in
-// bpftool) lists every type. bpftool's own spelling `dump file FILE format c` is accepted too.
+// `--format c` writes a vmlinux.h (runtime/core/btf-to-c.ts) exactly as bpftool 7.1 does;
+// with `--exact-layouts` also the enum size attributes bpftool 7.1 leaves out (without them a
+// struct holding a 1-byte enum is laid out wrongly). `raw` (the default, as in bpftool) lists
+// every type. bpftool's own spelling `dump file FILE format c` is accepted too.
 import { readFileSync } from "node:fs";
 import type { Btf } from "../btf/btf.js";
 import { dumpBtf } from "../btf/dump.js";
@@ -20,14 +22,15 @@ import { SimKernel } from "../kernel/kernel.js";
 class BtfCliError extends TsbpfError {}
 
 const USAGE =
-  "usage: tsbpf btf dump FILE [--format raw|c]\n" +
-  "       tsbpf btf dump --sim [--format raw|c]\n" +
+  "usage: tsbpf btf dump FILE [--format raw|c [--exact-layouts]]\n" +
+  "       tsbpf btf dump --sim [--format raw|c [--exact-layouts]]\n" +
   "  FILE: a BPF object (.BTF section) or a raw BTF file (/sys/kernel/btf/vmlinux)";
 
 interface DumpArgs {
   file: string | undefined;
   sim: boolean;
   format: "raw" | "c";
+  exactLayouts: boolean;
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -44,13 +47,15 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const btf = opts.sim ? kernelBtf(new SimKernel()) : readBtfFile(opts.file!);
-  process.stdout.write(opts.format === "c" ? btfToC(btf) : dumpBtf(btf));
+  process.stdout.write(
+    opts.format === "c" ? btfToC(btf, { enumModes: opts.exactLayouts }) : dumpBtf(btf),
+  );
   return 0;
 }
 
 /** The dump options, or undefined for --help. */
 export function parseDumpArgs(args: string[]): DumpArgs | undefined {
-  const out: DumpArgs = { file: undefined, sim: false, format: "raw" };
+  const out: DumpArgs = { file: undefined, sim: false, format: "raw", exactLayouts: false };
   const setFormat = (f: string | undefined): void => {
     if (f !== "c" && f !== "raw")
       throw new BtfCliError(`btf dump: unknown format '${f ?? ""}' (raw or c)\n${USAGE}`);
@@ -60,6 +65,7 @@ export function parseDumpArgs(args: string[]): DumpArgs | undefined {
     const arg = args[i]!;
     if (arg === "-h" || arg === "--help") return undefined;
     if (arg === "--sim") out.sim = true;
+    else if (arg === "--exact-layouts") out.exactLayouts = true;
     else if (arg === "--format" || arg === "format") setFormat(args[++i]);
     else if (arg.startsWith("--format=")) setFormat(arg.slice("--format=".length));
     else if (arg === "file" && out.file === undefined && i + 1 < args.length) out.file = args[++i];
@@ -72,6 +78,8 @@ export function parseDumpArgs(args: string[]): DumpArgs | undefined {
     throw new BtfCliError(`btf dump: give a FILE or --sim, not both\n${USAGE}`);
   if (!out.sim && out.file === undefined)
     throw new BtfCliError(`btf dump: no FILE (or --sim) given\n${USAGE}`);
+  if (out.exactLayouts && out.format !== "c")
+    throw new BtfCliError(`btf dump: --exact-layouts applies to --format c only\n${USAGE}`);
   return out;
 }
 

@@ -70,16 +70,23 @@ const enum Emit {
   Emitted,
 }
 
+export interface BtfToCOptions {
+  /**
+   * Write `__attribute__((mode(byte)))` / `mode(word)` on enums whose size C would not give
+   * them (newer libbpf does; bpftool 7.1 does not), so every struct gets the BTF's layout.
+   * Default false: bpftool 7.1's text.
+   */
+  enumModes?: boolean;
+}
+
 /** The vmlinux.h text for `btf`, as bpftool's `format c` writes it. */
-export function btfToC(btf: Btf): string {
-  const writer = new CWriter(btf);
-  const body = writer.dumpAll();
-  return HEADER + body + FOOTER;
+export function btfToC(btf: Btf, options: BtfToCOptions = {}): string {
+  return HEADER + btfTypesToC(btf, options) + FOOTER;
 }
 
 /** The C definitions of every type of `btf` without bpftool's header and footer. */
-export function btfTypesToC(btf: Btf): string {
-  return new CWriter(btf).dumpAll();
+export function btfTypesToC(btf: Btf, options: BtfToCOptions = {}): string {
+  return new CWriter(btf, options).dumpAll();
 }
 
 /** A view of a declaration stack: ids[0..cnt) with the innermost type on top. */
@@ -102,7 +109,10 @@ class CWriter {
   private readonly identNames = new Map<string, number>();
   private queue: number[] = [];
 
-  constructor(private readonly btf: Btf) {
+  constructor(
+    private readonly btf: Btf,
+    private readonly options: BtfToCOptions,
+  ) {
     const n = btf.types.length;
     this.order = new Uint8Array(n);
     this.emit = new Uint8Array(n);
@@ -481,7 +491,20 @@ class CWriter {
     });
     this.print(`\n${indent(lvl)}}`);
     // bpftool 7.1 (libbpf as in Linux 6.1) writes no mode(byte)/mode(word) for enums of
-    // unusual size; later libbpf does. Matching the bpftool on the machine wins.
+    // unusual size, so a struct holding a 1-byte enum gets the wrong layout; later libbpf
+    // writes them, and so do we when asked for exact layouts.
+    if (this.options.enumModes) this.emitEnumMode(t);
+  }
+
+  /** Force an enum's size where C would not give it by itself. */
+  private emitEnumMode(t: BtfEnum | BtfEnum64): void {
+    if (t.size === 1) {
+      this.print(" __attribute__((mode(byte)))");
+    } else if (t.size === 8 && PTR_SIZE === 8) {
+      // 8 bytes come by themselves when some value needs them; otherwise mode(word)
+      const wide = t.kind === BTF_KIND_ENUM64 && t.values.some((v) => v.hi !== 0);
+      if (!wide) this.print(" __attribute__((mode(word)))");
+    }
   }
 
   private emitFwdDef(id: number, t: BtfType): void {
