@@ -128,9 +128,6 @@ function loadBytes(bytes: Uint8Array, name: string): LoadedObject {
  * the same way: the simulated kernel has no map-in-map maps.)
  */
 const KNOWN_DIFFERENCES: Record<string, string> = {
-  "config_filter.bpf.c":
-    ".rodata laid out differently (clang 13 bytes, tsbpf 17: variable order/padding)",
-  "fork_tracking.bpf.c": ".bss is 36 bytes in clang's object, 40 in tsbpf's",
   "filename_prefix.bpf.c":
     "clang keeps the string literals in .rodata.str1.1 (a map); tsbpf has no such map",
   "struct_copy.bpf.c":
