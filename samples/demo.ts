@@ -7,16 +7,16 @@ import type { Engine } from "../runtime/bpf/engine.js";
 import { SimKernel } from "../runtime/kernel/kernel.js";
 import { runWorkload } from "../runtime/kernel/workload.js";
 import { SAMPLES } from "./index.js";
-import { compileSample, runSample, type Running, type SampleObject } from "./lib/sample.js";
+import { compileSample, isMain, runSample, type Running, type SampleObject } from "./lib/sample.js";
 
-interface Options {
+export interface DemoOptions {
   seed: number;
   events: number;
   engine: Engine;
 }
 
-function parseOptions(args: string[]): Options {
-  const options: Options = { seed: 1, events: 3000, engine: "jit" };
+function parseOptions(args: string[]): DemoOptions {
+  const options: DemoOptions = { seed: 1, events: 3000, engine: "jit" };
   for (let i = 0; i < args.length; i += 2) {
     const [flag, value] = [args[i], args[i + 1]];
     if (flag === "--seed" && value !== undefined) options.seed = Number(value);
@@ -33,10 +33,10 @@ function heading(index: number, name: string, title: string): string {
   return `\n${"=".repeat(Math.min(text.length, 100))}\n${text}\n${"=".repeat(Math.min(text.length, 100))}`;
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+/** Compile, attach and run every sample; `print` gets the output line by line. */
+export async function runDemo(options: DemoOptions, print: (text: string) => void): Promise<void> {
   const started = performance.now();
-  console.log(`tsbpf demo: compiling ${SAMPLES.length} sample programs with tsbpf ...`);
+  print(`tsbpf demo: compiling ${SAMPLES.length} sample programs with tsbpf ...`);
   const compiled: (SampleObject | Error)[] = [];
   for (const sample of SAMPLES) {
     try {
@@ -62,42 +62,46 @@ async function main(): Promise<void> {
     }
   });
   const summary = runWorkload(kernel, "mixed", { events: options.events });
-  console.log(
+  print(
     `one simulated Linux ${kernel.release} kernel, ${kernel.cpus.length} CPUs, seed ${options.seed}: ` +
       `${running.size} samples attached, workload 'mixed' of ${options.events} events ` +
       `(${((summary.endNs - summary.startNs) / 1e6).toFixed(1)} ms of kernel time)`,
   );
 
   for (const [i, sample] of SAMPLES.entries()) {
-    console.log(heading(i, sample.name, sample.title));
+    print(heading(i, sample.name, sample.title));
     const failure = failures.get(i);
     if (failure !== undefined) {
-      console.log(`(not run: ${failure})`);
+      print(`(not run: ${failure})`);
       continue;
     }
     const object = compiled[i] as SampleObject;
     try {
       if (sample.kernel !== undefined) {
         const run = await runSample(sample, { object, seed: options.seed, engine: options.engine });
-        console.log(`(on its own simulated Linux ${run.kernel.release} kernel)\n${run.report}`);
+        print(`(on its own simulated Linux ${run.kernel.release} kernel)\n${run.report}`);
       } else {
         const r = running.get(i)!;
-        console.log(sample.report(await r.collect(), summary));
+        print(sample.report(await r.collect(), summary));
         r.close();
       }
     } catch (err) {
-      console.log(`(failed: ${err instanceof Error ? err.message : String(err)})`);
+      print(`(failed: ${err instanceof Error ? err.message : String(err)})`);
     }
   }
   const totalMs = performance.now() - started;
-  console.log(
+  print(
     `\ncompiled ${compiled.filter((c) => !(c instanceof Error)).length}/${SAMPLES.length} samples in ` +
       `${(compileMs / 1000).toFixed(1)} s; everything in ${(totalMs / 1000).toFixed(1)} s ` +
       `(${options.engine} engine). Each sample also runs alone: node dist/samples/NAME.js`,
   );
 }
 
-main().catch((err: unknown) => {
-  console.error(`demo: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url)) {
+  runDemo(parseOptions(process.argv.slice(2)), (text) => console.log(text)).catch(
+    (err: unknown) => {
+      console.error(`demo: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    },
+  );
+}

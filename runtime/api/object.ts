@@ -11,7 +11,7 @@ import type { BpfSyscallError as SyscallErrorType } from "../bpf/error.js";
 import { BpfSyscallError } from "../bpf/error.js";
 import { bpfOf, type BpfSyscall } from "../bpf/syscall.js";
 import type { Engine } from "../bpf/engine.js";
-import { BTF_KIND_DATASEC, BTF_KIND_VAR, type Btf } from "../btf/btf.js";
+import { BTF_KIND_DATASEC, BTF_KIND_VAR, BTF_VAR_STATIC, type Btf } from "../btf/btf.js";
 import { TsbpfError } from "../error.js";
 import type { SimKernel } from "../kernel/kernel.js";
 import { LoadError } from "../loader/error.js";
@@ -363,7 +363,8 @@ export class BpfObject implements Disposable {
       if (datasec?.kind !== BTF_KIND_DATASEC) continue;
       for (const s of datasec.vars) {
         const v = btf.types[s.type];
-        if (v?.kind !== BTF_KIND_VAR) continue;
+        // statics (bpf_printk's format strings ...) are the object's own, as in a skeleton
+        if (v?.kind !== BTF_KIND_VAR || v.linkage === BTF_VAR_STATIC) continue;
         out.push({
           name: v.name,
           section: map.realName,

@@ -3,6 +3,7 @@
 // its user wants to read. The demo runs them all on one kernel; each also runs on its own:
 //
 //   node dist/samples/NAME.js [--seed N] [--events N] [--object FILE.o] [--engine interp|jit]
+import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { objectBytes } from "../../runtime/api/source.js";
 import type { Engine } from "../../runtime/bpf/engine.js";
@@ -84,9 +85,20 @@ export async function runSample<R>(
   }
 }
 
+/** Is the module at `url` the program node was started with? (Symbolic links resolved.) */
+export function isMain(url: string): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(url));
+  } catch {
+    return false;
+  }
+}
+
 /** Run the sample and print its report when its file is the program node was started with. */
 export function mainIfRun<R>(url: string, sample: Sample<R>): void {
-  if (process.argv[1] !== fileURLToPath(url)) return;
+  if (!isMain(url)) return;
   const args = process.argv.slice(2);
   const option = (name: string): string | undefined => {
     const i = args.indexOf(name);
@@ -94,7 +106,6 @@ export function mainIfRun<R>(url: string, sample: Sample<R>): void {
   };
   const file = option("--object");
   void (async () => {
-    const { readFileSync } = await import("node:fs");
     const run = await runSample(sample, {
       ...(option("--seed") ? { seed: Number(option("--seed")) } : {}),
       ...(option("--events") ? { events: Number(option("--events")) } : {}),
