@@ -10,7 +10,8 @@ import { encodeProgram } from "../../runtime/isa/codec.js";
 import { TsbpfError } from "../../runtime/error.js";
 import { hasLlvmMc, hex, llvmMcBytes } from "./tools.js";
 
-const CONFORMANCE = "/work/shared/conformance";
+// The shared data lives beside the repository (../shared), wherever it is cloned.
+const CONFORMANCE = join(import.meta.dirname, "..", "..", "..", "shared", "conformance");
 
 function sections(text: string): Map<string, string> {
   const out = new Map<string, string>();

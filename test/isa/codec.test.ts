@@ -30,7 +30,8 @@ import {
   withTmp,
 } from "./tools.js";
 
-const CONFORMANCE = "/work/shared/conformance";
+// The shared data lives beside the repository (../shared), wherever it is cloned.
+const CONFORMANCE = join(import.meta.dirname, "..", "..", "..", "shared", "conformance");
 
 function thrown(fn: () => unknown): unknown {
   try {

@@ -27,7 +27,8 @@ function prng(seed: number): () => number {
   };
 }
 
-const CONFORMANCE = "/work/shared/conformance";
+// The shared data lives beside the repository (../shared), wherever it is cloned.
+const CONFORMANCE = join(import.meta.dirname, "..", "..", "..", "shared", "conformance");
 const sources = readdirSync(CONFORMANCE)
   .filter((f) => f.endsWith(".data"))
   .sort()
