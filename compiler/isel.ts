@@ -24,6 +24,7 @@ import {
 import { CMOV, COPY, FIRST_VREG, MBlock, MFunc, MInst, NO_REG, R0, R10 } from "./isel-mir.js";
 import * as op from "../runtime/isa/opcodes.js";
 import type { Cpu } from "./lower.js";
+import { reversePostorder } from "./opt-cse.js";
 
 export interface IselOptions {
   cpu: Cpu;
@@ -92,6 +93,7 @@ class Selector {
   private readonly v4: boolean;
   private readonly jmp32: boolean;
   private readonly zextMemo = new Map<Inst, boolean>();
+  private copiesBeforeBranch = new Set<Block>();
   // Addresses (lddw, r10 + off) materialised in this block since the last call.
   private addrCache = new Map<string, number>();
 
@@ -105,7 +107,7 @@ class Selector {
   }
 
   run(): MFunc {
-    splitCriticalEdges(this.fn);
+    this.copiesBeforeBranch = splitCriticalEdges(this.fn);
     for (const b of this.fn.blocks) {
       const mb = this.mf.newBlock(b.name);
       mb.loopDepth = b.loopDepth;
@@ -262,9 +264,15 @@ class Selector {
   /** Copies into the phis of b's successor (b is its only edge into it after splitting). */
   private phiCopies(b: Block): void {
     const term = b.terminator!;
-    if (term.op !== "br") return;
-    const succ = term.targets[0]!;
+    if (term.op === "br") this.phiCopiesTo(b, term.targets[0]!);
+    else if (term.op === "cbr" && this.copiesBeforeBranch.has(b)) {
+      for (const succ of term.targets) this.phiCopiesTo(b, succ);
+    }
+  }
+
+  private phiCopiesTo(b: Block, succ: Block): void {
     const idx = succ.preds.indexOf(b);
+    if (idx < 0) return;
     const phis = succ.insts.filter((i) => i.op === "phi" && i.uses.length > 0);
     if (phis.length === 0) return;
     // Phis reading other phis of the same block need a parallel copy: go through temporaries.
@@ -842,13 +850,32 @@ class Selector {
 }
 
 /** Splits every edge from a block with two successors into a block with phis. */
-export function splitCriticalEdges(fn: Func): void {
+export function splitCriticalEdges(fn: Func): Set<Block> {
+  const idom = dominators(fn);
+  const dominates = (a: Block, b: Block): boolean => {
+    for (let x: Block | undefined = b; x !== undefined; x = idom.get(x)) if (x === a) return true;
+    return false;
+  };
+  // Blocks whose phi copies go before their conditional jump: the phis' registers are dead on
+  // the other way out (it cannot reach a use without entering the join through a copy), so
+  // the edge needs no block of its own (`r = k; if (c) goto join` as clang writes if-chains).
+  const copiesBeforeBranch = new Set<Block>();
   for (const b of fn.blocks.slice()) {
     if (b.insts.length === 0 || b.insts[0]!.op !== "phi") continue;
     for (let i = 0; i < b.preds.length; i++) {
       const p = b.preds[i]!;
       const t = p.terminator;
       if (!t || t.targets.length < 2) continue;
+      const other = t.targets[0] === b ? t.targets[1]! : t.targets[0]!;
+      if (
+        !copiesBeforeBranch.has(p) &&
+        !dominates(b, other) &&
+        !dominates(b, p) &&
+        !hasPhis(other)
+      ) {
+        copiesBeforeBranch.add(p);
+        continue;
+      }
       const e = fn.newBlock("edge");
       e.loopDepth = b.loopDepth;
       const br = fn.make("br", "void", [], e);
@@ -863,6 +890,46 @@ export function splitCriticalEdges(fn: Func): void {
       fn.blocks.splice(fn.blocks.indexOf(p) + 1, 0, e);
     }
   }
+  return copiesBeforeBranch;
+}
+
+function hasPhis(b: Block): boolean {
+  return b.insts.length > 0 && b.insts[0]!.op === "phi";
+}
+
+/** Immediate dominators (Cooper, Harvey and Kennedy's iteration over reverse postorder). */
+export function dominators(fn: Func): Map<Block, Block | undefined> {
+  const order = reversePostorder(fn);
+  const index = new Map(order.map((b, i) => [b, i] as const));
+  const idom = new Map<Block, Block | undefined>();
+  idom.set(fn.entry, fn.entry);
+  const intersect = (a: Block, b: Block): Block => {
+    let x = a;
+    let y = b;
+    while (x !== y) {
+      while (index.get(x)! > index.get(y)!) x = idom.get(x)!;
+      while (index.get(y)! > index.get(x)!) y = idom.get(y)!;
+    }
+    return x;
+  };
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const b of order) {
+      if (b === fn.entry) continue;
+      let d: Block | undefined;
+      for (const p of b.preds) {
+        if (!idom.has(p) || !index.has(p)) continue;
+        d = d === undefined ? p : intersect(p, d);
+      }
+      if (d !== undefined && idom.get(b) !== d) {
+        idom.set(b, d);
+        changed = true;
+      }
+    }
+  }
+  idom.set(fn.entry, undefined);
+  return idom;
 }
 
 export { FIRST_VREG };
