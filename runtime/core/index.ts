@@ -12,6 +12,7 @@ export {
 export {
   relocateObjectCore,
   withCoreRelocations,
+  explainPoisonedLoad,
   type CoreRelocatedObject,
   type ObjectCoreOptions,
   type ObjectCoreRelocation,

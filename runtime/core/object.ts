@@ -7,6 +7,7 @@ import type { Insn } from "../isa/insn.js";
 import type { BpfObject, BpfProgram } from "../object/open.js";
 import { createCandidateCache } from "./candidates.js";
 import { CoreRelocationError } from "./error.js";
+import { CORE_POISON_IMM } from "./patch.js";
 import { applyCoreRelo, type CoreRelocationResult } from "./relocate.js";
 
 /** A relocation result with the program and section it belongs to. */
@@ -93,6 +94,8 @@ export function relocateObjectCore(
 /** An object whose programs carry CO-RE-relocated instructions, and the way to its programs. */
 export interface CoreRelocatedObject {
   object: BpfObject;
+  /** every relocation applied, in order */
+  results: ObjectCoreResult[];
   /** the relocated copy of one of the original object's programs or .text functions */
   program(original: BpfProgram): BpfProgram;
 }
@@ -122,5 +125,39 @@ export function withCoreRelocations(
     programs: object.programs.map(copy),
     subprograms: object.subprograms.map(copy),
   };
-  return { object: relocated, program: copy };
+  return { object: relocated, results: relocation.results, program: copy };
+}
+
+/**
+ * Why a program whose load failed on a poisoned instruction (`call 0xbad2310`, which the
+ * verifier reports as "invalid func unknown#195896080") failed: "failed to resolve CO-RE
+ * relocation <spec>: <which field of which type is missing>", as libbpf rewrites the log.
+ * `functions` are the program's functions and where they start in the loaded instructions;
+ * the log's instruction index picks the relocation when it is there. "" when the failure is
+ * not about a poisoned instruction.
+ */
+export function explainPoisonedLoad(
+  results: readonly ObjectCoreResult[],
+  functions: readonly { name: string; start: number }[],
+  reason: string,
+  log: string,
+): string {
+  const marker = `unknown#${CORE_POISON_IMM}`;
+  if (!reason.includes(marker) && !log.includes(marker)) return "";
+  const poisoned = (name: string): ObjectCoreResult[] =>
+    results.filter((r) => r.poisoned && r.program === name);
+  const at = new RegExp(`^(\\d+): \\(85\\) call ${marker}`, "m").exec(log);
+  let found: ObjectCoreResult[] = [];
+  if (at !== null) {
+    const insn = Number(at[1]);
+    const fn = [...functions].reverse().find((f) => f.start <= insn);
+    if (fn !== undefined)
+      found = poisoned(fn.name).filter(
+        (r) => r.insn === insn - fn.start || r.insn === insn - fn.start - 1,
+      );
+  }
+  if (found.length === 0) found = functions.flatMap((f) => poisoned(f.name));
+  return found
+    .map((r) => `failed to resolve CO-RE relocation ${r.localSpec}: ${r.message ?? ""}`)
+    .join("; ");
 }
