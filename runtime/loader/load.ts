@@ -21,6 +21,7 @@ import { bpfOf, type BpfSyscall } from "../bpf/syscall.js";
 import { BTF_KIND_DATASEC, BTF_KIND_VAR, type Btf } from "../btf/btf.js";
 import {
   CoreRelocationError,
+  explainPoisonedLoad,
   relocateObjectCore,
   withCoreRelocations,
   type CoreRelocatedObject,
@@ -340,7 +341,13 @@ export class ObjectLoader {
       return { ...done, fd, log: logText(logBuf) };
     } catch (err) {
       if (!(err instanceof SyscallError)) throw err;
-      const error = programError(where, p, err);
+      const coreReason = explainPoisonedLoad(
+        core.results,
+        relocated.functions,
+        err.reason,
+        err.log ?? "",
+      );
+      const error = programError(where, p, err, coreReason);
       if (!options.keepGoing) throw error;
       return { ...done, fd: -1, log: err.log ?? "", error };
     }
@@ -390,11 +397,16 @@ function syscall<T>(where: string, fn: () => T, cleanup?: () => void): T {
   }
 }
 
-function programError(where: string, p: LoaderProgram, err: BpfSyscallError): LoadError {
+function programError(
+  where: string,
+  p: LoaderProgram,
+  err: BpfSyscallError,
+  coreReason = "",
+): LoadError {
   const type = progTypeShortName(p.type) ?? String(p.type);
   return new LoadError(
     `${where} (${type})`,
-    `failed to load: ${err.reason}`,
+    `failed to load: ${err.reason}${coreReason ? ` (${coreReason})` : ""}`,
     err.errno,
     err.log ?? "",
   );
