@@ -57,6 +57,33 @@ describe.skipIf(skip !== undefined)("a program built against the real vmlinux.h"
     }
   });
 
+  it("fails to load on a reached poisoned instruction, naming the field and the type", () => {
+    const kernel = new SimKernel();
+    const poison = realObject("poison");
+    let message = "";
+    try {
+      BpfObject.fromBytes(poison.bytes, "poison.bpf.o").load(kernel);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/program 'missing_field'.*invalid func unknown#195896080/);
+    expect(message).toMatch(
+      /failed to resolve CO-RE relocation <byte_off> \[\d+\] struct task_struct___gone\.field_that_never_was .*field 'field_that_never_was' of struct task_struct___gone is not in the target BTF/,
+    );
+  });
+
+  // The real kernel loads these (test/core/libbpf.test.ts): the poisoned instructions sit in
+  // branches a known constant never takes (if (bpf_core_field_exists(...)), if
+  // (bpf_core_field_size(...) == 4)). The simulated kernel's verifier still walks such dead
+  // branches and rejects the poisoned call; this flips to passing once it prunes them.
+  it.fails("loads programs whose poisoned instructions are in never-taken branches", () => {
+    const kernel = new SimKernel();
+    for (const name of ["task", "direct"]) {
+      const built = realObject(name);
+      BpfObject.fromBytes(built.bytes, `${name}.bpf.o`).load(kernel).close();
+    }
+  });
+
   it("reads on the simulated kernel what the kernel holds, as the sim-built program does", () => {
     const kernel = new SimKernel({ seed: 7 });
     const simDir = vmlinuxDir("sim", btfToC(kernelBtf()));
