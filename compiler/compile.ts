@@ -10,10 +10,10 @@
 import { generate } from "./codegen.js";
 import { CompileError, type Diagnostic, type SourceProvider } from "./diagnostics.js";
 import { emitObject } from "./emit.js";
-import { checkProgram, type FrontendOptions } from "./frontend.js";
+import { checkProgram, type CheckedProgram, type FrontendOptions } from "./frontend.js";
 import { preprocess } from "./preprocess.js";
 import { printTokens } from "./preprocess.js";
-import type { CompiledUnit } from "./unit.js";
+import type { CompiledGlobal, CompiledUnit } from "./unit.js";
 
 export type Cpu = "v1" | "v2" | "v3" | "v4";
 
@@ -73,7 +73,7 @@ export function compile(input: CompileInput, options: CompileOptions = {}): Comp
     debugLines: options.debug ?? true,
   });
   // The object is named after the main file (its STT_FILE symbol), whatever the first token's.
-  const unit: CompiledUnit = { ...generated, file: file.file };
+  const unit: CompiledUnit = withKfuncs({ ...generated, file: file.file }, checked);
   const t1 = performance.now();
   const object = emitObject(unit, {
     debugLines: options.debug ?? true,
@@ -117,6 +117,36 @@ export function preprocessOnly(
     diagnostics: result.diagnostics.items,
     sources: result.sources,
   };
+}
+
+/**
+ * Functions the code calls that the unit does not define are kfuncs (`extern ... __ksym`): the
+ * writer gets them as external globals of function type, with their C type for BTF.
+ */
+function withKfuncs(unit: CompiledUnit, checked: CheckedProgram): CompiledUnit {
+  const defined = new Set([...unit.functions, ...unit.globals].map((x) => x.name));
+  const called = new Set<string>();
+  for (const f of unit.functions)
+    for (const r of f.relocs)
+      if ((r.kind === "call" || r.kind === "func_addr") && !defined.has(r.symbol))
+        called.add(r.symbol);
+  if (called.size === 0) return unit;
+  const externs: CompiledGlobal[] = [];
+  for (const g of checked.sema?.globals ?? []) {
+    if (g.kind !== "function" || !called.has(g.name)) continue;
+    const section = g.section === ".ksyms" ? ".ksyms" : undefined;
+    externs.push({
+      name: g.name,
+      section: section ?? ".extern",
+      global: true,
+      type: g.type,
+      bytes: new Uint8Array(0),
+      dataRelocs: [],
+      external: { weak: g.attributes.some((a) => a.name === "weak"), section },
+      pos: { file: g.loc.file, line: g.loc.line, col: g.loc.col },
+    });
+  }
+  return { ...unit, globals: [...unit.globals, ...externs] };
 }
 
 function frontendOptions(options: CompileOptions): FrontendOptions {
