@@ -1,5 +1,6 @@
-// Externs through compile(): kfuncs (`extern ... __ksym`, a weak one too) and a __kconfig variable give the same undefined symbols, relocations and BTF
-// (extern FUNCs and VAR in .ksyms / .kconfig DATASECs) as clang's object.
+// Externs through compile(): kfuncs (`extern ... __ksym`, a weak one too) and a __kconfig
+// variable give the same undefined symbols, relocations and BTF (extern FUNCs and VAR in
+// .ksyms / .kconfig DATASECs) as clang's object.
 import { afterAll, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
