@@ -2707,94 +2707,147 @@ class Sema implements ConstEvalHost {
     const shown = info.type;
     const tc = canonical(to);
     const fc = canonical(from);
-    const say = (kind: string) => phrase(context, to, shown, kind);
     if (isArithmetic(to) && isArithmetic(from)) {
       this.convert(e, to);
       this.checkConstantConversion(e, from, to);
       return;
     }
     if (tc.kind === "int" && tc.name === "_Bool" && fc.kind === "pointer") {
+      this.checkPointerToBool(e);
       this.convert(e, to);
       return;
     }
     if (tc.kind === "record" && fc.kind === "record" && tc.decl === fc.decl) return;
-    if (tc.kind === "pointer") {
-      if (fc.kind === "pointer") {
-        this.checkPointerAssignment(tc, fc, to, shown, context, loc, extra);
-        this.convert(e, to);
-        return;
-      }
-      if (isInteger(from)) {
-        if (!this.isNullPointerConstant(e)) {
-          this.warning(
-            loc,
-            say("incompatible integer to pointer conversion"),
-            "-Wint-conversion",
-            extra,
-          );
-        }
-        this.convert(e, to);
-        return;
-      }
-    }
-    if (isInteger(to) && fc.kind === "pointer") {
+    let kind: string | undefined; // the warning, for the mismatches that are only warnings
+    if (tc.kind === "pointer" && fc.kind === "pointer") {
+      const problem = this.pointerProblem(tc, fc);
+      this.convert(e, to);
+      if (problem === undefined) return;
+      const text =
+        problem.suffix !== undefined
+          ? phraseSuffix(context, to, shown, problem.suffix)
+          : phrase(context, to, shown, problem.kind!);
       this.warning(
         loc,
-        say("incompatible pointer to integer conversion"),
-        "-Wint-conversion",
+        text + (problem.hints ? this.conversionHint(e, tc, fc) : ""),
+        problem.flag,
         extra,
       );
-      this.convert(e, to);
       return;
     }
-    this.error(loc, incompatiblePhrase(context, to, shown), extra);
+    if (tc.kind === "pointer" && isInteger(from)) {
+      this.convert(e, to);
+      if (this.isNullPointerConstant(e)) return;
+      kind = "incompatible integer to pointer conversion";
+    } else if (isInteger(to) && fc.kind === "pointer") {
+      this.convert(e, to);
+      kind = "incompatible pointer to integer conversion";
+    }
+    if (kind !== undefined) {
+      const text = phrase(context, to, shown, kind) + this.conversionHint(e, tc, fc);
+      this.warning(loc, text, "-Wint-conversion", extra);
+      return;
+    }
+    this.error(loc, incompatiblePhrase(context, to, shown) + this.conversionHint(e, tc, fc), extra);
   }
 
-  private checkPointerAssignment(
+  // The fix clang suggests after a conversion message: "; remove &" for `&x` where x
+  // itself fits, "; take the address with &" when the target points to the value's type
+  // (and the value is an object), "; dereference with *" the other way round.
+  private conversionHint(e: A.Expr, tc: CType, fc: CType): string {
+    if (e.kind === "UnaryExpr" && (e.op === "&" || e.op === "*")) {
+      const inner = this.result.exprs.get(e.operand);
+      if (inner && fixFits(inner.type, tc)) return e.op === "&" ? "; remove &" : "; remove *";
+    }
+    const info = this.result.exprs.get(e);
+    // Arrays and functions decayed to the pointer: clang offers no fix for those.
+    const own = info && canonical(info.type).kind;
+    if (info === undefined || own === "array" || own === "function") return "";
+    if (
+      tc.kind === "pointer" &&
+      info.lvalue &&
+      info.member?.member.bitWidth === undefined &&
+      fixFits(pointerTo(info.type), tc)
+    ) {
+      return "; take the address with &";
+    }
+    if (fc.kind === "pointer" && fixFits(fc.pointee, tc)) return "; dereference with *";
+    return "";
+  }
+
+  // What is wrong with assigning a `fc` pointer to a `tc` pointer, in clang's order:
+  // lost qualifiers (before sign), different-sign integers, nested qualifiers, then
+  // incompatible pointee types. undefined when nothing is.
+  private pointerProblem(
     tc: PointerType,
     fc: PointerType,
-    to: CType,
-    from: CType,
-    context: "assigning" | "initializing" | "passing" | "returning",
-    loc: A.SourceLoc,
-    extra: Diagnostic[],
-  ): void {
-    const tp = canonical(tc.pointee);
-    const fp = canonical(fc.pointee);
-    const lostQuals = qualsOf(fc.pointee) & ~qualsOf(tc.pointee);
-    const tpu = unqualified(tp);
-    const fpu = unqualified(fp);
-    if (tpu.kind === "void" || fpu.kind === "void") {
-      // void * converts to and from any object (and, as clang allows, function) pointer.
-    } else if (!compatible(tpu, fpu)) {
-      if (tpu.kind === "int" && fpu.kind === "int" && tpu.size === fpu.size) {
-        const plainChar = tpu.name === "char" || fpu.name === "char";
-        const why = plainChar
+  ): { kind?: string; suffix?: string; flag: string; hints: boolean } | undefined {
+    const tpu = unqualified(canonical(tc.pointee));
+    const fpu = unqualified(canonical(fc.pointee));
+    // Qualifiers of void do not matter when a function pointer is involved.
+    const functionInvolved = tpu.kind === "function" || fpu.kind === "function";
+    const lostQuals = functionInvolved ? 0 : qualsOf(fc.pointee) & ~qualsOf(tc.pointee);
+    const discards = {
+      suffix: "discards qualifiers",
+      flag: "-Wincompatible-pointer-types-discards-qualifiers",
+      hints: false,
+    };
+    if (tpu.kind === "void" || fpu.kind === "void" || compatible(tpu, fpu)) {
+      return lostQuals !== 0 ? discards : undefined;
+    }
+    if (tpu.kind === "int" && fpu.kind === "int" && tpu.size === fpu.size) {
+      if (lostQuals !== 0) return discards;
+      const plainChar = tpu.name === "char" || fpu.name === "char";
+      return {
+        suffix: plainChar
           ? "converts between pointers to integer types where one is of the unique plain 'char' type and the other is not"
-          : "converts between pointers to integer types with different sign";
-        this.warning(loc, phraseSuffix(context, to, from, why), "-Wpointer-sign", extra);
-        return;
+          : "converts between pointers to integer types with different sign",
+        flag: "-Wpointer-sign",
+        hints: false,
+      };
+    }
+    if (compatibleIgnoringNestedQualifiers(tpu, fpu)) {
+      return {
+        suffix: "discards qualifiers in nested pointer types",
+        flag: "-Wincompatible-pointer-types-discards-qualifiers",
+        hints: false,
+      };
+    }
+    const functions = tpu.kind === "function" && fpu.kind === "function";
+    return {
+      kind: functions ? "incompatible function pointer types" : "incompatible pointer types",
+      flag: functions ? "-Wincompatible-function-pointer-types" : "-Wincompatible-pointer-types",
+      hints: true,
+    };
+  }
+
+  // -Wpointer-bool-conversion: a function or array name as a truth value is always true.
+  private checkPointerToBool(e: A.Expr): void {
+    if (e.kind === "UnaryExpr" && e.op === "&" && e.operand.kind === "Identifier") {
+      const v = this.result.exprs.get(e.operand)?.decl;
+      if (v?.kind === "var") {
+        this.warning(
+          e.operand.loc,
+          `address of '${v.name}' will always evaluate to 'true'`,
+          "-Wpointer-bool-conversion",
+        );
       }
-      const functions = tpu.kind === "function" && fpu.kind === "function";
-      this.warning(
-        loc,
-        phrase(
-          context,
-          to,
-          from,
-          functions ? "incompatible function pointer types" : "incompatible pointer types",
-        ),
-        functions ? "-Wincompatible-function-pointer-types" : "-Wincompatible-pointer-types",
-        extra,
-      );
       return;
     }
-    if (lostQuals !== 0) {
+    if (e.kind !== "Identifier") return;
+    const d = this.result.exprs.get(e)?.decl;
+    if (d?.kind === "function") {
       this.warning(
-        loc,
-        phraseSuffix(context, to, from, "discards qualifiers"),
-        "-Wincompatible-pointer-types-discards-qualifiers",
-        extra,
+        e.loc,
+        `address of function '${d.name}' will always evaluate to 'true'`,
+        "-Wpointer-bool-conversion",
+        [this.noteAt(e.loc, "prefix with the address-of operator to silence this warning")],
+      );
+    } else if (d?.kind === "var" && canonical(d.type).kind === "array") {
+      this.warning(
+        e.loc,
+        `address of array '${d.name}' will always evaluate to 'true'`,
+        "-Wpointer-bool-conversion",
       );
     }
   }
@@ -4234,6 +4287,36 @@ const builtinTypedefs = new Map<string, TypedefDecl>([
 
 function builtinTypedef(name: string): CType | undefined {
   return builtinTypedefs.get(name)?.type;
+}
+
+// Would the fixed expression's type `from` do for `to`, as clang judges a fix-it: the same
+// type, `to` at least as qualified, looking through one level of pointers.
+function fixFits(from: CType, to: CType): boolean {
+  let f = canonical(from);
+  let t = canonical(to);
+  if ((qualsOf(f) & ~qualsOf(t)) !== 0) return false;
+  if (f.kind === "pointer" && t.kind === "pointer") {
+    f = canonical(f.pointee);
+    t = canonical(t.pointee);
+    if ((qualsOf(f) & ~qualsOf(t)) !== 0) return false;
+  }
+  const x = unqualified(f);
+  const y = unqualified(t);
+  // An enum is not its underlying integer type here.
+  return x.kind === y.kind && compatible(x, y);
+}
+
+// Pointer types equal but for qualifiers below the first level (`int **` vs `const int **`).
+function compatibleIgnoringNestedQualifiers(a: CType, b: CType): boolean {
+  const x = canonical(a);
+  const y = canonical(b);
+  if (x.kind === "pointer" && y.kind === "pointer") {
+    return compatibleIgnoringNestedQualifiers(
+      unqualified(canonical(x.pointee)),
+      unqualified(canonical(y.pointee)),
+    );
+  }
+  return compatible(unqualified(x), unqualified(y));
 }
 
 // `!x`, comparisons and logical operators: int-typed but 0 or 1 (clang's "boolean expression").

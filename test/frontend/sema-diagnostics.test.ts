@@ -1034,3 +1034,104 @@ describe.skipIf(!hasClang)("the expected diagnostics are clang's", () => {
     expect(differing.map((c) => c.name)).toEqual([]);
   });
 });
+
+// Random conversions between a pool of object types, in the four contexts clang words
+// differently (assigning, initializing, passing, returning): every warning, error, hint and
+// note must be the line clang prints, in the same order.
+const conversionPrelude = `typedef unsigned int __u32;
+struct a { int x; }; struct b { int x; };
+union u { int i; };
+enum e { E0 };
+int i; unsigned u; long l; char c; unsigned char uc; _Bool bo; enum e en; __u32 u32;
+int *ip; const int *cip; unsigned *up; char *cp; const char *ccp; unsigned char *ucp; void *vp; const void *cvp;
+long *lp; __u32 *u32p; int **ipp; const int **cipp; int *const *ipcp;
+struct a sa, *pa; struct b sb, *pb; union u un;
+int arr[4]; char carr[8];
+int (*fp)(void *); int (*fp2)(int); void (*vfp)(void);
+int fn(void *p);
+`;
+const conversionTargets: [string, string][] = [
+  ["i", "int"],
+  ["u", "unsigned"],
+  ["l", "long"],
+  ["c", "char"],
+  ["uc", "unsigned char"],
+  ["bo", "_Bool"],
+  ["en", "enum e"],
+  ["u32", "__u32"],
+  ["ip", "int *"],
+  ["cip", "const int *"],
+  ["up", "unsigned *"],
+  ["cp", "char *"],
+  ["ccp", "const char *"],
+  ["ucp", "unsigned char *"],
+  ["vp", "void *"],
+  ["cvp", "const void *"],
+  ["lp", "long *"],
+  ["u32p", "__u32 *"],
+  ["ipp", "int **"],
+  ["cipp", "const int **"],
+  ["sa", "struct a"],
+  ["pa", "struct a *"],
+  ["un", "union u"],
+  ["fp", "int (*)(void *)"],
+  ["fp2", "int (*)(int)"],
+  ["vfp", "void (*)(void)"],
+];
+const conversionSources = [
+  ...conversionTargets.map(([name]) => name),
+  ...[
+    "arr",
+    "carr",
+    "fn",
+    "0",
+    "1",
+    "(void *)0",
+    '"s"',
+    "&i",
+    "&arr",
+    "&sa",
+    "*ipp",
+    "ipcp",
+    "sb",
+    "pb",
+  ],
+];
+
+function conversionProgram(seed: number, count: number): string {
+  let state = seed >>> 0;
+  const next = (n: number) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) % n;
+  };
+  const lines: string[] = [];
+  for (let k = 0; k < count; k++) {
+    const [name, type] = conversionTargets[next(conversionTargets.length)]!;
+    const value = conversionSources[next(conversionSources.length)]!;
+    const declare = (id: string) =>
+      type.includes("(*)") ? type.replace("(*)", `(*${id})`) : `${type} ${id}`;
+    switch (next(4)) {
+      case 0:
+        lines.push(`void t${k}(void) { ${name} = ${value}; }`);
+        break;
+      case 1:
+        lines.push(`void t${k}(void) { ${declare("v")} = ${value}; (void)v; }`);
+        break;
+      case 2:
+        lines.push(`void take${k}(${declare("p")});\nvoid t${k}(void) { take${k}(${value}); }`);
+        break;
+      default:
+        lines.push(`typedef ${declare(`r${k}_t`)};\nr${k}_t t${k}(void) { return ${value}; }`);
+    }
+  }
+  return conversionPrelude + lines.join("\n") + "\n";
+}
+
+describe.skipIf(!hasClang)("conversion diagnostics equal clang's", () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    test(`150 random conversions (seed ${seed})`, () => {
+      const source = conversionProgram(seed, 150);
+      expect(ourDiagnostics(source)).toEqual(clangDiagnostics(source));
+    });
+  }
+});
