@@ -4,6 +4,7 @@
 // atomic results) happen there.
 import type { Func } from "./ir.js";
 import { Folder } from "./opt-fold.js";
+import { unsignNarrowLoads } from "./opt-narrow.js";
 import { removeUnreachable, simplifyCfg } from "./opt-cfg.js";
 import { localCse } from "./opt-cse.js";
 import { deadCodeElimination, dropUnusedFetch } from "./opt-dce.js";
@@ -18,6 +19,7 @@ export function optimize(fn: Func, level: 0 | 2): void {
   }
   for (let round = 0; round < MAX_ROUNDS; round++) {
     let changed = new Folder(fn).run();
+    changed = unsignNarrowLoads(fn) || changed;
     changed = simplifyCfg(fn, true) || changed;
     changed = localCse(fn) || changed;
     changed = deadCodeElimination(fn) || changed;
