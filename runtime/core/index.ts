@@ -24,3 +24,18 @@ export { coreReloKindName } from "./kinds.js";
 export { essentialName, essentialNameLength } from "./names.js";
 export { formatSpec, parseLocalSpec, type CoreSpec } from "./spec.js";
 export { valueText, type CoreValue } from "./value.js";
+export {
+  collectExterns,
+  kconfigSize,
+  kconfigValue,
+  resolveKsyms,
+  kallsymsLookup,
+  patchExternLddw,
+  simKernelConfig,
+  SIM_KERNEL_CONFIG,
+  type BpfExtern,
+  type KconfigExtern,
+  type KsymExtern,
+  type KernelConfigSource,
+  type KsymAddress,
+} from "./externs.js";
