@@ -117,25 +117,33 @@ export interface LibbpfProgram {
 export function libbpfRelocate(
   path: string,
   targetBtf?: string,
-): { programs: LibbpfProgram[]; errors: Map<string, string> } {
+  kconfig?: string,
+): { programs: LibbpfProgram[]; errors: Map<string, string>; kconfig: Map<string, Uint8Array> } {
   if (oracle === undefined) {
     oracle = join(scratchDir(), "core-load");
     run("cc", ["-O2", "-o", oracle, join(HERE, "c", "core-load.c"), "-lbpf", "-ldl"]);
   }
   const args = targetBtf === undefined ? [path] : [path, targetBtf];
-  const r = spawnSync(oracle, args, { encoding: "utf8", maxBuffer: 1 << 26 });
+  const env = kconfig === undefined ? process.env : { ...process.env, KCONFIG: kconfig };
+  const r = spawnSync(oracle, args, { encoding: "utf8", maxBuffer: 1 << 26, env });
   if (r.status !== 0) throw new Error(`core-load ${args.join(" ")}: ${r.stdout}${r.stderr}`);
   const programs: LibbpfProgram[] = [];
   const errors = new Map<string, string>();
+  const kconfigValues = new Map<string, Uint8Array>();
+  const hexBytes = (hex: string): Uint8Array =>
+    Uint8Array.from(hex.match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
   for (const line of r.stdout.trim().split("\n")) {
     const f = line.split(" ");
     if (f[0] === "error") errors.set(f[1]!, f[2]!);
+    if (f[0] === "kconfig") kconfigValues.set(f[1]!, hexBytes(f[2] ?? ""));
     if (f[0] !== "prog") continue;
-    const hex = f[3] ?? "";
-    const bytes = Uint8Array.from(hex.match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
-    programs.push({ name: f[1]!, loaded: f[2] === "1", insns: decodeProgram(bytes) });
+    programs.push({
+      name: f[1]!,
+      loaded: f[2] === "1",
+      insns: decodeProgram(hexBytes(f[3] ?? "")),
+    });
   }
-  return { programs, errors };
+  return { programs, errors, kconfig: kconfigValues };
 }
 
 /** bpftool btf dump file PATH [format c]. */

@@ -3,6 +3,8 @@
 // prints the instructions libbpf handed to BPF_PROG_LOAD for each program:
 //   prog NAME LOADED HEX        (LOADED 1 when the kernel accepted it; HEX = struct bpf_insn[])
 //   error NAME ERR              (loading program NAME failed: the kernel rejected it)
+//   kconfig NAME HEX            (the .kconfig map's value after loading NAME; with KCONFIG in
+//                                the environment, libbpf takes CONFIG_* values from it)
 // With a second argument, relocation is against that BTF file (btf_custom_path) instead of the
 // running kernel's. The instructions are caught on their way into bpf(): this program defines
 // syscall(), which libbpf calls, records BPF_PROG_LOAD's instructions and passes the call on,
@@ -63,7 +65,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   libbpf_set_print(quiet);
-  LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = argc == 3 ? argv[2] : NULL);
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = argc == 3 ? argv[2] : NULL,
+              .kconfig = getenv("KCONFIG"));
   struct bpf_object *obj = bpf_object__open_file(argv[1], &opts);
   if (!obj) {
     printf("error open\n");
@@ -100,6 +103,22 @@ int main(int argc, char **argv) {
       printf("\n");
     }
     for (int j = 0; j < nloads; j++) free(loads[j].insns);
+    /* the .kconfig map's value, as libbpf filled it */
+    struct bpf_map *map;
+    bpf_object__for_each_map(map, obj) {
+      const char *mname = bpf_map__name(map);
+      size_t n = strlen(mname);
+      if (err || n < 8 || strcmp(mname + n - 8, ".kconfig") != 0) continue;
+      unsigned size = bpf_map__value_size(map);
+      unsigned char *value = calloc(1, size);
+      int zero = 0;
+      if (bpf_map_lookup_elem(bpf_map__fd(map), &zero, value) == 0) {
+        printf("kconfig %s ", names[i]);
+        for (unsigned k = 0; k < size; k++) printf("%02x", value[k]);
+        printf("\n");
+      }
+      free(value);
+    }
     bpf_object__close(obj);
   }
   return 0;
