@@ -528,3 +528,58 @@ describe("malformed relocations", () => {
     );
   });
 });
+
+describe("random relocation records", () => {
+  it("only ever raise CoreRelocationErrors, and never hang", () => {
+    const l = new Types();
+    const li = l.int("int", 4, true);
+    const arr = l.array(li, 3);
+    const inner = l.record("inner", 12, [["v", arr, 0]]);
+    const anon = l.record("", 16, [
+      ["in", inner, 0],
+      ["w", li, 96, 5],
+    ]);
+    const outer = l.record("outer", 24, [
+      ["", anon, 0],
+      ["p", l.ptr(inner), 128],
+    ]);
+    l.enum("e", [
+      ["A", 1],
+      ["B", -2],
+    ]);
+    l.typedef("outer_t", outer);
+    // a cyclic typedef, as corrupt BTF may have
+    const loop = l.typedef("loop", 0);
+    (l.btf.types[loop] as { type: number }).type = loop;
+    const t = new Types();
+    const ti = t.int("int", 4, true);
+    const tin = t.record("inner", 16, [["v", t.array(ti, 4), 0]]);
+    t.record("outer", 40, [
+      ["p", t.ptr(tin), 0],
+      ["in", tin, 64],
+      ["w", ti, 192, 3],
+    ]);
+    t.record("outer___b", 40, [["in", tin, 0]]);
+    t.enum64("e", [["B", 5, 0]]);
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const access = (): string =>
+      Array.from({ length: 1 + random(5) }, () => String(random(4))).join(":");
+    let errors = 0;
+    for (let i = 0; i < 3000; i++) {
+      const insns: Insn[] = [mov(random(3)), ldxw(random(3) * 4), ...lddw(random(2), 0), exit];
+      const r = relo(random(l.btf.types.length + 2), access(), random(14), random(6));
+      try {
+        relocateCore(insns, [r], l.btf, t.btf);
+      } catch (err) {
+        if (!(err instanceof CoreRelocationError)) throw err;
+        expect(err.message).toMatch(/^prog '\(program\)': relo #0: insn \d+: /);
+        errors++;
+      }
+    }
+    expect(errors).toBeGreaterThan(100);
+  });
+});
