@@ -51,6 +51,8 @@ export interface ProgramReport {
   type: string;
   /** "kprobe/vfs_read -> count (link)"; empty when the section names no target */
   attached: string[];
+  /** why it was not attached: "no target in its section", "autoload off" ... */
+  notAttached?: string;
   runs: number;
   misses: number;
 }
@@ -89,7 +91,7 @@ export async function runObject(options: RunOptions): Promise<RunReport> {
   obj.load(kernel, { engine });
   const trace = obj.tracePipe();
   const readers = openReaders(obj);
-  const links = obj.attachAll();
+  const { links, notAttached } = attachEach(obj);
   const workload = runWorkload(kernel, options.workload ?? "mixed", {
     events: options.events ?? 1000,
   });
@@ -99,7 +101,7 @@ export async function runObject(options: RunOptions): Promise<RunReport> {
     object: obj.name,
     kernel: { release: kernel.release, cpus, seed, engine },
     workload,
-    programs: obj.programs.map((p) => programReport(p, links)),
+    programs: obj.programs.map((p) => programReport(p, links, notAttached.get(p.name))),
     trace: trace.drain().map((l) => l.line),
     events: Object.fromEntries(
       Object.entries(readers).map(([name, r]) => [name, { kind: r.kind, records: r.records() }]),
@@ -145,18 +147,48 @@ function openReaders(obj: BpfObject): Record<string, Reader> {
   return readers;
 }
 
+/**
+ * Attach every loaded program by its section name. A program whose section names a kind of
+ * attachment the simulated kernel does not have (tracepoints, fentry ...) stays loaded, with
+ * the reason; any other failure (an unknown function) is an error.
+ */
+function attachEach(obj: BpfObject): { links: BpfLink[]; notAttached: Map<string, string> } {
+  const links: BpfLink[] = [];
+  const notAttached = new Map<string, string>();
+  for (const prog of obj.programs) {
+    if (!prog.loaded) {
+      notAttached.set(prog.name, "autoload off");
+      continue;
+    }
+    try {
+      const link = prog.attach();
+      if (link === undefined) notAttached.set(prog.name, "no target in its section");
+      else links.push(link);
+    } catch (err) {
+      if (!(err instanceof BpfError) || err.errnoName !== "EOPNOTSUPP") throw err;
+      notAttached.set(prog.name, err.reason);
+    }
+  }
+  return { links, notAttached };
+}
+
 const isStream = (type: number): boolean =>
   type === BpfMapType.BPF_MAP_TYPE_PERF_EVENT_ARRAY || type === BpfMapType.BPF_MAP_TYPE_RINGBUF;
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 
-function programReport(p: BpfObject["programs"][number], links: BpfLink[]): ProgramReport {
+function programReport(
+  p: BpfObject["programs"][number],
+  links: BpfLink[],
+  whyNot: string | undefined,
+): ProgramReport {
   const stats = p.loaded ? p.stats() : { runCount: 0, recursionMisses: 0 };
   return {
     name: p.name,
     section: p.sectionName,
     type: p.typeName,
     attached: links.filter((l) => l.program === p.name).map(String),
+    ...(whyNot === undefined ? {} : { notAttached: whyNot }),
     runs: stats.runCount,
     misses: stats.recursionMisses,
   };
@@ -179,8 +211,10 @@ export function formatReport(r: RunReport): string {
     `${r.object} on simulated Linux ${r.kernel.release}, ${r.kernel.cpus} CPUs, seed ${r.kernel.seed}, ${r.kernel.engine} engine`,
   );
   for (const p of r.programs) {
-    if (p.attached.length === 0)
-      out.push(`loaded    ${p.section}: ${p.name} (${p.type}, not attached)`);
+    if (p.notAttached === "autoload off")
+      out.push(`skipped   ${p.section}: ${p.name} (autoload off)`);
+    else if (p.attached.length === 0)
+      out.push(`loaded    ${p.section}: ${p.name} (${p.type}, not attached: ${p.notAttached})`);
     for (const a of p.attached) out.push(`attached  ${a}`);
   }
   out.push(

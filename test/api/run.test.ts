@@ -102,6 +102,35 @@ describe("tsbpf run", () => {
     expect(out).toMatch(/\nmap 'reads' \(array\): 64 entries\n  "00000000" = "[0-9a-f]{48}"\n/);
   });
 
+  it("attaches what it can: other kinds of sections stay loaded, with the reason", async () => {
+    const file = join(dir, "kinds.bpf.c");
+    writeFileSync(
+      file,
+      `#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+char LICENSE[] SEC("license") = "GPL";
+SEC("kprobe/vfs_read") int on_read(void *ctx) { return 0; }
+SEC("kprobe") int no_target(void *ctx) { return 0; }
+SEC("tracepoint/sched/sched_process_exec") int on_exec(void *ctx) { return 0; }
+SEC("socket") int filter(void *skb) { return 0; }
+SEC("?kprobe/vfs_write") int off(void *ctx) { return 0; }
+`,
+    );
+    const { code, out } = await run([file, "--events", "50"]);
+    expect(code).toBe(0);
+    expect(out).toContain("attached  kprobe/vfs_read -> on_read (link)\n");
+    expect(out).toContain(
+      "loaded    kprobe: no_target (kprobe, not attached: no target in its section)\n",
+    );
+    expect(out).toMatch(
+      /loaded    tracepoint\/sched\/sched_process_exec: on_exec \(tracepoint, not attached: section '.*': tracepoint attachments are not simulated/,
+    );
+    expect(out).toContain(
+      "loaded    socket: filter (socket_filter, not attached: no target in its section)\n",
+    );
+    expect(out).toContain("skipped   ?kprobe/vfs_write: off (autoload off)\n");
+  });
+
   it("a program PROG_LOAD refuses: the error and its log, exit 1", async () => {
     const file = join(dir, "not_gpl.bpf.c");
     writeFileSync(
