@@ -1,9 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { biolatency } from "./biolatency.js";
 import { log2Slot } from "./lib/format.js";
-import { clangAndTsbpfRuns, HAS_CLANG, runFresh, comparable } from "./lib/testing.js";
+import {
+  clangAndTsbpfRuns,
+  HAS_CLANG,
+  runFresh,
+  comparable,
+  HAS_LIBBPF_HEADERS,
+} from "./lib/testing.js";
 
-describe("biolatency", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("biolatency", () => {
   it("puts every completed request in the slot of its latency", async () => {
     let completedBefore = 0;
     const run = await runFresh(biolatency, {

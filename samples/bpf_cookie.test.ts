@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { bpfCookie, COUNTED } from "./bpf_cookie.js";
-import { clangAndTsbpfRuns, HAS_CLANG, runFresh, comparable } from "./lib/testing.js";
+import {
+  clangAndTsbpfRuns,
+  HAS_CLANG,
+  runFresh,
+  comparable,
+  HAS_LIBBPF_HEADERS,
+} from "./lib/testing.js";
 
-describe("bpf_cookie", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("bpf_cookie", () => {
   it("tells its ten attachments apart by cookie: each count is its function's calls", async () => {
     const run = await runFresh(bpfCookie, { seed: 17 });
     const { counts } = run.result;

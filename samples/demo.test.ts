@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { runDemo } from "./demo.js";
 import { SAMPLES } from "./index.js";
+import { HAS_LIBBPF_HEADERS } from "./lib/testing.js";
 
-describe("npm start (the demo)", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("npm start (the demo)", () => {
   it("compiles every sample with tsbpf, runs them on one kernel and prints each under its heading", async () => {
     const lines: string[] = [];
     await runDemo({ seed: 1, events: 600, engine: "jit" }, (text) => lines.push(text));

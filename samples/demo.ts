@@ -7,6 +7,7 @@ import type { Engine } from "../runtime/bpf/engine.js";
 import { SimKernel } from "../runtime/kernel/kernel.js";
 import { runWorkload } from "../runtime/kernel/workload.js";
 import { SAMPLES } from "./index.js";
+import { HAS_LIBBPF_HEADERS, LIBBPF_INCLUDE } from "./lib/paths.js";
 import { compileSample, isMain, runSample, type Running, type SampleObject } from "./lib/sample.js";
 
 export interface DemoOptions {
@@ -37,6 +38,10 @@ function heading(index: number, name: string, title: string): string {
 export async function runDemo(options: DemoOptions, print: (text: string) => void): Promise<void> {
   const started = performance.now();
   print(`tsbpf demo: compiling ${SAMPLES.length} sample programs with tsbpf ...`);
+  if (!HAS_LIBBPF_HEADERS)
+    print(
+      `(libbpf's headers are not in ${LIBBPF_INCLUDE}: install libbpf-dev, the samples include them)`,
+    );
   const compiled: (SampleObject | Error)[] = [];
   for (const sample of SAMPLES) {
     try {

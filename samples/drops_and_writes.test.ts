@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { dropsAndWrites } from "./drops_and_writes.js";
-import { clangAndTsbpfRuns, HAS_CLANG, runFresh, comparable } from "./lib/testing.js";
+import {
+  clangAndTsbpfRuns,
+  HAS_CLANG,
+  runFresh,
+  comparable,
+  HAS_LIBBPF_HEADERS,
+} from "./lib/testing.js";
 
-describe("drops_and_writes", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("drops_and_writes", () => {
   it("counts every drop at its call site and every write in its process's histogram", async () => {
     const run = await runFresh(dropsAndWrites, { seed: 11 });
     const { drops, writers } = run.result;

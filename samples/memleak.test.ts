@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { memleak } from "./memleak.js";
-import { clangAndTsbpfRuns, HAS_CLANG, runFresh, comparable } from "./lib/testing.js";
+import {
+  clangAndTsbpfRuns,
+  HAS_CLANG,
+  runFresh,
+  comparable,
+  HAS_LIBBPF_HEADERS,
+} from "./lib/testing.js";
 
-describe("memleak", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("memleak", () => {
   it("finds exactly the allocations the kernel still holds, leaks included", async () => {
     const run = await runFresh(memleak, { seed: 9 });
     const alloc = run.summary.alloc!;

@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { opensnoop } from "./opensnoop.js";
-import { clangAndTsbpfRuns, HAS_CLANG, runFresh, comparable } from "./lib/testing.js";
+import {
+  clangAndTsbpfRuns,
+  HAS_CLANG,
+  runFresh,
+  comparable,
+  HAS_LIBBPF_HEADERS,
+} from "./lib/testing.js";
 
-describe("opensnoop", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("opensnoop", () => {
   it("streams one event per open: the paths, results and processes the kernel saw", async () => {
     const run = await runFresh(opensnoop, { seed: 3 });
     const { events, lost } = run.result;

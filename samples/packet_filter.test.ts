@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { packetFilter } from "./packet_filter.js";
-import { clangAndTsbpfRuns, comparable, HAS_CLANG, runFresh } from "./lib/testing.js";
+import {
+  clangAndTsbpfRuns,
+  comparable,
+  HAS_CLANG,
+  runFresh,
+  HAS_LIBBPF_HEADERS,
+} from "./lib/testing.js";
 
-describe("packet_filter", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("packet_filter", () => {
   it("prints every packet the kernel received on lo, and only those", async () => {
     let lo = { packets: 0, bytes: 0 };
     const run = await runFresh(packetFilter, {

@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { procevents } from "./procevents.js";
-import { clangAndTsbpfRuns, HAS_CLANG, runFresh, comparable } from "./lib/testing.js";
+import {
+  clangAndTsbpfRuns,
+  HAS_CLANG,
+  runFresh,
+  comparable,
+  HAS_LIBBPF_HEADERS,
+} from "./lib/testing.js";
 
-describe("procevents", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("procevents", () => {
   it("reports every process start and exit, with exit codes and lifetimes", async () => {
     const run = await runFresh(procevents, { seed: 21 });
     const { events } = run.result;

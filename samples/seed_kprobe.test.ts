@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { seedKprobe } from "./seed_kprobe.js";
-import { clangAndTsbpfRuns, HAS_CLANG, runFresh, comparable } from "./lib/testing.js";
+import {
+  clangAndTsbpfRuns,
+  HAS_CLANG,
+  runFresh,
+  comparable,
+  HAS_LIBBPF_HEADERS,
+} from "./lib/testing.js";
 
-describe("seed_kprobe", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("seed_kprobe", () => {
   it("loads by hand on a 4.1 kernel, counts every vfs_read, keeps the big ones, detaches on close", async () => {
     const run = await runFresh(seedKprobe, { seed: 2 });
     const { steps, stats, bigOnCpu0, trace, afterClose } = run.result;

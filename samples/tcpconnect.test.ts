@@ -1,9 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { ipv4 } from "./lib/format.js";
 import { tcpconnect } from "./tcpconnect.js";
-import { clangAndTsbpfRuns, HAS_CLANG, runFresh, comparable } from "./lib/testing.js";
+import {
+  clangAndTsbpfRuns,
+  HAS_CLANG,
+  runFresh,
+  comparable,
+  HAS_LIBBPF_HEADERS,
+} from "./lib/testing.js";
 
-describe("tcpconnect", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("tcpconnect", () => {
   it("sees every connection attempt with the addresses and ports the kernel chose", async () => {
     const run = await runFresh(tcpconnect, { seed: 19 });
     const { events, perPeer, lost } = run.result;

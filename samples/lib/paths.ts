@@ -24,3 +24,7 @@ export const COMPILE_FLAGS = [
   `-I${INCLUDE_DIR}`,
   "-I/usr/include/x86_64-linux-gnu",
 ];
+
+/** libbpf's headers (bpf_helpers.h, bpf_tracing.h ...), which the samples include. */
+export const LIBBPF_INCLUDE = "/usr/include/bpf";
+export const HAS_LIBBPF_HEADERS = existsSync(join(LIBBPF_INCLUDE, "bpf_helpers.h"));

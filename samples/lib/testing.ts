@@ -13,12 +13,17 @@ import {
   type WorkloadSummary,
 } from "../../runtime/kernel/workload.js";
 import { openObject } from "../../runtime/object/open.js";
-import { COMPILE_FLAGS, sourceOf } from "./paths.js";
+import { COMPILE_FLAGS, HAS_LIBBPF_HEADERS, LIBBPF_INCLUDE, sourceOf } from "./paths.js";
 import { compileSample, type Sample, type SampleObject } from "./sample.js";
 
 /** clang is the reference compiler; without it the comparisons skip, saying so. */
 export const HAS_CLANG = spawnSync("clang", ["--version"]).status === 0;
 if (!HAS_CLANG) console.log("samples: clang not found, the clang comparisons are skipped");
+
+/** The samples include libbpf's headers; without them nothing compiles, and the tests say so. */
+export { HAS_LIBBPF_HEADERS } from "./paths.js";
+if (!HAS_LIBBPF_HEADERS)
+  console.log(`samples: libbpf's headers are not in ${LIBBPF_INCLUDE} (libbpf-dev): skipping`);
 
 export interface FreshRun<R> {
   result: R;

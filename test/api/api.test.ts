@@ -16,6 +16,7 @@ import {
 } from "../../runtime/api/index.js";
 import { bpfOf } from "../../runtime/bpf/syscall.js";
 import { TsbpfError } from "../../runtime/error.js";
+import { HAS_LIBBPF_HEADERS } from "../../samples/lib/testing.js";
 
 const SOURCE = `
 #include "vmlinux.h"
@@ -173,7 +174,7 @@ function expectBpfError(fn: () => unknown, fields: Partial<BpfError>): BpfError 
 
 const openFds = (kernel: SimKernel): number[] => kernel.files.list().map(([fd]) => fd);
 
-describe("open", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("open", () => {
   it("opens C source, a .c file, a .o file and bytes alike; programs and maps are inspectable", async () => {
     const bytes = (compiled ??= await objectBytes());
     writeFileSync(join(dir, "api2.bpf.c"), SOURCE);
@@ -246,7 +247,7 @@ describe("open", () => {
   });
 });
 
-describe("load", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("load", () => {
   it("creates maps as changed before load and loads what autoload says", async () => {
     const obj = await fresh();
     obj.map("counts").maxEntries = 128;
@@ -329,7 +330,7 @@ describe("load", () => {
   });
 });
 
-describe("attach", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("attach", () => {
   it('attachAll attaches by section name; SEC("kprobe") and autoload-off programs stay unattached', async () => {
     const obj = await fresh();
     const kernel = new SimKernel({ seed: 5 });
@@ -458,7 +459,7 @@ describe("attach", () => {
   });
 });
 
-describe("maps", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("maps", () => {
   it("typed access: what the program counted, written and deleted from user space", async () => {
     const obj = await fresh();
     const kernel = new SimKernel({ seed: 10, cpus: 3 });
@@ -514,7 +515,7 @@ describe("maps", () => {
   });
 });
 
-describe("readers", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("readers", () => {
   it("trace_pipe and the ring buffer as async iterators", async () => {
     const obj = await fresh();
     obj.program("on_write").autoload = true;
@@ -582,7 +583,7 @@ describe("readers", () => {
   });
 });
 
-describe("close", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("close", () => {
   it("closes every fd, detaches, ends readers; the object is unusable afterwards", async () => {
     const kernel = new SimKernel({ seed: 14 });
     const before = openFds(kernel);

@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { main, type RunReport } from "../../runtime/cli/run.js";
 import { objectBytes } from "../../runtime/api/source.js";
 import { TsbpfError } from "../../runtime/error.js";
+import { HAS_LIBBPF_HEADERS } from "../../samples/lib/testing.js";
 import { writeVmlinuxHeader } from "../../runtime/kernel/header.js";
 import { readFileSync } from "node:fs";
 import { INCLUDE_DIR, sourceOf } from "../../samples/lib/paths.js";
@@ -39,7 +40,7 @@ async function sampleObject(name: string): Promise<string> {
   return file;
 }
 
-describe("tsbpf run", () => {
+describe.skipIf(!HAS_LIBBPF_HEADERS)("tsbpf run", () => {
   it("prints attachments, trace lines, buffers, maps and counts; the same bytes every time", async () => {
     const file = await sampleObject("tcpconnect");
     const args = [file, "--workload", "net", "--events", "300", "--seed", "4"];
