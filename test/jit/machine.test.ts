@@ -524,37 +524,3 @@ describe("machines and engines", () => {
     expect(jit.module.byteLength).toBeGreaterThan(0);
   });
 });
-
-describe("the verifier's facts", () => {
-  it("a verified kprobe program compiles its proven accesses unchecked and agrees", async () => {
-    const { verify } = await import("../../runtime/verifier/index.js");
-    const { BpfProgType } = await import("../../runtime/uapi/bpf.js");
-    // sum of pt_regs di and si (ctx offsets 112 and 104) through a stack slot
-    const insns = assemble(`
-      ldxdw %r2, [%r1+112]
-      ldxdw %r3, [%r1+104]
-      add %r2, %r3
-      stxdw [%r10-8], %r2
-      mov %r4, %r10
-      add %r4, -8
-      ldxdw %r0, [%r4+0]
-      exit`);
-    const verified = verify(
-      { insns, progType: BpfProgType.BPF_PROG_TYPE_KPROBE, license: "GPL" },
-      { mapByFd: () => undefined },
-    );
-    expect(verified.ok, verified.log).toBe(true);
-    const facts = factsFromVerifier(verified.facts);
-    expect(facts.access!.filter((a) => a !== undefined)).toEqual(["ctx", "ctx", "stack", "stack"]);
-    const program = prepareProgram(insns, { name: "kprobe" });
-    expect(compileModule(program, { facts, checks: "address" }).byteLength).toBeLessThan(
-      compileModule(program, { checks: "address" }).byteLength,
-    );
-    const memory = new AddressSpace();
-    const ctx = memory.alloc(168, { name: "pt_regs", kind: "ctx", writable: false });
-    memory.view.setInt32(ctx.base + 112, 40, true); // di
-    memory.view.setInt32(ctx.base + 104, 2, true); // si
-    const jit = compileProgram(program, { memory, facts, checks: "address" });
-    expect(jit.run({ args: [[ctx.addressLo, ctx.addressHi]] }).lo).toBe(42);
-  });
-});
