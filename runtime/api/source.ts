@@ -51,8 +51,11 @@ export async function objectBytes(
     if (input.endsWith(".c")) return compileSource({ file: input }, settings);
     return { bytes: readBytes(input), name: basename(input), warnings: [] };
   }
-  if ("bytes" in input) return { bytes: input.bytes, name: input.name ?? "object.o", warnings: [] };
-  if ("source" in input)
+  if (typeof input !== "object" || input === null)
+    throw BpfError.usage("BpfObject", "open", "expected a path, bytes, { bytes } or { source }");
+  if ("bytes" in input && input.bytes instanceof Uint8Array)
+    return { bytes: input.bytes, name: input.name ?? "object.o", warnings: [] };
+  if ("source" in input && typeof input.source === "string")
     return compileSource({ file: input.file ?? "source.bpf.c", source: input.source }, settings);
   throw BpfError.usage("BpfObject", "open", "expected a path, bytes, { bytes } or { source }");
 }

@@ -237,6 +237,11 @@ describe.skipIf(!HAS_LIBBPF_HEADERS)("open", () => {
       errno: 22,
     });
     expect(err.message).toMatch(/^junk\.o: open: /);
+    for (const bad of [42, null, { bytes: "no" }, { source: 7 }])
+      await expect(BpfObject.open(bad as never)).rejects.toMatchObject({
+        command: "open",
+        errno: 22,
+      });
     await expect(BpfObject.open(join(dir, "missing.o"))).rejects.toMatchObject({
       command: "open",
       errno: 2,
