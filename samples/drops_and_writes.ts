@@ -32,7 +32,7 @@ const WRITE_KEY = codec.struct({
   slot: codec.u32,
 });
 
-const TOP_WRITERS = 4;
+const TOP_WRITERS = 3;
 
 export const dropsAndWrites: Sample<DropsAndWritesResult> = {
   name: "drops_and_writes",
