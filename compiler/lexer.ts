@@ -33,11 +33,11 @@
 //                                 pack, GCC diagnostic) into one Pragma token whose payload holds
 //                                 the pragma's tokens (CToken[]), placed where the pragma was
 //
-// The token types are Chevrotain's, and chevrotainLexer() is the plain Chevrotain Lexer over
-// them. lexFile(), which the preprocessor uses, is a hand-written scanner producing exactly the
-// same tokens (a test keeps them equal on real headers) several times faster, with one object per
-// token. Blank space and comments make no tokens: the preprocessor's needs (is this token the first
-// on its line, is it preceded by blank space) are flags on the next token. A backslash-newline
+// lexFile() tokenizes with one shared Chevrotain Lexer over these types (keywords by longer_alt,
+// every pattern indexed by its first character), which makes each token directly as a CToken;
+// one pass over the tokens then sets their lines, columns and flags from the text between them.
+// Blank space and comments make no tokens: the preprocessor's needs (is this token the first on
+// its line, is it preceded by blank space) are flags on the next token. A backslash-newline
 // between tokens is blank space; one that splits a token is removed first (translation phase 2).
 // Columns count UTF-8 bytes, as clang's do.
 import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
@@ -80,10 +80,74 @@ export interface CToken extends IToken {
 
 // ---- token types ----
 
+// Identifiers and keywords are Chevrotain custom patterns that share one reading of the word at
+// an offset: the word is scanned and looked up in keywordBySpelling once, then the Identifier
+// pattern (tried first) takes it unless it is a keyword or a literal's prefix, and each keyword's
+// pattern takes only its own spellings. (As regular expressions with longer_alt, every word was
+// tried against every keyword sharing its first character: some thirty for `__u32`.)
+
+/** [A-Za-z0-9_$] as a table: 1 = may start an identifier, 2 = may continue one only. */
+const identChar = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_$]/.test(ch)) identChar[c] = 1;
+  else if (/\d/.test(ch)) identChar[c] = 2;
+}
+const identStartChars = [...identChar.keys()].filter((c) => identChar[c] === 1);
+
+/** The word last read: where, its spelling, and its keyword type if it is one. */
+let wordOffset = -1;
+let wordText = "";
+let word = "";
+let wordKeyword: TokenType | undefined;
+/** One match array for every word pattern: Chevrotain reads it at once and keeps only the image. */
+const wordMatch: [string] = [""];
+
+/** Forgets the word last read (lexing a new text). */
+function forgetWord(): void {
+  wordOffset = -1;
+  wordText = "";
+}
+
+/** Reads the word (`[A-Za-z_$][A-Za-z0-9_$]*`) at `offset` unless it is the one last read. */
+function readWord(text: string, offset: number): void {
+  if (offset === wordOffset && text === wordText) return;
+  let end = offset + 1;
+  for (const n = text.length; end < n; end++) {
+    const c = text.charCodeAt(end);
+    if (c >= 128 || identChar[c] === 0) break;
+  }
+  word = text.slice(offset, end);
+  wordKeyword = keywordBySpelling.get(word);
+  wordOffset = offset;
+  wordText = text;
+}
+
+/** An encoding prefix (L u U u8) right before a quote starts a literal, not an identifier. */
+function isLiteralPrefix(text: string, offset: number): boolean {
+  const length = word.length;
+  if (length > 2) return false;
+  const next = text.charCodeAt(offset + length);
+  if (next !== 39 && next !== 34) return false;
+  return word === "L" || word === "u" || word === "U" || word === "u8";
+}
+
+function matchIdentifier(text: string, offset: number): [string] | null {
+  // (Chevrotain's own checks also try the pattern on other characters.)
+  const c = text.charCodeAt(offset);
+  if (c >= 128 || identChar[c] !== 1) return null;
+  readWord(text, offset);
+  if (wordKeyword !== undefined || isLiteralPrefix(text, offset)) return null;
+  wordMatch[0] = word;
+  return wordMatch;
+}
+
 export const IdentifierOrKeyword = createToken({ name: "IdentifierOrKeyword", pattern: Lexer.NA });
 export const Identifier = createToken({
   name: "Identifier",
-  pattern: /[A-Za-z_$][\w$]*/,
+  pattern: { exec: matchIdentifier },
+  start_chars_hint: identStartChars,
+  line_breaks: false,
   categories: [IdentifierOrKeyword],
 });
 
@@ -92,12 +156,20 @@ const keywordTokens: TokenType[] = [];
 export const keywordBySpelling = new Map<string, TokenType>();
 
 function keyword(name: string, ...spellings: string[]): TokenType {
-  // Longest spelling first so `__inline__` is not taken for `__inline`.
-  const ordered = [...spellings].sort((a, b) => b.length - a.length);
   const token = createToken({
     name,
-    pattern: ordered.length === 1 ? ordered[0]! : new RegExp(ordered.join("|")),
-    longer_alt: Identifier,
+    pattern: {
+      exec(text: string, offset: number): [string] | null {
+        const c = text.charCodeAt(offset);
+        if (c >= 128 || identChar[c] !== 1) return null;
+        readWord(text, offset);
+        if (wordKeyword !== token) return null;
+        wordMatch[0] = word;
+        return wordMatch;
+      },
+    },
+    start_chars_hint: [...new Set(spellings.map((s) => s.charCodeAt(0)))],
+    line_breaks: false,
     categories: [IdentifierOrKeyword],
   });
   keywordTokens.push(token);
@@ -167,15 +239,9 @@ export const BuiltinTypesCompatibleP = keyword(
 );
 export const BuiltinChooseExpr = keyword("BuiltinChooseExpr", "__builtin_choose_expr");
 
-/** Keyword types ordered so that no spelling is tried before one it is a prefix of (`do` after `double`). */
-function keywordsLongestFirst(): TokenType[] {
-  const longest = (t: TokenType) =>
-    Math.max(...[...keywordBySpelling].filter(([, k]) => k === t).map(([s]) => s.length));
-  return [...keywordTokens].sort((a, b) => longest(b) - longest(a));
-}
-
-// Preprocessing numbers (C11 6.4.8): whatever starts like a number, so `0x1e+1` stays one token.
-export const PPNumber = createToken({ name: "PPNumber", pattern: /\.?\d(?:[eEpP][+-]|[\w.$])*/ });
+// Preprocessing numbers (C11 6.4.8): whatever starts like a number, so `0x1e+1` stays one token
+// (`$` ends one, as in clang, though it may continue an identifier).
+export const PPNumber = createToken({ name: "PPNumber", pattern: /\.?\d(?:[eEpP][+-]|[\w.])*/ });
 export const FloatConstant = createToken({
   name: "FloatConstant",
   pattern:
@@ -188,14 +254,14 @@ export const IntegerConstant = createToken({
   longer_alt: PPNumber,
 });
 
-// Literals: the prefix letters are also identifier starts, so these come before Identifier.
+// Literals (an encoding prefix is not taken for an identifier when a quote follows it).
 export const CharConstant = createToken({
   name: "CharConstant",
-  pattern: /(?:u8|[uUL])?'(?:[^'\\\n]|\\\r?\n|\\[^])*'/,
+  pattern: /(?:u8|[uUL])?'(?:[^'\\\n]|\\\r?\n|\\(?:\\\r?\n)*[^])*'/,
 });
 export const StringLiteral = createToken({
   name: "StringLiteral",
-  pattern: /(?:u8|[uUL])?"(?:[^"\\\n]|\\\r?\n|\\[^])*"/,
+  pattern: /(?:u8|[uUL])?"(?:[^"\\\n]|\\\r?\n|\\(?:\\\r?\n)*[^])*"/,
 });
 export const UnterminatedChar = createToken({
   name: "UnterminatedChar",
@@ -276,7 +342,7 @@ const Blank = createToken({
 });
 const LineComment = createToken({
   name: "LineComment",
-  pattern: /\/\/(?:[^\n\\]|\\\r?\n|\\[^])*/,
+  pattern: /\/\/(?:[^\n\\]|\\\r?\n|\\)*/,
   group: Lexer.SKIPPED,
 });
 const BlockComment = createToken({
@@ -295,6 +361,8 @@ export const allTokens: TokenType[] = [
   LineComment,
   BlockComment,
   UnterminatedComment,
+  Identifier,
+  ...keywordTokens,
   FloatConstant,
   IntegerConstant,
   PPNumber,
@@ -302,8 +370,6 @@ export const allTokens: TokenType[] = [
   StringLiteral,
   UnterminatedChar,
   UnterminatedString,
-  ...keywordsLongestFirst(),
-  Identifier,
   IdentifierOrKeyword,
   HashHash,
   Ellipsis,
@@ -357,189 +423,62 @@ export const allTokens: TokenType[] = [
   Pragma,
 ];
 
-let referenceLexer: Lexer | undefined;
-
 /**
- * The C lexer as a plain Chevrotain Lexer over allTokens (keywords by longer_alt). lexFile below
- * produces the same tokens with a hand-written scanner that is several times faster on kernel
- * headers (no second object per token, no pattern trials); test/frontend/lexer.test.ts keeps the
- * two equal on real headers.
+ * Chevrotain's Lexer, making each token in CToken's shape straight away. Under positionTracking
+ * "onlyOffset" Chevrotain creates every token with its createOffsetOnlyToken method; making the
+ * whole CToken there means one object per token, and every token has the hidden class that
+ * copyToken's copies have too, so the phases after this one stay monomorphic. (Were a Chevrotain
+ * version to stop calling it, locateTokens would add the fields instead: slower, same tokens.)
  */
-export function chevrotainLexer(): Lexer {
-  referenceLexer ??= new Lexer(allTokens, {
-    positionTracking: "onlyOffset",
-    ensureOptimizations: true,
-  });
-  return referenceLexer;
+class CTokenLexer extends Lexer {
+  createOffsetOnlyToken(
+    image: string,
+    startOffset: number,
+    tokenTypeIdx: number,
+    tokenType: TokenType,
+  ): CToken {
+    return {
+      image,
+      startOffset,
+      tokenTypeIdx,
+      tokenType,
+      file: "",
+      line: 0,
+      col: 0,
+      hasSpace: false,
+      atLineStart: false,
+      expansion: undefined,
+      hideSet: undefined,
+    };
+  }
 }
 
-// Sticky copies of the token patterns the scanner defers to, so their meaning is defined once.
-const sticky = (t: TokenType) => new RegExp((t.PATTERN as RegExp).source, "y");
-const floatAt = sticky(FloatConstant);
-const integerAt = sticky(IntegerConstant);
-const ppNumberAt = sticky(PPNumber);
-const charAt = sticky(CharConstant);
-const stringAt = sticky(StringLiteral);
-const unterminatedCharAt = sticky(UnterminatedChar);
-const unterminatedStringAt = sticky(UnterminatedString);
+let sharedLexer: CTokenLexer | undefined;
+
+/**
+ * The one C lexer of the process. The token definitions are fixed, so Chevrotain's checks of them
+ * run in the lexer test instead of at every start (skipValidations); ensureOptimizations makes
+ * sure every pattern is indexed by its first character.
+ */
+function cLexer(): CTokenLexer {
+  sharedLexer ??= new CTokenLexer(allTokens, {
+    positionTracking: "onlyOffset",
+    ensureOptimizations: true,
+    skipValidations: true,
+  });
+  return sharedLexer;
+}
 
 const NL = 10;
 const CR = 13;
 const BACKSLASH = 92;
 const SLASH = 47;
 const STAR = 42;
-const QUOTE = 39;
-const DQUOTE = 34;
+const BYTE_ORDER_MARK = 0xfeff;
 
-/** [A-Za-z0-9_$] as a table: 1 = may start an identifier, 2 = may continue one only. */
-const identChar = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c);
-  if (/[A-Za-z_$]/.test(ch)) identChar[c] = 1;
-  else if (/\d/.test(ch)) identChar[c] = 2;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-/** Length of the sticky pattern's match at `pos`, or -1. */
-function matchAt(re: RegExp, text: string, pos: number): number {
-  re.lastIndex = pos;
-  return re.test(text) ? re.lastIndex - pos : -1;
-}
-
-/**
- * What the scanner recognised at a position: one object reused for every token, so that
- * recognising a token allocates nothing.
- */
-interface Scanned {
-  type: TokenType;
-  length: number;
-}
-const scanned: Scanned = { type: Identifier, length: 0 };
-function found(type: TokenType, length: number): Scanned {
-  scanned.type = type;
-  scanned.length = length;
-  return scanned;
-}
-
-/** The punctuator at `pos` (Chevrotain's first-listed-wins order, i.e. longest first), or undefined. */
-function punctuatorAt(text: string, pos: number, c: number): Scanned | undefined {
-  const c1 = text.charCodeAt(pos + 1);
-  switch (c) {
-    case 35: // #
-      return c1 === 35 ? found(HashHash, 2) : found(Hash, 1);
-    case 37: // %
-      if (c1 === 58) {
-        return text.startsWith("%:", pos + 2) ? found(HashHash, 4) : found(Hash, 2);
-      }
-      if (c1 === 61) return found(PercentAssign, 2);
-      if (c1 === 62) return found(RBrace, 2);
-      return found(Percent, 1);
-    case 46: // . (a number if a digit follows: handled before)
-      return c1 === 46 && text.charCodeAt(pos + 2) === 46 ? found(Ellipsis, 3) : found(Dot, 1);
-    case 60: // <
-      if (c1 === 60)
-        return text.charCodeAt(pos + 2) === 61 ? found(LShiftAssign, 3) : found(LShift, 2);
-      if (c1 === 61) return found(LessEqual, 2);
-      if (c1 === 58) return found(LBracket, 2);
-      if (c1 === 37) return found(LBrace, 2);
-      return found(Less, 1);
-    case 62: // >
-      if (c1 === 62)
-        return text.charCodeAt(pos + 2) === 61 ? found(RShiftAssign, 3) : found(RShift, 2);
-      if (c1 === 61) return found(GreaterEqual, 2);
-      return found(Greater, 1);
-    case 45: // -
-      if (c1 === 62) return found(Arrow, 2);
-      if (c1 === 45) return found(MinusMinus, 2);
-      if (c1 === 61) return found(MinusAssign, 2);
-      return found(Minus, 1);
-    case 43: // +
-      if (c1 === 43) return found(PlusPlus, 2);
-      if (c1 === 61) return found(PlusAssign, 2);
-      return found(Plus, 1);
-    case 61: // =
-      return c1 === 61 ? found(EqualEqual, 2) : found(Assign, 1);
-    case 33: // !
-      return c1 === 61 ? found(BangEqual, 2) : found(Bang, 1);
-    case 38: // &
-      if (c1 === 38) return found(AmpAmp, 2);
-      if (c1 === 61) return found(AmpAssign, 2);
-      return found(Amp, 1);
-    case 124: // |
-      if (c1 === 124) return found(PipePipe, 2);
-      if (c1 === 61) return found(PipeAssign, 2);
-      return found(Pipe, 1);
-    case 42: // *
-      return c1 === 61 ? found(StarAssign, 2) : found(Star, 1);
-    case 47: // / (comments: handled before)
-      return c1 === 61 ? found(SlashAssign, 2) : found(Slash, 1);
-    case 94: // ^
-      return c1 === 61 ? found(CaretAssign, 2) : found(Caret, 1);
-    case 58: // :
-      return c1 === 62 ? found(RBracket, 2) : found(Colon, 1);
-    case 91:
-      return found(LBracket, 1);
-    case 93:
-      return found(RBracket, 1);
-    case 123:
-      return found(LBrace, 1);
-    case 125:
-      return found(RBrace, 1);
-    case 40:
-      return found(LParen, 1);
-    case 41:
-      return found(RParen, 1);
-    case 126:
-      return found(Tilde, 1);
-    case 63:
-      return found(Question, 1);
-    case 59:
-      return found(Semicolon, 1);
-    case 44:
-      return found(Comma, 1);
-    default:
-      return undefined;
-  }
-}
-
-/** A number at `pos`: Float or Integer if that pattern covers the whole preprocessing number. */
-function numberAt(text: string, pos: number): Scanned {
-  const ppLength = matchAt(ppNumberAt, text, pos);
-  const floatLength = matchAt(floatAt, text, pos);
-  if (floatLength >= 0)
-    return ppLength > floatLength ? found(PPNumber, ppLength) : found(FloatConstant, floatLength);
-  const intLength = matchAt(integerAt, text, pos);
-  if (intLength >= 0)
-    return ppLength > intLength ? found(PPNumber, ppLength) : found(IntegerConstant, intLength);
-  return found(PPNumber, ppLength);
-}
-
-/** A character constant or string literal starting at `pos` (prefix included). */
-function literalAt(text: string, pos: number, quote: number): Scanned {
-  if (quote === QUOTE) {
-    const n = matchAt(charAt, text, pos);
-    return n >= 0
-      ? found(CharConstant, n)
-      : found(UnterminatedChar, matchAt(unterminatedCharAt, text, pos));
-  }
-  const n = matchAt(stringAt, text, pos);
-  return n >= 0
-    ? found(StringLiteral, n)
-    : found(UnterminatedString, matchAt(unterminatedStringAt, text, pos));
-}
-
-/** The quote after an encoding prefix (L, u, U, u8) at `pos`, or 0 if none follows. */
-function quoteAfterPrefix(text: string, pos: number, c: number): number {
-  let q = pos + 1;
-  if (c === 117 && text.charCodeAt(q) === 56)
-    q++; // u8
-  else if (c !== 117 && c !== 85 && c !== 76) return 0;
-  const quote = text.charCodeAt(q);
-  return quote === QUOTE || quote === DQUOTE ? quote : 0;
-}
+const UNTERMINATED_COMMENT_IDX = UnterminatedComment.tokenTypeIdx!;
+const STRING_LITERAL_IDX = StringLiteral.tokenTypeIdx!;
+const CHAR_CONSTANT_IDX = CharConstant.tokenTypeIdx!;
 
 /**
  * Lexes one file into CTokens with locations and the line-start/blank-space flags. An
@@ -549,7 +488,7 @@ function quoteAfterPrefix(text: string, pos: number, c: number): number {
 export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag): CToken[] {
   const tokens = hasJoiningSplice(text)
     ? lexSpliced(text, file, diagnostics)
-    : scan(text, file, (offset, line, col) =>
+    : lexText(text, file, (offset, line, col) =>
         diagnostics?.error(
           { file, line, col: byteColumn(text, offset - (col - 1), offset) },
           "unterminated /* comment",
@@ -557,6 +496,129 @@ export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag)
       );
   if (nonAscii.test(text)) toByteColumns(tokens, text);
   return tokens;
+}
+
+/** Chevrotain's tokens for `text`, located; reports an unterminated comment (offset, line, col). */
+function lexText(
+  text: string,
+  file: string,
+  unterminatedComment: (offset: number, line: number, col: number) => void,
+): CToken[] {
+  forgetWord();
+  const result = cLexer().tokenize(text);
+  // `Other` matches any character that is not blank, so the lexer never fails.
+  if (result.errors.length > 0) {
+    throw new Error(`internal error: the C lexer failed in ${file}: ${result.errors[0]!.message}`);
+  }
+  const tokens = result.tokens as CToken[];
+  locateTokens(tokens, text, file, unterminatedComment);
+  return tokens;
+}
+
+/** Where the lexer is in the file: the line, where it starts, and whether a token would be the first on it. */
+class LineTracker {
+  line = 1;
+  /** Offset of the first character of `line`. */
+  lineStart = 0;
+  atLineStart = true;
+
+  /** Moves over skipped text (blank space, splices and comments only) from `p` to `end`. */
+  skip(text: string, p: number, end: number): void {
+    while (p < end) {
+      const c = text.charCodeAt(p);
+      if (c === NL) {
+        this.newline(p);
+        this.atLineStart = true;
+        p++;
+      } else if (c === BACKSLASH) {
+        // A splice (`\`, maybe CR, newline) continues the line: only the count moves.
+        p = text.indexOf("\n", p);
+        this.newline(p++);
+      } else if (c === SLASH && text.charCodeAt(p + 1) === STAR) {
+        // A comment is one space (C11 5.1.1.2): its newlines do not end a directive line.
+        const close = text.indexOf("*/", p + 2);
+        this.newlinesIn(text, p + 2, close);
+        p = close + 2;
+      } else if (c === SLASH) {
+        p = this.lineComment(text, p + 2, end);
+      } else {
+        p++;
+      }
+    }
+  }
+
+  /** Past the `//` comment whose text starts at `p`: up to its newline, splices continuing it. */
+  private lineComment(text: string, p: number, end: number): number {
+    while (p < end) {
+      const c = text.charCodeAt(p);
+      if (c === NL) return p;
+      if (c === BACKSLASH) {
+        let q = p + 1;
+        if (text.charCodeAt(q) === CR) q++;
+        if (text.charCodeAt(q) === NL) {
+          this.newline(q);
+          p = q;
+        }
+      }
+      p++;
+    }
+    return p;
+  }
+
+  /** Counts the newlines in text[from, to) (inside a comment or a literal). */
+  newlinesIn(text: string, from: number, to: number): void {
+    for (let q = text.indexOf("\n", from); q >= 0 && q < to; q = text.indexOf("\n", q + 1)) {
+      this.newline(q);
+    }
+  }
+
+  private newline(at: number): void {
+    this.line++;
+    this.lineStart = at + 1;
+  }
+}
+
+/**
+ * One pass over the tokens in order: each token's file, line, column and flags, from the skipped
+ * text between it and the previous token (Chevrotain has matched everything else). Tokens from an
+ * unterminated comment on are dropped.
+ */
+function locateTokens(
+  tokens: CToken[],
+  text: string,
+  file: string,
+  unterminatedComment: (offset: number, line: number, col: number) => void,
+): void {
+  const where = new LineTracker();
+  let end = 0; // just past the previous token: where skipped text starts
+  // A UTF-8 byte order mark is not a token (Chevrotain lexes it as `Other`).
+  if (text.charCodeAt(0) === BYTE_ORDER_MARK && tokens.length > 0) {
+    tokens.shift();
+    end = 1;
+  }
+  const count = tokens.length;
+  for (let i = 0; i < count; i++) {
+    const t = tokens[i]!;
+    const start = t.startOffset;
+    where.skip(text, end, start);
+    if (t.tokenTypeIdx === UNTERMINATED_COMMENT_IDX) {
+      unterminatedComment(start, where.line, start - where.lineStart + 1);
+      tokens.length = i;
+      return;
+    }
+    t.file = file;
+    t.line = where.line;
+    t.col = start - where.lineStart + 1;
+    if (text.charCodeAt(start - 1) === NL) locateAfterSplices(t, text);
+    t.hasSpace = start > end;
+    t.atLineStart = where.atLineStart;
+    where.atLineStart = false;
+    end = start + t.image.length;
+    // A literal may contain spliced newlines.
+    const type = t.tokenTypeIdx;
+    if (type === STRING_LITERAL_IDX || type === CHAR_CONSTANT_IDX)
+      where.newlinesIn(text, start, end);
+  }
 }
 
 const nonAscii = /[^\x00-\x7f]/;
@@ -599,17 +661,60 @@ export function byteColumn(text: string, lineStart: number, offset: number): num
 }
 
 /**
- * Whether a backslash-newline has something other than blank on both sides, so that it may join
- * two pieces into one token. (Found by indexOf: most files have few backslashes or none.)
+ * clang places a token that follows splices directly (`\\`, newline, token) at the first splice's
+ * backslash: its lexer starts the token there and reads through the splices.
  */
-function hasJoiningSplice(text: string): boolean {
-  for (let i = text.indexOf("\\"); i >= 0; i = text.indexOf("\\", i + 1)) {
+function locateAfterSplices(t: CToken, text: string): void {
+  const at = spliceRunStart(text, t.startOffset);
+  if (at === t.startOffset) return;
+  const lineStart = text.lastIndexOf("\n", at - 1) + 1;
+  t.line -= countNewlines(text, at, t.startOffset);
+  t.col = at - lineStart + 1;
+}
+
+/** The offset of the first of the splices that end right at `offset` (`offset` if none does). */
+function spliceRunStart(text: string, offset: number): number {
+  for (;;) {
+    if (text.charCodeAt(offset - 1) !== NL) return offset;
+    let b = offset - 2;
+    if (text.charCodeAt(b) === CR) b--;
+    if (text.charCodeAt(b) !== BACKSLASH) return offset;
+    offset = b;
+  }
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let count = 0;
+  for (let q = text.indexOf("\n", from); q >= 0 && q < to; q = text.indexOf("\n", q + 1)) count++;
+  return count;
+}
+
+/** The end of the run of splices (backslash-newlines) starting at `i`; `i` if none starts there. */
+function spliceRunEnd(text: string, i: number): number {
+  for (;;) {
+    if (text.charCodeAt(i) !== BACKSLASH) return i;
     let j = i + 1;
     if (text.charCodeAt(j) === CR) j++;
-    if (text.charCodeAt(j) !== NL || i === 0 || j + 1 >= text.length) continue;
-    const before = text.charCodeAt(i - 1);
-    const after = text.charCodeAt(j + 1);
-    if (!isBlank(before) && before !== BACKSLASH && !isBlank(after)) return true;
+    if (text.charCodeAt(j) !== NL) return i;
+    i = j + 1;
+  }
+}
+
+/**
+ * Whether the splices text[start, end) may join two pieces into one token: something other than
+ * blank on both sides. (Other splices are blank space to the lexer patterns.)
+ */
+function splicesJoin(text: string, start: number, end: number): boolean {
+  if (start === 0 || end >= text.length) return false;
+  return !isBlank(text.charCodeAt(start - 1)) && !isBlank(text.charCodeAt(end));
+}
+
+/** Whether some splice joins pieces. (Found by indexOf: most files have few backslashes or none.) */
+function hasJoiningSplice(text: string): boolean {
+  for (let i = text.indexOf("\\"); i >= 0;) {
+    const end = spliceRunEnd(text, i);
+    if (end > i && splicesJoin(text, i, end)) return true;
+    i = text.indexOf("\\", end > i ? end : i + 1);
   }
   return false;
 }
@@ -620,21 +725,21 @@ function isBlank(c: number): boolean {
 
 /**
  * Lexes a file in which a line splice may fall inside a token (`foo\<newline>bar` is `foobar`):
- * removes the splices first (C11 5.1.1.2 phase 2), then maps each token back to where it starts in
- * the file. Rare, so it may be slower than scan().
+ * removes the splices that join pieces first (C11 5.1.1.2 phase 2), then maps each token back to
+ * where it starts in the file. Rare, so it may be slower than lexText().
  */
 function lexSpliced(text: string, file: string, diagnostics?: DiagnosticBag): CToken[] {
   const origin: number[] = []; // offset in `text` of each character kept
   let spliced = "";
   let kept = 0;
-  for (let i = text.indexOf("\\"); i >= 0; i = text.indexOf("\\", i + 1)) {
-    let j = i + 1;
-    if (text.charCodeAt(j) === CR) j++;
-    if (text.charCodeAt(j) !== NL) continue;
-    spliced += text.slice(kept, i);
-    for (let k = kept; k < i; k++) origin.push(k);
-    kept = j + 1;
-    i = j;
+  for (let i = text.indexOf("\\"); i >= 0;) {
+    const end = spliceRunEnd(text, i);
+    if (end > i && splicesJoin(text, i, end)) {
+      spliced += text.slice(kept, i);
+      for (let k = kept; k < i; k++) origin.push(k);
+      kept = end;
+    }
+    i = text.indexOf("\\", end > i ? end : i + 1);
   }
   spliced += text.slice(kept);
   for (let k = kept; k <= text.length; k++) origin.push(k);
@@ -650,141 +755,16 @@ function lexSpliced(text: string, file: string, diagnostics?: DiagnosticBag): CT
     }
     return { file, line: lo + 1, col: offset - lineStarts[lo]! + 1 };
   };
-  const tokens = scan(spliced, file, (offset) =>
+  const tokens = lexText(spliced, file, (offset) =>
     diagnostics?.error(locate(origin[offset]!), "unterminated /* comment"),
   );
   for (const t of tokens) {
     t.startOffset = origin[t.startOffset]!;
-    const { line, col } = locate(t.startOffset);
+    const { line, col } = locate(spliceRunStart(text, t.startOffset));
     t.line = line;
     t.col = col;
   }
   return tokens;
-}
-
-/** The scanner proper; reports an unterminated comment (offset, line, col) through the callback. */
-function scan(
-  text: string,
-  file: string,
-  unterminatedComment: (offset: number, line: number, col: number) => void,
-): CToken[] {
-  const tokens: CToken[] = [];
-  const n = text.length;
-  let p = 0;
-  let line = 1;
-  let lineStart = 0; // offset of the first character of `line`
-  let atLineStart = true;
-  let hasSpace = false;
-  if (text.charCodeAt(0) === 0xfeff) p = 1; // a UTF-8 byte order mark is not a token
-  for (;;) {
-    // Blank space, splices and comments; a newline that is not a splice starts a line.
-    while (p < n) {
-      const c = text.charCodeAt(p);
-      if (c === 32 || c === 9 || c === CR || c === 11 || c === 12) {
-        p++;
-      } else if (c === NL) {
-        p++;
-        line++;
-        lineStart = p;
-        atLineStart = true;
-      } else if (c === BACKSLASH) {
-        let q = p + 1;
-        if (text.charCodeAt(q) === CR) q++;
-        if (text.charCodeAt(q) !== NL) break;
-        p = q + 1;
-        line++;
-        lineStart = p;
-      } else if (c === SLASH && text.charCodeAt(p + 1) === SLASH) {
-        p += 2;
-        while (p < n) {
-          const d = text.charCodeAt(p);
-          if (d === NL) break;
-          if (d === BACKSLASH) {
-            let q = p + 1;
-            if (text.charCodeAt(q) === CR) q++;
-            if (text.charCodeAt(q) === NL) {
-              line++;
-              lineStart = q + 1;
-              p = q + 1;
-              continue;
-            }
-            p++; // `\` and the character it escapes
-          }
-          p++;
-        }
-      } else if (c === SLASH && text.charCodeAt(p + 1) === STAR) {
-        const close = text.indexOf("*/", p + 2);
-        if (close < 0) {
-          unterminatedComment(p, line, p - lineStart + 1);
-          return tokens;
-        }
-        // A comment is one space (C11 5.1.1.2): its newlines do not end a directive line.
-        for (
-          let q = text.indexOf("\n", p + 2);
-          q >= 0 && q < close;
-          q = text.indexOf("\n", q + 1)
-        ) {
-          line++;
-          lineStart = q + 1;
-        }
-        p = close + 2;
-      } else {
-        break;
-      }
-      hasSpace = true;
-    }
-    if (p >= n) return tokens;
-
-    const start = p;
-    const c = text.charCodeAt(p);
-    let type: TokenType;
-    let length: number;
-    let multiline = false;
-    let word: string | undefined; // an identifier's spelling, sliced once
-    const quote = c < 128 && identChar[c] === 1 ? quoteAfterPrefix(text, p, c) : 0;
-    if (quote !== 0 || c === QUOTE || c === DQUOTE) {
-      ({ type, length } = literalAt(text, p, quote || c));
-      multiline = true;
-    } else if (c < 128 && identChar[c] === 1) {
-      let q = p + 1;
-      for (; q < n; q++) {
-        const d = text.charCodeAt(q);
-        if (d >= 128 || identChar[d] === 0) break;
-      }
-      length = q - p;
-      word = text.slice(p, q);
-      type = keywordBySpelling.get(word) ?? Identifier;
-    } else if (isDigit(c) || (c === 46 && isDigit(text.charCodeAt(p + 1)))) {
-      ({ type, length } = numberAt(text, p));
-    } else {
-      ({ type, length } = punctuatorAt(text, p, c) ?? found(Other, 1));
-    }
-    p += length;
-    const col = start - lineStart + 1;
-    // One object literal per token, always the same shape, so later phases stay monomorphic.
-    tokens.push({
-      image: word ?? text.slice(start, p),
-      startOffset: start,
-      tokenTypeIdx: type.tokenTypeIdx!,
-      tokenType: type,
-      file,
-      line,
-      col,
-      hasSpace,
-      atLineStart,
-      expansion: undefined,
-      hideSet: undefined,
-    });
-    hasSpace = false;
-    atLineStart = false;
-    if (multiline) {
-      // A literal may contain spliced newlines: keep the line count right.
-      for (let q = text.indexOf("\n", start); q >= 0 && q < p; q = text.indexOf("\n", q + 1)) {
-        line++;
-        lineStart = q + 1;
-      }
-    }
-  }
 }
 
 /** Lexes a string that is not a file (a -D value, a pasted spelling), locating it at `loc`. */
