@@ -95,6 +95,9 @@ export function isScalarBranchTaken(
   opcode: number,
   is32: boolean,
 ): number {
+  if (!is32 && tn.isConst(reg1.varOff) && tn.isConst(reg2.varOff)) {
+    return constBranch(reg1.varOff.value, reg2.varOff.value, opcode);
+  }
   const a = rangesOf(reg1, is32);
   const b = rangesOf(reg2, is32);
   switch (opcode) {
@@ -160,6 +163,36 @@ export function isScalarBranchTaken(
       return -1;
   }
   return -1;
+}
+
+/** The outcome of a 64-bit comparison of two constants. */
+function constBranch(a: U64, b: U64, opcode: number): number {
+  switch (opcode) {
+    case op.BPF_JEQ:
+      return u.eq(a, b) ? 1 : 0;
+    case op.BPF_JNE:
+      return u.eq(a, b) ? 0 : 1;
+    case op.BPF_JSET:
+      return u.isZero(u.and(a, b)) ? 0 : 1;
+    case op.BPF_JGT:
+      return u.gtU(a, b) ? 1 : 0;
+    case op.BPF_JGE:
+      return u.geU(a, b) ? 1 : 0;
+    case op.BPF_JLT:
+      return u.ltU(a, b) ? 1 : 0;
+    case op.BPF_JLE:
+      return u.leU(a, b) ? 1 : 0;
+    case op.BPF_JSGT:
+      return u.gtS(a, b) ? 1 : 0;
+    case op.BPF_JSGE:
+      return u.geS(a, b) ? 1 : 0;
+    case op.BPF_JSLT:
+      return u.ltS(a, b) ? 1 : 0;
+    case op.BPF_JSLE:
+      return u.leS(a, b) ? 1 : 0;
+    default:
+      return -1;
+  }
 }
 
 const minU32 = Math.min;

@@ -185,6 +185,19 @@ export function insnString(insns: readonly Insn[], i: number, lddw?: LddwText): 
   return jmpString(insn, c, cls === op.BPF_JMP32);
 }
 
+/** The kernel prints a map reference as the map's address: we derive one from the fd. */
+export function kernelLddwText(insns: readonly Insn[], i: number): string {
+  const insn = insns[i]!;
+  const next = insns[i + 1];
+  if (insn.src === 1 || insn.src === 2) {
+    const base = u.add(u.u64(0xffff8881, 0), u.fromNumber((insn.imm >>> 0) * 0x1000));
+    const off = insn.src === 2 ? 0x100 + ((next?.imm ?? 0) >>> 0) : 0;
+    return u.hex(u.add(base, u.fromNumber(off)));
+  }
+  if (insn.src === 4) return `pc${insn.imm >= 0 ? "+" : ""}${insn.imm}`;
+  return lddwConst(insns, i);
+}
+
 function lddwConst(insns: readonly Insn[], i: number): string {
   const lo = insns[i]!.imm >>> 0;
   const hi = (insns[i + 1]?.imm ?? 0) >>> 0;

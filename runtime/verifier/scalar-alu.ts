@@ -379,6 +379,83 @@ function scalar64Arsh(dst: RegState, src: RegState): void {
   updateRegBounds(dst);
 }
 
+/** The result of an operation on two constants (of the operation's width), else undefined. */
+function constFold(
+  dst: RegState,
+  src: RegState,
+  opcode: number,
+  alu32: boolean,
+): u.U64 | undefined {
+  if (alu32) {
+    if (!tn.subregIsConst(dst.varOff) || !tn.subregIsConst(src.varOff)) return undefined;
+    const a = dst.varOff.value.lo;
+    const b = src.varOff.value.lo;
+    let r: number;
+    switch (opcode) {
+      case op.BPF_ADD:
+        r = a + b;
+        break;
+      case op.BPF_SUB:
+        r = a - b;
+        break;
+      case op.BPF_MUL:
+        r = Math.imul(a, b);
+        break;
+      case op.BPF_AND:
+        r = a & b;
+        break;
+      case op.BPF_OR:
+        r = a | b;
+        break;
+      case op.BPF_XOR:
+        r = a ^ b;
+        break;
+      case op.BPF_LSH:
+        r = a << b;
+        break;
+      case op.BPF_RSH:
+        r = a >>> b;
+        break;
+      case op.BPF_ARSH:
+        r = (a | 0) >> b;
+        break;
+      case op.BPF_NEG:
+        r = -a;
+        break;
+      default:
+        return undefined;
+    }
+    return u.fromU32(r >>> 0);
+  }
+  if (!tn.isConst(dst.varOff) || !tn.isConst(src.varOff)) return undefined;
+  const a = dst.varOff.value;
+  const b = src.varOff.value;
+  switch (opcode) {
+    case op.BPF_ADD:
+      return u.add(a, b);
+    case op.BPF_SUB:
+      return u.sub(a, b);
+    case op.BPF_MUL:
+      return u.mul(a, b);
+    case op.BPF_AND:
+      return u.and(a, b);
+    case op.BPF_OR:
+      return u.or(a, b);
+    case op.BPF_XOR:
+      return u.xor(a, b);
+    case op.BPF_LSH:
+      return u.shl(a, b.lo);
+    case op.BPF_RSH:
+      return u.shr(a, b.lo);
+    case op.BPF_ARSH:
+      return u.sar(a, b.lo);
+    case op.BPF_NEG:
+      return u.neg(a);
+    default:
+      return undefined;
+  }
+}
+
 /**
  * dst = dst <op> src on scalars, in place. `dst` must be the caller's own clone; `src` is read
  * only. For 32-bit operations the result is zero-extended. Returns nothing: an operation the
@@ -388,6 +465,12 @@ export function adjustScalar(dst: RegState, src: RegState, opcode: number, alu32
   if (!safeToCompute(opcode, src, alu32)) {
     // As the kernel: even a 32-bit result is then unknown in all 64 bits.
     markUnknownScalar(dst);
+    return;
+  }
+  // Two known values give a known value: the general path would reach the same constant.
+  const folded = constFold(dst, src, opcode, alu32);
+  if (folded) {
+    markKnown(dst, folded);
     return;
   }
   switch (opcode) {

@@ -60,7 +60,7 @@ int main(void) {
   size_t n = 0;
   while (fgets(line, sizeof line, stdin)) {
     if (strncmp(line, "prog ", 5) == 0) {
-      sscanf(line + 5, "%u %u %u %127s", &prog_type, &log_level, &kern_version, license);
+      sscanf(line + 5, "%u %u %u %127[^\n]", &prog_type, &log_level, &kern_version, license);
       n = 0;
       nmaps = 0;
       map_failed = 0;
