@@ -31,6 +31,7 @@ import {
   type TypeQualifiers,
   type TypeSpecifier,
 } from "./ast.js";
+import { LazyLookahead } from "./parse-lookahead.js";
 import { scanPragmas, type PragmaScan } from "./parse-pragmas.js";
 import { TypedefScopes } from "./parse-scope.js";
 import {
@@ -85,6 +86,8 @@ interface TokenCursor {
   currIdx: number;
   tokVector: IToken[];
 }
+
+const MAX_LOOKAHEAD = 2;
 
 /** Stops the parse after clang's default error limit. */
 export class TooManyErrors extends Error {}
@@ -252,7 +255,8 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   constructor(validate: boolean) {
     super(parserVocabulary, {
       recoveryEnabled: true,
-      maxLookahead: 2,
+      maxLookahead: MAX_LOOKAHEAD,
+      lookaheadStrategy: new LazyLookahead(MAX_LOOKAHEAD),
       skipValidations: !validate,
       errorMessageProvider: messageProvider,
     });
