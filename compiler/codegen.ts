@@ -104,7 +104,7 @@ function compileFunction(
   allocateRegisters(mf);
   t1 = performance.now();
   if (t) t.allocateMs += t1 - t0;
-  const stackSize = layoutFrame(mf);
+  const stackSize = layoutFrame(mf, opts.optLevel > 0);
   const at = f.decl.definition?.declarator.nameLoc ?? f.decl.loc;
   if (stackSize > MAX_STACK) {
     unit.error(

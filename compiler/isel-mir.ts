@@ -55,6 +55,8 @@ export class MInst {
   cmpOp: JmpOp = op.BPF_JEQ;
   /** CMOV / COPY: the moved value is an immediate (src unused). */
   srcIsImm = false;
+  /** Stack slots this instruction reaches through a pointer derived from their address. */
+  liveSlots: Slot[] | undefined = undefined;
 
   constructor(public code: number) {}
 }
@@ -76,6 +78,8 @@ export class MFunc {
   nextVreg = FIRST_VREG;
   /** Registers created by spill code (never spilled again). */
   readonly spillTemps = new Set<number>();
+  /** Slots whose address escapes where it cannot be followed: alive in the whole function. */
+  readonly escapedSlots = new Set<Slot>();
   /** Stack slots, including spill slots added by register allocation. */
   readonly slots: Slot[];
   constructor(

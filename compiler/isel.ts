@@ -16,6 +16,7 @@ import {
   type Cond,
   type Func,
   type Inst,
+  type Slot,
   type Ty,
   invertCond,
   isCommutative,
@@ -94,6 +95,7 @@ class Selector {
   private readonly jmp32: boolean;
   private readonly zextMemo = new Map<Inst, boolean>();
   private copiesBeforeBranch = new Set<Block>();
+  private readonly derived = new Map<Inst, Slot[]>();
   // Addresses (lddw, r10 + off) materialised in this block since the last call.
   private addrCache = new Map<string, number>();
 
@@ -113,9 +115,60 @@ class Selector {
       mb.loopDepth = b.loopDepth;
       this.blocks.set(b, mb);
     }
+    this.derivedPointers();
     for (const b of this.fn.blocks) this.selectBlock(b);
     for (const mb of this.mf.blocks) for (const s of mb.succs) s.preds.push(mb);
     return this.mf;
+  }
+
+  /**
+   * Pointers derived from stack slot addresses (the frame address itself, sums, phis), with the
+   * slots they point into; a slot whose address is stored to memory or given to a BPF function
+   * escapes. The instructions using such pointers mark the slots live (stack colouring).
+   */
+  private derivedPointers(): void {
+    for (const b of this.fn.blocks) {
+      for (const f of b.insts) {
+        if (f.op !== "frame") continue;
+        const slot = f.slot!;
+        const work = [f];
+        const seen = new Set<Inst>([f]);
+        while (work.length) {
+          const d = work.pop()!;
+          const slots = this.derived.get(d);
+          if (slots) {
+            if (!slots.includes(slot)) slots.push(slot);
+          } else this.derived.set(d, [slot]);
+          for (const u of d.uses) {
+            if (
+              u.op === "add" ||
+              u.op === "sub" ||
+              u.op === "phi" ||
+              u.op === "select" ||
+              u.op === "opaque"
+            ) {
+              if (!seen.has(u)) {
+                seen.add(u);
+                work.push(u);
+              }
+            } else if ((u.op === "store" && u.args[1] === d) || (u.op === "call" && !u.helper)) {
+              this.mf.escapedSlots.add(slot);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Marks the last instruction emitted with the slots `inst`'s operands point into. */
+  private markSlots(inst: Inst): void {
+    let slots: Slot[] | undefined;
+    for (const a of inst.args) {
+      const s = this.derived.get(a);
+      if (s) slots = slots ? [...slots, ...s] : s;
+    }
+    const last = this.cur.insts[this.cur.insts.length - 1];
+    if (slots && last) last.liveSlots = last.liveSlots ? [...last.liveSlots, ...slots] : slots;
   }
 
   // ---- emission helpers ----
@@ -251,6 +304,7 @@ class Selector {
         this.phiCopies(b);
         this.terminator(inst);
       } else this.select(inst);
+      this.markSlots(inst);
     }
   }
 
@@ -278,7 +332,12 @@ class Selector {
     // Phis reading other phis of the same block need a parallel copy: go through temporaries.
     const cyclic = phis.some((p) => phis.includes(p.args[idx]!));
     if (!cyclic) {
-      for (const p of phis) this.materializeInto(this.vreg(p), p.args[idx]!);
+      for (const p of phis) {
+        this.materializeInto(this.vreg(p), p.args[idx]!);
+        const slots = this.derived.get(p.args[idx]!);
+        const last = this.cur.insts[this.cur.insts.length - 1];
+        if (slots && last) last.liveSlots = [...(last.liveSlots ?? []), ...slots];
+      }
       return;
     }
     const temps = phis.map((p) => {

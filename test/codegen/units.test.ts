@@ -11,6 +11,7 @@ import { readElf } from "../../runtime/elf/read.js";
 import {
   clangCompile,
   hasClang,
+  imageFromObject,
   imageFromUnit,
   randomBytes,
   runImage,
@@ -153,6 +154,33 @@ describe("instructions", () => {
       ".text:helper",
       "kprobe/p:p",
     ]);
+  });
+
+  it("stack objects alive at different times share bytes (two inlined 300-byte buffers fit)", () => {
+    const source = `
+      typedef unsigned long long u64;
+      static long (*probe)(void *d, unsigned s, const void *p) = (void *) 4;
+      static __attribute__((always_inline)) int one(u64 *m) { char a[300]; for (int i = 0; i < 300; i += 50) a[i] = m[0] + i; probe(a + 250, 8, m); return a[50] + a[m[1] % 300 / 50 * 50]; }
+      static __attribute__((always_inline)) int two(u64 *m) { char b[300]; for (int i = 0; i < 300; i += 60) b[i] = m[2] ^ i; return b[60] + b[m[3] % 300 / 60 * 60]; }
+      __attribute__((section("kprobe/x"), used)) int f(u64 *m) { int x = one(m); m[5] = x; return x + two(m); }
+      __attribute__((section("kprobe/y"), used)) int g(u64 *m) { char a[200], b[200]; probe(a, 200, m); probe(b, 200, m + 1); return a[m[0] % 200] + b[m[1] % 200]; }`;
+    const unit = tsbpfCompile(source);
+    expect(unit.functions.find((x) => x.name === "f")!.stackSize).toBeLessThanOrEqual(304);
+    // a and b of g are both alive at the end: no sharing there.
+    expect(unit.functions.find((x) => x.name === "g")!.stackSize).toBe(400);
+    // The same results as clang's (whose stack colouring shares these buffers too).
+    if (!hasClang) return;
+    const theirs = imageFromObject(clangCompile(source));
+    for (const seed of [1, 2, 3]) {
+      const ctx = randomBytes(seed, 64);
+      for (const program of ["f", "g"]) {
+        const a = runImage(imageFromUnit(unit), { program, ctx });
+        const b = runImage(theirs, { program, ctx });
+        delete a.insns;
+        delete b.insns;
+        expect(a).toEqual(b);
+      }
+    }
   });
 
   it("stack sizes add up the frame's objects, 8-byte aligned", () => {
