@@ -76,6 +76,8 @@ export class Env {
   liveStates = 0;
   peakStates = 0;
   maxStatesPerInsn = 0;
+  /** complexity limit override (tests and fuzzing) */
+  insnLimit: number | undefined;
   /** a new checkpoint must be taken at the next prune point (after a call) */
   forceNewState = false;
 

@@ -79,6 +79,8 @@ export interface VerifyEnv {
   nrCpus?: number;
   /** log buffer limit in bytes; the oldest text is dropped beyond it (default 16 MiB) */
   logSize?: number;
+  /** complexity limit in processed instructions (default: the kernel's, 1000000) */
+  insnLimit?: number;
 }
 
 export interface VerifyStats {
@@ -172,6 +174,7 @@ export function verify(prog: VerifyProgram, env: VerifyEnv): VerifyResult {
     );
     ctx.cur = initialState();
     ctx.lineInfo = env.lineInfo;
+    if (env.insnLimit !== undefined) ctx.insnLimit = env.insnLimit;
     doCheck(ctx);
     // A successful log_level 1 walk keeps no trace.
     if (level === 1) log.reset(0);
@@ -329,7 +332,7 @@ export function sourceOf(
 
 function doCheck(env: Env): void {
   const insns = env.insns;
-  const limit = env.modern ? COMPLEXITY_LIMIT : COMPLEXITY_LIMIT_4_1;
+  const limit = env.insnLimit ?? (env.modern ? COMPLEXITY_LIMIT : COMPLEXITY_LIMIT_4_1);
   env.scratch.markAll();
   for (;;) {
     const idx = env.insnIdx;
