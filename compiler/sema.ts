@@ -1744,8 +1744,9 @@ class Sema implements ConstEvalHost {
         const t = this.rvalue(e.operand);
         const c = canonical(t);
         if (c.kind !== "pointer") {
+          const shown = this.promotedOperand(e.operand);
           if (t !== errorType)
-            this.error(e.loc, `indirection requires pointer operand (${quoted(t)} invalid)`);
+            this.error(e.loc, `indirection requires pointer operand (${quoted(shown)} invalid)`);
           return ERROR;
         }
         return { type: c.pointee, lvalue: canonical(c.pointee).kind !== "function" };
@@ -1771,6 +1772,7 @@ class Sema implements ConstEvalHost {
             this.error(e.loc, `invalid argument type ${quoted(t)} to unary expression`);
           return ERROR;
         }
+        this.checkPointerToBool(e.operand);
         return { type: intType, lvalue: false };
       }
     }
@@ -1878,6 +1880,8 @@ class Sema implements ConstEvalHost {
       case "&&":
       case "||":
         if (!isScalar(lt) || !isScalar(rt)) return this.invalidOperands(e, lt, rt);
+        this.checkPointerToBool(e.left);
+        this.checkPointerToBool(e.right);
         return { type: intType, lvalue: false };
     }
   }
@@ -1886,9 +1890,24 @@ class Sema implements ConstEvalHost {
     return promote(t, this.bitWidthOf(e));
   }
 
+  // The operands are named with their own types (an array stays 'char[8]').
   private invalidOperands(e: A.BinaryExpr | A.AssignExpr, lt: CType, rt: CType): ExprInfo {
-    this.error(e.opLoc, `invalid operands to binary expression (${quoted(lt)} and ${quoted(rt)})`);
+    const left = e.kind === "BinaryExpr" ? e.left : e.target;
+    const right = e.kind === "BinaryExpr" ? e.right : e.value;
+    const l = this.result.exprs.get(left)?.type ?? lt;
+    const r = this.result.exprs.get(right)?.type ?? rt;
+    this.error(e.opLoc, `invalid operands to binary expression (${quotedPair(l, r)})`);
     return ERROR;
+  }
+
+  // An operand's type after lvalue conversion, decay and integer promotion.
+  private promotedOperand(e: A.Expr): CType {
+    const t = this.rvalue(e);
+    if (t === errorType || !isInteger(t)) return t;
+    const p = promote(t, this.bitWidthOf(e)) as IntegerType;
+    // A type promotion leaves alone keeps its typedef name ('__u32').
+    const c = canonical(t);
+    return c.kind === "int" && c.name === p.name ? t : p;
   }
 
   private checkShiftCount(e: A.BinaryExpr | A.AssignExpr, leftType: CType): void {
@@ -1905,6 +1924,19 @@ class Sema implements ConstEvalHost {
   private additive(e: A.BinaryExpr, lt: CType, rt: CType): ExprInfo {
     const lc = canonical(lt);
     const rc = canonical(rt);
+    // -Wstring-plus-int: "abc" + n is a pointer, not a longer string.
+    if (e.op === "+") {
+      const [str, other] = e.left.kind === "StringLiteral" ? [e.left, e.right] : [e.right, e.left];
+      const ot = this.result.exprs.get(other)?.type;
+      if (str.kind === "StringLiteral" && ot !== undefined && isInteger(ot)) {
+        this.warning(
+          e.opLoc,
+          `adding ${quoted(ot)} to a string does not append to the string`,
+          "-Wstring-plus-int",
+          [this.noteAt(e.opLoc, "use array indexing to silence this warning")],
+        );
+      }
+    }
     if (isArithmetic(lt) && isArithmetic(rt)) {
       const common = usualArithmeticConversion(
         this.promoted(e.left, lt),
@@ -1936,6 +1968,66 @@ class Sema implements ConstEvalHost {
   }
 
   // False (after the error) when the pointee has no size.
+  // -Wtautological-pointer-compare: an array, function or address compared with null.
+  private checkNullComparison(e: A.BinaryExpr): void {
+    if (e.op !== "==" && e.op !== "!=") return;
+    const check = (side: A.Expr, other: A.Expr) => {
+      if (!this.isNullPointerConstant(other)) return false;
+      let what: string | undefined;
+      let at = side.loc;
+      const d = side.kind === "Identifier" ? this.result.exprs.get(side)?.decl : undefined;
+      if (d?.kind === "function") what = `function '${d.name}'`;
+      else if (d?.kind === "var" && canonical(d.type).kind === "array") what = `array '${d.name}'`;
+      else if (side.kind === "UnaryExpr" && side.op === "&" && side.operand.kind === "Identifier") {
+        const v = this.result.exprs.get(side.operand)?.decl;
+        if (v?.kind === "var") {
+          what = `address of '${v.name}'`;
+          at = side.operand.loc;
+        }
+      }
+      if (what === undefined) return false;
+      const equal = e.op === "==";
+      const notes =
+        d?.kind === "function"
+          ? [this.noteAt(side.loc, "prefix with the address-of operator to silence this warning")]
+          : [];
+      this.warning(
+        at,
+        `comparison of ${what} ${equal ? "equal to" : "not equal to"} a null pointer is always ${equal ? "false" : "true"}`,
+        "-Wtautological-pointer-compare",
+        notes,
+      );
+      return true;
+    };
+    if (!check(e.left, e.right)) check(e.right, e.left);
+  }
+
+  // -Wtautological-compare: a variable compared with itself.
+  private checkSelfComparison(e: A.BinaryExpr): void {
+    if (e.left.kind !== "Identifier" || e.right.kind !== "Identifier") return;
+    const a = this.result.exprs.get(e.left)?.decl;
+    const b = this.result.exprs.get(e.right)?.decl;
+    if (a === undefined || b === undefined || a.kind === "enumConst") return;
+    if ((qualsOf(a.type) & Q_VOLATILE) !== 0) return;
+    if (a !== b) {
+      // Two different arrays: their addresses differ, whatever the operator.
+      const arrays = canonical(a.type).kind === "array" && canonical(b.type).kind === "array";
+      if (arrays)
+        this.warning(
+          e.opLoc,
+          "array comparison always evaluates to a constant",
+          "-Wtautological-compare",
+        );
+      return;
+    }
+    const always = e.op === "==" || e.op === "<=" || e.op === ">=";
+    this.warning(
+      e.opLoc,
+      `self-comparison always evaluates to ${always}`,
+      "-Wtautological-compare",
+    );
+  }
+
   // -Wtautological-constant-out-of-range-compare: a constant no value of the other
   // (narrower than int, or boolean) operand can equal.
   private checkOutOfRangeCompare(e: A.BinaryExpr): void {
@@ -1960,10 +2052,26 @@ class Sema implements ConstEvalHost {
         range = rangeOf(it);
         what = `expression of type ${quoted(info.type)}`;
       }
-      if (k >= range[0] && k <= range[1]) continue;
-      const above = k > range[1];
       // With the constant first, `K < x` reads as `x > K`.
       const op = constantFirst ? mirrored(e.op) : e.op;
+      if (k >= range[0] && k <= range[1]) {
+        // In range, only a boolean's edges make the answer fixed (`b <= 1`, `b < 0`).
+        if (range[1] !== 1n) continue;
+        const edge =
+          (op === "<=" && k === 1n) || (op === ">=" && k === 0n)
+            ? true
+            : (op === "<" && k === 0n) || (op === ">" && k === 1n)
+              ? false
+              : undefined;
+        if (edge === undefined) continue;
+        this.deferredWarning(
+          e.opLoc,
+          `result of comparison of constant ${k} with ${what} is always ${edge}`,
+          "-Wtautological-constant-compare",
+        );
+        return;
+      }
+      const above = k > range[1];
       const always =
         op === "==" ? false : op === "!=" ? true : op === "<" || op === "<=" ? above : !above;
       this.deferredWarning(
@@ -1990,6 +2098,17 @@ class Sema implements ConstEvalHost {
   private comparison(e: A.BinaryExpr, lt: CType, rt: CType): ExprInfo {
     const lc = canonical(lt);
     const rc = canonical(rt);
+    const stringVersus = (s: A.Expr, other: A.Expr) =>
+      s.kind === "StringLiteral" && !this.isNullPointerConstant(other);
+    if (stringVersus(e.left, e.right) || stringVersus(e.right, e.left)) {
+      this.warning(
+        e.opLoc,
+        "result of comparison against a string literal is unspecified (use an explicit string comparison function instead)",
+        "-Wstring-compare",
+      );
+    }
+    this.checkSelfComparison(e);
+    this.checkNullComparison(e);
     if (isArithmetic(lt) && isArithmetic(rt)) {
       const common = usualArithmeticConversion(
         this.promoted(e.left, lt),
@@ -2004,7 +2123,16 @@ class Sema implements ConstEvalHost {
     if (lc.kind === "pointer" && rc.kind === "pointer") {
       const lp = unqualified(canonical(lc.pointee));
       const rp = unqualified(canonical(rc.pointee));
-      if (!compatible(lp, rp) && lp.kind !== "void" && rp.kind !== "void") {
+      if (!equality && lp.kind === "function" && rp.kind === "function") {
+        this.warning(
+          e.opLoc,
+          `ordered comparison of function pointers (${quoted(lt)} and ${quoted(rt)})`,
+          "-Wordered-compare-function-pointers",
+        );
+      }
+      // void * matches any pointer in an equality, not in an ordering.
+      const voidOk = equality && (lp.kind === "void" || rp.kind === "void");
+      if (!compatible(lp, rp) && !voidOk) {
         this.warning(
           e.opLoc,
           `comparison of distinct pointer types (${quoted(lt)} and ${quoted(rt)})`,
@@ -2139,17 +2267,25 @@ class Sema implements ConstEvalHost {
   }
 
   private conditional(e: A.ConditionalExpr): ExprInfo {
+    const info = this.conditionalOperands(e);
+    // clang looks at the condition as a truth value last.
+    if (info !== ERROR) this.checkPointerToBool(e.cond);
+    return info;
+  }
+
+  private conditionalOperands(e: A.ConditionalExpr): ExprInfo {
     const ct = this.rvalue(e.cond);
     if (ct !== errorType && !isScalar(ct)) {
       this.error(
-        e.cond.loc,
+        questionLoc(e),
         `used type ${quoted(ct)} where arithmetic or pointer type is required`,
       );
       return ERROR;
     }
     const thenExpr = e.then ?? e.cond;
-    const a = this.rvalue(thenExpr);
-    const b = this.rvalue(e.else);
+    // Messages show the operands after the usual unary conversions (as clang does).
+    const a = this.promotedOperand(thenExpr);
+    const b = this.promotedOperand(e.else);
     if (a === errorType || b === errorType) return ERROR;
     const ac = canonical(a);
     const bc = canonical(b);
@@ -2201,7 +2337,11 @@ class Sema implements ConstEvalHost {
     const quals = qualsOf(ac.pointee) | qualsOf(bc.pointee);
     if (this.isNullPointerConstant(e.else) && bp.kind === "void") return a;
     if (this.isNullPointerConstant(e.then ?? e.cond) && ap.kind === "void") return b;
-    if (ap.kind === "void" || bp.kind === "void") return pointerTo(addQuals(voidType, quals));
+    // void * goes with object pointers; with a function pointer it is a mismatch.
+    const objectAndVoid =
+      (ap.kind === "void" && bp.kind !== "function") ||
+      (bp.kind === "void" && ap.kind !== "function");
+    if (objectAndVoid) return pointerTo(addQuals(voidType, quals));
     if (compatible(unqualified(ap), unqualified(bp)))
       return pointerTo(
         addQuals(compositeType(unqualified(ac.pointee), unqualified(bc.pointee)), quals),
@@ -3604,7 +3744,9 @@ class Sema implements ConstEvalHost {
     const t = this.rvalue(e);
     if (t !== errorType && !isScalar(t)) {
       this.error(stmtLoc, `statement requires expression of scalar type (${quoted(t)} invalid)`);
+      return;
     }
+    this.checkPointerToBool(e);
   }
 
   private switchStmt(s: A.SwitchStmt): void {
@@ -4184,6 +4326,13 @@ function quoted(t: CType): string {
   return describeType(t);
 }
 
+// Two types in one message: clang gives the "aka" only once for the same spelling.
+function quotedPair(a: CType, b: CType): string {
+  const first = describeType(a);
+  const second = typeToString(a) === typeToString(b) ? `'${typeToString(b)}'` : describeType(b);
+  return `${first} and ${second}`;
+}
+
 function storageOf(spec: A.DeclSpec): StorageClass {
   const s = spec.storage;
   return s === "extern" || s === "static" || s === "auto" || s === "register" ? s : undefined;
@@ -4583,15 +4732,40 @@ function updateOperatorLoc(e: A.UpdateExpr): A.SourceLoc {
   return e.operand.kind === "Identifier" ? shifted(e.operand.loc, e.operand.name.length) : e.loc;
 }
 
-// The `?` of a conditional, estimated after a one-token condition and one blank.
+// The `?` of a conditional, estimated one blank after the condition's last token.
 function questionLoc(e: A.ConditionalExpr): A.SourceLoc {
   const given = (e as unknown as { questionLoc?: A.SourceLoc }).questionLoc;
   if (given) return given;
-  const c = e.cond;
-  if (c.kind === "Identifier" || c.kind === "IntegerLiteral" || c.kind === "CharLiteral") {
-    return shifted(c.loc, c.loc.image.length + 1);
+  const end = endOf(e.cond);
+  return end ? shifted(end.token, end.delta + 1) : e.loc;
+}
+
+// Just past an expression's last token, when the AST tells where that is (no parentheses
+// are recorded, so a parenthesized ending is missed).
+function endOf(e: A.Expr): { token: A.SourceLoc; delta: number } | undefined {
+  switch (e.kind) {
+    case "Identifier":
+    case "IntegerLiteral":
+    case "CharLiteral":
+    case "FloatLiteral":
+    case "StringLiteral":
+      return e.loc.line === e.loc.line ? { token: e.loc, delta: e.loc.image.length } : undefined;
+    case "UnaryExpr":
+    case "CastExpr":
+      return endOf(e.operand);
+    case "BinaryExpr":
+      return endOf(e.right);
+    case "MemberExpr":
+      return { token: e.memberLoc, delta: e.member.length };
+    case "UpdateExpr":
+      if (e.prefix) return endOf(e.operand);
+      {
+        const end = endOf(e.operand);
+        return end && { token: end.token, delta: end.delta + 2 };
+      }
+    default:
+      return undefined;
   }
-  return e.loc;
 }
 
 // The label name of `goto name`, estimated one blank after the keyword.

@@ -1135,3 +1135,37 @@ describe.skipIf(!hasClang)("conversion diagnostics equal clang's", () => {
     });
   }
 });
+
+// Random operators over the same pool: invalid operands, pointer arithmetic and
+// comparisons, conditional operand types, unary operators on every kind of operand.
+function operatorProgram(seed: number, count: number): string {
+  let state = seed >>> 0;
+  const next = (n: number) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) % n;
+  };
+  const binary = ["+", "-", "*", "/", "%", "<<", "&", "|", "<", "<=", "==", "!=", "&&", "||"];
+  const unary = ["-", "~", "!", "*", "&", "+"];
+  const lines: string[] = [];
+  for (let k = 0; k < count; k++) {
+    const a = conversionSources[next(conversionSources.length)]!;
+    const b = conversionSources[next(conversionSources.length)]!;
+    const c = conversionSources[next(conversionSources.length)]!;
+    const r = next(10);
+    let e: string;
+    if (r < 6) e = `${a} ${binary[next(binary.length)]} ${b}`;
+    else if (r < 8) e = `${unary[next(unary.length)]} ${a}`;
+    else e = `${a} ? ${b} : ${c}`;
+    lines.push(`void t${k}(void) { (void)(${e}); }`);
+  }
+  return conversionPrelude + lines.join("\n") + "\n";
+}
+
+describe.skipIf(!hasClang)("operator diagnostics equal clang's", () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    test(`150 random operator expressions (seed ${seed})`, () => {
+      const source = operatorProgram(seed, 150);
+      expect(ourDiagnostics(source)).toEqual(clangDiagnostics(source));
+    });
+  }
+});
