@@ -75,6 +75,9 @@ class Allocation {
   private spillWl: number[] = [];
   private worklistMoves: number[] = [];
   private readonly selectStack: number[] = [];
+  // Visit marks for Briggs's test.
+  private readonly mark: Int32Array;
+  private stamp = 0;
   /** Registers created by spill code: never spilled again. */
   spillTemps: Set<number>;
 
@@ -89,6 +92,7 @@ class Allocation {
     this.color = new Int32Array(this.n).fill(-1);
     this.moveList = Array.from({ length: this.n }, () => []);
     this.cost = new Float64Array(this.n);
+    this.mark = new Int32Array(this.n);
     this.spillTemps = mf.spillTemps;
     for (let r = 0; r < K; r++) {
       this.state[r] = PRECOLORED;
@@ -187,21 +191,35 @@ class Allocation {
     }
   }
 
+  /** Neighbours still in the graph (not simplified, not merged away). */
   private adjacent(r: number): number[] {
-    return this.adjList[r]!.filter(
-      (x) => this.state[x] !== ON_STACK && this.state[x] !== COALESCED,
-    );
+    const out: number[] = [];
+    const list = this.adjList[r]!;
+    for (let i = 0; i < list.length; i++) {
+      const x = list[i]!;
+      const s = this.state[x];
+      if (s !== ON_STACK && s !== COALESCED) out.push(x);
+    }
+    return out;
   }
 
   private nodeMoves(r: number): number[] {
-    return this.moveList[r]!.filter((m) => {
-      const s = this.moves[m]!.state;
-      return s === M_ACTIVE || s === M_WORKLIST;
-    });
+    const out: number[] = [];
+    const list = this.moveList[r]!;
+    for (let i = 0; i < list.length; i++) {
+      const s = this.moves[list[i]!]!.state;
+      if (s === M_ACTIVE || s === M_WORKLIST) out.push(list[i]!);
+    }
+    return out;
   }
 
   private moveRelated(r: number): boolean {
-    return this.nodeMoves(r).length > 0;
+    const list = this.moveList[r]!;
+    for (let i = 0; i < list.length; i++) {
+      const s = this.moves[list[i]!]!.state;
+      if (s === M_ACTIVE || s === M_WORKLIST) return true;
+    }
+    return false;
   }
 
   private simplify(): void {
@@ -216,7 +234,8 @@ class Allocation {
     if (this.state[m] === PRECOLORED) return;
     const d = this.degree[m]!--;
     if (d === K) {
-      this.enableMoves([m, ...this.adjacent(m)]);
+      this.enableMovesOf(m);
+      for (const x of this.adjacent(m)) this.enableMovesOf(x);
       if (this.state[m] === SPILL) {
         if (this.moveRelated(m)) {
           this.state[m] = FREEZE;
@@ -229,14 +248,13 @@ class Allocation {
     }
   }
 
-  private enableMoves(nodes: number[]): void {
-    for (const n of nodes) {
-      for (const m of this.nodeMoves(n)) {
-        const mv = this.moves[m]!;
-        if (mv.state === M_ACTIVE) {
-          mv.state = M_WORKLIST;
-          this.worklistMoves.push(m);
-        }
+  private enableMovesOf(n: number): void {
+    const list = this.moveList[n]!;
+    for (let i = 0; i < list.length; i++) {
+      const mv = this.moves[list[i]!]!;
+      if (mv.state === M_ACTIVE) {
+        mv.state = M_WORKLIST;
+        this.worklistMoves.push(list[i]!);
       }
     }
   }
@@ -262,9 +280,8 @@ class Allocation {
       this.addWorklist(u);
       this.addWorklist(v);
     } else if (
-      (this.state[u] === PRECOLORED && this.adjacent(v).every((t) => this.ok(t, u))) ||
-      (this.state[u] !== PRECOLORED &&
-        this.conservative([...this.adjacent(u), ...this.adjacent(v)]))
+      (this.state[u] === PRECOLORED && this.georgeOk(v, u)) ||
+      (this.state[u] !== PRECOLORED && this.conservative(u, v))
     ) {
       mv.state = M_COALESCED;
       this.combine(u, v);
@@ -286,32 +303,48 @@ class Allocation {
     return this.degree[t]! < K || this.state[t] === PRECOLORED || this.interferes(t, r);
   }
 
-  /** Briggs's test: fewer than K significant-degree neighbours. */
-  private conservative(nodes: number[]): boolean {
-    const seen = new Set<number>();
-    let k = 0;
-    for (const n of nodes) {
-      if (seen.has(n)) continue;
-      seen.add(n);
-      if (this.degree[n]! >= K) k++;
+  /** George's test for every neighbour of v still in the graph. */
+  private georgeOk(v: number, u: number): boolean {
+    const list = this.adjList[v]!;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i]!;
+      const s = this.state[t];
+      if (s === ON_STACK || s === COALESCED) continue;
+      if (!this.ok(t, u)) return false;
     }
-    return k < K;
+    return true;
+  }
+
+  /** Briggs's test: fewer than K significant-degree neighbours of u and v together. */
+  private conservative(u: number, v: number): boolean {
+    const stamp = ++this.stamp;
+    let k = 0;
+    for (const r of [u, v]) {
+      const list = this.adjList[r]!;
+      for (let i = 0; i < list.length; i++) {
+        const n = list[i]!;
+        const s = this.state[n];
+        if (s === ON_STACK || s === COALESCED || this.mark[n] === stamp) continue;
+        this.mark[n] = stamp;
+        if (this.degree[n]! >= K && ++k >= K) return false;
+      }
+    }
+    return true;
   }
 
   private combine(u: number, v: number): void {
-    if (this.state[v] === FREEZE) this.freezeWl = this.freezeWl.filter((x) => x !== v);
-    else this.spillWl = this.spillWl.filter((x) => x !== v);
+    // v leaves the freeze or spill worklist: those are pruned lazily by state.
     this.state[v] = COALESCED;
     this.alias[v] = u;
-    this.moveList[u] = [...this.moveList[u]!, ...this.moveList[v]!];
-    this.enableMoves([v]);
+    const into = this.moveList[u]!;
+    for (const m of this.moveList[v]!) into.push(m);
+    this.enableMovesOf(v);
     for (const t of this.adjacent(v)) {
       this.addEdge(t, u);
       this.decrementDegree(t);
     }
     if (this.state[u] !== PRECOLORED) this.cost[u]! += this.cost[v]!;
     if (this.degree[u]! >= K && this.state[u] === FREEZE) {
-      this.freezeWl = this.freezeWl.filter((x) => x !== u);
       this.state[u] = SPILL;
       this.spillWl.push(u);
     }
@@ -333,7 +366,6 @@ class Allocation {
       const v = y === this.getAlias(u) ? x : y;
       mv.state = M_FROZEN;
       if (this.state[v] === FREEZE && !this.moveRelated(v) && this.degree[v]! < K) {
-        this.freezeWl = this.freezeWl.filter((x2) => x2 !== v);
         this.state[v] = SIMPLIFY;
         this.simplifyWl.push(v);
       }
