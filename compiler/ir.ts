@@ -58,7 +58,7 @@ export type Op =
   | "atomic" // atomic `aop` on *(width)(args[0] + off) with args[1]; result if `fetch`
   | "cmpxchg" // *(width)(args[0] + off): if == args[1] then = args[2]; result old value
   | "opaque" // args[0], hidden from the optimiser (asm barriers)
-  | "ldabs" // legacy packet load: width bytes at args[0]? + off (BPF_ABS / BPF_IND)
+  | "ldabs" // legacy packet load of `width` bytes of skb args[0] at off (+ args[1]: BPF_IND)
   // terminators
   | "br"
   | "cbr" // if cond(args[0], args[1]) goto targets[0] else targets[1]
@@ -372,7 +372,7 @@ export function printInst(inst: Inst): string {
     case "bswap":
       return `${lhs}${inst.op}.${inst.width} ${a[0]}`;
     case "ldabs":
-      return `${lhs}ldabs.${inst.width} ${a.length ? a[0] + " + " : ""}${inst.off}`;
+      return `${lhs}ldabs.${inst.width} ${a[0]}[${a.length > 1 ? a[1] + " + " : ""}${inst.off}]`;
     case "br":
       return `br ${inst.targets[0]!.name}`;
     case "cbr":

@@ -164,6 +164,12 @@ export function operands(mi: MInst, uses: number[], defs: number[]): void {
       return;
     case op.BPF_LD:
       if (code === op.BPF_LDDW) defs.push(mi.dst);
+      else {
+        // Legacy packet loads read the skb in r6 and, like a call, clobber r0-r5.
+        uses.push(6);
+        if (op.modeOf(code) === op.BPF_IND) uses.push(mi.src);
+        for (const r of CALL_CLOBBERS) defs.push(r);
+      }
       return;
     case op.BPF_JMP:
     case op.BPF_JMP32: {

@@ -635,7 +635,8 @@ class Selector {
         this.cmpxchg(inst);
         return;
       case "ldabs":
-        throw new Error("internal: ldabs is not selected");
+        this.packetLoad(inst);
+        return;
     }
   }
 
@@ -884,6 +885,19 @@ class Selector {
     mi.slot = a.slot;
     mi.src = rd;
     mi.imm = op.BPF_CMPXCHG;
+    this.copy(this.vreg(inst), R0);
+  }
+
+  /** load_byte/half/word: the skb goes in r6, the value comes back in r0. */
+  private packetLoad(inst: Inst): void {
+    const [skb, index] = inst.args as [Inst, Inst | undefined];
+    const idx = index !== undefined ? this.reg(index) : NO_REG;
+    this.materializeInto(6, skb);
+    const size = sizeCode(inst.width);
+    const mi = this.emit(op.BPF_LD | (index !== undefined ? op.BPF_IND : op.BPF_ABS) | size);
+    mi.imm = inst.off;
+    if (index !== undefined) mi.src = idx;
+    this.addrCache.clear();
     this.copy(this.vreg(inst), R0);
   }
 

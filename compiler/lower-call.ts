@@ -155,6 +155,8 @@ function callHelper(
 function callFunction(fl: FnLowering, e: A.CallExpr, f: FunctionDecl): Inst | undefined {
   const b = fl.b;
   if (f.definition === undefined) {
+    const intrinsic = fl.unit.intrinsicOf(f);
+    if (intrinsic !== undefined) return packetLoad(fl, e, intrinsic);
     if (f.section === ".ksyms") return callKfunc(fl, e, f);
     fl.error(
       e.callee.loc,
@@ -193,6 +195,33 @@ function callFunction(fl: FnLowering, e: A.CallExpr, f: FunctionDecl): Inst | un
   call.symbol = sym;
   fl.func.hasCalls = true;
   return ty === "void" ? undefined : call;
+}
+
+/**
+ * The kernel samples' legacy packet loads, declared with LLVM's intrinsic names:
+ *     unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
+ * become BPF_LD_ABS (constant offset) or BPF_LD_IND (run-time offset) on the skb.
+ */
+function packetLoad(fl: FnLowering, e: A.CallExpr, width: number): Inst | undefined {
+  const b = fl.b;
+  if (e.args.length !== 2) {
+    fl.error(e.loc, "legacy packet loads take the skb and an offset");
+    return undefined;
+  }
+  const skb = rvalue(fl, e.args[0]!);
+  const offInfo = infoOf(fl, e.args[1]!);
+  const k = fl.unit.constant(e.args[1]!);
+  const inst =
+    k !== undefined && k >= 0n && k < 0x80000000n
+      ? b.emit("ldabs", "i64", [skb])
+      : b.emit("ldabs", "i64", [
+          skb,
+          convert(b, rvalue(fl, e.args[1]!), convertedType(offInfo), longType),
+        ]);
+  inst.width = width;
+  inst.off = k !== undefined && inst.args.length === 1 ? Number(k) : 0;
+  fl.func.hasCalls = true;
+  return inst;
 }
 
 /** A kernel function declared `extern ... __ksym`: clang's `call -1` with a call relocation. */

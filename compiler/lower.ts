@@ -194,6 +194,30 @@ export class UnitLowering {
 
   // ---- unit scan: call graph, recursion, globals written, static local owners ----
 
+  /** The width a legacy packet load intrinsic (`asm("llvm.bpf.load.byte")`...) reads. */
+  intrinsicOf(f: FunctionDecl): number | undefined {
+    if (this.intrinsics === undefined) {
+      this.intrinsics = new Map();
+      const widths: Record<string, number> = {
+        "llvm.bpf.load.byte": 1,
+        "llvm.bpf.load.half": 2,
+        "llvm.bpf.load.word": 4,
+      };
+      for (const d of this.sema.unit.decls) {
+        if (d.kind !== "Declaration") continue;
+        for (const init of d.declarators) {
+          const label = init.declarator.asmLabel?.value;
+          const w = label !== undefined ? widths[label] : undefined;
+          const entity = this.sema.declarators.get(init.declarator);
+          if (w !== undefined && entity?.kind === "function") this.intrinsics.set(entity, w);
+        }
+      }
+    }
+    return this.intrinsics.get(f);
+  }
+
+  private intrinsics: Map<FunctionDecl, number> | undefined;
+
   private scanUnit(): void {
     // Only code that can end up in the object matters: programs, functions with external
     // linkage, and what they call or take the address of (header-defined helpers usually not).

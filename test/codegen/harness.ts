@@ -672,7 +672,12 @@ export function runImage(image: Image, spec: RunSpec): Outcome {
   const outcome: Outcome = { r0: "", trace, output, maps: {}, data: {}, ctx: "" };
   try {
     for (let i = 0; i < (spec.times ?? 1); i++) {
-      const r = vm.run(program, { args: [[ctx.lo(), ctx.addressHi]], budget: 1 << 22 });
+      // The ctx bytes are the packet legacy loads (load_byte...) read, as a socket filter's skb data.
+      const r = vm.run(program, {
+        args: [[ctx.lo(), ctx.addressHi]],
+        budget: 1 << 22,
+        packet: ctx,
+      });
       // Programs return int: the kernel reads the low 32 bits (tsbpf zero-extends, clang may not).
       outcome.r0 = (r.lo >>> 0).toString(16).padStart(8, "0");
     }

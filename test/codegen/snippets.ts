@@ -493,4 +493,18 @@ PROG(prog) {
   return lo;
 }`,
   ),
+  s(
+    "legacy-packet",
+    `
+unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
+unsigned long long load_half(void *skb, unsigned long long off) asm("llvm.bpf.load.half");
+unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.load.word");
+PROG(prog) {
+  int proto = load_byte(ctx, 14 + 9);
+  u32 x = load_half(ctx, 12);
+  u64 ihl = load_byte(ctx, 14) & 0xf;
+  u32 port = load_half(ctx, 14 + (ihl & 3) * 4 + 2);
+  return proto * 3 + x + (load_word(ctx, 14 + (ihl & 7) * 4) ^ port);
+}`,
+  ),
 ];
