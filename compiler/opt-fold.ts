@@ -183,6 +183,15 @@ export class Folder {
       case "add":
       case "sub":
         if (c === 0n) return this.replace(inst, a);
+        // A stack or global address plus a constant is that address further on.
+        if ((a.op === "frame" || a.op === "global") && Math.abs(Number(sc)) < 0x7fff) {
+          const moved = this.makeInst(a.op, "i64", [], inst);
+          moved.slot = a.slot;
+          moved.symbol = a.symbol;
+          moved.relocKind = a.relocKind;
+          moved.off = a.off + Number(sc) * (inst.op === "sub" ? -1 : 1);
+          return this.replace(inst, moved);
+        }
         // (x + c1) + c2 -> x + (c1 + c2)
         if ((a.op === "add" || a.op === "sub") && a.args[1]!.op === "const") {
           const c1 = signedBig(constBig(a.args[1]!), ty) * (a.op === "sub" ? -1n : 1n);
@@ -513,14 +522,21 @@ function knownZeroAbove(v: Inst): number | undefined {
 }
 
 /** v as base + constant (through non-wrapping additions of constants). */
-function splitConst(v: Inst): { base: Inst; off: bigint; nsw: boolean; inbounds: boolean } {
-  if (v.op === "add" && v.args[1]!.op === "const")
+function splitConst(v: Inst): { base: unknown; off: bigint; nsw: boolean; inbounds: boolean } {
+  if (v.op === "add" && v.args[1]!.op === "const") {
+    const inner = splitConst(v.args[0]!);
+    if (v.args[0]!.op !== "frame" && v.args[0]!.op !== "global") inner.base = v.args[0]!;
     return {
-      base: v.args[0]!,
-      off: signedBig(constBig(v.args[1]!), v.ty),
+      base: inner.base,
+      off: inner.off + signedBig(constBig(v.args[1]!), v.ty),
       nsw: v.nsw || v.inbounds,
       inbounds: v.inbounds,
     };
+  }
+  // Addresses of one stack slot or one global differ by their constant offsets.
+  if (v.op === "frame") return { base: v.slot, off: BigInt(v.off), nsw: true, inbounds: true };
+  if (v.op === "global")
+    return { base: `${v.relocKind}:${v.symbol}`, off: BigInt(v.off), nsw: true, inbounds: true };
   return { base: v, off: 0n, nsw: true, inbounds: true };
 }
 
