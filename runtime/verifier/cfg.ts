@@ -32,6 +32,8 @@ export interface CfgOptions {
   /** bpf-to-bpf calls known (kernels from 4.16 on) */
   calls: boolean;
   mapByFd(fd: number): MapInfo | undefined;
+  /** told the subprograms once they are known (for the log) */
+  onSubprogs?: (subprogs: readonly Subprog[]) => void;
 }
 
 export interface ProgramCfg {
@@ -317,6 +319,7 @@ function checkCfg(insns: readonly Insn[], opts: CfgOptions, prunePoint: Uint8Arr
 /** Run the structural checks; throws CfgFault with the kernel's message. */
 export function analyzeProgram(insns: readonly Insn[], opts: CfgOptions): ProgramCfg {
   const subprogs = findSubprogs(insns, opts);
+  opts.onSubprogs?.(subprogs);
   checkSubprogs(insns, subprogs);
   const lddwMap = resolvePseudoLdimm64(insns, opts);
   const prunePoint = new Uint8Array(insns.length + 1);

@@ -66,6 +66,8 @@ function prepareFuncExit(env: Env): void {
   st.frames.pop();
   st.curframe--;
   env.scratch.clean();
+  // log_level 2 shows the return as a jump: "from <exit> to <after the call>".
+  env.doPrintState = true;
 }
 
 /** Program types whose return value must lie in a range (the kernel's check_return_code). */

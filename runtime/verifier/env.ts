@@ -76,6 +76,10 @@ export class Env {
   liveStates = 0;
   peakStates = 0;
   maxStatesPerInsn = 0;
+  /** loop (strongly connected component) of each instruction, 0 outside loops */
+  scc: Int32Array = new Int32Array(0);
+  /** the checkpoint that entered each loop instance still being explored, by call chain */
+  readonly sccEntries = new Map<string, VerifierState>();
   /** complexity limit override (tests and fuzzing) */
   insnLimit: number | undefined;
   /** a new checkpoint must be taken at the next prune point (after a call) */

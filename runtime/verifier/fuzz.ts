@@ -8,6 +8,14 @@
 import type { Insn } from "../isa/insn.js";
 import * as op from "../isa/opcodes.js";
 import { BpfMapType, BpfProgType } from "../uapi/bpf.js";
+import {
+  __BPF_FUNC_MAX_ID,
+  ArgType,
+  baseType,
+  helperProto,
+  MEM_WRITE,
+  PTR_MAYBE_NULL,
+} from "../uapi/helpers.js";
 import { HelperTable, type HelperContext } from "../vm/helpers.js";
 import { Interpreter } from "../vm/interpreter.js";
 import { AddressSpace, KERNEL_HI, type Region } from "../vm/memory.js";
@@ -560,14 +568,60 @@ class FuzzMachine {
     vm.regs[1] = hi | 0;
   }
 
+  /**
+   * Any other helper a kprobe may call: its memory arguments are checked against the prototype
+   * (readable, or writable for helpers that fill memory), then r0 gets a random number.
+   */
+  private genericHelper(id: number): (vm: HelperContext) => void {
+    const proto = helperProto(BpfProgType.BPF_PROG_TYPE_KPROBE, id);
+    return (vm) => {
+      const args = proto?.args ?? [];
+      for (let a = 0; a < args.length; a++) {
+        const t = args[a]!;
+        const isNull0 = vm.regs[2 * (a + 1)] === 0 && vm.regs[2 * (a + 1) + 1] === 0;
+        if (
+          baseType(t) === ArgType.ARG_PTR_TO_MAP_KEY ||
+          baseType(t) === ArgType.ARG_PTR_TO_MAP_VALUE
+        ) {
+          if (isNull0 && t & PTR_MAYBE_NULL) continue;
+          const map = FUZZ_MAPS[this.mapOf(vm)]!;
+          const size = baseType(t) === ArgType.ARG_PTR_TO_MAP_KEY ? map.keySize : map.valueSize;
+          if (t & MEM_WRITE) this.checkWrite(vm, a + 1, size, `helper ${id}`);
+          else this.checkRead(vm, a + 1, size, `helper ${id}`);
+          continue;
+        }
+        if (baseType(t) !== ArgType.ARG_PTR_TO_MEM) continue;
+        const size = vm.regs[2 * (a + 2)]! >>> 0;
+        const isNull = vm.regs[2 * (a + 1)] === 0 && vm.regs[2 * (a + 1) + 1] === 0;
+        if (size === 0 || (isNull && t & PTR_MAYBE_NULL)) continue;
+        if (t & MEM_WRITE) {
+          const at = this.checkWrite(vm, a + 1, size, `helper ${id}`);
+          for (let i = 0; i < size; i++) vm.memory.u8[at + i] = this.rng.int(256);
+        } else {
+          this.checkRead(vm, a + 1, size, `helper ${id}`);
+        }
+      }
+      if (proto?.args.some((t) => baseType(t) === ArgType.ARG_PTR_TO_LONG)) {
+        throw new Error(`helper ${id}: ARG_PTR_TO_LONG not modelled by the fuzz machine`);
+      }
+      this.setR0(vm, this.rng.next(), this.rng.next());
+    };
+  }
+
   private installHelpers(): void {
     const h = this.helpers;
+    for (let id = 1; id < __BPF_FUNC_MAX_ID; id++)
+      h.register(id, `helper ${id}`, this.genericHelper(id));
     h.register(1, "map_lookup_elem", (vm) => {
       const fd = this.mapOf(vm);
       const at = this.checkRead(vm, 2, 4, "map_lookup_elem key");
       const key = vm.memory.view.getUint32(at, true);
-      const region =
-        fd === FD_ARRAY ? this.arrays[key] : this.present.has(key) ? this.hash.get(key) : undefined;
+      let region: Region | undefined;
+      if (fd === FD_ARRAY) region = this.arrays[key];
+      else if (fd === FD_HASH) region = this.present.has(key) ? this.hash.get(key) : undefined;
+      else if (fd === FD_DATA) region = key === 0 ? this.data : undefined;
+      else if (fd === FD_RODATA) region = key === 0 ? this.rodata : undefined;
+      else throw new Error(`map_lookup_elem on map fd ${fd}`);
       if (region) this.setR0(vm, region.lo(0), KERNEL_HI);
       else this.setR0(vm, 0, 0);
     });
@@ -589,7 +643,8 @@ class FuzzMachine {
     h.register(131, "ringbuf_reserve", (vm) => {
       this.mapOf(vm);
       const size = vm.regs[4]! >>> 0;
-      if (this.rng.chance(0.2)) return this.setR0(vm, 0, 0);
+      // A record larger than the ring (or, now and then, a full ring) gives NULL.
+      if (size > 4096 || this.rng.chance(0.2)) return this.setR0(vm, 0, 0);
       const r = vm.memory.alloc(size, { name: "ringbuf record", kind: "map_value" });
       this.records.add(r.base);
       this.setR0(vm, r.lo(0), KERNEL_HI);

@@ -37,8 +37,9 @@ export function useDef(insn: Insn, helperArgs: (id: number) => number): UseDef {
     case op.BPF_LD: {
       const mode = op.modeOf(code);
       if (mode === op.BPF_IMM) return { use: 0, def: d };
-      // Legacy packet loads read the skb from r6 and clobber r0-r5.
-      return { use: (1 << 6) | (mode === op.BPF_IND ? s : 0), def: CALLER_SAVED };
+      // Legacy packet loads read the skb from r6, clobber r0-r5 and may end the program
+      // (the kernel counts every register as used).
+      return { use: 0x3ff, def: CALLER_SAVED };
     }
     default: {
       const jop = op.opOf(code);
@@ -108,4 +109,64 @@ export function liveString(mask: number): string {
   let s = "";
   for (let r = 0; r < 10; r++) s += mask & (1 << r) ? String(r) : ".";
   return s;
+}
+
+/**
+ * Loops of the control-flow graph: for each instruction the number of the strongly connected
+ * component it belongs to (1, 2, ... in the order Tarjan's walk closes them), 0 outside loops.
+ * log_level 2 prints it beside the live registers.
+ */
+export function loopIds(insns: readonly Insn[]): Int32Array {
+  const n = insns.length;
+  const ids = new Int32Array(n);
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const second = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (insns[i]!.code === op.BPF_LDDW) second[++i] = 1;
+  const succ = (i: number): number[] =>
+    successors(insns, i).filter((t) => t >= 0 && t < n && !second[t]);
+  let counter = 0;
+  let next = 1;
+  for (let root = 0; root < n; root++) {
+    if (second[root] || index[root]! >= 0) continue;
+    // iterative Tarjan: frames of (node, successors, next successor)
+    const frames: { v: number; s: number[]; k: number }[] = [];
+    const enter = (v: number): void => {
+      index[v] = low[v] = counter++;
+      stack.push(v);
+      onStack[v] = 1;
+      frames.push({ v, s: succ(v), k: 0 });
+    };
+    enter(root);
+    while (frames.length) {
+      const f = frames[frames.length - 1]!;
+      if (f.k < f.s.length) {
+        const w = f.s[f.k++]!;
+        if (index[w]! < 0) enter(w);
+        else if (onStack[w]) low[f.v] = Math.min(low[f.v]!, index[w]!);
+        continue;
+      }
+      frames.pop();
+      if (frames.length) {
+        const parent = frames[frames.length - 1]!.v;
+        low[parent] = Math.min(low[parent]!, low[f.v]!);
+      }
+      if (low[f.v] !== index[f.v]) continue;
+      const members: number[] = [];
+      let w: number;
+      do {
+        w = stack.pop()!;
+        onStack[w] = 0;
+        members.push(w);
+      } while (w !== f.v);
+      const selfLoop = members.length === 1 && succ(f.v).includes(f.v);
+      if (members.length > 1 || selfLoop) {
+        for (const m of members) ids[m] = next;
+        next++;
+      }
+    }
+  }
+  return ids;
 }

@@ -230,7 +230,7 @@ function markInParent(env: Env, st: VerifierState, bt: Backtrack): void {
     }
     if (env.level >= 2) {
       env.verbose(
-        `mark_precise: frame${fr}: parent state regs=${bt.regNames(fr)} stack=${bt.slotNames(fr)}:`,
+        `mark_precise: frame${fr}: parent state regs=${bt.regNames(fr)} stack=${bt.slotNames(fr)}: `,
       );
       env.verbose(stateText(st, f));
     }
@@ -246,13 +246,15 @@ export function markChainPrecision(env: Env, bt: Backtrack, skipFirst: boolean):
   if (bt.empty) return;
   let st: VerifierState | undefined = env.cur;
   let skip = skipFirst;
+  // The instruction after the walked segment: -1 for the current one.
+  let subseq = -1;
   while (st) {
     const hist = st.hist;
+    const first = hist.length ? hist[0]! : st.insnIdx;
     if (env.level >= 2) {
       const last = hist.length ? hist[hist.length - 2]! : st.insnIdx;
-      const first = hist.length ? hist[0]! : st.insnIdx;
       env.verbose(
-        `mark_precise: frame${bt.frame}: last_idx ${last} first_idx ${first} subseq_idx -1 \n`,
+        `mark_precise: frame${bt.frame}: last_idx ${last} first_idx ${first} subseq_idx ${subseq} \n`,
       );
     }
     for (let k = hist.length - 2; k >= 0; k -= 2) {
@@ -276,6 +278,7 @@ export function markChainPrecision(env: Env, bt: Backtrack, skipFirst: boolean):
       if (bt.empty) return;
     }
     skip = false;
+    subseq = first;
     st = st.parent;
     if (!st) break;
     markInParent(env, st, bt);

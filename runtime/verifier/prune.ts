@@ -278,7 +278,37 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
   cur.parent = ck;
   if (list) list.unshift({ state: ck, hits: 0, misses: 0 });
   else env.explored[insnIdx] = [{ state: ck, hits: 0, misses: 0 }];
+  maybeEnterLoop(env, ck);
   return false;
+}
+
+/** The loop a state is in, named by the call sites leading to it: "(1)", "(12,2)"; or "". */
+function loopChain(env: Env, st: VerifierState): string {
+  const parts: number[] = [];
+  for (let fr = 0; fr <= st.curframe; fr++) {
+    const at = fr === st.curframe ? st.insnIdx : st.frames[fr + 1]!.callsite;
+    const scc = env.scc[at] ?? 0;
+    if (scc) return `(${[...parts, scc].join(",")})`;
+    if (fr === st.curframe) return "";
+    parts.push(at);
+  }
+  return "";
+}
+
+/** The first checkpoint inside a loop instance enters it (maybe_enter_scc). */
+function maybeEnterLoop(env: Env, st: VerifierState): void {
+  const chain = loopChain(env, st);
+  if (!chain || env.sccEntries.has(chain)) return;
+  env.sccEntries.set(chain, st);
+  if (env.level >= 2) env.verbose(`SCC enter ${chain}\n`);
+}
+
+/** That checkpoint fully explored: the loop instance is left (maybe_exit_scc). */
+function maybeExitLoop(env: Env, st: VerifierState): void {
+  const chain = loopChain(env, st);
+  if (!chain || env.sccEntries.get(chain) !== st) return;
+  env.sccEntries.delete(chain);
+  if (env.level >= 2) env.verbose(`SCC exit ${chain}\n`);
 }
 
 function reportInfiniteLoop(env: Env, insnIdx: number, ck: Checkpoint): never {
@@ -292,10 +322,11 @@ function reportInfiniteLoop(env: Env, insnIdx: number, ck: Checkpoint): never {
 }
 
 /** A path ended: its checkpoints have one branch fewer to wait for (update_branch_counts). */
-export function updateBranchCounts(st: VerifierState | undefined): void {
+export function updateBranchCounts(env: Env, st: VerifierState | undefined): void {
   while (st) {
     st.branches--;
     if (st.branches > 0) break;
+    maybeExitLoop(env, st);
     st = st.parent;
   }
 }

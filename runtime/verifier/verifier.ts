@@ -20,7 +20,7 @@ import { Access, checkMemAccess } from "./check-mem.js";
 import { Env, type KernelSetting, RegArg } from "./env.js";
 import { type SourcePlace, VerifierError, VerifyAbort } from "./errors.js";
 import { type InsnFact, newFacts } from "./facts.js";
-import { liveRegisters, liveString } from "./liveness.js";
+import { liveRegisters, liveString, loopIds } from "./liveness.js";
 import { stateText, VerifierLog } from "./log.js";
 import { isStateVisited, updateBranchCounts } from "./prune.js";
 import { insnString, kernelLddwText } from "./print.js";
@@ -135,26 +135,21 @@ export function verify(prog: VerifyProgram, env: VerifyEnv): VerifyResult {
   let cfg: ProgramCfg | undefined;
   try {
     checkShape(insns, kernel);
-    if (level >= 2) {
-      // func#N @start (check_subprogs)
-      cfg = analyzeProgram(insns, {
-        loops: kernel !== "4.1" && !env.unpriv,
-        calls: kernel !== "4.1",
-        mapByFd,
-      });
-      for (let i = 0; i < cfg.subprogs.length; i++)
-        log.write(`func#${i} @${cfg.subprogs[i]!.start}\n`);
-    } else {
-      cfg = analyzeProgram(insns, {
-        loops: kernel !== "4.1" && !env.unpriv,
-        calls: kernel !== "4.1",
-        mapByFd,
-      });
-    }
+    cfg = analyzeProgram(insns, {
+      loops: kernel !== "4.1" && !env.unpriv,
+      calls: kernel !== "4.1",
+      mapByFd,
+      // func#N @start, as check_subprogs prints them before checking jumps
+      onSubprogs: (subs) => {
+        if (level < 2) return;
+        for (let i = 0; i < subs.length; i++) log.write(`func#${i} @${subs[i]!.start}\n`);
+      },
+    });
     const helperArgs = (id: number): number =>
       helperProto(prog.progType, id, env.helperContext)?.args.length ?? 5;
     const live = liveRegisters(insns, helperArgs);
-    if (level >= 2) printLiveRegs(log, insns, live, (i) => insnText(insns, i));
+    const loops = loopIds(insns);
+    if (level >= 2) printLiveRegs(log, insns, live, loops, (i) => insnText(insns, i));
     ctx = new Env(
       insns,
       {
@@ -172,6 +167,7 @@ export function verify(prog: VerifyProgram, env: VerifyEnv): VerifyResult {
       log,
       facts,
     );
+    ctx.scc = loops;
     ctx.cur = initialState();
     ctx.lineInfo = env.lineInfo;
     if (env.insnLimit !== undefined) ctx.insnLimit = env.insnLimit;
@@ -300,11 +296,14 @@ function printLiveRegs(
   log: VerifierLog,
   insns: readonly Insn[],
   live: Uint16Array,
+  loops: Int32Array,
   text: (i: number) => string,
 ): void {
   log.write("Live regs before insn:\n");
+  // The loop (strongly connected component) an instruction belongs to, then its index.
   for (let i = 0; i < insns.length; i++) {
-    log.write(`${String(i).padStart(7)}: ${liveString(live[i]!)} ${text(i)}\n`);
+    const loop = loops[i] ? String(loops[i]) : "";
+    log.write(`${loop.padStart(3)} ${String(i).padStart(3)}: ${liveString(live[i]!)} ${text(i)}\n`);
     if (insns[i]!.code === op.BPF_LDDW) i++;
   }
 }
@@ -388,7 +387,7 @@ function printLineInfo(env: Env, idx: number): void {
 /** A path ended: take the next pending branch. Returns false when none is left. */
 function processExit(env: Env): boolean {
   env.scratch.markAll();
-  updateBranchCounts(env.cur.parent);
+  updateBranchCounts(env, env.cur.parent);
   const next = env.pending.pop();
   if (!next) return false;
   // log_level 1 keeps only the failing path: forget the trace of this one.

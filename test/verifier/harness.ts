@@ -83,6 +83,8 @@ export const MAPS: Record<number, KernelMap> = {
     maxEntries: 1,
     flags: 1 << 7,
     frozen: true,
+    // kverify creates it zero-filled: the kernel reads loads from it as constants, and so do we
+    value: new Uint8Array(16),
   },
   // .data-like: one element
   9: { fd: 9, type: M.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 64, maxEntries: 1, flags: 0 },

@@ -17,6 +17,8 @@ export interface KernelMap {
   maxEntries: number;
   flags: number;
   frozen?: boolean;
+  /** contents (the oracle's maps are zero-filled; this mirrors it for our verifier) */
+  value?: Uint8Array;
 }
 
 export interface KernelProgram {
