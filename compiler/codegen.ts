@@ -1,31 +1,48 @@
 // Code generation: from the checked AST to BPF instructions, one CompiledUnit per translation
 // unit (compiler/unit.ts), which compiler/emit* writes out as an ELF object.
 //
-//   lower*.ts     AST -> IR (ir.ts): SSA values for locals whose address is never taken, stack
-//                 slots for the rest, explicit loads/stores with widths and signedness, i32
-//                 (int and narrower, normalised) vs i64 (long, pointers) values. Calls are
-//                 resolved here: helpers (`(void *) ID` function pointers), static functions
-//                 inlined (always_inline, or small / called once) or called BPF-to-BPF, kfuncs.
-//                 Struct copies, zeroing and __builtin_memcpy/memset become loads and stores.
-//                 Globals get their section and initial bytes; reads of constant globals fold.
-//   opt*.ts       -O2 only: constant folding and propagation, copy propagation (SSA makes both a
-//                 matter of replacing uses), algebraic simplification and strength reduction,
-//                 branch folding and CFG clean-up, if-conversion to selects, common
-//                 subexpressions (with redundant-load and store-to-load elimination) over
-//                 extended basic blocks, dead code elimination; a peephole pass after
-//                 allocation. -O0 runs none of it.
-//   isel*.ts      IR -> machine IR (BPF instructions over virtual registers): ALU32 for i32
-//                 values (like clang -mcpu=v3's alu32), JMP32 compares from cpu v3, immediates
-//                 wherever they fit, st imm for stack stores, rematerialised constants and
-//                 stack/global addresses, sequences for what the cpu lacks (sign-extending
-//                 loads and moves, signed division before v4; the "less than" jumps on v1).
-//   regalloc.ts   iterated register coalescing over r0-r9; calls clobber r0-r5, so values live
-//                 across them get r6-r9 or are spilled to 8-byte stack slots.
-//   isel-layout   frame layout (stack over 512 bytes is an error naming the function), block
-//                 order and branch resolution, encoding with relocations and line marks.
+//   lower*.ts     AST -> IR (ir.ts), one function at a time. Locals whose address is never
+//                 taken are SSA values (built on the fly, Braun et al.); the others, aggregates
+//                 and volatiles live in stack slots. Loads and stores are explicit, with width
+//                 and signedness; values are i32 (int and narrower, kept normalised: a char is
+//                 sign-extended to 32 bits) or i64 (long, pointers). Calls are resolved here:
+//                 helpers (function pointers initialised with `(void *) ID`, the style of
+//                 bpf_helper_defs.h and the kernel samples), functions of the file (inlined when
+//                 always_inline, or at -O2 unless noinline or large and called from several
+//                 places; otherwise BPF-to-BPF calls), kfuncs (__ksym), legacy packet loads
+//                 (load_byte & co), builtins. Struct copies and zeroing, __builtin_memcpy/memset
+//                 of constant size become loads and stores. Loops under an unroll pragma - and at
+//                 -O2 small counting loops, as clang's full unroller - are unrolled; the others
+//                 stay bounded loops. Globals get their section and initial bytes (lower-globals).
+//   opt*.ts       -O2 only, to a fixed point: constant folding and propagation, copy propagation
+//                 (with SSA, replacing uses), algebraic simplification and strength reduction,
+//                 folding of constant globals and of address arithmetic, branch folding and CFG
+//                 clean-up, if-conversion of small diamonds to selects, common subexpressions
+//                 with redundant-load and store-to-load elimination over extended basic blocks,
+//                 sign-agnostic narrow loads made unsigned, dead code elimination; a peephole
+//                 pass after allocation. -O0 runs none of it.
+//   isel*.ts      IR -> machine IR, BPF instructions over virtual registers: ALU32 for i32 values
+//                 (as clang -mcpu=v3's alu32: upper halves are zero, so unsigned widening is
+//                 free), JMP32 compares from v3 (before, operands are widened), immediates where
+//                 they fit, st imm for stack stores, constants and stack/global addresses
+//                 rematerialised rather than kept across calls, and sequences for what a cpu
+//                 lacks (sign-extending loads/moves and signed division before v4, the "less
+//                 than" jumps on v1). Phis become copies, before the branch when the registers are
+//                 dead on the other way out, else on a split edge.
+//   regalloc.ts   iterated register coalescing over r0-r9; a call defines r0-r5, so values live
+//                 across it get r6-r9 or are spilled to 8-byte stack slots.
+//   isel-layout   frame layout with stack colouring at -O2 (slots with disjoint lifetimes share
+//                 bytes; over 512 bytes is an error naming the function), block order, branch
+//                 resolution, encoding with relocations and line marks.
 //
-// Errors in the input (what BPF cannot express) are reported as clang-style diagnostics into the
-// front end's DiagnosticBag, and generate() throws a CompileError carrying them all.
+// What BPF cannot express gets a clang-style diagnostic with its place, in clang's words where
+// clang has some (see test/codegen/errors.test.ts): floating point, __int128, recursion, more
+// than 5 arguments, struct arguments and returns of real calls, variadic functions, address of a
+// helper, undefined or indirect callees, a stack address handed to a helper argument that must
+// be a map/ctx/ring buffer record/constant string..., a returned or globally stored stack
+// address, stack over 512 bytes, atomics needing a newer cpu, memcpy of run-time size, inline
+// assembly other than empty barriers. They go into the front end's DiagnosticBag and generate()
+// throws a CompileError carrying them all.
 import type { CheckedProgram } from "./frontend.js";
 import { CompileError } from "./diagnostics.js";
 import type { CompiledFunction, CompiledUnit } from "./unit.js";
