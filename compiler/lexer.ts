@@ -81,7 +81,7 @@ export interface CToken extends IToken {
 // ---- token types ----
 
 // Identifiers and keywords are Chevrotain custom patterns that share one reading of the word at
-// an offset: the word is scanned and looked up in keywordBySpelling once, then the Identifier
+// an offset: the word is scanned and looked up in the keyword table once, then the Identifier
 // pattern (tried first) takes it unless it is a keyword or a literal's prefix, and each keyword's
 // pattern takes only its own spellings. (As regular expressions with longer_alt, every word was
 // tried against every keyword sharing its first character: some thirty for `__u32`.)
@@ -95,18 +95,27 @@ for (let c = 0; c < 128; c++) {
 }
 const identStartChars = [...identChar.keys()].filter((c) => identChar[c] === 1);
 
-/** The word last read: where, its spelling, and its keyword type if it is one. */
+/** A keyword spelling's type, and the spelling as the one image of every token spelled so. */
+interface KeywordWord {
+  type: TokenType;
+  image: string;
+}
+const keywordWords = new Map<string, KeywordWord>();
+
+/** The word last read: where, its spelling, and what it is if it is a keyword. */
 let wordOffset = -1;
 let wordText = "";
 let word = "";
-let wordKeyword: TokenType | undefined;
+let wordKeyword: KeywordWord | undefined;
 /** One match array for every word pattern: Chevrotain reads it at once and keeps only the image. */
 const wordMatch: [string] = [""];
 
-/** Forgets the word last read (lexing a new text). */
+/** Forgets the word and the number last read (lexing a new text). */
 function forgetWord(): void {
   wordOffset = -1;
   wordText = "";
+  numberOffset = -1;
+  numberText = "";
 }
 
 /** Reads the word (`[A-Za-z_$][A-Za-z0-9_$]*`) at `offset` unless it is the one last read. */
@@ -118,18 +127,18 @@ function readWord(text: string, offset: number): void {
     if (c >= 128 || identChar[c] === 0) break;
   }
   word = text.slice(offset, end);
-  wordKeyword = keywordBySpelling.get(word);
+  wordKeyword = keywordWords.get(word);
   wordOffset = offset;
   wordText = text;
 }
 
 /** An encoding prefix (L u U u8) right before a quote starts a literal, not an identifier. */
-function isLiteralPrefix(text: string, offset: number): boolean {
-  const length = word.length;
+function isLiteralPrefix(text: string, offset: number, spelling: string): boolean {
+  const length = spelling.length;
   if (length > 2) return false;
   const next = text.charCodeAt(offset + length);
   if (next !== 39 && next !== 34) return false;
-  return word === "L" || word === "u" || word === "U" || word === "u8";
+  return spelling === "L" || spelling === "u" || spelling === "U" || spelling === "u8";
 }
 
 function matchIdentifier(text: string, offset: number): [string] | null {
@@ -137,7 +146,7 @@ function matchIdentifier(text: string, offset: number): [string] | null {
   const c = text.charCodeAt(offset);
   if (c >= 128 || identChar[c] !== 1) return null;
   readWord(text, offset);
-  if (wordKeyword !== undefined || isLiteralPrefix(text, offset)) return null;
+  if (wordKeyword !== undefined || isLiteralPrefix(text, offset, word)) return null;
   wordMatch[0] = word;
   return wordMatch;
 }
@@ -163,8 +172,8 @@ function keyword(name: string, ...spellings: string[]): TokenType {
         const c = text.charCodeAt(offset);
         if (c >= 128 || identChar[c] !== 1) return null;
         readWord(text, offset);
-        if (wordKeyword !== token) return null;
-        wordMatch[0] = word;
+        if (wordKeyword?.type !== token) return null;
+        wordMatch[0] = wordKeyword.image;
         return wordMatch;
       },
     },
@@ -173,7 +182,10 @@ function keyword(name: string, ...spellings: string[]): TokenType {
     categories: [IdentifierOrKeyword],
   });
   keywordTokens.push(token);
-  for (const s of spellings) keywordBySpelling.set(s, token);
+  for (const s of spellings) {
+    keywordBySpelling.set(s, token);
+    keywordWords.set(s, { type: token, image: s });
+  }
   return token;
 }
 
@@ -239,20 +251,74 @@ export const BuiltinTypesCompatibleP = keyword(
 );
 export const BuiltinChooseExpr = keyword("BuiltinChooseExpr", "__builtin_choose_expr");
 
-// Preprocessing numbers (C11 6.4.8): whatever starts like a number, so `0x1e+1` stays one token
-// (`$` ends one, as in clang, though it may continue an identifier).
-export const PPNumber = createToken({ name: "PPNumber", pattern: /\.?\d(?:[eEpP][+-]|[\w.])*/ });
-export const FloatConstant = createToken({
-  name: "FloatConstant",
-  pattern:
-    /(?:0[xX](?:[\da-fA-F]*\.[\da-fA-F]+|[\da-fA-F]+\.?)[pP][+-]?\d+|(?:\d*\.\d+|\d+\.)(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)[fFlL]?/,
-  longer_alt: PPNumber,
-});
-export const IntegerConstant = createToken({
-  name: "IntegerConstant",
-  pattern: /(?:0[xX][\da-fA-F]+|0[bB][01]+|\d+)(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?/,
-  longer_alt: PPNumber,
-});
+// Numbers are custom patterns too, sharing one reading of the preprocessing number at an offset
+// (C11 6.4.8: whatever starts like a number, so `0x1e+1` stays one token; `$` ends one, as in
+// clang, though it may continue an identifier). It is a FloatConstant or an IntegerConstant when
+// that syntax covers all of it, else a PPNumber (`1abc`: legal to the preprocessor, an error to
+// the parser).
+const floatSyntax =
+  /(?:0[xX](?:[\da-fA-F]*\.[\da-fA-F]+|[\da-fA-F]+\.?)[pP][+-]?\d+|(?:\d*\.\d+|\d+\.)(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)[fFlL]?/y;
+const integerSyntax =
+  /(?:0[xX][\da-fA-F]+|0[bB][01]+|\d+)(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?/y;
+
+/** The number last read: where, its image, and its type (undefined: no number starts there). */
+let numberOffset = -1;
+let numberText = "";
+let numberType: TokenType | undefined;
+const numberMatch: [string] = [""];
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Reads the preprocessing number at `offset` unless it is the one last read; its type. */
+function readNumber(text: string, offset: number): TokenType | undefined {
+  if (offset === numberOffset && text === numberText) return numberType;
+  numberOffset = offset;
+  numberText = text;
+  numberType = undefined;
+  let end = text.charCodeAt(offset) === 46 ? offset + 1 : offset;
+  if (!isDigit(text.charCodeAt(end))) return undefined;
+  for (end++; ; end++) {
+    const c = text.charCodeAt(end);
+    if (c === 101 || c === 69 || c === 112 || c === 80) {
+      // e E p P, and a sign after it
+      const sign = text.charCodeAt(end + 1);
+      if (sign === 43 || sign === 45) end++;
+    } else if (c !== 46 && (!(c < 128) || identChar[c] === 0 || c === 36)) {
+      break; // (also at the end of the text, where c is NaN)
+    }
+  }
+  const length = end - offset;
+  floatSyntax.lastIndex = offset;
+  if (floatSyntax.test(text)) {
+    numberType = floatSyntax.lastIndex - offset === length ? FloatConstant : PPNumber;
+  } else {
+    integerSyntax.lastIndex = offset;
+    const integer = integerSyntax.test(text) && integerSyntax.lastIndex - offset === length;
+    numberType = integer ? IntegerConstant : PPNumber;
+  }
+  numberMatch[0] = text.slice(offset, end);
+  return numberType;
+}
+
+function numberToken(name: string, startChars: number[]): TokenType {
+  const token: TokenType = createToken({
+    name,
+    pattern: {
+      exec: (text: string, offset: number) =>
+        readNumber(text, offset) === token ? numberMatch : null,
+    },
+    start_chars_hint: startChars,
+    line_breaks: false,
+  });
+  return token;
+}
+
+const digits = Array.from("0123456789", (c) => c.charCodeAt(0));
+export const FloatConstant = numberToken("FloatConstant", [...digits, 46]);
+export const IntegerConstant = numberToken("IntegerConstant", digits);
+export const PPNumber = numberToken("PPNumber", [...digits, 46]);
 
 // Literals (an encoding prefix is not taken for an identifier when a quote follows it).
 export const CharConstant = createToken({
@@ -272,12 +338,45 @@ export const UnterminatedString = createToken({
   pattern: /(?:u8|[uUL])?"[^\n]*/,
 });
 
-function punctuator(name: string, pattern: string | RegExp): TokenType {
-  return createToken({ name, pattern });
+/** Every punctuator type to its spelling (the first one, for a type with a digraph). */
+export const punctuatorSpelling = new Map<TokenType, string>();
+
+/**
+ * A punctuator type. A single character is a string pattern, which Chevrotain compares inline;
+ * anything longer, or with a digraph spelling, is a custom pattern comparing character codes and
+ * answering with a constant image, so that no regular expression runs and no string is made.
+ */
+function punctuator(name: string, ...spellings: string[]): TokenType {
+  const first = spellings[0]!;
+  const token =
+    spellings.length === 1 && first.length === 1
+      ? createToken({ name, pattern: first })
+      : createToken({
+          name,
+          pattern: { exec: spellingMatcher(spellings) },
+          start_chars_hint: [...new Set(spellings.map((s) => s.charCodeAt(0)))],
+          line_breaks: false,
+        });
+  punctuatorSpelling.set(token, first);
+  return token;
+}
+
+function spellingMatcher(spellings: string[]): (text: string, offset: number) => [string] | null {
+  const matches = spellings.map((s): [string] => [s]);
+  const codes = spellings.map((s) => Array.from(s, (c) => c.charCodeAt(0)));
+  return (text, offset) => {
+    for (let k = 0; k < codes.length; k++) {
+      const spelling = codes[k]!;
+      let i = 0;
+      while (i < spelling.length && text.charCodeAt(offset + i) === spelling[i]) i++;
+      if (i === spelling.length) return matches[k]!;
+    }
+    return null;
+  };
 }
 
 // Longest first: Chevrotain takes the first pattern that matches.
-export const HashHash = punctuator("HashHash", /##|%:%:/);
+export const HashHash = punctuator("HashHash", "##", "%:%:");
 export const Ellipsis = punctuator("Ellipsis", "...");
 export const LShiftAssign = punctuator("LShiftAssign", "<<=");
 export const RShiftAssign = punctuator("RShiftAssign", ">>=");
@@ -300,11 +399,11 @@ export const MinusAssign = punctuator("MinusAssign", "-=");
 export const AmpAssign = punctuator("AmpAssign", "&=");
 export const CaretAssign = punctuator("CaretAssign", "^=");
 export const PipeAssign = punctuator("PipeAssign", "|=");
-export const LBracket = punctuator("LBracket", /\[|<:/);
-export const RBracket = punctuator("RBracket", /\]|:>/);
-export const LBrace = punctuator("LBrace", /\{|<%/);
-export const RBrace = punctuator("RBrace", /\}|%>/);
-export const Hash = punctuator("Hash", /#|%:/);
+export const LBracket = punctuator("LBracket", "[", "<:");
+export const RBracket = punctuator("RBracket", "]", ":>");
+export const LBrace = punctuator("LBrace", "{", "<%");
+export const RBrace = punctuator("RBrace", "}", "%>");
+export const Hash = punctuator("Hash", "#", "%:");
 export const LParen = punctuator("LParen", "(");
 export const RParen = punctuator("RParen", ")");
 export const Dot = punctuator("Dot", ".");

@@ -89,6 +89,13 @@ interface TokenCursor {
 
 const MAX_LOOKAHEAD = 2;
 
+/** The `#pragma clang attribute` attributes and `#pragma pack` value in effect. */
+interface PragmaState {
+  readonly attributes: Attribute[];
+  readonly pack: number;
+}
+const NO_PRAGMA_STATE: PragmaState = { attributes: [], pack: 0 };
+
 /** Stops the parse after clang's default error limit. */
 export class TooManyErrors extends Error {}
 
@@ -241,6 +248,8 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   protected pragmas: PragmaScan = { tokens: [], loopPragmas: new Map(), events: [], problems: [] };
   private eventCursor = 0;
   private attributeGroups: Attribute[][] = [];
+  /** What pragmaStateAt returns until the next pragma event (read only by its callers). */
+  private pragmaState: PragmaState = NO_PRAGMA_STATE;
   private pack = 0;
   protected takenLoopPragmas = new Set<number>();
   /** The specifier list being parsed (nested lists save and restore it). */
@@ -270,6 +279,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     this.problems = [];
     this.eventCursor = 0;
     this.attributeGroups = [];
+    this.pragmaState = NO_PRAGMA_STATE;
     this.pack = 0;
     this.takenLoopPragmas = new Set();
     this.spec = undefined;
@@ -378,16 +388,21 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   // ---- pragmas ----
 
   /** The `#pragma clang attribute` attributes and `#pragma pack` value in effect at token `pos`. */
-  protected pragmaStateAt(pos: number): { attributes: Attribute[]; pack: number } {
+  protected pragmaStateAt(pos: number): PragmaState {
     const events = this.pragmas.events;
-    while (this.eventCursor < events.length && events[this.eventCursor]!.index <= pos) {
-      const e = events[this.eventCursor++]!;
-      if (e.kind === "attributePush") this.attributeGroups.push(e.attributes);
-      else if (e.kind === "attributePop") this.attributeGroups.pop();
-      else this.pack = e.pack;
+    if (this.eventCursor < events.length && events[this.eventCursor]!.index <= pos) {
+      do {
+        const e = events[this.eventCursor++]!;
+        if (e.kind === "attributePush") this.attributeGroups.push(e.attributes);
+        else if (e.kind === "attributePop") this.attributeGroups.pop();
+        else this.pack = e.pack;
+      } while (this.eventCursor < events.length && events[this.eventCursor]!.index <= pos);
+      // One state object until the next event: every struct of a vmlinux.h is under a
+      // `#pragma clang attribute push`, and most of them are references, not definitions.
+      const groups = this.attributeGroups;
+      this.pragmaState = { attributes: groups.length === 0 ? [] : groups.flat(), pack: this.pack };
     }
-    const groups = this.attributeGroups;
-    return { attributes: groups.length === 0 ? [] : groups.flat(), pack: this.pack };
+    return this.pragmaState;
   }
 
   /** Loop pragmas written right before the token at `pos`. */
@@ -650,23 +665,13 @@ function placeholderToken(): CToken {
 
 // ---- Chevrotain's messages, in clang's words ----
 
-const PUNCTUATOR_SPELLING = new Map<TokenType, string>([
-  [T.LBracket, "["],
-  [T.RBracket, "]"],
-  [T.LBrace, "{"],
-  [T.RBrace, "}"],
-  [T.Hash, "#"],
-  [T.HashHash, "##"],
-]);
-
 /** How clang names an expected token: `';'`, `'while'`, `identifier`. */
 export function describeTokenType(type: TokenType): string {
   if (type === T.Identifier || type === TypedefName || type === T.IdentifierOrKeyword)
     return "identifier";
   if (type === EOF) return "end of file";
-  const spelled = PUNCTUATOR_SPELLING.get(type);
+  const spelled = T.punctuatorSpelling.get(type);
   if (spelled !== undefined) return `'${spelled}'`;
-  if (typeof type.PATTERN === "string") return `'${type.PATTERN}'`;
   for (const [spelling, kw] of T.keywordBySpelling) if (kw === type) return `'${spelling}'`;
   return type.name;
 }

@@ -44,18 +44,42 @@ export class LazyLookahead implements ILookaheadStrategy {
     const llk = this.llk;
     let choose: ChooseAlternative | undefined;
     // Chevrotain calls it with the parser as `this`; the built function expects the same.
-    return function (this: unknown, orAlts?: IOrAlt<unknown>[]): number | undefined {
-      if (choose === undefined) choose = llk.buildLookaheadForAlternation(options);
+    const firstUse = function (this: unknown, orAlts?: IOrAlt<unknown>[]): number | undefined {
+      if (choose === undefined) {
+        choose = llk.buildLookaheadForAlternation(options);
+        replaceInCache(this, firstUse, choose);
+      }
       return choose.call(this, orAlts);
     };
+    return firstUse;
   }
 
   buildLookaheadForOptional(options: OptionalOptions): EnterOptional {
     const llk = this.llk;
     let enter: EnterOptional | undefined;
-    return function (this: unknown): boolean {
-      if (enter === undefined) enter = llk.buildLookaheadForOptional(options);
+    const firstUse = function (this: unknown): boolean {
+      if (enter === undefined) {
+        enter = llk.buildLookaheadForOptional(options);
+        replaceInCache(this, firstUse, enter);
+      }
       return enter.call(this);
     };
+    return firstUse;
+  }
+}
+
+/**
+ * Puts the built function where the parser looks the decision up, so that later decisions call
+ * it directly. That cache (lookAheadFuncsCache) is Chevrotain's own, not its API: should it be
+ * missing, the first-use function simply stays in place.
+ */
+function replaceInCache(parser: unknown, firstUse: unknown, built: unknown): void {
+  const cache = (parser as { lookAheadFuncsCache?: unknown }).lookAheadFuncsCache;
+  if (!(cache instanceof Map)) return;
+  for (const [key, f] of cache) {
+    if (f === firstUse) {
+      cache.set(key, built);
+      return;
+    }
   }
 }
