@@ -87,6 +87,11 @@ function markPtrOrNullRegs(st: VerifierState, regno: number, isNull: boolean): v
     const p = r.clone();
     p.type &= ~PTR_MAYBE_NULL;
     p.id = 0;
+    // A non-NULL element of a map of maps is the inner map itself (mark_ptr_not_null_reg).
+    if (baseOf(p.type) === T.PTR_TO_MAP_VALUE && p.map?.innerMap) {
+      p.type = T.CONST_PTR_TO_MAP;
+      p.map = p.map.innerMap;
+    }
     return p;
   };
   for (const f of st.frames) {

@@ -3,7 +3,7 @@
 // uninitialised); map values and memory are bounds-checked with the pointer's variable offset;
 // the context follows the program type's rules.
 import * as op from "../isa/opcodes.js";
-import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from "../uapi/bpf.js";
+import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BpfMapType } from "../uapi/bpf.js";
 import { coerceToSize, coerceToSizeSx, isKnownZero, knownScalar, unknownScalar } from "./bounds.js";
 import { isPointerValue, MAX_VAR_OFF } from "./check-alu.js";
 import { ctxAccess, ctxName } from "./ctx.js";
@@ -711,6 +711,9 @@ export function checkMemAccess(
       }
       break;
     }
+    case T.CONST_PTR_TO_MAP:
+      checkPtrToMapAccess(env, reg, regno, off, t);
+      break;
     case T.PTR_TO_STACK: {
       checkStackBounds(env, regno, off, size, t);
       if (t === Access.READ) checkStackRead(env, regno, off, size, valueRegno);
@@ -752,6 +755,54 @@ export function checkMemAccess(
       cur.regs[valueRegno] = c;
     }
   }
+}
+
+/** The kernel struct behind a map of each type (what its ops name as map_btf_id). */
+function mapStructName(mapType: number): string {
+  const M = BpfMapType;
+  switch (mapType) {
+    case M.BPF_MAP_TYPE_HASH:
+    case M.BPF_MAP_TYPE_PERCPU_HASH:
+    case M.BPF_MAP_TYPE_LRU_HASH:
+    case M.BPF_MAP_TYPE_LRU_PERCPU_HASH:
+    case M.BPF_MAP_TYPE_HASH_OF_MAPS:
+      return "bpf_htab";
+    case M.BPF_MAP_TYPE_RINGBUF:
+    case M.BPF_MAP_TYPE_USER_RINGBUF:
+      return "bpf_ringbuf_map";
+    case M.BPF_MAP_TYPE_STACK_TRACE:
+      return "bpf_stack_map";
+    case M.BPF_MAP_TYPE_QUEUE:
+    case M.BPF_MAP_TYPE_STACK:
+      return "bpf_queue_stack";
+    case M.BPF_MAP_TYPE_LPM_TRIE:
+      return "lpm_trie";
+    case M.BPF_MAP_TYPE_BLOOM_FILTER:
+      return "bpf_bloom_filter";
+    default:
+      return "bpf_array";
+  }
+}
+
+/**
+ * check_ptr_to_map_access: the kernel reads `struct bpf_map` fields (max_entries, ...) through
+ * a map pointer by the running kernel's BTF. Without that BTF only the refusals are modelled.
+ */
+function checkPtrToMapAccess(env: Env, reg: RegState, regno: number, off: number, t: Access): void {
+  const name = mapStructName(reg.map!.type);
+  if (off < 0) {
+    env.fail(
+      `R${regno} is ${name} invalid negative access: off=${off}`,
+      "fields of a map are read at non-negative offsets",
+    );
+  }
+  if (t !== Access.READ) {
+    env.fail(`only read from ${name} is supported`, "a map's own fields are read-only");
+  }
+  env.fail(
+    `map_ptr access to 'struct ${name}' needs the kernel's BTF, which this verifier does not have`,
+    "read map properties through helpers, or keep max_entries in a global constant",
+  );
 }
 
 function invalidAccessHint(reg: RegState): string {

@@ -83,6 +83,8 @@ export interface MapInfo {
   readonly frozen?: boolean;
   /** contents of the single value of a frozen read-only array map (.rodata), if known */
   readonly value?: Uint8Array;
+  /** a map of maps' inner map template (what a successful lookup yields) */
+  readonly innerMap?: MapInfo | undefined;
 }
 
 export class RegState {

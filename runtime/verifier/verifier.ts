@@ -48,6 +48,8 @@ export interface VerifyMap {
   frozen?: boolean;
   /** the value of a frozen read-only one-element array (.rodata): loads from it are constants */
   value?: Uint8Array;
+  /** ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template every element matches */
+  innerMap?: Omit<VerifyMap, "innerMap">;
 }
 
 /** One line-info record of .BTF.ext: the C place of the instruction at insnOff (a slot index). */
@@ -126,7 +128,8 @@ export function verify(prog: VerifyProgram, env: VerifyEnv): VerifyResult {
   const mapByFd = (fd: number): MapInfo | undefined => {
     if (!maps.has(fd)) {
       const m = env.mapByFd(fd);
-      maps.set(fd, m ? { ...m, fd } : undefined);
+      const inner = m?.innerMap && { ...m.innerMap, fd: -1 };
+      maps.set(fd, m ? { ...m, fd, innerMap: inner } : undefined);
     }
     return maps.get(fd);
   };

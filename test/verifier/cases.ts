@@ -747,7 +747,7 @@ bad(
   "map value",
   "map pointer dereferenced",
   "lddw %r1, map_fd 3\nldxdw %r0, [%r1+0]\nexit",
-  "R1 invalid mem access 'map_ptr'",
+  "map_ptr access to 'struct bpf_htab' needs the kernel's BTF, which this verifier does not have",
   {
     noKernel: "6.18 reads struct bpf_map fields through the kernel's BTF; we have none",
   },
@@ -944,6 +944,31 @@ bad(
   "tail call through a hash map",
   `lddw %r2, map_fd 3\nmov %r3, 1\ncall 12\n${EXIT0}`,
   "expected prog array map for tail call",
+);
+// A map of maps: the element found is the inner map, looked up in turn with the same key.
+const INNER = (use: string): string => `${LOOKUP(13)}\njeq %r0, 0, out\n${use}\n${OUT}`;
+ok(
+  "helpers",
+  "map of maps: lookup in the inner map",
+  INNER("mov %r1, %r0\nmov %r2, %r10\nadd %r2, -8\ncall 1\njeq %r0, 0, out\nldxdw %r1, [%r0+0]"),
+);
+bad(
+  "helpers",
+  "map of maps: inner lookup before the NULL check",
+  `${LOOKUP(13)}\nmov %r1, %r0\nmov %r2, %r10\nadd %r2, -8\ncall 1\n${EXIT0}`,
+  "R1 type=map_value_or_null expected=map_ptr",
+);
+bad(
+  "helpers",
+  "map of maps: inner value past its end",
+  INNER("mov %r1, %r0\nmov %r2, %r10\nadd %r2, -8\ncall 1\njeq %r0, 0, out\nldxdw %r1, [%r0+8]"),
+  "invalid access to map value, value_size=8 off=8 size=8\nR0 min value is outside of the allowed memory range",
+);
+bad(
+  "helpers",
+  "map of maps: writing to the inner map's own fields",
+  INNER("stdw [%r0+0], 1"),
+  "only read from bpf_array is supported",
 );
 bad(
   "helpers",

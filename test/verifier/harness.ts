@@ -105,6 +105,16 @@ export const MAPS: Record<number, KernelMap> = {
     flags: 0,
   },
   12: { fd: 12, type: M.BPF_MAP_TYPE_HASH, keySize: 16, valueSize: 32, maxEntries: 16, flags: 0 },
+  // a map of maps: each element is an array of one u64
+  13: {
+    fd: 13,
+    type: M.BPF_MAP_TYPE_ARRAY_OF_MAPS,
+    keySize: 4,
+    valueSize: 4,
+    maxEntries: 2,
+    flags: 0,
+    innerMap: { type: M.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0 },
+  },
 };
 
 /** The fds a program's lddws reference. */

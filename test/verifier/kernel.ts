@@ -19,6 +19,8 @@ export interface KernelMap {
   frozen?: boolean;
   /** contents (the oracle's maps are zero-filled; this mirrors it for our verifier) */
   value?: Uint8Array;
+  /** a map of maps' template inner map */
+  innerMap?: Omit<KernelMap, "fd" | "innerMap">;
 }
 
 export interface KernelProgram {
@@ -95,8 +97,10 @@ export function runKernel(programs: readonly KernelProgram[]): KernelVerdict[] {
   for (const p of programs) {
     lines.push(`prog ${p.progType} ${p.logLevel ?? 1} ${p.kernVersion ?? 0} ${p.license ?? "GPL"}`);
     for (const m of p.maps ?? []) {
+      const i = m.innerMap;
+      const inner = i ? ` ${i.type} ${i.keySize} ${i.valueSize} ${i.maxEntries} ${i.flags}` : "";
       lines.push(
-        `map ${m.fd} ${m.type} ${m.keySize} ${m.valueSize} ${m.maxEntries} ${m.flags} ${m.frozen ? 1 : 0}`,
+        `map ${m.fd} ${m.type} ${m.keySize} ${m.valueSize} ${m.maxEntries} ${m.flags} ${m.frozen ? 1 : 0}${inner}`,
       );
     }
     for (const i of p.insns) lines.push(`insn ${i.code} ${i.dst} ${i.src} ${i.off} ${i.imm}`);

@@ -4,6 +4,8 @@
 // Input (stdin), one block per program:
 //   prog <prog_type> <log_level> <kern_version> <license>
 //   map <fd_in_program> <type> <key_size> <value_size> <max_entries> <flags> <freeze>
+//       [<inner_type> <inner_key_size> <inner_value_size> <inner_max_entries> <inner_flags>]
+// (the inner part, for a map of maps, describes the template inner map)
 //   insn <code> <dst> <src> <off> <imm>
 //   end
 // An lddw with src_reg BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE whose imm equals a map's
@@ -31,7 +33,7 @@ static long bpf(int cmd, union bpf_attr *attr) {
 }
 
 static int create_map(unsigned type, unsigned key, unsigned value, unsigned max, unsigned flags,
-                      int freeze) {
+                      int freeze, int inner_fd) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof attr);
   attr.map_type = type;
@@ -39,6 +41,7 @@ static int create_map(unsigned type, unsigned key, unsigned value, unsigned max,
   attr.value_size = value;
   attr.max_entries = max;
   attr.map_flags = flags;
+  attr.inner_map_fd = inner_fd > 0 ? inner_fd : 0;
   int fd = bpf(BPF_MAP_CREATE, &attr);
   if (fd < 0 || !freeze) return fd;
   memset(&attr, 0, sizeof attr);
@@ -66,9 +69,18 @@ int main(void) {
       map_failed = 0;
     } else if (strncmp(line, "map ", 4) == 0) {
       int id, freeze;
-      unsigned type, key, value, max, flags;
-      sscanf(line + 4, "%d %u %u %u %u %u %d", &id, &type, &key, &value, &max, &flags, &freeze);
-      int fd = create_map(type, key, value, max, flags, freeze);
+      unsigned type, key, value, max, flags, itype, ikey, ivalue, imax, iflags;
+      int fields = sscanf(line + 4, "%d %u %u %u %u %u %d %u %u %u %u %u", &id, &type, &key,
+                          &value, &max, &flags, &freeze, &itype, &ikey, &ivalue, &imax, &iflags);
+      // A map of maps is created from a template inner map, which is closed afterwards.
+      int inner_fd = 0;
+      if (fields == 12) inner_fd = create_map(itype, ikey, ivalue, imax, iflags, 0, 0);
+      int fd = inner_fd < 0 ? -1 : create_map(type, key, value, max, flags, freeze, inner_fd);
+      if (inner_fd > 0) {
+        int err = errno;
+        close(inner_fd);
+        errno = err;
+      }
       if (fd < 0) {
         map_failed = 1;
         map_errno = errno;
