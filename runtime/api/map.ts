@@ -173,7 +173,11 @@ export class BpfMap {
   dump(): MapEntry[] {
     const map = this.kernelMap("dump");
     if (map.type === T.BPF_MAP_TYPE_PERF_EVENT_ARRAY || map instanceof RingbufMap) return [];
-    const globalData = this.origin === "data" || this.origin === "rodata" || this.origin === "bss";
+    const globalData =
+      this.origin === "data" ||
+      this.origin === "rodata" ||
+      this.origin === "bss" ||
+      this.origin === "kconfig";
     // A global-data map's one key is the index 0, which its BTF does not describe.
     const keyCodec = globalData
       ? (u32 as Codec<BtfValue>)

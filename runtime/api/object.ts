@@ -7,11 +7,13 @@
 //   attach  obj.attachAll() by section name, or prog.attachKprobe(symbol, { retprobe, cookie })
 //   use     typed maps, trace_pipe, perf buffers, ring buffers
 //   close   obj.close() or `using`: links detached, readers closed, fds closed
+import { readFileSync } from "node:fs";
 import type { BpfSyscallError as SyscallErrorType } from "../bpf/error.js";
 import { BpfSyscallError } from "../bpf/error.js";
 import { bpfOf, type BpfSyscall } from "../bpf/syscall.js";
 import type { Engine } from "../bpf/engine.js";
 import { BTF_KIND_DATASEC, BTF_KIND_VAR, BTF_VAR_STATIC, type Btf } from "../btf/btf.js";
+import { parseBtf } from "../btf/parse.js";
 import { TsbpfError } from "../error.js";
 import type { SimKernel } from "../kernel/kernel.js";
 import { LoadError } from "../loader/error.js";
@@ -43,6 +45,16 @@ export interface LoadOptions {
   logLevel?: 0 | 1 | 2;
   /** bytes of verifier log per program (default 1 MiB) */
   logSize?: number;
+  /**
+   * the BTF to relocate CO-RE accesses against (libbpf's btf_custom_path): a path to a raw BTF
+   * file such as /sys/kernel/btf/vmlinux, or parsed BTF (default: the kernel's own, kernel.btf)
+   */
+  targetBtf?: string | Btf;
+  /**
+   * kernel config lines ("CONFIG_HZ=1000") that override the kernel's own for `__kconfig`
+   * externs (libbpf's `kconfig` option)
+   */
+  kconfig?: string;
 }
 
 /** A global variable of .data, .rodata or .bss. */
@@ -220,6 +232,10 @@ export class BpfObject implements Disposable {
         bpf: recordingFailures(bpf, failed),
         logLevel: options.logLevel ?? 1,
         ...(options.logSize === undefined ? {} : { logSize: options.logSize }),
+        ...(options.targetBtf === undefined
+          ? {}
+          : { targetBtf: targetBtfOf(options.targetBtf, this.name) }),
+        ...(options.kconfig === undefined ? {} : { kconfig: options.kconfig }),
       });
     } catch (err) {
       if (err instanceof LoadError) {
@@ -376,6 +392,24 @@ export class BpfObject implements Disposable {
     }
     return out;
   }
+}
+
+/** The CO-RE target BTF option: parsed BTF as given, or a raw BTF file read and parsed. */
+function targetBtfOf(target: string | Btf, where: string): Btf {
+  if (typeof target !== "string") return target;
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(target));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw BpfError.usage(
+      where,
+      "load",
+      `targetBtf '${target}': ${(err as Error).message}`,
+      code === "ENOENT" ? "ENOENT" : "EINVAL",
+    );
+  }
+  return attempt(where, "load", () => parseBtf(bytes, target));
 }
 
 /** The kernel's bpf() facade, made with `engine` if this is its first use. */

@@ -6,6 +6,7 @@
 // The simulated user-space process that loads programs (tsbpf itself, `self`) owns `files`: the
 // bpf() facade installs map, program and link fds there, and perf_event_open/ioctl/close work
 // on it as the real system calls do.
+import type { Btf } from "../btf/btf.js";
 import { KERNEL_VERSION, kernelVersionString, BpfProgType } from "../uapi/bpf.js";
 import { PtRegs, PT_REGS_SIZE } from "../uapi/ptregs.js";
 import { AddressSpace, KERNEL_HI, type Region } from "../vm/memory.js";
@@ -41,6 +42,7 @@ import { registerMm } from "./mm.js";
 import { registerSched, Scheduler } from "./sched.js";
 import { registerSyscalls } from "./syscalls.js";
 import { bootTasks } from "./boot.js";
+import { kernelBtf } from "./btf.js";
 import { utf8 } from "./objects.js";
 
 export interface SimKernelOptions {
@@ -180,6 +182,14 @@ export class SimKernel {
   /** The CPU bpf() syscalls run on (MapEnv): where the simulated process runs. */
   syscallCpu(): number {
     return this.self?.cpu ?? 0;
+  }
+
+  /**
+   * The kernel's BTF, as /sys/kernel/btf/vmlinux publishes it: every type of its memory layouts
+   * and a FUNC per kernel function. Built on first use, then shared (callers must not modify it).
+   */
+  get btf(): Btf {
+    return kernelBtf(this);
   }
 
   /** LINUX_VERSION_CODE of this kernel. */

@@ -1,6 +1,6 @@
 // Loading BPF objects into the simulated kernel (libbpf's load phase).
 export { LoadError } from "./error.js";
-export { relocateProgram, type RelocatedProgram } from "./relocate.js";
+export { relocateProgram, type ExternResolution, type RelocatedProgram } from "./relocate.js";
 export {
   LoadedObject,
   ObjectLoader,

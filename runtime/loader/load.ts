@@ -1,12 +1,17 @@
 // The load phase of a BPF object (libbpf's bpf_object__load) into a simulated kernel, through
 // its bpf() facade:
 //
+//   0. externs resolved against the kernel (libbpf's bpf_object__resolve_externs): `__kconfig`
+//      values from its version and config (SimKernel's, or the text given), `__ksym`
+//      addresses from its kallsyms; a strong extern the kernel lacks fails the load, naming it,
+//      a weak one is 0
 //   1. maps, in the object's order: legacy and BTF-defined maps with their attributes (a
 //      PERF_EVENT_ARRAY without max_entries gets one slot per CPU), global-data maps as
-//      one-element arrays filled with the section's bytes, .rodata (and .rodata.*) frozen
-//   2. every program with autoload on: CO-RE-relocated against the kernel's BTF (or the one
-//      given) as libbpf does before loading any (runtime/core), relocated (relocate.ts) and
-//      loaded with BPF_PROG_LOAD
+//      one-element arrays filled with the section's bytes, .rodata (and .rodata.*) frozen,
+//      then the `.kconfig` map filled with the extern values and frozen
+//   2. every program with autoload on: CO-RE-relocated against the kernel's BTF (SimKernel.btf,
+//      or the one given) as libbpf does before loading any (runtime/core), relocated
+//      (relocate.ts: maps, globals, subprograms, externs) and loaded with BPF_PROG_LOAD
 //      under the object's license and kern_version (the kernel's own LINUX_VERSION_CODE when
 //      the object has no `version` section, as libbpf uses the running kernel's)
 //   3. prog array slots given in the object (`.values = { [i] = &prog }`) set to the programs
@@ -21,12 +26,15 @@ import { bpfOf, type BpfSyscall } from "../bpf/syscall.js";
 import { BTF_KIND_DATASEC, BTF_KIND_VAR, type Btf } from "../btf/btf.js";
 import {
   CoreRelocationError,
+  ExternError,
   explainPoisonedLoad,
+  kconfigValue,
   relocateObjectCore,
+  resolveKsyms,
+  simKernelConfig,
   withCoreRelocations,
   type CoreRelocatedObject,
 } from "../core/index.js";
-import { kernelBtf } from "../kernel/btf.js";
 import type { Insn } from "../isa/insn.js";
 import type { SimKernel } from "../kernel/kernel.js";
 import {
@@ -40,7 +48,7 @@ import type { BpfMapDef, MapOrigin } from "../object/maps.js";
 import { ObjectError } from "../object/error.js";
 import { BPF_F_SLEEPABLE, BpfMapType, BpfProgType, progTypeShortName } from "../uapi/bpf.js";
 import { LoadError } from "./error.js";
-import { relocateProgram } from "./relocate.js";
+import { relocateProgram, type ExternResolution } from "./relocate.js";
 
 /** A map as it will be created; its fields may be changed before load. */
 export interface LoaderMap {
@@ -77,6 +85,11 @@ export interface LoadOptions {
   keepGoing?: boolean;
   /** the BTF CO-RE relocations target (libbpf's btf_custom_path; default: the kernel's own) */
   targetBtf?: Btf;
+  /**
+   * kernel config text ("CONFIG_X=y" lines) read before the kernel's own for `__kconfig`
+   * externs, so its values win (libbpf's `kconfig` open option)
+   */
+  kconfig?: string;
 }
 
 export interface LoadedMap {
@@ -198,7 +211,8 @@ export class ObjectLoader {
       if (
         datasec?.kind !== BTF_KIND_DATASEC ||
         map.def.origin === "legacy" ||
-        map.def.origin === "btf"
+        map.def.origin === "btf" ||
+        map.def.origin === "kconfig"
       )
         continue;
       for (const v of datasec.vars) {
@@ -222,10 +236,17 @@ export class ObjectLoader {
     const programs: LoadedProgram[] = [];
     const partial = new LoadedObject(this.object, kernel, bpf, maps, programs);
     try {
-      for (const map of this.maps) maps.push(this.createMap(bpf, map));
+      const { kconfig, ksyms } = this.resolveExterns(kernel, options);
+      for (const map of this.maps) maps.push(this.createMap(bpf, map, kconfig));
+      const kconfigMap = maps.findIndex((m) => m.origin === "kconfig");
+      const externs: ExternResolution = {
+        externs: this.object.externs,
+        ksyms,
+        kconfigFd: kconfigMap < 0 ? -1 : maps[kconfigMap]!.fd,
+      };
       const core = this.relocateCore(kernel, options);
       for (const p of this.programs)
-        programs.push(this.loadProgram(kernel, bpf, maps, p, options, core));
+        programs.push(this.loadProgram(kernel, bpf, maps, p, options, core, externs));
       this.initProgArrays(bpf, maps, programs);
     } catch (err) {
       partial.close();
@@ -234,7 +255,36 @@ export class ObjectLoader {
     return partial;
   }
 
-  private createMap(bpf: BpfSyscall, map: LoaderMap): LoadedMap {
+  /** The `.kconfig` value and the ksym addresses, from the kernel (LoadError naming the extern). */
+  private resolveExterns(
+    kernel: SimKernel,
+    options: LoadOptions,
+  ): { kconfig: Uint8Array; ksyms: ExternResolution["ksyms"] } {
+    const file = this.object.elf.fileName;
+    const externs = this.object.externs;
+    try {
+      const source = simKernelConfig(kernel);
+      if (options.kconfig !== undefined) source.config = `${options.kconfig}\n${source.config}`;
+      const kconfig = kconfigValue(externs, source, file);
+      const ksyms = resolveKsyms(
+        externs,
+        (name) => {
+          const sym = kernel.kallsyms.lookup(name);
+          return sym === undefined ? undefined : { lo: sym.lo, hi: sym.hi };
+        },
+        file,
+      );
+      return { kconfig, ksyms };
+    } catch (err) {
+      if (!(err instanceof ExternError)) throw err;
+      const reason = err.message.startsWith(`${file}: `)
+        ? err.message.slice(file.length + 2)
+        : err.message;
+      throw new LoadError(file, reason);
+    }
+  }
+
+  private createMap(bpf: BpfSyscall, map: LoaderMap, kconfig: Uint8Array): LoadedMap {
     const where = `${this.object.elf.fileName}: map '${map.def.realName}'`;
     let maxEntries = map.maxEntries;
     if (map.type === BpfMapType.BPF_MAP_TYPE_PERF_EVENT_ARRAY && maxEntries === 0)
@@ -252,15 +302,16 @@ export class ObjectLoader {
       }),
     );
     const origin = map.def.origin;
-    if (origin === "data" || origin === "rodata" || origin === "bss") {
+    if (origin === "data" || origin === "rodata" || origin === "bss" || origin === "kconfig") {
       const value = new Uint8Array(map.valueSize);
-      if (map.initialValue !== undefined) value.set(map.initialValue.subarray(0, map.valueSize));
+      const initial = origin === "kconfig" ? kconfig : map.initialValue;
+      if (initial !== undefined) value.set(initial.subarray(0, map.valueSize));
       syscall(
         where,
         () => bpf.mapUpdateElem({ mapFd: fd, key: new Uint8Array(4), value }),
         () => bpf.close(fd),
       );
-      if (origin === "rodata")
+      if (origin === "rodata" || origin === "kconfig")
         syscall(
           where,
           () => bpf.mapFreeze(fd),
@@ -274,7 +325,7 @@ export class ObjectLoader {
   private relocateCore(kernel: SimKernel, options: LoadOptions): CoreRelocatedObject {
     const autoload = new Map(this.programs.map((p) => [p.prog, p.autoload]));
     try {
-      const core = relocateObjectCore(this.object, options.targetBtf ?? kernelBtf(kernel), {
+      const core = relocateObjectCore(this.object, options.targetBtf ?? kernel.btf, {
         autoload: (prog) => autoload.get(prog) ?? false,
       });
       return withCoreRelocations(this.object, core);
@@ -291,6 +342,7 @@ export class ObjectLoader {
     p: LoaderProgram,
     options: LoadOptions,
     core: CoreRelocatedObject,
+    externs: ExternResolution,
   ): LoadedProgram {
     const object = this.object;
     const where = `${object.elf.fileName}: section '${p.sectionName}': program '${p.name}'`;
@@ -307,7 +359,7 @@ export class ObjectLoader {
     let relocated;
     try {
       if (p.type === BpfProgType.BPF_PROG_TYPE_UNSPEC) throw missingProgramType(p.prog);
-      relocated = relocateProgram(core.object, core.program(p.prog), (i) => maps[i]!.fd);
+      relocated = relocateProgram(core.object, core.program(p.prog), (i) => maps[i]!.fd, externs);
     } catch (err) {
       if (!options.keepGoing || !(err instanceof LoadError || err instanceof ObjectError))
         throw err;

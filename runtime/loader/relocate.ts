@@ -8,6 +8,10 @@
 //   data   An lddw of a map becomes BPF_PSEUDO_MAP_FD with the map's fd; an lddw of a global
 //          becomes BPF_PSEUDO_MAP_VALUE with the map's fd and, in the second slot, the offset
 //          into the map's value (the variable's offset plus the lddw's own imm).
+//   extern An lddw of a `__kconfig` variable becomes BPF_PSEUDO_MAP_VALUE of the `.kconfig` map
+//          at the variable's offset; an lddw of a `__ksym` variable takes its kallsyms address
+//          (0 for a weak one the kernel lacks); a call of a weak kernel function the kernel
+//          lacks stays a kfunc call of BTF id 0 (libbpf's way: dead code the verifier drops).
 //   info   The program's .BTF.ext func_info and line_info, then those of each appended
 //          function shifted to where it landed.
 //
@@ -16,6 +20,8 @@
 //
 // An lddw of a function's address (a callback for bpf_loop and friends) comes from clang with
 // src_reg 0 and a relocation against .text; it becomes BPF_PSEUDO_FUNC with the relative offset.
+import { ExternError } from "../core/error.js";
+import { patchExternLddw, type BpfExtern, type KsymAddress } from "../core/externs.js";
 import type { Insn } from "../isa/insn.js";
 import * as op from "../isa/opcodes.js";
 import type { BpfFuncInfo, BpfLineInfo, BpfObject, BpfProgram } from "../object/open.js";
@@ -29,6 +35,15 @@ export interface RelocatedProgram {
   functions: { name: string; start: number }[];
 }
 
+/** What the loader resolved the object's externs to. */
+export interface ExternResolution {
+  externs: readonly BpfExtern[];
+  /** every ksym's address (0 for a weak one the kernel lacks) */
+  ksyms: ReadonlyMap<string, KsymAddress>;
+  /** the `.kconfig` map's fd (-1: the object has no kconfig externs) */
+  kconfigFd: number;
+}
+
 /**
  * Relocate one entry program. `mapFd(i)` is the fd of object.maps[i] (created beforehand).
  * Throws LoadError naming the program when a relocation cannot be applied.
@@ -37,6 +52,7 @@ export function relocateProgram(
   object: BpfObject,
   prog: BpfProgram,
   mapFd: (mapIndex: number) => number,
+  externs?: ExternResolution,
 ): RelocatedProgram {
   const where = `${object.elf.fileName}: section '${prog.sectionName}': program '${prog.name}'`;
   const insns = prog.insns.map(copyInsn);
@@ -68,6 +84,27 @@ export function relocateProgram(
   };
   relocateCode(prog, 0);
 
+  const relocateExtern = (code: Insn[], at: number, symbol: string, index: number): void => {
+    const ext = externs?.externs[index];
+    if (ext === undefined)
+      throw new LoadError(where, `insn ${at}: extern '${symbol}' was not resolved`);
+    const insn = code[at]!;
+    if (insn.code === (op.BPF_JMP | op.BPF_CALL)) {
+      // only a weak kernel function the kernel lacks gets here (a strong one failed to resolve)
+      insn.src = op.BPF_PSEUDO_KFUNC_CALL;
+      insn.imm = 0;
+      insn.off = 0;
+      return;
+    }
+    try {
+      patchExternLddw(code, at, ext, externs!.ksyms, externs!.kconfigFd, where);
+    } catch (err) {
+      if (err instanceof ExternError)
+        throw new LoadError(where, err.message.slice(where.length + 2));
+      throw err;
+    }
+  };
+
   for (const p of order) {
     const base = placed.get(p)!;
     for (const r of p.relocations) {
@@ -90,6 +127,11 @@ export function relocateProgram(
         first.imm = fd;
       }
     }
+  }
+
+  for (const p of order) {
+    const base = placed.get(p)!;
+    for (const r of p.externRelocations) relocateExtern(insns, base + r.insn, r.symbol, r.extern);
   }
 
   const funcInfo: BpfFuncInfo[] = [];

@@ -42,7 +42,7 @@ const {
 } = BpfMapType;
 
 /** Where a map definition came from (libbpf's libbpf_map_type, split by declaration style). */
-export type MapOrigin = "legacy" | "btf" | "data" | "rodata" | "bss";
+export type MapOrigin = "legacy" | "btf" | "data" | "rodata" | "bss" | "kconfig";
 
 /** An initial element of a PROG_ARRAY or map-in-map, from `.values = { [i] = &x }`. */
 export interface MapSlot {

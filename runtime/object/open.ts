@@ -2,6 +2,9 @@
 // license, kern_version, programs (one per STT_FUNC symbol of each executable section), map
 // definitions and global-data maps, and record every relocation against the instruction it
 // patches — without creating anything or applying any relocation (that is the loader's job).
+// `__kconfig` and `__ksym` externs are collected (runtime/core/externs.ts) and, as in libbpf,
+// the `.kconfig` externs get an internal read-only array map after the global-data maps; the
+// loader fills it and resolves the ksyms against the kernel it loads into.
 import { parseBtf } from "../btf/parse.js";
 import { parseBtfExt } from "../btf/ext-parse.js";
 import { columnOf, lineOf, type BtfExt } from "../btf/ext.js";
@@ -34,6 +37,8 @@ import { readElf } from "../elf/read.js";
 import { decodeProgram } from "../isa/codec.js";
 import type { Insn } from "../isa/insn.js";
 import { BPF_CALL, BPF_JMP, BPF_LDDW, BPF_PSEUDO_CALL } from "../isa/opcodes.js";
+import { collectExterns, kconfigSize, type BpfExtern } from "../core/externs.js";
+import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from "../uapi/bpf.js";
 import { ObjectError } from "./error.js";
 import { fixupDatasecs } from "./btf-fixup.js";
 import {
@@ -41,11 +46,12 @@ import {
   collectGlobalDataMaps,
   collectLegacyMaps,
   collectMapSlots,
+  internalMapName,
   isGlobalDataSection,
   type BpfMapDef,
   type MapContext,
 } from "./maps.js";
-import { BpfProgType } from "../uapi/bpf.js";
+import { BpfMapType, BpfProgType } from "../uapi/bpf.js";
 import {
   SectionNameError,
   parseAttachTarget,
@@ -64,6 +70,17 @@ export type ProgramRelocation =
   | { kind: "call"; insn: number; symbol: string; target: number; subprogram: string }
   /** lddw of a .text function's address (callbacks): BPF_PSEUDO_FUNC */
   | { kind: "subprog_addr"; insn: number; symbol: string; target: number; subprogram: string };
+
+/**
+ * A reference to an extern the loader resolves at instruction `insn`: an lddw of a `__kconfig`
+ * variable (the `.kconfig` map's value at the extern's offset) or of a `__ksym` (its address),
+ * or a call of an extern kernel function. `extern` indexes BpfObject.externs.
+ */
+export interface ExternRelocation {
+  insn: number;
+  symbol: string;
+  extern: number;
+}
 
 export interface BpfFuncInfo {
   /** instruction index within the program */
@@ -119,6 +136,8 @@ export interface BpfProgram {
   /** a function in .text, only ever appended to the programs that call it */
   isSubprogram: boolean;
   relocations: ProgramRelocation[];
+  /** references to `__kconfig` / `__ksym` externs */
+  externRelocations: ExternRelocation[];
   funcInfo: BpfFuncInfo[];
   lineInfo: BpfLineInfo[];
   coreRelos: BpfCoreRelo[];
@@ -143,6 +162,8 @@ export interface BpfObject {
   /** the functions of .text */
   subprograms: BpfProgram[];
   maps: BpfMapDef[];
+  /** `__kconfig` and `__ksym` externs, in libbpf's order (kconfig ones laid out in `.kconfig`) */
+  externs: BpfExtern[];
 }
 
 /** What an object's sections are, by role. */
@@ -179,6 +200,9 @@ export function openObject(bytes: Uint8Array, name = "object.o"): BpfObject {
     ...(roles.btfMaps ? collectBtfMaps(mapContext, roles.btfMaps) : []),
     ...collectGlobalDataMaps(mapContext),
   ];
+  const externs = collectExterns({ elf, btf });
+  const kconfig = kconfigMap(mapContext, externs);
+  if (kconfig) maps.push(kconfig);
   const all = roles.programs.flatMap((s) => collectPrograms(elf, s, s === roles.text));
   const object: BpfObject = {
     name: objectName,
@@ -190,10 +214,39 @@ export function openObject(bytes: Uint8Array, name = "object.o"): BpfObject {
     programs: all.filter((p) => !p.isSubprogram),
     subprograms: all.filter((p) => p.isSubprogram),
     maps,
+    externs,
   };
   collectRelocations(object, roles, mapContext);
   if (btfExt) attachBtfExt(object, btfExt);
   return object;
+}
+
+/**
+ * libbpf's `.kconfig` map: one read-only element holding every kconfig extern at its offset,
+ * created after the global-data maps and frozen once the loader has filled it.
+ */
+function kconfigMap(ctx: MapContext, externs: readonly BpfExtern[]): BpfMapDef | undefined {
+  const size = kconfigSize(externs);
+  if (size === 0) return undefined;
+  return {
+    name: internalMapName(ctx.objectName, ".kconfig"),
+    realName: ".kconfig",
+    origin: "kconfig",
+    type: BpfMapType.BPF_MAP_TYPE_ARRAY,
+    keySize: 4,
+    valueSize: size,
+    maxEntries: 1,
+    mapFlags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE,
+    numaNode: 0,
+    mapExtra: 0,
+    pinning: 0,
+    sectionIndex: SHN_UNDEF,
+    sectionOffset: 0,
+    btfKeyTypeId: 0,
+    // clang leaves the extern DATASEC's offsets at 0: the layout is the loader's, not BTF's
+    btfValueTypeId: 0,
+    initialSlots: [],
+  };
 }
 
 // --- sections -------------------------------------------------------------------------------
@@ -298,6 +351,7 @@ function collectPrograms(elf: ElfFile, section: ElfSection, isText: boolean): Bp
       markBtfStatic: global && (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL),
       isSubprogram: isText,
       relocations: [],
+      externRelocations: [],
       funcInfo: [],
       lineInfo: [],
       coreRelos: [],
@@ -386,6 +440,10 @@ function recordRelocation(
   const insnIndex = slot - prog.sectionInsnOffset;
   where += ` (prog '${prog.name}' insn ${insnIndex})`;
   const insn = prog.insns[insnIndex]!;
+  if (sym.shndx === SHN_UNDEF && (sym.bind === STB_GLOBAL || sym.bind === STB_WEAK)) {
+    prog.externRelocations.push(externTarget(object, rel, symName, insn, insnIndex, prog, where));
+    return;
+  }
   const relocation = describeTarget(object, roles, rel, sym, symName, insn, insnIndex, prog, where);
   prog.relocations.push(relocation);
 }
@@ -416,8 +474,6 @@ function describeTarget(
   } else {
     fail(`unexpected ${relocationTypeName(rel.type)} relocation in a program section`);
   }
-  if (sym.shndx === SHN_UNDEF && (sym.bind === STB_GLOBAL || sym.bind === STB_WEAK))
-    fail(`extern '${symName}' is not supported`);
   if (sym.shndx === SHN_UNDEF || sym.shndx >= SHN_LORESERVE)
     fail(
       `relocation against special section 0x${sym.shndx.toString(16)}; forgot to initialize a global?`,
@@ -468,6 +524,37 @@ function describeTarget(
     return { kind: "data", insn: insnIndex, symbol: symName, map, offset: sym.value };
   }
   return fail(`bad data relocation against section '${section.name}'`);
+}
+
+/** A reference to an extern: an lddw of a kconfig or ksym variable, or a kfunc call. */
+function externTarget(
+  object: BpfObject,
+  rel: ElfRelocation,
+  symName: string,
+  insn: Insn,
+  insnIndex: number,
+  prog: BpfProgram,
+  where: string,
+): ExternRelocation {
+  const fail = (reason: string): never => {
+    throw new ObjectError(`${where}: ${reason}`);
+  };
+  const code = `0x${insn.code.toString(16).padStart(2, "0")}`;
+  const index = object.externs.findIndex((e) => e.symbol === rel.symbol);
+  if (index < 0) fail(`extern '${symName}' is not a __kconfig or __ksym extern`);
+  const ext = object.externs[index]!;
+  if (rel.type === R_BPF_64_32) {
+    if (insn.code !== (BPF_JMP | BPF_CALL))
+      fail(`R_BPF_64_32 on a non-call instruction (code ${code})`);
+    if (ext.kind !== "ksym" || !ext.func)
+      fail(`call of extern '${symName}', which is not an extern function`);
+  } else if (rel.type === R_BPF_64_64) {
+    if (insn.code !== BPF_LDDW) fail(`R_BPF_64_64 on a non-lddw instruction (code ${code})`);
+    if (insnIndex + 1 >= prog.insns.length) fail("lddw is missing its second slot");
+  } else {
+    fail(`unexpected ${relocationTypeName(rel.type)} relocation against extern '${symName}'`);
+  }
+  return { insn: insnIndex, symbol: symName, extern: index };
 }
 
 /** The .text function containing slot `target` of .text. */

@@ -572,7 +572,7 @@ char LICENSE[] SEC("license") = "GPL";
     );
   });
 
-  it("externs are refused with their name", () => {
+  it("externs are recorded against their lddw, with the .kconfig map", () => {
     const path = compileSource(
       "extern",
       `#include <linux/bpf.h>
@@ -582,10 +582,32 @@ SEC("xdp") int f(void *ctx) { return CONFIG_HZ; }
 char LICENSE[] SEC("license") = "GPL";
 `,
     );
+    const object = openObject(readBytes(path), "e.o");
+    expect(object.externs).toMatchObject([{ kind: "kconfig", name: "CONFIG_HZ", offset: 0 }]);
+    expect(object.programs[0]!.externRelocations).toEqual([
+      { insn: 0, symbol: "CONFIG_HZ", extern: 0 },
+    ]);
+    expect(object.programs[0]!.relocations).toEqual([]);
+    expect(object.maps.map((m) => [m.name, m.origin, m.valueSize])).toEqual([
+      ["e.kconfig", "kconfig", 4],
+    ]);
+  });
+
+  it("an extern without BTF is refused with its name", () => {
+    const path = compileSource(
+      "extern_nobtf",
+      `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+extern int CONFIG_HZ __kconfig;
+SEC("xdp") int f(void *ctx) { return CONFIG_HZ; }
+char LICENSE[] SEC("license") = "GPL";
+`,
+      false,
+    );
     expectError(
       () => openObject(readBytes(path), "e.o"),
-      ObjectError,
-      /against 'CONFIG_HZ' \(prog 'f' insn 0\): extern 'CONFIG_HZ' is not supported/,
+      TsbpfError,
+      /^e\.o: extern 'CONFIG_HZ': no BTF describes it \(no \.BTF\)$/,
     );
   });
 
