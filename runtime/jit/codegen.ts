@@ -43,6 +43,7 @@ import {
   type ProgramCfg,
 } from "./cfg.js";
 import { R1_R5, regsOf, type ProgramLiveness } from "./liveness.js";
+import type { InlineLookups } from "./inline.js";
 import type { Shape, StructuredFunction } from "./structure.js";
 import {
   ACCESS_READ,
@@ -72,6 +73,24 @@ export interface JitFacts {
    * entirely in bounds and with the needed permission. Such accesses are compiled unchecked.
    */
   readonly access?: ReadonlyArray<string | undefined>;
+  /**
+   * Plain (not per-CPU) array maps, by the low word of the map pointer a program's lddw loads
+   * (the high word being KERNEL_HI). A map_lookup_elem call (helper 1) with one of them in r1,
+   * set by an lddw in the same basic block, is compiled inline as the kernel's
+   * array_map_gen_lookup does: r0 = index < max_entries ? &values[index] : NULL, no call into
+   * JavaScript. Only for verified programs (the key in r2 is read unchecked) run with the
+   * kernel's helper table (helper 1 is bpf_map_lookup_elem).
+   */
+  readonly arrayMaps?: ReadonlyMap<number, JitArrayMap>;
+}
+
+/** An array map's values as an inline lookup needs them. */
+export interface JitArrayMap {
+  /** linear offset of element 0's value */
+  readonly values: number;
+  /** bytes between values (value_size rounded up to 8) */
+  readonly elemSize: number;
+  readonly maxEntries: number;
 }
 
 /** Indices in the module that the generated code refers to. */
@@ -93,6 +112,8 @@ export interface CodegenOptions {
   checks: MemoryChecks;
   counted: boolean;
   facts: JitFacts | undefined;
+  /** map lookups compiled inline (inline.ts) */
+  inlined: InlineLookups;
 }
 
 export interface FunctionCode {
@@ -346,6 +367,24 @@ class FunctionCompiler {
       this.position(pc);
       this.insn(pc);
     }
+  }
+
+  /**
+   * r0 = the address of value `*(u32 *)r2` of the array, or 0 past max_entries. The call's
+   * other registers keep their values, as the helper leaves them.
+   */
+  private arrayLookup(map: JitArrayMap): void {
+    const c = this.code;
+    const t = this.frame.tX;
+    this.getReg32(2);
+    c.mem(Op.i32_load, 0).localTee(t).i32Const(map.maxEntries).op(Op.i32_lt_u);
+    c.if(I64);
+    c.localGet(t).i32Const(map.elemSize).op(Op.i32_mul).i32Const(map.values).op(Op.i32_add);
+    c.op(Op.i64_extend_i32_u).i64Const(0, KERNEL_HI).op(Op.i64_or);
+    c.else();
+    c.i64Const(0, 0);
+    c.end();
+    this.setReg(0);
   }
 
   private charge(pc: number, count: number): void {
@@ -974,6 +1013,8 @@ class FunctionCompiler {
   private helperCall(pc: number, kind: number, imm: number, reg: number): void {
     const c = this.code;
     const ix = this.ix;
+    const array = this.options.inlined.get(pc);
+    if (array !== undefined) return this.arrayLookup(array);
     for (let r = 0; r <= 10; r++) {
       c.globalGet(ix.regs);
       this.getReg(r);

@@ -26,6 +26,7 @@ import {
   type MemoryChecks,
   type ModuleIndices,
 } from "./codegen.js";
+import { findInlineLookups } from "./inline.js";
 import { analyzeLiveness, regsOf, type ProgramLiveness } from "./liveness.js";
 import { structureAsDispatch, structureFunction, type StructuredFunction } from "./structure.js";
 import { CB_REGS, IMPORT_MODULE } from "./abi.js";
@@ -66,6 +67,13 @@ export interface JitModule {
   byteLength: number;
   /** BPF functions compiled through the dispatch loop (irreducible or too deep) */
   dispatchFunctions: number;
+  /**
+   * The registers enter_0 reads from the control block (the main function's parameters, those
+   * it may read before writing): all a run has to put there.
+   */
+  entryRegs: readonly number[];
+  /** map_lookup_elem calls compiled inline */
+  inlineLookups: number;
 }
 
 /** Compile a prepared program to a WebAssembly module. */
@@ -73,7 +81,8 @@ export function compileModule(program: Program, options: CompileOptions = {}): J
   const checks = options.checks ?? "regions";
   const counted = options.counted ?? false;
   const cfg = buildCfg(program);
-  const liveness = analyzeLiveness(cfg);
+  const inlined = findInlineLookups(program, cfg, options.facts);
+  const liveness = analyzeLiveness(cfg, inlined);
   const m = new ModuleBuilder();
 
   m.importMemory(IMPORT_MODULE, "memory");
@@ -108,7 +117,7 @@ export function compileModule(program: Program, options: CompileOptions = {}): J
   const positions = new Map<number, PositionTable>();
   const relative = new Map<number, number[]>();
   for (const f of cfg.functions) {
-    const codegenOptions = { checks, counted, facts: options.facts };
+    const codegenOptions = { checks, counted, facts: options.facts, inlined };
     let body;
     try {
       const structured = structureFunction(f);
@@ -162,6 +171,8 @@ export function compileModule(program: Program, options: CompileOptions = {}): J
     entries,
     byteLength: encoded.bytes.length,
     dispatchFunctions,
+    entryRegs: regsOf(liveness.functions[cfg.functionAt.get(0)!]!.params),
+    inlineLookups: inlined.size,
   };
 }
 

@@ -7,7 +7,7 @@ import type { HelperTable } from "../vm/helpers.js";
 import { Interpreter, type RunOptions, type RunResult } from "../vm/interpreter.js";
 import { AddressSpace, type Region } from "../vm/memory.js";
 import { prepareProgram, Program, type PseudoResolver } from "../vm/program.js";
-import type { JitFacts, MemoryChecks } from "./codegen.js";
+import type { JitArrayMap, JitFacts, MemoryChecks } from "./codegen.js";
 import type { JitModule } from "./compile.js";
 import { JitMachine } from "./machine.js";
 
@@ -58,13 +58,17 @@ export interface VerifierInsnFact {
 
 /**
  * JIT facts from the verifier's: every load, store or atomic the verifier proved (on all the
- * paths that reach it) is compiled without a run-time check.
+ * paths that reach it) is compiled without a run-time check; lookups in the plain array maps
+ * given (by map pointer, see JitFacts.arrayMaps) are compiled inline.
  */
-export function factsFromVerifier(facts: ReadonlyArray<VerifierInsnFact | undefined>): JitFacts {
+export function factsFromVerifier(
+  facts: ReadonlyArray<VerifierInsnFact | undefined>,
+  arrayMaps?: ReadonlyMap<number, JitArrayMap>,
+): JitFacts {
   const access = facts.map((f) =>
     f?.access !== undefined && f.access.length > 0 ? f.access.join("|") : undefined,
   );
-  return { access };
+  return arrayMaps !== undefined && arrayMaps.size > 0 ? { access, arrayMaps } : { access };
 }
 
 /** A machine of the chosen engine. */

@@ -18,4 +18,4 @@ export {
 } from "./engine.js";
 export { cachedModule, JitMachine, type JitMachineOptions } from "./machine.js";
 export { compileModule, JitError, type CompileOptions, type JitModule } from "./compile.js";
-export type { JitFacts, MemoryChecks } from "./codegen.js";
+export type { JitArrayMap, JitFacts, MemoryChecks } from "./codegen.js";

@@ -12,7 +12,8 @@
 // r10 is not tracked: it is the frame pointer, passed separately.
 //
 // Uses and defs per instruction:
-//   helper call  uses r0-r9 (the helper sees the whole register file), defs r0-r5
+//   helper call  uses r0-r9 (the helper sees the whole register file), defs r0-r5; an array
+//                lookup compiled inline (inline.ts) uses r2 and defs r0
 //   local call   uses the callee's parameters, defs r0-r5 (the callee's results among them)
 //   exit         uses the function's results
 // The sets depend on each other across functions (a callee's parameters are the caller's uses,
@@ -20,6 +21,7 @@
 // functions until nothing changes; the sets only grow, so it ends.
 import * as op from "../isa/opcodes.js";
 import type { Program } from "../vm/program.js";
+import { NO_INLINE_LOOKUPS, type InlineLookups } from "./inline.js";
 import {
   dstOf,
   isConditionalJump,
@@ -119,7 +121,10 @@ interface CallSite {
 }
 
 /** Liveness of every function, iterated to a fixed point across calls. */
-export function analyzeLiveness(cfg: ProgramCfg): ProgramLiveness {
+export function analyzeLiveness(
+  cfg: ProgramCfg,
+  inlined: InlineLookups = NO_INLINE_LOOKUPS,
+): ProgramLiveness {
   const program = cfg.program;
   const functions: FunctionLiveness[] = cfg.functions.map((f) => ({
     params: 0,
@@ -132,7 +137,7 @@ export function analyzeLiveness(cfg: ProgramCfg): ProgramLiveness {
   for (let changed = true; changed;) {
     changed = false;
     for (const f of cfg.functions) {
-      const params = analyzeFunction(program, cfg, f, functions, liveAfterCall) & R0_R9;
+      const params = analyzeFunction(program, cfg, f, functions, liveAfterCall, inlined) & R0_R9;
       if (params !== functions[f.index]!.params) {
         functions[f.index]!.params = params;
         changed = true;
@@ -169,6 +174,7 @@ function analyzeFunction(
   f: BpfFunction,
   functions: FunctionLiveness[],
   liveAfterCall: Map<number, RegSet>,
+  inlined: InlineLookups,
 ): RegSet {
   const code = program.code;
   const blocks = f.blocks;
@@ -194,6 +200,10 @@ function analyzeFunction(
           live = functions[f.index]!.results;
         } else if (c === CALL || c === CALLX) {
           liveAfterCall.set(pc, live);
+          if (inlined.has(pc)) {
+            live = (live & ~R0) | bit(2); // reads the key pointer, writes r0
+            continue;
+          }
           let use: RegSet;
           if (c === CALL && srcOf(w) === op.BPF_PSEUDO_CALL) {
             const callee = cfg.functionAt.get(pc + 1 + code[2 * pc + 1]!)!;

@@ -159,8 +159,6 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
   private budget = 0;
   private spent = 0;
   private chunk = 0;
-  private words: Int32Array; // the memory as int32
-  private wordsGeneration = -1;
   private readonly loaded = new WeakMap<JitModule, Loaded>();
   private readonly imports: Record<string, Record<string, unknown>>;
   // The regions in the read and write caches, with the windows they had: a run starts with a
@@ -198,7 +196,6 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
       writable: false,
     });
     this.at = this.control.base >> 2;
-    this.words = new Int32Array(0);
     this.clearCaches();
     this.imports = {
       [IMPORT_MODULE]: {
@@ -236,13 +233,15 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     }
     const words = this.controlWords();
     const at = this.at;
-    for (let i = 0; i < 22; i++) words[at + i] = 0;
+    // The registers the program may read before writing them: r1-r5 from args, others zero.
+    const entryRegs = loaded.jit.entryRegs;
     const args = options.args;
-    if (args !== undefined) {
-      for (let i = 0; i < args.length && i < 5; i++) {
-        words[at + 2 + 2 * i] = args[i]![0] | 0;
-        words[at + 3 + 2 * i] = args[i]![1] | 0;
-      }
+    for (let k = 0; k < entryRegs.length; k++) {
+      const r = entryRegs[k]!;
+      const arg =
+        args !== undefined && r >= 1 && r <= args.length && r <= 5 ? args[r - 1] : undefined;
+      words[at + 2 * r] = arg === undefined ? 0 : arg[0] | 0;
+      words[at + 2 * r + 1] = arg === undefined ? 0 : arg[1] | 0;
     }
     if (counted) {
       const budget = Math.floor(options.budget!);
@@ -347,12 +346,9 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
 
   // ---- the control block ----
 
+  /** The memory as int32 words (the address space's view, replaced when the memory grows). */
   private controlWords(): Int32Array {
-    if (this.wordsGeneration !== this.memory.generation) {
-      this.words = new Int32Array(this.memory.memory.buffer);
-      this.wordsGeneration = this.memory.generation;
-    }
-    return this.words;
+    return this.memory.i32;
   }
 
   /** regs[0..n) -> the control block */

@@ -79,6 +79,8 @@ export class KprobeEvent {
 
 export class KprobeRegistry {
   private readonly byName = new Map<string, KprobeEvent>();
+  /** by CPU id: its pt_regs block holds the words no event changes (fillPtRegs) */
+  private readonly ptRegsReady: boolean[] = [];
   private readonly byId = new Map<number, KprobeEvent>();
   private nextId = FIRST_DYNAMIC_EVENT_ID;
 
@@ -260,39 +262,53 @@ export class KprobeRegistry {
     }
   }
 
-  /** Fill the CPU's pt_regs block for a program (written by the kernel, read-only to BPF). */
+  /**
+   * Fill the CPU's pt_regs block for a program (written by the kernel, read-only to BPF),
+   * through the address space's int32 view (the block is 8-byte aligned). The first fill on a
+   * CPU writes all 42 words; later ones only the words that differ between events (the argument
+   * registers, ax, bp, ip and sp): nothing else writes the block, so the rest keep their values.
+   */
   private fillPtRegs(
     fn: KernelFunction,
     args: readonly KArg[],
     ret: KArg | undefined,
     cpu: KernelCpu,
   ): void {
-    const view = this.kernel.memory.view;
-    const base = cpu.ptRegs.base;
-    this.kernel.memory.u8.fill(0, base, base + PT_REGS_SIZE);
-    const argRegs = ARG_REG_OFFSETS;
-    for (let i = 0; i < args.length && i < 6; i++) {
-      storeArg(view, base + argRegs[i]!, args[i]!, fn.paramSizes[i] ?? 8);
+    const w = this.kernel.memory.i32;
+    const at = cpu.ptRegs.base >> 2;
+    if (this.ptRegsReady[cpu.id] !== true) {
+      for (let i = 0; i < PT_REGS_WORDS; i++) w[at + i] = 0;
+      w[at + W_ORIG_AX] = -1;
+      w[at + W_ORIG_AX + 1] = -1;
+      w[at + W_CS] = 0x10; // __KERNEL_CS
+      w[at + W_SS] = 0x18; // __KERNEL_DS
+      w[at + W_FLAGS] = 0x246;
+      w[at + W_BP + 1] = KERNEL_HI;
+      w[at + W_IP + 1] = KERNEL_TEXT_HI;
+      w[at + W_SP + 1] = KERNEL_HI;
+      this.ptRegsReady[cpu.id] = true;
+    }
+    const n = args.length < 6 ? args.length : 6;
+    const sizes = fn.paramSizes;
+    for (let i = 0; i < n; i++) storeArgWords(w, at + ARG_REG_WORDS[i]!, args[i]!, sizes[i] ?? 8);
+    for (let i = n; i < 6; i++) {
+      const r = at + ARG_REG_WORDS[i]!;
+      w[r] = 0;
+      w[r + 1] = 0;
     }
     const depth = cpu.depth - 1; // the probed function's frame
     const sp = cpu.stackPointer(depth);
-    const set64 = (off: number, lo: number, hi: number): void => {
-      view.setInt32(base + off, lo, true);
-      view.setInt32(base + off + 4, hi, true);
-    };
-    set64(PtRegs.orig_ax, -1, -1);
-    set64(PtRegs.cs, 0x10, 0); // __KERNEL_CS
-    set64(PtRegs.ss, 0x18, 0); // __KERNEL_DS
-    set64(PtRegs.flags, 0x246, 0);
-    set64(PtRegs.bp, (sp + FRAME_BP_OFFSET) | 0, KERNEL_HI);
+    w[at + W_BP] = (sp + FRAME_BP_OFFSET) | 0;
     if (ret === undefined) {
-      set64(PtRegs.ip, fn.lo, KERNEL_TEXT_HI);
-      set64(PtRegs.sp, sp | 0, KERNEL_HI);
+      w[at + W_IP] = fn.symbol.lo;
+      w[at + W_SP] = sp | 0;
+      w[at + W_AX] = 0;
+      w[at + W_AX + 1] = 0;
     } else {
       // After the return: ip is where the function returned to, sp one slot higher.
-      set64(PtRegs.ip, cpu.returnAddrs[depth]!, KERNEL_TEXT_HI);
-      set64(PtRegs.sp, (sp + 8) | 0, KERNEL_HI);
-      storeArg(view, base + PtRegs.ax, ret, 8);
+      w[at + W_IP] = cpu.returnAddrs[depth]!;
+      w[at + W_SP] = (sp + 8) | 0;
+      storeArgWords(w, at + W_AX, ret, 8);
     }
   }
 
@@ -332,16 +348,28 @@ export class KprobeRegistry {
   }
 }
 
-/** pt_regs offsets of the argument registers, in order (di si dx cx r8 r9). */
-const ARG_REG_OFFSETS = [PtRegs.di, PtRegs.si, PtRegs.dx, PtRegs.cx, PtRegs.r8, PtRegs.r9];
+/** pt_regs int32 word indices of the argument registers, in order (di si dx cx r8 r9). */
+const ARG_REG_WORDS = [PtRegs.di, PtRegs.si, PtRegs.dx, PtRegs.cx, PtRegs.r8, PtRegs.r9].map(
+  (off) => off >> 2,
+);
+const PT_REGS_WORDS = PT_REGS_SIZE >> 2;
+const W_ORIG_AX = PtRegs.orig_ax >> 2;
+const W_CS = PtRegs.cs >> 2;
+const W_SS = PtRegs.ss >> 2;
+const W_FLAGS = PtRegs.flags >> 2;
+const W_BP = PtRegs.bp >> 2;
+const W_IP = PtRegs.ip >> 2;
+const W_SP = PtRegs.sp >> 2;
+const W_AX = PtRegs.ax >> 2;
 /** Where a frame's saved rbp sits relative to sp at entry (after `push %rbp`). */
 const FRAME_BP_OFFSET = -8;
 
 /**
- * A register value for an argument: addresses as they are, integers sign-extended when 8 bytes
+ * A register value for an argument, as two words of an int32 view from index `at` (the low word
+ * first, little-endian): addresses as they are, integers sign-extended when 8 bytes
  * wide and zero-extended when narrower (a `mov r32` leaves the upper half zero).
  */
-export function storeArg(view: DataView, at: number, value: KArg, size: number): void {
+function storeArgWords(w: Int32Array, at: number, value: KArg, size: number): void {
   let lo: number;
   let hi: number;
   if (value === null) {
@@ -358,6 +386,6 @@ export function storeArg(view: DataView, at: number, value: KArg, size: number):
     lo = bits === 32 ? value | 0 : value & ((1 << bits) - 1);
     hi = 0;
   }
-  view.setInt32(at, lo, true);
-  view.setInt32(at + 4, hi, true);
+  w[at] = lo; // little-endian: the low word first
+  w[at + 1] = hi;
 }

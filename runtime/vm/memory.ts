@@ -156,6 +156,8 @@ export class AddressSpace {
   /** Views of memory.buffer; replaced after every growth, so re-read them after any allocation. */
   u8!: Uint8Array;
   view!: DataView;
+  /** The buffer as little-endian int32 words (index = offset >> 2), for aligned hot paths. */
+  i32!: Int32Array;
   /** Bumped on every growth: callers that cache views compare it. */
   generation = 0;
 
@@ -188,6 +190,7 @@ export class AddressSpace {
   private refreshViews(): void {
     this.u8 = new Uint8Array(this.memory.buffer);
     this.view = new DataView(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
     this.generation++;
   }
 

@@ -19,11 +19,16 @@ import {
 } from "../../runtime/jit/engine.js";
 import { CONTROL_BLOCK_SIZE } from "../../runtime/jit/abi.js";
 import { JitMachine } from "../../runtime/jit/machine.js";
+import { createMapOrThrow } from "../../runtime/maps/create.js";
+import { ArrayMap } from "../../runtime/maps/array.js";
+import { SimKernel } from "../../runtime/kernel/kernel.js";
+import { BpfMapType, BpfProgType } from "../../runtime/uapi/bpf.js";
+import { verify } from "../../runtime/verifier/index.js";
 import { testHelpers } from "../../runtime/vm/conformance.js";
 import { BudgetExceeded, VmError, VmFault } from "../../runtime/vm/fault.js";
 import { HelperTable, type HelperContext } from "../../runtime/vm/helpers.js";
 import { Interpreter } from "../../runtime/vm/interpreter.js";
-import { AddressSpace, hex64, type Region } from "../../runtime/vm/memory.js";
+import { AddressSpace, hex64, KERNEL_HI, type Region } from "../../runtime/vm/memory.js";
 import { funcIndex, prepareProgram } from "../../runtime/vm/program.js";
 
 const exitInsn: Insn = { code: op.BPF_JMP | op.BPF_EXIT, dst: 0, src: 0, off: 0, imm: 0 };
@@ -522,5 +527,115 @@ describe("machines and engines", () => {
     expect(jit.run()).toEqual({ lo: -5, hi: -1, insns: -1 });
     expect(jit.run({ budget: 10 })).toEqual({ lo: -5, hi: -1, insns: 2 });
     expect(jit.module.byteLength).toBeGreaterThan(0);
+  });
+});
+
+describe("the verifier's facts", () => {
+  it("a verified kprobe program compiles its proven accesses unchecked and agrees", () => {
+    // sum of pt_regs di and si (ctx offsets 112 and 104) through a stack slot
+    const insns = assemble(`
+      ldxdw %r2, [%r1+112]
+      ldxdw %r3, [%r1+104]
+      add %r2, %r3
+      stxdw [%r10-8], %r2
+      mov %r4, %r10
+      add %r4, -8
+      ldxdw %r0, [%r4+0]
+      exit`);
+    const verified = verify(
+      { insns, progType: BpfProgType.BPF_PROG_TYPE_KPROBE, license: "GPL" },
+      { mapByFd: () => undefined },
+    );
+    expect(verified.ok, verified.log).toBe(true);
+    const facts = factsFromVerifier(verified.facts);
+    expect(facts.access!.filter((a) => a !== undefined)).toEqual(["ctx", "ctx", "stack", "stack"]);
+    const program = prepareProgram(insns, { name: "kprobe" });
+    expect(compileModule(program, { facts, checks: "address" }).byteLength).toBeLessThan(
+      compileModule(program, { checks: "address" }).byteLength,
+    );
+    const memory = new AddressSpace();
+    const ctx = memory.alloc(168, { name: "pt_regs", kind: "ctx", writable: false });
+    memory.view.setInt32(ctx.base + 112, 40, true); // di
+    memory.view.setInt32(ctx.base + 104, 2, true); // si
+    const jit = compileProgram(program, { memory, facts, checks: "address" });
+    expect(jit.run({ args: [[ctx.addressLo, ctx.addressHi]] }).lo).toBe(42);
+  });
+});
+
+describe("array lookups compiled inline", () => {
+  // counts[*(u32 *)ctx] += 1 through bpf_map_lookup_elem, r0 = the value's address (or 0)
+  const source = (mapLo: number): string => `
+    ldxw %r3, [%r1+0]
+    stxw [%r10-4], %r3
+    mov %r2, %r10
+    add %r2, -4
+    lddw %r1, ${hex64(mapLo, KERNEL_HI)}
+    call 1
+    jeq %r0, 0, out
+    mov %r3, 1
+    lock add [%r0+0], %r3
+  out:
+    exit`;
+
+  /** A kernel with a 3-slot array map, its handle, and helper 1 looking it up. */
+  function setup() {
+    const kernel = new SimKernel({ cpus: 1, seed: 1 });
+    const map = createMapOrThrow(kernel, {
+      mapType: BpfMapType.BPF_MAP_TYPE_ARRAY,
+      keySize: 4,
+      valueSize: 4, // elements 8 bytes apart
+      maxEntries: 3,
+      name: "counts",
+    }) as ArrayMap;
+    const handle = kernel.memory.alloc(64, { name: "map handle", kind: "data", readable: false });
+    const helpers = new HelperTable().register(1, "map_lookup_elem", (vm) => {
+      expect(vm.regs[2]).toBe(handle.addressLo);
+      const offset = map.lookupElem(vm.regs[4]!, vm.regs[5]!, 0);
+      vm.regs[0] = offset;
+      vm.regs[1] = offset === 0 ? 0 : KERNEL_HI;
+    });
+    const arrayMaps = new Map([
+      [handle.base, { values: map.region.base, elemSize: map.elemSize, maxEntries: 3 }],
+    ]);
+    const ctx = kernel.memory.alloc(8, { name: "ctx", kind: "ctx" });
+    return { kernel, map, handle, helpers, arrayMaps, ctx };
+  }
+
+  it("give the helper's results without calling it, and count the same instructions", () => {
+    const { kernel, map, handle, helpers, arrayMaps, ctx } = setup();
+    const program = prepareProgram(assemble(source(handle.addressLo)), { name: "count" });
+    const facts = { arrayMaps };
+    const jit = compileModule(program, { facts });
+    expect(jit.inlineLookups).toBe(1);
+    expect(compileModule(program).inlineLookups).toBe(0);
+    const memory = kernel.memory;
+    const interp = new Interpreter({ memory, helpers });
+    const machine = new JitMachine({ memory, helpers: new HelperTable(), facts: () => facts });
+    for (const key of [0, 1, 2, 3, 0x7fffffff, -1, 2]) {
+      memory.view.setInt32(ctx.base, key, true);
+      const args: [number, number][] = [[ctx.addressLo, ctx.addressHi]];
+      const want = interp.run(program, { args, budget: 1000 });
+      const got = machine.run(program, { args, budget: 1000 });
+      expect(hex64(got.lo, got.hi), `key ${key}`).toBe(hex64(want.lo, want.hi));
+      expect(got.insns).toBe(want.insns);
+    }
+    // keys 0 and 1 came once, key 2 twice, each time under both engines
+    const u32 = (i: number): number => memory.view.getUint32(map.valueOffset(i), true);
+    expect([u32(0), u32(1), u32(2)]).toEqual([2, 2, 4]);
+  });
+
+  it("only where r1 is the lddw's map in the same block, and only for helper 1", () => {
+    const { handle, arrayMaps } = setup();
+    const facts = { arrayMaps };
+    const count = (text: string): number =>
+      compileModule(prepareProgram(assemble(text), { name: "t" }), { facts }).inlineLookups;
+    const map = hex64(handle.addressLo, KERNEL_HI);
+    const other = hex64(handle.addressLo + 8, KERNEL_HI);
+    expect(count(`lddw %r1, ${map}\n mov %r2, %r10\n call 1\n call 1\n exit`)).toBe(2);
+    expect(count(`lddw %r1, ${other}\n call 1\n exit`)).toBe(0); // not an array map
+    expect(count(`lddw %r1, ${map}\n call 2\n call 1\n exit`)).toBe(0); // a helper may change r1
+    expect(count(`lddw %r1, ${map}\n mov %r1, %r1\n call 1\n exit`)).toBe(0);
+    expect(count(`lddw %r1, ${map}\n ja +0\n call 1\n exit`)).toBe(0); // another block
+    expect(count(`lddw %r3, ${map}\n call 1\n exit`)).toBe(0);
   });
 });
