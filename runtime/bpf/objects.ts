@@ -17,6 +17,7 @@ import type { BpfFuncInfo, BpfLineInfo } from "../object/open.js";
 import { mapTypeShortName, progTypeShortName } from "../uapi/bpf.js";
 import type { Region } from "../vm/memory.js";
 import type { Program } from "../vm/program.js";
+import type { InsnFact } from "../verifier/index.js";
 
 export class BpfMapObject {
   private refcnt = 1;
@@ -110,6 +111,8 @@ export interface LoadedProgram {
   mapRefs: ReadonlyMap<number, BpfMapObject>;
   tag: string;
   verifiedInsns: number;
+  /** what the verifier proved per instruction (the JIT may rely on it) */
+  verifierFacts?: readonly InsnFact[];
   funcInfo: readonly BpfFuncInfo[];
   lineInfo: readonly BpfLineInfo[];
   loadTime: number;

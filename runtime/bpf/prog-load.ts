@@ -52,6 +52,7 @@ import { BpfSyscallError } from "./error.js";
 import { logAttrProblem, logSizeOf, writeLog } from "./log.js";
 import type { BpfMapObject, LoadedProgram } from "./objects.js";
 import { progTag } from "./tag.js";
+import type { InsnFact } from "../verifier/index.js";
 import { runVerifier } from "./verify.js";
 
 const PROG_FLAGS =
@@ -134,6 +135,7 @@ export function progLoad(ctx: ProgLoadContext, attr: ProgLoadAttr): LoadedProgra
     mapRefs: check.mapRefs(),
     tag: progTag(insns),
     verifiedInsns: verdict.verifiedInsns,
+    ...(check.facts && { verifierFacts: check.facts }),
     funcInfo: attr.funcInfo ?? [],
     lineInfo: attr.lineInfo ?? [],
     loadTime: kernel.clock.bootNs,
@@ -184,6 +186,8 @@ class LoadChecks {
   private readonly log: string[] = [];
   private readonly uses = new Map<number, PseudoUse>();
   private readonly usedMaps: BpfMapObject[] = [];
+  /** the verifier's per-instruction facts after a successful walk */
+  facts: InsnFact[] | undefined;
 
   constructor(
     private readonly ctx: ProgLoadContext,
@@ -196,7 +200,6 @@ class LoadChecks {
     try {
       this.checkStructure();
       this.resolveMaps();
-      this.checkCalls();
     } catch (err) {
       if (!(err instanceof Rejection)) throw err;
       this.log.push(err.reason);
@@ -222,8 +225,21 @@ class LoadChecks {
       btf: this.attr.btf,
       funcInfo: this.attr.funcInfo,
       lineInfo: this.attr.lineInfo,
+      helperContext: { expectedAttachType: this.attr.expectedAttachType ?? 0 },
+      nrCpus: kernel.cpus.length,
     });
-    return { ...verdict, log: this.text() + verdict.log };
+    const log = this.text() + verdict.log;
+    if (verdict.ok && verdict.facts) {
+      try {
+        this.checkReachedHelpers(verdict.facts);
+      } catch (err) {
+        if (!(err instanceof Rejection)) throw err;
+        const text = log + ((this.attr.logLevel ?? 0) === 0 ? "" : `${err.reason}\n`);
+        return { ok: false, log: text, errno: err.errno, reason: err.reason, verifiedInsns: 0 };
+      }
+    }
+    this.facts = verdict.facts;
+    return { ...verdict, log };
   }
 
   private text(): string {
@@ -297,35 +313,14 @@ class LoadChecks {
   }
 
   /** Every helper call: known, allowed for this program type and license, implemented. */
-  private checkCalls(): void {
-    const progType = this.attr.progType;
-    const expectedAttachType = this.attr.expectedAttachType ?? 0;
-    for (let i = 0; i < this.insns.length; i++) {
-      const insn = this.insns[i]!;
-      if (insn.code === op.BPF_LDDW) i++;
-      if (insn.code !== (op.BPF_JMP | op.BPF_CALL)) continue;
-      if (insn.src === op.BPF_PSEUDO_CALL) continue;
-      if (insn.src === op.BPF_PSEUDO_KFUNC_CALL)
-        throw new Rejection(
-          Errno.EINVAL,
-          `insn ${i}: calling kernel functions (kfuncs) is not supported`,
-        );
-      const id = insn.imm;
-      if (id < 0 || id >= __BPF_FUNC_MAX_ID)
-        throw new Rejection(Errno.EINVAL, `invalid func ${helperFuncName(id)}#${id}`);
-      const proto = helperProto(progType, id, { expectedAttachType });
-      if (proto === undefined) {
-        const note =
-          id === BpfFunc.BPF_FUNC_override_return
-            ? " (the simulated kernel has no CONFIG_BPF_KPROBE_OVERRIDE: kernel functions cannot be made to return early)"
-            : "";
-        throw new Rejection(Errno.EINVAL, `unknown func ${helperFuncName(id)}#${id}${note}`);
-      }
-      if (proto.gplOnly && !this.gplCompatible)
-        throw new Rejection(
-          Errno.EINVAL,
-          "cannot call GPL-restricted function from non-GPL compatible program",
-        );
+  /**
+   * The helpers the verifier saw called on some path: each must be one the simulated kernel
+   * runs (no stubs). Calls on dead paths are left alone, as the kernel leaves them.
+   */
+  private checkReachedHelpers(facts: readonly InsnFact[]): void {
+    for (let i = 0; i < facts.length; i++) {
+      const id = facts[i]!.helper;
+      if (id === undefined || !facts[i]!.seen) continue;
       if (this.ctx.helpers.get(id) === undefined)
         throw new Rejection(
           Errno.EINVAL,
@@ -367,7 +362,14 @@ class LoadChecks {
       flags: m.mapFlags,
       name: m.name,
       frozen: m.frozen,
+      ...(m.frozen && m.maxEntries === 1 && { value: this.firstValue(obj) }),
     };
+  }
+
+  /** The value of element 0 (what loads from a frozen .rodata map read as constants). */
+  private firstValue(obj: BpfMapObject): Uint8Array | undefined {
+    const value = new Uint8Array(obj.map.valueSize);
+    return obj.map.sysLookup(new Uint8Array(obj.map.keySize), value) === 0 ? value : undefined;
   }
 
   /** bpf_check_tail_call(): prog arrays take the type of their first program. */

@@ -30,6 +30,7 @@ import {
   markStackWritten,
 } from "./check-mem.js";
 import { type Env, RegArg } from "./env.js";
+import { pushCallbackCall, setLoopCallbackState, setMapElemCallbackState } from "./callback.js";
 import { markRegPrecise, markSlotPrecise } from "./precision.js";
 import {
   baseOf,
@@ -97,6 +98,8 @@ interface CallMeta {
   memSize: number;
   msizeMaxValue: u.U64;
   constMapKey: number;
+  /** ARG_PTR_TO_FUNC: the callback's subprogram */
+  subprogno: number;
 }
 
 const GPL_LICENSES = new Set([
@@ -131,7 +134,8 @@ export function checkHelperCall(env: Env, insn: Insn): void {
   });
   if (!proto) {
     env.fail(
-      env.modern
+      // 6.1 and older say "unknown func"; later kernels name the program type's refusal
+      env.opts.kernel === "6.18"
         ? `program of this type cannot use helper ${name}#${id}`
         : `unknown func ${name}#${id}`,
       `${name} is not available to this program type`,
@@ -158,6 +162,7 @@ export function checkHelperCall(env: Env, insn: Insn): void {
     memSize: 0,
     msizeMaxValue: u.ZERO,
     constMapKey: -1,
+    subprogno: -1,
   };
   for (let arg = 0; arg < 5; arg++) checkFuncArg(env, arg, meta, proto, id);
   recordFuncMap(env, meta, id);
@@ -174,6 +179,7 @@ export function checkHelperCall(env: Env, insn: Insn): void {
     }
   }
   if (id === F.BPF_FUNC_tail_call) checkReferenceLeak(env, "tail_call");
+  if (meta.subprogno >= 0) callbackCall(env, id, meta.subprogno);
   // r0-r5 are clobbered by the call.
   for (let r = 0; r <= 5; r++) {
     env.markRegNotInit(r);
@@ -306,6 +312,8 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, proto: HelperProto,
       checkConstStr(env, reg, regno);
       return;
     case A.ARG_PTR_TO_FUNC:
+      meta.subprogno = reg.subprogno;
+      return;
     case A.ARG_PTR_TO_TIMER:
     case A.ARG_PTR_TO_SPIN_LOCK:
       env.fail(
@@ -313,6 +321,57 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, proto: HelperProto,
         "bpf_loop, timers and spin locks need BTF-described map values and callback verification",
       );
   }
+}
+
+/**
+ * A helper that calls back into the program (the callback part of check_helper_call): bpf_loop
+ * enters its callback while the visits at this call are fewer than nr_loops can be;
+ * bpf_for_each_map_elem every time, until the states converge.
+ */
+function callbackCall(env: Env, id: number, subprog: number): void {
+  switch (id) {
+    case F.BPF_FUNC_loop: {
+      updateLoopInlineState(env, subprog);
+      // Whether the iteration is finished depends on r1's exact value.
+      markRegPrecise(env, 1);
+      const frame = env.cur.frame;
+      if (u.ltU(u.fromNumber(frame.callbackDepth), env.reg(1).umax)) {
+        pushCallbackCall(env, subprog, setLoopCallbackState);
+      } else {
+        frame.callbackDepth = 0;
+        if (env.level >= 2)
+          env.verbose(`frame${env.cur.curframe} bpf_loop iteration limit reached\n`);
+      }
+      return;
+    }
+    case F.BPF_FUNC_for_each_map_elem:
+      pushCallbackCall(env, subprog, setMapElemCallbackState);
+      return;
+    default:
+      env.fail(
+        `${helperFuncName(id)}#${id}: callbacks of this helper are not supported by this verifier`,
+        "bpf_loop and bpf_for_each_map_elem are the callback helpers modelled",
+      );
+  }
+}
+
+/**
+ * update_loop_inline_state: the kernel inlines bpf_loop when every visit passes flags 0 and the
+ * same callback; a zero flags register is marked precise for that.
+ */
+function updateLoopInlineState(env: Env, subprog: number): void {
+  const fact = env.facts[env.insnIdx]!;
+  const zeroFlags = (): boolean => {
+    const isZero = isKnownZero(env.reg(4));
+    if (isZero) markRegPrecise(env, 4);
+    return isZero;
+  };
+  if (fact.loopInline === undefined) {
+    fact.loopInline = zeroFlags() ? subprog : -1;
+    return;
+  }
+  if (fact.loopInline < 0) return;
+  if (!(zeroFlags() && fact.loopInline === subprog)) fact.loopInline = -1;
 }
 
 /** check_reg_type: the register's type is one the argument kind accepts. */

@@ -444,7 +444,10 @@ describe.skipIf(!HAS_LIBBPF_HEADERS)("attach", () => {
 
   it("on Linux 4.1: kprobe_events entries and perf events, removed on detach; no links", async () => {
     const kernel = new SimKernel({ seed: 9, version: "4.1", checkKernVersion: true });
-    const obj = (await fresh()).load(kernel);
+    // 4.1 knows helpers 1..11 and no global data: counters in a hash map only.
+    const obj = (
+      await BpfObject.open({ source: OLD_KERNEL_SOURCE, file: join(dir, "old.bpf.c") })
+    ).load(kernel);
     const links = obj.attachAll();
     expect(links.map((l) => [l.mode, l.traceEvent])).toEqual([
       ["perf_event", expect.stringMatching(/^kprobes\/tsbpf_\d+_vfs_read_0$/)],
@@ -459,10 +462,57 @@ describe.skipIf(!HAS_LIBBPF_HEADERS)("attach", () => {
     });
     const summary = runWorkload(kernel, "files", { events: 100 });
     expect(links[0]!.runs).toBe(summary.calls.vfs_read);
+    const counts = obj.map("counts").typed(codec.u32, codec.u64n);
+    expect(counts.get(0)).toBe(summary.calls.vfs_read);
+    expect(counts.get(1)).toBe(summary.calls.vfs_read);
     obj.close();
     expect(kernel.kprobes.read()).toBe("");
   });
 });
+
+const OLD_KERNEL_SOURCE = `
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+static __always_inline void count(__u32 key)
+{
+	__u64 one = 1, *n = bpf_map_lookup_elem(&counts, &key);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);
+}
+
+SEC("kprobe/vfs_read")
+int on_read(void *ctx)
+{
+	count(0);
+	return 0;
+}
+
+SEC("kretprobe/vfs_read")
+int on_read_return(void *ctx)
+{
+	count(1);
+	return 0;
+}
+
+SEC("kprobe")
+int on_any(void *ctx)
+{
+	return 0;
+}
+`;
 
 describe.skipIf(!HAS_LIBBPF_HEADERS)("maps", () => {
   it("typed access: what the program counted, written and deleted from user space", async () => {

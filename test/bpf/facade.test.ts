@@ -210,7 +210,7 @@ describe("PROG_LOAD checks", () => {
 
   it("write the kernel's log line for the reason", () => {
     for (const c of cases.filter((x) => x.line !== undefined)) {
-      expect(ours(c).log, c.what).toBe(`${c.line}\n`);
+      expect(ours(c).log, c.what).toContain(`${c.line}\n`);
     }
   });
 
@@ -301,9 +301,9 @@ describe("PROG_LOAD checks", () => {
       );
     const big = new Uint8Array(4096);
     const full = load(4096, big);
-    expect(full.errno).toBe(Errno.EINVAL); // the whole line fits: the verifier's own errno
+    expect(full.errno).toBe(Errno.EINVAL); // the whole log fits: the verifier's own errno
     expect(full.log).toMatch(
-      /^unknown func bpf_override_return#58 \(the simulated kernel has no CONFIG_BPF_KPROBE_OVERRIDE/,
+      /^0: R1=ctx\(\) R10=fp0\n0: \(85\) call bpf_override_return#58\nunknown func bpf_override_return#58\n/,
     );
     const small = new Uint8Array(140).fill(0xee);
     const cut = load(128, small);
@@ -312,7 +312,7 @@ describe("PROG_LOAD checks", () => {
     expect(small[127]).toBe(0);
     expect(small[128]).toBe(0xee);
     expect(cut.message).toMatch(
-      /does not fit in log_size 128; the program was also rejected: unknown func/,
+      /does not fit in log_size 128; the program was also rejected: .*unknown func bpf_override_return/,
     );
   });
 
@@ -665,7 +665,7 @@ describe("OBJ_GET_INFO_BY_FD", () => {
     const { bpf } = boot();
     const map = bpf.mapCreate({
       mapType: BpfMapType.BPF_MAP_TYPE_LRU_HASH,
-      keySize: 8,
+      keySize: 4,
       valueSize: 16,
       maxEntries: 64,
       mapFlags: 0,
@@ -675,7 +675,7 @@ describe("OBJ_GET_INFO_BY_FD", () => {
       kind: "map",
       type: 9,
       id: 1,
-      keySize: 8,
+      keySize: 4,
       valueSize: 16,
       maxEntries: 64,
       mapFlags: 0,

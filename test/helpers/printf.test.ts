@@ -38,8 +38,8 @@ if (noKernel) console.log(`test/helpers: running-kernel comparisons skipped: ${n
 type Arg = bigint | { str: string } | { bytes: number[] };
 
 const OUT_SIZE = 256;
-const ARGS_AT = -96; // 12 u64 arguments below the frame pointer
-const KEY_AT = -104;
+const ARGS_AT = -112; // up to 14 u64 arguments below the frame pointer
+const KEY_AT = -120;
 const BLOBS_AT = -512; // strings and addresses the arguments point to
 
 /** Stack stores of `bytes` at fp + at. */
@@ -231,7 +231,7 @@ describe("bpf_snprintf without the kernel", () => {
     ]);
     expect(ours({ fmt: "%q", args: [1n] })[0]).toBe(-Errno.EINVAL);
     // more than 12 arguments (data_len 104) and a data_len that is no multiple of 8
-    expect(ours({ fmt: "%d", args: new Array(12).fill(1n), dataLen: 104 })[0]).toBe(-Errno.EINVAL);
+    expect(ours({ fmt: "%d", args: new Array(13).fill(1n), dataLen: 104 })[0]).toBe(-Errno.EINVAL);
     expect(ours({ fmt: "%d", args: [1n, 2n], dataLen: 12 })[0]).toBe(-Errno.EINVAL);
   });
 });

@@ -55,9 +55,16 @@ SEC("?socket") int optional(void *ctx) { return 1; }
 char LICENSE[] SEC("license") = "Proprietary";`,
     );
     expect(await main([path])).toBe(1);
-    expect(out).toEqual([
-      "FAIL  refused.bpf.o: section 'kprobe/vfs_read': program 'reads' (kprobe): failed to load: cannot call GPL-restricted function from non-GPL compatible program (EINVAL)",
+    // the failure names the C place, shows its line and gives a hint; the log follows
+    expect(out[0]).toMatch(
+      /^FAIL {2}refused\.bpf\.o: section 'kprobe\/vfs_read': program 'reads' \(kprobe\): failed to load: \S*refused\.bpf\.c:3:60: program 'reads': insn \d+: cannot call GPL-restricted function from non-GPL compatible program \[SEC\("kprobe\/vfs_read"\) int reads.*\] \(hint: bpf_probe_read_kernel is GPL-only: .*\) \(EINVAL\)$/,
+    );
+    expect(out[1]).toBe("    | 0: R1=ctx() R10=fp0");
+    const logEnd = out.findIndex((l) => l.startsWith("    | processed "));
+    expect(out[logEnd - 1]).toBe(
       "    | cannot call GPL-restricted function from non-GPL compatible program",
+    );
+    expect(out.slice(logEnd + 1)).toEqual([
       expect.stringMatching(/^OK {4}socket: fine \(socket_filter, 2 insns\)$/),
       "SKIP  ?socket: optional (autoload off)",
       "refused.bpf.o: 3 programs, 0 maps: 1 loaded, 1 failed",
