@@ -220,7 +220,12 @@ class LoadChecks {
       name: this.attr.progName ?? "",
       kernVersion: this.attr.kernVersion,
       logLevel: this.attr.logLevel ?? 0,
-      kernel: kernel.version < KERNEL_VERSION(5, 0, 0) ? "4.1" : "6.1",
+      kernel:
+        kernel.version < KERNEL_VERSION(5, 0, 0)
+          ? "4.1"
+          : kernel.version < KERNEL_VERSION(6, 2, 0)
+            ? "6.1"
+            : "6.18",
       mapByFd: (fd) => this.mapInfoByFd(fd),
       btf: this.attr.btf,
       funcInfo: this.attr.funcInfo,

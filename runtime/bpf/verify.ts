@@ -35,8 +35,8 @@ export interface VerifierRequest {
   name: string;
   kernVersion: number | undefined;
   logLevel: number;
-  /** "4.1" or "6.1": the kernel generation whose rules and log the verifier follows */
-  kernel: "4.1" | "6.1";
+  /** the kernel generation whose rules and log the verifier follows */
+  kernel: "4.1" | "6.1" | "6.18";
   mapByFd(fd: number): VerifierMapInfo | undefined;
   btf?: Btf;
   funcInfo?: readonly BpfFuncInfo[];

@@ -52,6 +52,7 @@ import {
   RUN_SETTINGS,
   clangObject,
   instructionCount,
+  kload,
   readBytes,
   tsbpfObject,
 } from "./corpus.js";
@@ -259,21 +260,8 @@ describe.skipIf(skipReason({ clang: hasClang }))("corpus against clang", () => {
   });
 });
 
-/** ../shared/tools/kload.c built with cc and libbpf, or why not. */
-function kload(): string | undefined {
-  const source = join(import.meta.dirname, "..", "..", "..", "shared", "tools", "kload.c");
-  if (!existsSync(source)) return undefined;
-  const exe = join(tmp.dir, "kload");
-  try {
-    execFileSync("cc", ["-O2", "-o", exe, source, "-lbpf"], { stdio: "ignore" });
-    return exe;
-  } catch {
-    return undefined;
-  }
-}
-
 const kloadExe =
-  isRoot && hasLibbpf && process.env.TSBPF_NO_KERNEL === undefined ? kload() : undefined;
+  isRoot && hasLibbpf && process.env.TSBPF_NO_KERNEL === undefined ? kload(tmp.dir) : undefined;
 
 describe.skipIf(
   skipReason({

@@ -1,6 +1,7 @@
 // The corpus: test/corpus/programs/*.bpf.c, compiled by tsbpf (in process) and by clang 14, with
 // the same flags: -O2 -g -mcpu=v3 -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile } from "../../compiler/compile.js";
@@ -64,3 +65,31 @@ function u64(n: number): Uint8Array {
 }
 
 export const readBytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
+
+/** ../shared/tools/kload.c (libbpf loads an object, one verdict line per program) built in dir. */
+export function kload(dir: string): string | undefined {
+  const source = join(
+    dirname(fileURLToPath(import.meta.url)),
+    "..",
+    "..",
+    "..",
+    "shared",
+    "tools",
+    "kload.c",
+  );
+  if (!existsSync(source)) return undefined;
+  const exe = join(dir, "kload");
+  try {
+    execFileSync("cc", ["-O2", "-o", exe, source, "-lbpf"], { stdio: "ignore" });
+    return exe;
+  } catch {
+    return undefined;
+  }
+}
+
+/** kload's verdict lines by program name ("OK name ...", "REJECT name : msg", "OPEN_FAIL ..."). */
+export function kernelVerdicts(exe: string, object: string): Map<string, string> {
+  const r = spawnSync(exe, [object], { encoding: "utf8" });
+  const lines = (r.stdout ?? "").split("\n").filter((l) => l !== "");
+  return new Map(lines.map((l) => [l.split(" ")[1] ?? l, l]));
+}
