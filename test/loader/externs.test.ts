@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../../runtime/api/index.js";
+import { encodeBtf } from "../../runtime/btf/encode.js";
 import { kernelBtf } from "../../runtime/kernel/btf.js";
 import { SimKernel } from "../../runtime/kernel/kernel.js";
 import { runWorkload } from "../../runtime/kernel/workload.js";
@@ -180,6 +181,36 @@ SEC("kprobe/vfs_read") int f(void *ctx) { out = CONFIG_HZ; return 0; }`,
     expect(() => BpfObject.fromBytes(bytes, "bad.bpf.o").load(kernel)).toThrow(
       new RegExp(pattern.source.replace("^bad\\.bpf\\.o: ", "^bad\\.bpf\\.o: load: ")),
     );
+  });
+
+  it("relocate CO-RE against a BTF given at load, by path or parsed", () => {
+    const { bytes } = build(
+      "core_target",
+      PRELUDE +
+        `#include <bpf/bpf_core_read.h>
+SEC("kprobe/vfs_read") int f(void *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+	out = BPF_CORE_READ(t, tgid);
+	return 0;
+}`,
+    );
+    const kernel = new SimKernel({ cpus: 1 });
+    expect(() =>
+      BpfObject.fromBytes(bytes, "t.bpf.o").load(kernel, { targetBtf: "/no/such/btf" }),
+    ).toThrow(/^t\.bpf\.o: load: targetBtf '\/no\/such\/btf': .*ENOENT/);
+    const path = join(scratchDir(), "sim.btf");
+    writeFileSync(path, encodeBtf(kernel.btf));
+    for (const targetBtf of [path, kernel.btf]) {
+      const obj = BpfObject.fromBytes(bytes, "t.bpf.o").load(kernel, { targetBtf });
+      try {
+        obj.attachAll();
+        runWorkload(kernel, "files", { events: 20 });
+        const tgids = new Set(kernel.tasks.list().map((t) => BigInt(t.tgid)));
+        expect(tgids.has(outWords(obj)[0]!)).toBe(true);
+      } finally {
+        obj.close();
+      }
+    }
   });
 
   it("relocate CO-RE against the kernel's own BTF (kernel.btf) by default", () => {
