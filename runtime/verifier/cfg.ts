@@ -7,6 +7,7 @@ import { opcodeInfo } from "../isa/codec.js";
 import type { Insn } from "../isa/insn.js";
 import * as op from "../isa/opcodes.js";
 import { BpfMapType } from "../uapi/bpf.js";
+import { BpfFunc } from "../uapi/helpers.js";
 import type { MapInfo } from "./reg.js";
 
 /** A fault found by the structural pass: the kernel's message and our hint. */
@@ -40,6 +41,9 @@ export interface ProgramCfg {
   subprogs: Subprog[];
   /** instruction where a state is remembered for pruning (is_prune_point) */
   prunePoint: Uint8Array;
+  /** a helper call that calls a callback synchronously (bpf_calls_callback): a checkpoint is
+   * always taken there (is_force_checkpoint), the callback's exits come back to it */
+  callsCallback: Uint8Array;
   /** map referenced by each lddw (by first slot index) */
   lddwMap: (MapInfo | undefined)[];
 }
@@ -48,6 +52,17 @@ const isLddw = (insn: Insn): boolean => insn.code === op.BPF_LDDW;
 const isPseudoCall = (insn: Insn): boolean =>
   insn.code === (op.BPF_JMP | op.BPF_CALL) && insn.src === op.BPF_PSEUDO_CALL;
 const isPseudoFunc = (insn: Insn): boolean => isLddw(insn) && insn.src === op.BPF_PSEUDO_FUNC;
+
+/** Helpers that call a BPF callback before they return (is_sync_callback_calling_function). */
+export const isSyncCallbackCalling = (id: number): boolean =>
+  id === BpfFunc.BPF_FUNC_loop ||
+  id === BpfFunc.BPF_FUNC_for_each_map_elem ||
+  id === BpfFunc.BPF_FUNC_find_vma ||
+  id === BpfFunc.BPF_FUNC_user_ringbuf_drain;
+
+/** A helper call instruction that calls a callback (is_sync_callback_calling_insn). */
+export const isCallbackCall = (insn: Insn): boolean =>
+  insn.code === (op.BPF_JMP | op.BPF_CALL) && insn.src === 0 && isSyncCallbackCalling(insn.imm);
 
 /** Opcodes the kernel accepts (bpf_opcode_in_insntable); callx is the conformance suite's only. */
 export function kernelOpcode(code: number): boolean {
@@ -221,7 +236,12 @@ const BRANCH = 2;
 const DONE = 0;
 const KEEP = 1;
 
-function checkCfg(insns: readonly Insn[], opts: CfgOptions, prunePoint: Uint8Array): void {
+function checkCfg(
+  insns: readonly Insn[],
+  opts: CfgOptions,
+  prunePoint: Uint8Array,
+  callsCallback: Uint8Array,
+): void {
   const n = insns.length;
   const state = new Uint8Array(n);
   const stack: number[] = [0];
@@ -275,6 +295,11 @@ function checkCfg(insns: readonly Insn[], opts: CfgOptions, prunePoint: Uint8Arr
       case op.BPF_EXIT:
         return DONE;
       case op.BPF_CALL:
+        // The callback comes back to the call: a checkpoint there ends the iteration.
+        if (isCallbackCall(insn)) {
+          callsCallback[t] = 1;
+          prunePoint[t] = 1;
+        }
         return callEdges(t, 1, isPseudoCall(insn) && opts.calls ? t + insn.imm + 1 : undefined);
       case op.BPF_JA: {
         const off = cls === op.BPF_JMP ? insn.off : insn.imm;
@@ -323,8 +348,9 @@ export function analyzeProgram(insns: readonly Insn[], opts: CfgOptions): Progra
   checkSubprogs(insns, subprogs);
   const lddwMap = resolvePseudoLdimm64(insns, opts);
   const prunePoint = new Uint8Array(insns.length + 1);
-  checkCfg(insns, opts, prunePoint);
-  return { subprogs, prunePoint, lddwMap };
+  const callsCallback = new Uint8Array(insns.length);
+  checkCfg(insns, opts, prunePoint, callsCallback);
+  return { subprogs, prunePoint, callsCallback, lddwMap };
 }
 
 /** The subprogram holding instruction `i`. */

@@ -8,6 +8,12 @@ import { BpfAttachType, BpfProgType } from "../uapi/bpf.js";
 import { knownScalar, unknownScalar } from "./bounds.js";
 import { isPointerValue } from "./check-alu.js";
 import { checkReferenceLeak } from "./check-helper.js";
+import {
+  checkCallbackReturn,
+  findPrevEntry,
+  invalidScalarText,
+  widenImpreciseScalars,
+} from "./callback.js";
 import { subprogOf } from "./cfg.js";
 import { type Env, RegArg } from "./env.js";
 import { stateText } from "./log.js";
@@ -17,6 +23,7 @@ import { initFuncState, MAX_CALL_FRAMES, NOT_INIT } from "./state.js";
 import * as u from "./u64.js";
 
 const T = RegType;
+const EINVAL = 22;
 /** enum bpf_attach_type from 6.10 on (the installed 6.1 header predates it). */
 const BPF_TRACE_KPROBE_SESSION = 56;
 
@@ -57,8 +64,10 @@ function prepareFuncExit(env: Env): void {
     );
   }
   const caller = st.frames[st.curframe - 1]!;
-  caller.regs[0] = r0;
-  env.insnIdx = callee.callsite + 1;
+  // A callback goes back to the helper that called it, which may call it again.
+  if (callee.inCallbackFn) checkCallbackReturn(env, callee);
+  else caller.regs[0] = r0;
+  env.insnIdx = callee.inCallbackFn ? callee.callsite : callee.callsite + 1;
   if (env.level) {
     env.verbose("returning from callee:\n" + stateText(st, callee));
     env.verbose(`to caller at ${env.insnIdx}:\n` + stateText(st, caller));
@@ -66,6 +75,10 @@ function prepareFuncExit(env: Env): void {
   st.frames.pop();
   st.curframe--;
   env.scratch.clean();
+  if (callee.inCallbackFn) {
+    const prev = findPrevEntry(env, st, env.insnIdx);
+    if (prev) widenImpreciseScalars(prev, st);
+  }
   // log_level 2 shows the return as a jump: "from <exit> to <after the call>".
   env.doPrintState = true;
 }
@@ -109,19 +122,8 @@ function checkReturnCode(env: Env): void {
   const min = u.fromS32(range[0]);
   const max = u.fromS32(range[1]);
   if (u.ltS(r0.smin, min) || u.gtS(r0.smax, max) || r0.s32min < range[0] || r0.s32max > range[1]) {
-    let text = "At program exit the register R0 has";
-    let unknown = true;
-    if (!u.eq(r0.smin, u.S64_MIN)) {
-      text += ` smin=${u.decS(r0.smin)}`;
-      unknown = false;
-    }
-    if (!u.eq(r0.smax, u.S64_MAX)) {
-      text += ` smax=${u.decS(r0.smax)}`;
-      unknown = false;
-    }
-    if (unknown) text += " unknown scalar value";
     env.fail(
-      `${text} should have been in [${range[0]}, ${range[1]}]`,
+      invalidScalarText("At program exit", r0, range[0], range[1]),
       `this program type must return a number in [${range[0]}, ${range[1]}]`,
     );
   }
@@ -159,10 +161,29 @@ export function checkLdImm(env: Env, insn: Insn): void {
   }
   const map = env.cfg.lddwMap[env.insnIdx];
   if (insn.src === op.BPF_PSEUDO_FUNC) {
-    env.fail(
-      "callback function addresses (BPF_PSEUDO_FUNC) are not supported",
-      "callbacks are not modelled",
-    );
+    // A callback's address: the subprogram it names, which BTF must describe as static.
+    const target = env.insnIdx + insn.imm + 1;
+    const subprog = subprogOf(env.cfg.subprogs, target);
+    const info = env.opts.funcInfo;
+    if (!info) {
+      env.fail(
+        "missing btf func_info",
+        "a program that takes a function's address needs BTF func_info (build with clang -g)",
+        EINVAL,
+      );
+    }
+    if ((info[subprog]?.linkage ?? 0) !== 0) {
+      env.fail(
+        "callback function not static",
+        "a callback must be a static function: declare it `static`",
+        EINVAL,
+      );
+    }
+    const r = knownScalar(u.ZERO);
+    r.type = T.PTR_TO_FUNC;
+    r.subprogno = subprog;
+    env.setReg(insn.dst, r);
+    return;
   }
   const r = knownScalar(u.ZERO);
   r.map = map;

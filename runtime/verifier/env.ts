@@ -24,6 +24,8 @@ export interface EnvOptions {
   helperContext: HelperContext;
   nrCpus: number;
   mapByFd(fd: number): MapInfo | undefined;
+  /** BTF func_info of the subprograms, when the program has it (linkage 0 = static) */
+  funcInfo: readonly { insnOff: number; linkage?: number }[] | undefined;
 }
 
 /** A branch waiting to be walked (struct bpf_verifier_stack_elem). */
@@ -39,6 +41,8 @@ export interface Checkpoint {
   state: VerifierState;
   hits: number;
   misses: number;
+  /** the kernel's hash bucket of explored states this one sits in (see prune.ts) */
+  bucket: number;
 }
 
 export const enum RegArg {
@@ -63,6 +67,8 @@ export class Env {
   prevInsnIdx = -1;
   readonly pending: PendingBranch[] = [];
   readonly explored: (Checkpoint[] | undefined)[];
+  /** remembered states per hash bucket of the kernel's explored_states table */
+  readonly bucketSize: Int32Array;
   /** sets of linked scalar registers recorded at conditional jumps, for backtracking */
   readonly linkedSets: number[][] = [];
 
@@ -112,6 +118,7 @@ export class Env {
     this.facts = facts;
     this.stackDepth = cfg.subprogs.map(() => 0);
     this.explored = new Array(insns.length);
+    this.bucketSize = new Int32Array(insns.length);
   }
 
   get level(): number {

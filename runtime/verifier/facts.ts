@@ -18,6 +18,9 @@ export interface InsnFact {
   divisorMayBeZero?: boolean;
   /** helper calls: the helper id */
   helper?: number;
+  /** bpf_loop calls: the callback's subprogram when every visit passed flags 0 and that same
+   * callback (the kernel inlines such calls), -1 otherwise */
+  loopInline?: number;
 }
 
 export function newFacts(n: number): InsnFact[] {

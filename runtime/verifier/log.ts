@@ -151,5 +151,6 @@ export function stateText(vstate: VerifierState, frame: FuncState, scratch?: Scr
     }
   }
   if (vstate.refs.length) s += ` refs=${vstate.refs.map((r) => r.id).join(",")}`;
+  if (frame.inCallbackFn) s += " cb";
   return s + "\n";
 }

@@ -10,6 +10,7 @@ import { RegType } from "./reg.js";
 import type { VerifierState } from "./state.js";
 import { MAX_CALL_FRAMES, StackSlot } from "./state.js";
 import { stateText } from "./log.js";
+import { isCallbackCall } from "./cfg.js";
 
 /** Registers and stack slots (per frame) whose precision is still being traced. */
 export class Backtrack {
@@ -72,7 +73,13 @@ const enum Result {
 }
 
 /** Update the traced set for one instruction walked backwards (backtrack_insn). */
-function backtrackInsn(env: Env, idx: number, flags: number, bt: Backtrack): Result {
+function backtrackInsn(
+  env: Env,
+  idx: number,
+  subseq: number,
+  flags: number,
+  bt: Backtrack,
+): Result {
   const insn = env.insns[idx]!;
   const code = insn.code;
   const cls = op.classOf(code);
@@ -135,13 +142,34 @@ function backtrackInsn(env: Env, idx: number, flags: number, bt: Backtrack): Res
         bt.frame = fr - 1;
         return Result.OK;
       }
+      if (isCallbackCall(insn) && idx !== subseq - 1) {
+        // Walking back out of a callback into the helper that called it: the callback's r1-r5
+        // were set by the helper, not passed by the caller.
+        bt.regs[fr] = 0;
+        bt.slotsLo[fr] = 0;
+        bt.slotsHi[fr] = 0;
+        bt.frame = fr - 1;
+        return Result.OK;
+      }
       // A helper sets r0; it reads r1-r5 but their values are not traced through it.
       bt.clearReg(fr, 0);
       return Result.OK;
     }
     if (jop === op.BPF_EXIT) {
-      // Walking back into a callee from the instruction after its call: r0 comes from it.
-      const r0 = bt.hasReg(fr, 0);
+      // Walking back into a callback from the helper call it returned to: the helper's
+      // arguments are its own, not the callback's.
+      if (subseq >= 0 && env.cfg.callsCallback[subseq]) {
+        for (let r = 1; r <= 5; r++) bt.clearReg(fr, r);
+      }
+      // Walking back into a callee from the instruction after its call: r0 comes from it (a
+      // callback's r0 goes to the helper, not to the caller).
+      const after = env.insns[subseq - 1];
+      const r0 =
+        subseq - 1 >= 0 &&
+        after !== undefined &&
+        after.code === (op.BPF_JMP | op.BPF_CALL) &&
+        after.src === op.BPF_PSEUDO_CALL &&
+        bt.hasReg(fr, 0);
       bt.clearReg(fr, 0);
       bt.frame = fr + 1;
       if (r0) bt.setReg(fr + 1, 0);
@@ -252,7 +280,8 @@ export function markChainPrecision(env: Env, bt: Backtrack, skipFirst: boolean):
     const hist = st.hist;
     const first = hist.length ? hist[0]! : st.insnIdx;
     if (env.level >= 2) {
-      const last = hist.length ? hist[hist.length - 2]! : st.insnIdx;
+      // The current state's segment ends at the instruction being checked.
+      const last = st === env.cur ? env.insnIdx : hist.length ? hist[hist.length - 2]! : st.insnIdx;
       env.verbose(
         `mark_precise: frame${bt.frame}: last_idx ${last} first_idx ${first} subseq_idx ${subseq} \n`,
       );
@@ -270,7 +299,10 @@ export function markChainPrecision(env: Env, bt: Backtrack, skipFirst: boolean):
         );
       }
       syncLinked(env, flags, bt);
-      if (backtrackInsn(env, idx, flags, bt) === Result.GIVE_UP) {
+      // (the instruction being checked follows the last one walked, when it is not in hist)
+      const next =
+        k + 2 < hist.length ? hist[k + 2]! : st === env.cur && !skipFirst ? env.insnIdx : subseq;
+      if (backtrackInsn(env, idx, next, flags, bt) === Result.GIVE_UP) {
         markAllPrecise(env);
         return;
       }

@@ -194,7 +194,6 @@ export function kernelLddwText(insns: readonly Insn[], i: number): string {
     const off = insn.src === 2 ? 0x100 + ((next?.imm ?? 0) >>> 0) : 0;
     return u.hex(u.add(base, u.fromNumber(off)));
   }
-  if (insn.src === 4) return `pc${insn.imm >= 0 ? "+" : ""}${insn.imm}`;
   return lddwConst(insns, i);
 }
 

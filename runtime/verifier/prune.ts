@@ -15,11 +15,13 @@ import * as tn from "./tnum.js";
 
 const enum Exact {
   NOT_EXACT = 0,
-  EXACT = 1,
+  /** scalars compared by range even when not precise (a callback's loop converging) */
+  RANGE_WITHIN = 1,
+  EXACT = 2,
 }
 
 /** Consistent renaming of ids between an old and a current state (check_ids). */
-class IdMap {
+export class IdMap {
   private readonly oldToCur = new Map<number, number>();
   private readonly curToOld = new Map<number, number>();
   private tmp = 0x40000000;
@@ -42,7 +44,7 @@ class IdMap {
 }
 
 /** Every field equal, ids renamed consistently (regs_exact). */
-function regsExact(old: RegState, cur: RegState, ids: IdMap): boolean {
+export function regsExact(old: RegState, cur: RegState, ids: IdMap): boolean {
   return (
     old.type === cur.type &&
     old.off === cur.off &&
@@ -50,6 +52,7 @@ function regsExact(old: RegState, cur: RegState, ids: IdMap): boolean {
     old.memSize === cur.memSize &&
     old.frameno === cur.frameno &&
     old.btfName === cur.btfName &&
+    old.subprogno === cur.subprogno &&
     sameBounds(old, cur) &&
     ids.check(old.id, cur.id) &&
     ids.check(old.refObjId, cur.refObjId)
@@ -63,7 +66,7 @@ function regSafe(old: RegState, cur: RegState, ids: IdMap, exact: Exact): boolea
   if (old.type !== cur.type) return false;
   switch (baseOf(old.type)) {
     case RegType.SCALAR_VALUE:
-      if (!old.precise) return true;
+      if (!old.precise && exact === Exact.NOT_EXACT) return true;
       if (!ids.checkScalar(old.id, cur.id)) return false;
       return rangeWithin(old, cur) && tn.tnumIn(old.varOff, cur.varOff);
     case RegType.PTR_TO_MAP_KEY:
@@ -136,7 +139,9 @@ function stackSafe(env: Env, old: FuncState, cur: FuncState, ids: IdMap, exact: 
 function liveMask(env: Env, st: VerifierState, fr: number, insnIdx: number): number {
   if (fr === st.curframe) return env.liveBefore[insnIdx]!;
   // A caller frame resumes after its call; only its callee-saved registers survive the call.
+  // A callback returns to the helper call itself, which reads its arguments again.
   const callsite = st.frames[fr + 1]!.callsite;
+  if (env.cfg.callsCallback[callsite]) return env.liveBefore[callsite]!;
   return env.liveBefore[callsite + 1]! & 0x3c0;
 }
 
@@ -157,6 +162,8 @@ function statesEqual(
     const of = old.frames[fr]!;
     const cf = cur.frames[fr]!;
     if (of.callsite !== cf.callsite) return false;
+    // fewer callback visits from this frame's helper call than before: not covered
+    if (of.callbackDepth > cf.callbackDepth) return false;
     const live = exact === Exact.EXACT ? 0x7ff : liveMask(env, cur, fr, insnIdx);
     for (let r = 0; r < 10; r++) {
       if (!(live & (1 << r))) continue;
@@ -218,30 +225,53 @@ function propagatePrecision(env: Env, old: VerifierState): void {
 
 const STATE_EVICT_FACTOR = 3;
 
+/** explored_state(): the bucket of (instruction, call site of the current frame). */
+function exploredBucket(env: Env, insnIdx: number, st: VerifierState): number {
+  return ((insnIdx ^ st.frames[st.curframe]!.callsite) >>> 0) % env.insns.length;
+}
+
 /**
  * At prune point `insnIdx`: true when the current path is covered by an explored state (prune
  * it). Otherwise the current state may be remembered as a new checkpoint.
  */
 export function isStateVisited(env: Env, insnIdx: number): boolean {
   const cur = env.cur;
+  const forceNewState = env.forceNewState || env.cfg.callsCallback[insnIdx] === 1;
   let addNewState =
-    env.forceNewState ||
+    forceNewState ||
     (env.jmpsProcessed - env.prevJmpsProcessed >= 2 &&
       env.insnProcessed - env.prevInsnProcessed >= 8);
   env.forceNewState = false;
   const list = env.explored[insnIdx];
-  let count = 0;
+  // The kernel keeps explored states in a table hashed by instruction and the current frame's
+  // call site, and max_states_per_insn counts every state in the bucket (other instructions'
+  // too); only the states of this instruction in this bucket are compared.
+  const bucket = exploredBucket(env, insnIdx, cur);
+  const count = env.bucketSize[bucket]!;
   if (list) {
     for (let k = 0; k < list.length; k++) {
       const ck = list[k]!;
-      count++;
+      if (ck.bucket !== bucket) continue;
       if (ck.state.branches > 0) {
-        // An ancestor still being explored: equal states mean a loop that changes nothing.
-        if (maybeLooping(ck.state, cur) && statesEqual(env, ck.state, cur, insnIdx, Exact.EXACT)) {
+        if (env.cfg.callsCallback[insnIdx]) {
+          // Back at a callback-calling helper from the callback: when a previous visit covers
+          // this one, ranges included, the callback's iteration has converged.
+          if (statesEqual(env, ck.state, cur, insnIdx, Exact.RANGE_WITHIN)) {
+            ck.hits++;
+            propagatePrecision(env, ck.state);
+            return true;
+          }
+        } else if (
+          // An ancestor still being explored: equal states mean a loop that changes nothing.
+          maybeLooping(ck.state, cur) &&
+          statesEqual(env, ck.state, cur, insnIdx, Exact.EXACT) &&
+          ck.state.callbackUnrollDepth === cur.callbackUnrollDepth
+        ) {
           reportInfiniteLoop(env, insnIdx, ck);
         }
         // Inside a loop, remember states only now and then.
         if (
+          !forceNewState &&
           env.jmpsProcessed - env.prevJmpsProcessed < 20 &&
           env.insnProcessed - env.prevInsnProcessed < 100
         ) {
@@ -254,10 +284,15 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
       }
       if (addNewState) ck.misses++;
       // A state that keeps missing is unlikely to help: stop comparing with it.
-      if (ck.misses > ck.hits * STATE_EVICT_FACTOR + STATE_EVICT_FACTOR) {
-        // (Evicted states stay allocated while descendants may walk their parent chain;
-        // the kernel counts them in peak_states too.)
+      // Checkpoints of a callback's iterations are kept longer, or the iteration could not converge.
+      const n = env.cfg.callsCallback[insnIdx] && ck.state.branches > 0 ? 64 : STATE_EVICT_FACTOR;
+      if (ck.misses > ck.hits * n + n) {
+        // Evicted states stay allocated (and counted in peak_states) until no path below them
+        // is left to explore, and their loop, if any, has been left (maybe_free_verifier_state).
         list.splice(k, 1);
+        env.bucketSize[bucket]!--;
+        ck.state.evicted = true;
+        maybeFreeState(env, ck.state);
         k--;
       }
     }
@@ -276,8 +311,10 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
   ck.hist = cur.hist;
   cur.hist = [];
   cur.parent = ck;
-  if (list) list.unshift({ state: ck, hits: 0, misses: 0 });
-  else env.explored[insnIdx] = [{ state: ck, hits: 0, misses: 0 }];
+  cur.dfsDepth = ck.dfsDepth + 1;
+  env.bucketSize[bucket]!++;
+  if (list) list.unshift({ state: ck, hits: 0, misses: 0, bucket });
+  else env.explored[insnIdx] = [{ state: ck, hits: 0, misses: 0, bucket }];
   maybeEnterLoop(env, ck);
   return false;
 }
@@ -327,6 +364,16 @@ export function updateBranchCounts(env: Env, st: VerifierState | undefined): voi
     st.branches--;
     if (st.branches > 0) break;
     maybeExitLoop(env, st);
+    maybeFreeState(env, st);
     st = st.parent;
   }
+}
+
+/** An evicted checkpoint is freed once fully explored and out of any loop still being walked. */
+function maybeFreeState(env: Env, st: VerifierState): void {
+  if (!st.evicted || st.branches !== 0) return;
+  const chain = loopChain(env, st);
+  if (chain && env.sccEntries.has(chain)) return;
+  st.evicted = false;
+  env.liveStates--;
 }

@@ -112,6 +112,8 @@ export class RegState {
   frameno = 0;
   /** PTR_TO_BTF_ID: the kernel struct */
   btfName = "";
+  /** PTR_TO_FUNC: the subprogram (callback) it points to */
+  subprogno = 0;
   /** scalar whose exact value matters for safety (state pruning compares it) */
   precise = false;
 
@@ -134,6 +136,7 @@ export class RegState {
     r.memSize = this.memSize;
     r.frameno = this.frameno;
     r.btfName = this.btfName;
+    r.subprogno = this.subprogno;
     r.precise = this.precise;
     return r;
   }

@@ -79,6 +79,13 @@ export class FuncState {
   regs: RegState[];
   /** slot spi covers fp-(spi+1)*8 .. fp-spi*8-1 */
   stack: StackSlot[];
+  /** a callback a helper (bpf_loop, bpf_for_each_map_elem) calls: its exit goes back to the call */
+  inCallbackFn = false;
+  /** the range r0 must lie in when a callback returns (callback_ret_range) */
+  callbackRetMin = 0;
+  callbackRetMax = 0;
+  /** callback visits started from the helper call this frame is at (callback_depth) */
+  callbackDepth = 0;
   constructor(
     /** the call instruction that made this frame (-1 for the main function) */
     readonly callsite: number,
@@ -93,13 +100,18 @@ export class FuncState {
   }
 
   copy(): FuncState {
-    return new FuncState(
+    const f = new FuncState(
       this.callsite,
       this.frameno,
       this.subprog,
       this.regs.slice(),
       this.stack.slice(),
     );
+    f.inCallbackFn = this.inCallbackFn;
+    f.callbackRetMin = this.callbackRetMin;
+    f.callbackRetMax = this.callbackRetMax;
+    f.callbackDepth = this.callbackDepth;
+    return f;
   }
 
   /** Bytes of stack in use (allocated_stack). */
@@ -163,6 +175,12 @@ export class VerifierState {
   /** instruction of a checkpoint */
   insnIdx = 0;
   hist: History;
+  /** callback bodies entered on this path (callback_unroll_depth) */
+  callbackUnrollDepth = 0;
+  /** checkpoints above this state on its path (dfs_depth) */
+  dfsDepth = 0;
+  /** a checkpoint dropped from pruning but not freed yet (in the kernel's free list) */
+  evicted = false;
 
   constructor(
     frames: FuncState[],
@@ -188,6 +206,8 @@ export class VerifierState {
       this.hist.slice(),
     );
     s.insnIdx = this.insnIdx;
+    s.callbackUnrollDepth = this.callbackUnrollDepth;
+    s.dfsDepth = this.dfsDepth;
     return s;
   }
 

@@ -65,6 +65,8 @@ export interface LineInfo {
 export interface FuncInfo {
   insnOff: number;
   name: string;
+  /** BTF linkage of the FUNC: 0 static (the default), 1 global, 2 extern */
+  linkage?: number;
 }
 
 export interface VerifyEnv {
@@ -164,6 +166,7 @@ export function verify(prog: VerifyProgram, env: VerifyEnv): VerifyResult {
         helperContext: env.helperContext ?? {},
         nrCpus: env.nrCpus ?? 2,
         mapByFd,
+        funcInfo: env.funcInfo,
       },
       cfg,
       live,

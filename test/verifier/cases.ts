@@ -18,6 +18,10 @@ export interface Case {
   noKernel?: string;
   /** log level for our run (default 1); 0 for the case that walks a million instructions */
   logLevel?: 0 | 1 | 2;
+  /** subprograms (by number) whose BTF func_info linkage is global */
+  globalFuncs?: number[];
+  /** load a program with callback addresses without BTF func_info */
+  noBtf?: boolean;
 }
 
 const cases: Case[] = [];
@@ -1376,6 +1380,213 @@ ok(
   `ldxdw %r1, [%r1+0]\n` +
     Array.from({ length: 14 }, (_, k) => `jset %r1, ${1 << k}, +1\nmov %r6, ${k}`).join("\n") +
     `\n${EXIT0}`,
+);
+
+// ---- callbacks (bpf_loop, bpf_for_each_map_elem) -------------------------------------------
+
+// bpf_loop(nr, cb, fp-8, flags) with a u64 context at fp-8 (initialised to `init`).
+const LOOP = (
+  nr: string,
+  cb: string,
+  o: { init?: string; flags?: string; after?: string } = {},
+): string => `${o.init ?? "stdw [%r10-8], 0"}
+${nr}
+lddw %r2, func cb
+mov %r3, %r10
+add %r3, -8
+mov %r4, ${o.flags ?? "0"}
+call 181
+${o.after ?? EXIT0}
+cb:
+${cb}`;
+// The callback adds one to the counter in its context.
+const COUNT = "ldxdw %r0, [%r2]\nadd %r0, 1\nstxdw [%r2], %r0\nmov %r0, 0\nexit";
+ok("callbacks", "bpf_loop: counter in the caller's stack", LOOP("mov %r1, 3", COUNT));
+ok(
+  "callbacks",
+  "bpf_loop: unknown number of iterations converges",
+  LOOP("call 7\nmov %r1, %r0", COUNT),
+);
+ok(
+  "callbacks",
+  "bpf_loop: counter is unknown after the loop, checked before use",
+  LOOP("mov %r1, 4", COUNT, {
+    after: `ldxdw %r6, [%r10-8]
+${LOOKUP(4)}
+jeq %r0, 0, out
+jgt %r6, 5, out
+lsh %r6, 3
+add %r0, %r6
+ldxdw %r0, [%r0+0]
+${OUT}`,
+  }),
+);
+bad(
+  "callbacks",
+  "bpf_loop: counter used after the loop without a check",
+  LOOP("mov %r1, 8", COUNT, {
+    after: `ldxdw %r6, [%r10-8]
+${LOOKUP(4)}
+jeq %r0, 0, out
+lsh %r6, 3
+add %r0, %r6
+ldxdw %r0, [%r0+0]
+${OUT}`,
+  }),
+  "invalid access to map value, value_size=48 off=48 size=8\nR0 min value is outside of the allowed memory range",
+);
+const INDEX = (check: string): string => `mov %r6, %r1
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 4
+call 1
+jeq %r0, 0, done
+${check}
+lsh %r6, 3
+add %r0, %r6
+stdw [%r0+0], 1
+done:
+mov %r0, 0
+exit`;
+ok(
+  "callbacks",
+  "bpf_loop: the index, checked, indexes a map value",
+  LOOP("mov %r1, 6", INDEX("jgt %r6, 5, done")),
+);
+bad(
+  "callbacks",
+  "bpf_loop: the index is not bounded by nr_loops",
+  LOOP("mov %r1, 6", INDEX("")),
+  "math between map_value pointer and register with unbounded min value is not allowed",
+);
+bad(
+  "callbacks",
+  "bpf_loop: callback returns 2",
+  LOOP("mov %r1, 3", "mov %r0, 2\nexit"),
+  "At callback return the register R0 has smin=2 smax=2 should have been in [0, 1]",
+);
+bad(
+  "callbacks",
+  "bpf_loop: callback returns an unknown value",
+  LOOP("mov %r1, 3", "call 7\nexit"),
+  "At callback return the register R0 has unknown scalar value should have been in [0, 1]",
+);
+ok(
+  "callbacks",
+  "bpf_loop: callback returns 0 or 1",
+  LOOP("mov %r1, 3", "call 7\nand %r0, 1\nexit"),
+);
+bad(
+  "callbacks",
+  "bpf_loop: callback returns a pointer",
+  LOOP("mov %r1, 3", "lddw %r0, map_value 9 0\nexit"),
+  "R0 not a scalar value",
+);
+bad(
+  "callbacks",
+  "bpf_loop: callback writes past its context",
+  LOOP("mov %r1, 3", "stdw [%r2+8], 1\nmov %r0, 0\nexit"),
+  "invalid write to stack R2 off=0 size=8",
+);
+bad(
+  "callbacks",
+  "bpf_loop: callback reads r3",
+  LOOP("mov %r1, 3", "mov %r0, %r3\nexit"),
+  "R3 !read_ok",
+);
+ok(
+  "callbacks",
+  "bpf_loop: no context (NULL)",
+  LOOP("mov %r1, 3", "mov %r0, 0\nexit").replace("mov %r3, %r10\nadd %r3, -8", "mov %r3, 0"),
+);
+bad(
+  "callbacks",
+  "bpf_loop: context in a map value",
+  LOOP("mov %r1, 3", "mov %r0, 0\nexit").replace(
+    "mov %r3, %r10\nadd %r3, -8",
+    "lddw %r3, map_value 9 0",
+  ),
+  "R3 type=map_value expected=fp",
+);
+bad(
+  "callbacks",
+  "bpf_loop: the callback is not a function address",
+  LOOP("mov %r1, 3", "mov %r0, 0\nexit").replace("call 181", "mov %r2, 0\ncall 181"),
+  "R2 type=scalar expected=func",
+);
+bad(
+  "callbacks",
+  "bpf_loop: a moved function address",
+  LOOP("mov %r1, 3", "mov %r0, 0\nexit").replace("call 181", "add %r2, 8\ncall 181"),
+  "dereference of modified func ptr R2 off=8 disallowed",
+);
+ok(
+  "callbacks",
+  "bpf_loop: flags other than 0 (the helper fails at run time)",
+  LOOP("mov %r1, 3", COUNT, { flags: "1" }),
+);
+ok(
+  "callbacks",
+  "bpf_loop: zero iterations never enter the callback",
+  LOOP("mov %r1, 0", "mov %r0, 2\nexit"),
+);
+ok(
+  "callbacks",
+  "bpf_loop: nested loops",
+  LOOP(
+    "mov %r1, 2",
+    `mov %r1, 2
+lddw %r2, func inner
+mov %r3, 0
+mov %r4, 0
+call 181
+mov %r0, 0
+exit
+inner:
+mov %r0, 1
+exit`,
+  ),
+);
+bad(
+  "callbacks",
+  "bpf_loop: the callback is not static",
+  LOOP("mov %r1, 3", COUNT),
+  "callback function not static",
+  { globalFuncs: [1] },
+);
+bad("callbacks", "bpf_loop: no BTF func_info", LOOP("mov %r1, 3", COUNT), "missing btf func_info", {
+  noBtf: true,
+});
+ok(
+  "callbacks",
+  "bpf_for_each_map_elem: values of a hash map",
+  `lddw %r1, map_fd 3
+lddw %r2, func cb
+mov %r3, 0
+mov %r4, 0
+call 164
+${EXIT0}
+cb:
+ldxdw %r0, [%r3+0]
+ldxw %r0, [%r2+0]
+mov %r0, 0
+exit`,
+);
+bad(
+  "callbacks",
+  "bpf_for_each_map_elem: reading past the value",
+  `lddw %r1, map_fd 3
+lddw %r2, func cb
+mov %r3, 0
+mov %r4, 0
+call 164
+${EXIT0}
+cb:
+ldxdw %r0, [%r3+8]
+mov %r0, 0
+exit`,
+  "invalid access to map value, value_size=8 off=8 size=8\nR3 min value is outside of the allowed memory range",
 );
 
 export default cases;

@@ -3,6 +3,10 @@
 //
 //   lddw %r1, map_fd 3            -> lddw with src_reg 1 (BPF_PSEUDO_MAP_FD), imm 3
 //   lddw %r1, map_value 3 16      -> lddw with src_reg 2 (BPF_PSEUDO_MAP_VALUE), imm 3, offset 16
+//   lddw %r2, func LABEL          -> lddw with src_reg 4 (BPF_PSEUDO_FUNC), imm = LABEL - (pc + 1)
+//
+// A program holding a callback address gets BTF func_info (one static `int fK(void)` per
+// subprogram), as the kernel requires for BPF_PSEUDO_FUNC.
 //
 // Maps are given by fd; the same description creates the kernel's test maps (kernel.ts).
 import { assemble } from "../../runtime/isa/asm.js";
@@ -12,6 +16,7 @@ import { verify, type VerifyEnv, type VerifyResult } from "../../runtime/verifie
 import type { KernelMap, KernelProgram } from "./kernel.js";
 
 const RAW = /^\s*raw\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$/;
+const FUNC_REF = /^\s*lddw\s+%?r(\d+)\s*,\s*func\s+(\w+)\s*(?:[#;].*)?$/;
 const MAP_REF = /^\s*lddw\s+%?r(\d+)\s*,\s*map_(fd|value)\s+(\d+)(?:\s+(-?\d+))?\s*(?:[#;].*)?$/;
 
 /** Assemble with the map notations; labels and comments as the assembler has them. */
@@ -19,7 +24,14 @@ export function asm(text: string): Insn[] {
   const lines = text.split("\n");
   const patches: { line: number; dst: number; src: number; fd: number; off: number }[] = [];
   const raws: Insn[] = [];
+  const funcs: number[] = [];
   const plain = lines.map((line, i) => {
+    // a callback address: a call to the label (same pc-relative imm) plus a marker slot
+    const f = FUNC_REF.exec(line);
+    if (f) {
+      funcs.push(Number(f[1]));
+      return `call local ${f[2]}\nmov %r0, 0x${(0x5eef0000 + funcs.length - 1).toString(16)}`;
+    }
     // raw CODE DST SRC OFF IMM: any slot, reserved fields included
     const r = RAW.exec(line);
     if (r) {
@@ -43,6 +55,13 @@ export function asm(text: string): Insn[] {
     const insn = insns[i]!;
     const k = (insn.imm >>> 0) - 0x5eee0000;
     if (insn.code === 0xb7 && insn.dst === 0 && k >= 0 && k < raws.length) insns[i] = raws[k]!;
+  }
+  for (let i = 0; i + 1 < insns.length; i++) {
+    const k = (insns[i + 1]!.imm >>> 0) - 0x5eef0000;
+    if (insns[i]!.code !== 0x85 || insns[i + 1]!.code !== 0xb7 || k < 0 || k >= funcs.length)
+      continue;
+    insns[i] = { code: 0x18, dst: funcs[k]!, src: 4, off: 0, imm: insns[i]!.imm };
+    insns[i + 1] = { code: 0, dst: 0, src: 0, off: 0, imm: 0 };
   }
   // Find the placeholder constants and turn them into map references.
   for (let i = 0; i < insns.length; i++) {
@@ -128,6 +147,29 @@ export function mapsOf(insns: readonly Insn[]): KernelMap[] {
   return [...fds].filter((fd) => MAPS[fd]).map((fd) => MAPS[fd]!);
 }
 
+/**
+ * BTF func_info for a program with callback addresses: every subprogram start (instruction 0,
+ * call and callback targets), static unless `global` names it (by subprogram number).
+ */
+export function funcsOf(
+  insns: readonly Insn[],
+  global: readonly number[] = [],
+): { insnOff: number; linkage: number }[] | undefined {
+  const starts = new Set([0]);
+  let callbacks = false;
+  for (let i = 0; i < insns.length; i++) {
+    const x = insns[i]!;
+    if (x.code === 0x18 && x.src === 4) callbacks = true;
+    if ((x.code === 0x18 && x.src === 4) || (x.code === 0x85 && x.src === 1))
+      starts.add(i + x.imm + 1);
+    if (x.code === 0x18) i++;
+  }
+  if (!callbacks) return undefined;
+  return [...starts]
+    .sort((a, b) => a - b)
+    .map((insnOff, k) => ({ insnOff, linkage: global.includes(k) ? 1 : 0 }));
+}
+
 export interface CaseOptions {
   progType?: number;
   license?: string;
@@ -135,11 +177,16 @@ export interface CaseOptions {
   kernel?: VerifyEnv["kernel"];
   unpriv?: boolean;
   maps?: Record<number, KernelMap>;
+  /** subprograms (by number) whose BTF linkage is global */
+  globalFuncs?: readonly number[];
+  /** no BTF func_info even with callback addresses */
+  noBtf?: boolean;
 }
 
 /** Verify a program with the test maps. */
 export function run(insns: readonly Insn[], o: CaseOptions = {}): VerifyResult {
   const maps = o.maps ?? MAPS;
+  const funcs = o.noBtf ? undefined : funcsOf(insns, o.globalFuncs);
   return verify(
     { insns, progType: o.progType ?? P.BPF_PROG_TYPE_KPROBE, license: o.license ?? "GPL" },
     {
@@ -147,6 +194,9 @@ export function run(insns: readonly Insn[], o: CaseOptions = {}): VerifyResult {
       logLevel: o.logLevel ?? 1,
       ...(o.kernel && { kernel: o.kernel }),
       ...(o.unpriv && { unpriv: true }),
+      ...(funcs && {
+        funcInfo: funcs.map((f, k) => ({ insnOff: f.insnOff, name: `f${k}`, linkage: f.linkage })),
+      }),
     },
   );
 }
@@ -159,5 +209,6 @@ export function kernelProgram(insns: readonly Insn[], o: CaseOptions = {}): Kern
     license: o.license ?? "GPL",
     logLevel: o.logLevel ?? 1,
     maps: mapsOf(insns).map((m) => (o.maps ?? MAPS)[m.fd] ?? m),
+    funcs: o.noBtf ? undefined : funcsOf(insns, o.globalFuncs),
   };
 }

@@ -20,6 +20,8 @@ describe.skipIf(!hasKernel())("verdicts agree with the running kernel", () => {
     const opts = judged.map((c) => ({
       ...(c.progType !== undefined && { progType: c.progType }),
       ...(c.license && { license: c.license }),
+      ...(c.globalFuncs && { globalFuncs: c.globalFuncs }),
+      ...(c.noBtf && { noBtf: true }),
       ...(c.logLevel !== undefined && { logLevel: c.logLevel }),
     }));
     // The kernel always logs at level 1: its message is checked.

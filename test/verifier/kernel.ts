@@ -30,6 +30,8 @@ export interface KernelProgram {
   license?: string;
   kernVersion?: number;
   maps?: readonly KernelMap[];
+  /** BTF func_info: subprogram starts and linkage (0 static, 1 global) */
+  funcs?: readonly { insnOff: number; linkage: number }[] | undefined;
 }
 
 export interface KernelVerdict {
@@ -101,6 +103,11 @@ export function runKernel(programs: readonly KernelProgram[]): KernelVerdict[] {
       const inner = i ? ` ${i.type} ${i.keySize} ${i.valueSize} ${i.maxEntries} ${i.flags}` : "";
       lines.push(
         `map ${m.fd} ${m.type} ${m.keySize} ${m.valueSize} ${m.maxEntries} ${m.flags} ${m.frozen ? 1 : 0}${inner}`,
+      );
+    }
+    if (p.funcs) {
+      lines.push(
+        `funcs ${p.funcs.length} ${p.funcs.map((f) => `${f.insnOff}:${f.linkage}`).join(" ")}`,
       );
     }
     for (const i of p.insns) lines.push(`insn ${i.code} ${i.dst} ${i.src} ${i.off} ${i.imm}`);

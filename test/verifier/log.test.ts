@@ -25,6 +25,8 @@ describe.skipIf(!hasKernel())("the log matches the running kernel's", () => {
       const opts = judged.map((c) => ({
         ...(c.progType !== undefined && { progType: c.progType }),
         ...(c.license && { license: c.license }),
+        ...(c.globalFuncs && { globalFuncs: c.globalFuncs }),
+        ...(c.noBtf && { noBtf: true }),
         logLevel: level,
       }));
       const programs = judged.map((c, i) => kernelProgram(asm(c.text), opts[i]));

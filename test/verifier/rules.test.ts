@@ -26,6 +26,8 @@ describe("verifier rules (own cases)", () => {
       const result = run(insns, {
         ...(c.progType !== undefined && { progType: c.progType }),
         ...(c.license && { license: c.license }),
+        ...(c.globalFuncs && { globalFuncs: c.globalFuncs }),
+        ...(c.noBtf && { noBtf: true }),
         ...(c.kernel && { kernel: c.kernel }),
         ...(c.unpriv && { unpriv: true }),
         ...(c.logLevel !== undefined && { logLevel: c.logLevel }),

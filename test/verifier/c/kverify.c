@@ -6,8 +6,12 @@
 //   map <fd_in_program> <type> <key_size> <value_size> <max_entries> <flags> <freeze>
 //       [<inner_type> <inner_key_size> <inner_value_size> <inner_max_entries> <inner_flags>]
 // (the inner part, for a map of maps, describes the template inner map)
+//   funcs <n> <insn_off>:<linkage> ...      (optional: BTF func_info, one FUNC per subprogram)
 //   insn <code> <dst> <src> <off> <imm>
 //   end
+// With `funcs`, a BTF object describing each subprogram as `int fK(void)` with the given linkage
+// (0 static, 1 global) is loaded and passed with the program's func_info: the kernel needs it
+// for callback addresses (lddw with BPF_PSEUDO_FUNC).
 // An lddw with src_reg BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE whose imm equals a map's
 // <fd_in_program> gets that map's real fd. Output, per block:
 //   result OK | result REJECT errno=<n> | result MAPFAIL errno=<n>
@@ -30,6 +34,46 @@ static char log_buf[1 << 24];
 
 static long bpf(int cmd, union bpf_attr *attr) {
   return syscall(__NR_bpf, cmd, attr, sizeof *attr);
+}
+
+#define MAX_FUNCS 64
+static struct bpf_func_info func_info[MAX_FUNCS];
+static unsigned func_linkage[MAX_FUNCS];
+static int nfuncs;
+
+// A BTF object: [1] int, [2] int(void), [3..] FUNC fK with the subprogram's linkage.
+static int load_btf(void) {
+  static uint32_t buf[4096];
+  static char strs[1024];
+  uint32_t n = 0;
+  int slen = 1;
+  strs[0] = 0;
+  memcpy(strs + slen, "int", 4);
+  buf[n++] = slen;
+  slen += 4;
+  buf[n++] = 1u << 24; // BTF_KIND_INT
+  buf[n++] = 4;
+  buf[n++] = (1u << 24) | 32; // signed, 32 bits
+  buf[n++] = 0;
+  buf[n++] = 13u << 24; // BTF_KIND_FUNC_PROTO, no parameters
+  buf[n++] = 1;
+  for (int k = 0; k < nfuncs; k++) {
+    int len = sprintf(strs + slen, "f%d", k);
+    buf[n++] = slen;
+    slen += len + 1;
+    buf[n++] = (12u << 24) | func_linkage[k]; // BTF_KIND_FUNC
+    buf[n++] = 2;
+  }
+  static unsigned char btf[sizeof buf + sizeof strs + 24];
+  uint32_t hdr[6] = {0x0001eB9F, 24, 0, n * 4, n * 4, (uint32_t)slen};
+  memcpy(btf, hdr, 24);
+  memcpy(btf + 24, buf, n * 4);
+  memcpy(btf + 24 + n * 4, strs, slen);
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.btf = (uintptr_t)btf;
+  attr.btf_size = 24 + n * 4 + slen;
+  return bpf(BPF_BTF_LOAD, &attr);
 }
 
 static int create_map(unsigned type, unsigned key, unsigned value, unsigned max, unsigned flags,
@@ -67,6 +111,16 @@ int main(void) {
       n = 0;
       nmaps = 0;
       map_failed = 0;
+      nfuncs = 0;
+    } else if (strncmp(line, "funcs ", 6) == 0) {
+      char *p = line + 6;
+      int count = (int)strtol(p, &p, 10);
+      for (int k = 0; k < count && k < MAX_FUNCS; k++) {
+        func_info[k].insn_off = (uint32_t)strtoul(p, &p, 10);
+        func_linkage[k] = *p == ':' ? (unsigned)strtoul(p + 1, &p, 10) : 0;
+        func_info[k].type_id = 3 + k;
+        nfuncs = k + 1;
+      }
     } else if (strncmp(line, "map ", 4) == 0) {
       int id, freeze;
       unsigned type, key, value, max, flags, itype, ikey, ivalue, imax, iflags;
@@ -121,8 +175,17 @@ int main(void) {
         attr.log_size = sizeof log_buf;
         attr.log_level = log_level;
         log_buf[0] = 0;
+        int btf_fd = -1;
+        if (nfuncs) {
+          btf_fd = load_btf();
+          attr.prog_btf_fd = btf_fd < 0 ? 0 : btf_fd;
+          attr.func_info = (uintptr_t)func_info;
+          attr.func_info_rec_size = sizeof func_info[0];
+          attr.func_info_cnt = nfuncs;
+        }
         int fd = bpf(BPF_PROG_LOAD, &attr);
         int err = errno;
+        if (btf_fd >= 0) close(btf_fd);
         if (fd >= 0) {
           close(fd);
           printf("result OK\n");
