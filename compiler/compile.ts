@@ -10,7 +10,12 @@
 import { generate } from "./codegen.js";
 import { CompileError, type Diagnostic, type SourceProvider } from "./diagnostics.js";
 import { emitObject } from "./emit.js";
-import { checkProgram, type CheckedProgram, type FrontendOptions } from "./frontend.js";
+import {
+  checkProgram,
+  type CheckedProgram,
+  type FrontendCache,
+  type FrontendOptions,
+} from "./frontend.js";
 import { preprocess } from "./preprocess.js";
 import { printTokens } from "./preprocess.js";
 import type { CompiledGlobal, CompiledUnit } from "./unit.js";
@@ -34,6 +39,11 @@ export interface CompileOptions {
   cwd?: string;
   /** reads included files (default: the file system) */
   readFile?: (path: string) => string | undefined;
+  /**
+   * the front end's prefix cache (the state after the main file's leading #include lines): a
+   * process-wide one by default, false for none. It never changes a result.
+   */
+  cache?: FrontendCache | false;
 }
 
 /** A file path, or a file name with its text. */
@@ -157,5 +167,6 @@ function frontendOptions(options: CompileOptions): FrontendOptions {
     cpu: options.cpu ?? "v3",
     optimize: (options.optLevel ?? 2) > 0,
     ...(options.readFile ? { readFile: options.readFile } : {}),
+    ...(options.cache !== undefined ? { cache: options.cache } : {}),
   };
 }

@@ -2,8 +2,15 @@
 // one bag and the time each phase took. The back end (and `tsbpf build`) starts from here.
 import { type Diagnostic, DiagnosticBag, type SourceProvider } from "./diagnostics.js";
 import type { TranslationUnit } from "./ast.js";
-import { preprocess } from "./preprocess.js";
-import { parseTranslationUnit } from "./parse.js";
+import { readFileSync, statSync } from "node:fs";
+import {
+  preprocess,
+  resumePreprocess,
+  type PreprocessOptions,
+  type PreprocessResult,
+  type PreprocessSnapshot,
+} from "./preprocess.js";
+import { parseTranslationUnit, type ParseResult, type ParseSnapshot } from "./parse.js";
 import { analyze, type SemaResult } from "./sema.js";
 import { type CToken, Pragma } from "./lexer.js";
 import type { SourcePos } from "./types.js";
@@ -28,6 +35,8 @@ export interface FrontendOptions {
   optimize?: boolean;
   // Reads a file (tests); the file system by default.
   readFile?: (path: string) => string | undefined;
+  // The prefix cache (see FrontendCache): a process-wide one by default; false for none.
+  cache?: FrontendCache | false;
 }
 
 export interface FrontendTimings {
@@ -52,17 +61,14 @@ export interface CheckedProgram {
 export function checkProgram(input: FrontendInput, opts: FrontendOptions = {}): CheckedProgram {
   const diagnostics = new DiagnosticBag();
   const t0 = performance.now();
-  const pre = preprocess(
-    input.source !== undefined ? { text: input.source, name: input.file } : { path: input.file },
-    {
-      includePaths: opts.includeDirs ?? [],
-      defines: opts.defines ?? [],
-      undefines: opts.undefines ?? [],
-      optimize: opts.optimize ?? false,
-      diagnostics,
-      ...(opts.readFile ? { readFile: opts.readFile } : {}),
-    },
-  );
+  const cache = opts.cache === false ? undefined : (opts.cache ?? sharedCache);
+  const run = cache?.begin(input, opts, diagnostics);
+  const pre =
+    run?.preprocessed() ??
+    preprocess(
+      input.source !== undefined ? { text: input.source, name: input.file } : { path: input.file },
+      preprocessOptions(opts, diagnostics),
+    );
   const t1 = performance.now();
   const timings: FrontendTimings = { preprocessMs: t1 - t0, parseMs: 0, semaMs: 0 };
   const result: CheckedProgram = {
@@ -75,7 +81,7 @@ export function checkProgram(input: FrontendInput, opts: FrontendOptions = {}): 
   };
   if (diagnostics.items.some((d: Diagnostic) => d.fatal === true)) return result;
 
-  const parsed = parseTranslationUnit(pre.tokens);
+  const parsed = run?.parse(pre) ?? parseTranslationUnit(pre.tokens);
   for (const d of parsed.diagnostics) diagnostics.add(withIncludeChain(d, pre.includedFrom));
   const t2 = performance.now();
   timings.parseMs = t2 - t1;
@@ -90,6 +96,301 @@ export function checkProgram(input: FrontendInput, opts: FrontendOptions = {}): 
   }
   timings.semaMs = performance.now() - t2;
   return result;
+}
+
+function preprocessOptions(opts: FrontendOptions, diagnostics: DiagnosticBag): PreprocessOptions {
+  return {
+    includePaths: opts.includeDirs ?? [],
+    defines: opts.defines ?? [],
+    undefines: opts.undefines ?? [],
+    optimize: opts.optimize ?? false,
+    diagnostics,
+    ...(opts.readFile ? { readFile: opts.readFile } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// The prefix cache. A BPF program starts with its #include lines, and those headers (a
+// vmlinux.h, libbpf's, the kernel's uapi) are nearly all of what the front end reads. The cache
+// keeps, per main file and options, the state after those lines: the preprocessor's (tokens,
+// macros, files read, include guards) and the parser's (declarations, typedef names, pragma
+// state). A compile whose main file has the same text before the end of its last leading
+// #include line, with the same options, and whose every file read by then (found or looked for
+// and not found) still reads the same, goes on from that state: it preprocesses and parses only
+// the rest. Sema runs on the whole unit every time. The result is the one a compile without the
+// cache gives, diagnostics and locations included: the cache stores a state only when nothing
+// was reported before it (but the main file's own lexing, which is done again), at file scope
+// between declarations and outside every conditional and macro expansion.
+
+/** A file the preprocessor read (or looked for), to tell whether it still reads the same. */
+interface FileRead {
+  path: string;
+  /** What it read (undefined: no such file). */
+  text: string | undefined;
+  /** Its stat() (size, times, inode) when read from disk: a file that still has it is unchanged. */
+  stat: string | undefined;
+}
+
+/** size, mtime, ctime and inode: a write changes the times (nanoseconds on Linux). */
+function statKey(path: string): string {
+  try {
+    const s = statSync(path, { throwIfNoEntry: false });
+    return s === undefined ? "none" : `${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.ino}`;
+  } catch {
+    return "error";
+  }
+}
+
+/** Whether every file reads the same (by stat() first, by content when that changed). */
+function unchanged(reads: FileRead[], read: (path: string) => string | undefined): boolean {
+  for (const r of reads) {
+    if (r.stat !== undefined) {
+      const now = statKey(r.path);
+      if (now === r.stat) continue;
+      if (read(r.path) !== r.text) return false;
+      r.stat = now;
+    } else if (read(r.path) !== r.text) return false;
+  }
+  return true;
+}
+
+interface CacheEntry {
+  /** The main file's text before `line`. */
+  prefix: string;
+  line: number;
+  /** Every file read before the snapshot (found or not). */
+  reads: FileRead[];
+  preprocessed: PreprocessSnapshot;
+  parsed: ParseSnapshot;
+}
+
+/** A prefix cache (see above); `new FrontendCache()` for one of your own. */
+export class FrontendCache {
+  private readonly entries = new Map<string, CacheEntry>();
+  private readonly readerIds = new WeakMap<object, number>();
+  private readers = 0;
+  /** Compiles that went on from a cached state, that stored one, that found none to use. */
+  hits = 0;
+  stores = 0;
+  misses = 0;
+
+  /**
+   * @param maxEntries states kept (least recently used dropped first)
+   * @param maxTokens preprocessed tokens kept over all states (a 3 MB vmlinux.h has ~800,000)
+   */
+  constructor(
+    readonly maxEntries = 16,
+    readonly maxTokens = 1_500_000,
+  ) {}
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** A compile's use of the cache (undefined when its main file has no leading #include). */
+  begin(
+    input: FrontendInput,
+    opts: FrontendOptions,
+    diagnostics: DiagnosticBag,
+  ): CachedRun | undefined {
+    const read = opts.readFile ?? readFromDisk;
+    const text = input.source ?? read(input.file);
+    if (text === undefined) return undefined;
+    const cut = leadingIncludes(text);
+    if (cut === undefined) return undefined;
+    const key = this.key(input.file, opts);
+    const prefix = text.slice(0, cut.offset);
+    const entry = this.entries.get(key);
+    if (entry !== undefined && entry.prefix === prefix && entry.line === cut.line) {
+      if (unchanged(entry.reads, read)) {
+        this.entries.delete(key);
+        this.entries.set(key, entry);
+        return new CachedRun(this, key, input.file, text, cut.line, opts, diagnostics, entry);
+      }
+      this.entries.delete(key);
+    }
+    return new CachedRun(this, key, input.file, text, cut.line, opts, diagnostics, undefined);
+  }
+
+  /** @internal */
+  store(key: string, entry: CacheEntry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    this.stores++;
+    let tokens = 0;
+    for (const e of this.entries.values()) tokens += e.preprocessed.tokens.length;
+    for (const [k, e] of this.entries) {
+      if (this.entries.size <= this.maxEntries && tokens <= this.maxTokens) break;
+      this.entries.delete(k);
+      tokens -= e.preprocessed.tokens.length;
+    }
+  }
+
+  private key(file: string, opts: FrontendOptions): string {
+    let reader = 0;
+    if (opts.readFile !== undefined) {
+      reader = this.readerIds.get(opts.readFile) ?? 0;
+      if (reader === 0) this.readerIds.set(opts.readFile, (reader = ++this.readers));
+    }
+    return JSON.stringify([
+      file,
+      opts.includeDirs ?? [],
+      opts.defines ?? [],
+      opts.undefines ?? [],
+      opts.optimize ?? false,
+      opts.cpu ?? "",
+      reader,
+    ]);
+  }
+}
+
+/** One compile going on from a cached state, or storing one. */
+class CachedRun {
+  private pending: { reads: FileRead[]; pp?: PreprocessSnapshot } | undefined;
+
+  constructor(
+    private readonly cache: FrontendCache,
+    private readonly key: string,
+    private readonly file: string,
+    private readonly text: string,
+    private readonly line: number,
+    private readonly opts: FrontendOptions,
+    private readonly diagnostics: DiagnosticBag,
+    private readonly entry: CacheEntry | undefined,
+  ) {}
+
+  preprocessed(): PreprocessResult {
+    const input = { text: this.text, name: this.file };
+    const options = preprocessOptions(this.opts, this.diagnostics);
+    if (this.entry !== undefined) {
+      const pre = resumePreprocess(this.entry.preprocessed, input, options);
+      if (pre !== undefined) return pre;
+    }
+    // No usable state: a whole run that records what it reads and takes a snapshot.
+    this.cache.misses++;
+    const reads: FileRead[] = [];
+    const custom = this.opts.readFile;
+    const pending: { reads: FileRead[]; pp?: PreprocessSnapshot } = { reads: [] };
+    this.pending = pending;
+    options.readFile = (path) => {
+      // The stat first: a write between the two makes the next compile compare the text.
+      const stat = custom === undefined ? statKey(path) : undefined;
+      const text = (custom ?? readFromDisk)(path);
+      reads.push({ path, text, stat });
+      return text;
+    };
+    return preprocess(input, options, {
+      line: this.line,
+      onSnapshot: (snapshot) => {
+        pending.pp = snapshot;
+        pending.reads = reads.slice();
+      },
+    });
+  }
+
+  parse(pre: PreprocessResult): ParseResult {
+    if (this.entry !== undefined && this.pending === undefined) {
+      this.cache.hits++;
+      return parseTranslationUnit(pre.tokens, { resume: this.entry.parsed });
+    }
+    const pp = this.pending?.pp;
+    if (pp === undefined) return parseTranslationUnit(pre.tokens);
+    const reads = this.pending!.reads;
+    return parseTranslationUnit(pre.tokens, {
+      snapshotAt: pp.tokens.length,
+      onSnapshot: (parsed) => {
+        this.cache.store(this.key, {
+          prefix: this.text.slice(0, lineOffset(this.text, this.line)),
+          line: this.line,
+          reads,
+          preprocessed: pp,
+          parsed,
+        });
+      },
+    });
+  }
+}
+
+const sharedCache = new FrontendCache();
+
+/** The process-wide cache compiles use unless given another (or false). */
+export function sharedFrontendCache(): FrontendCache {
+  return sharedCache;
+}
+
+function readFromDisk(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Offset of the start of 1-based `line` (the text's length past its last line). */
+function lineOffset(text: string, line: number): number {
+  let offset = 0;
+  for (let l = 1; l < line; l++) {
+    const nl = text.indexOf("\n", offset);
+    if (nl < 0) return text.length;
+    offset = nl + 1;
+  }
+  return offset;
+}
+
+/**
+ * Where the main file's leading directive lines end: the line after its last leading #include,
+ * when it has one. The lines before may only be blank, comments, #include, #define and #undef
+ * (no line continued by a backslash). The preprocessor and the parser check again that their
+ * state there is clean before anything is stored, so this only has to be a good guess.
+ */
+export function leadingIncludes(text: string): { line: number; offset: number } | undefined {
+  let inComment = false;
+  let best: { line: number; offset: number } | undefined;
+  let offset = 0;
+  for (let line = 1; offset < text.length; line++) {
+    let end = text.indexOf("\n", offset);
+    if (end < 0) end = text.length;
+    const raw = text.slice(offset, end).replace(/\r$/, "");
+    if (raw.endsWith("\\")) break;
+    let code = "";
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw[i]!;
+      if (inComment) {
+        if (c === "*" && raw[i + 1] === "/") {
+          inComment = false;
+          i++;
+        }
+        continue;
+      }
+      if (c === "/" && raw[i + 1] === "*") {
+        inComment = true;
+        code += " ";
+        i++;
+      } else if (c === "/" && raw[i + 1] === "/") break;
+      else if (c === '"' || c === "'") {
+        const close = raw.indexOf(c, i + 1);
+        if (close < 0) return best;
+        code += raw.slice(i, close + 1);
+        i = close;
+      } else code += c;
+    }
+    const directive = /^\s*#\s*(\w*)/.exec(code)?.[1];
+    if (
+      code.trim() !== "" &&
+      directive !== "include" &&
+      directive !== "define" &&
+      directive !== "undef"
+    )
+      break;
+    offset = end + 1;
+    if (directive === "include" && !inComment)
+      best = { line: line + 1, offset: Math.min(offset, text.length) };
+  }
+  return best;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -136,15 +437,19 @@ function applyDiagnosticPragmas(
     const a = anchors.get(d);
     if (d.flag !== undefined && a !== undefined) wanted.add(a);
   }
-  const indexOf = new Map<SourcePos, number>();
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.tokenType === Pragma) {
       const e = pragmaEvent(t, i);
       if (e) events.push(e);
-    } else if (wanted.has(t)) indexOf.set(t, i);
+    }
   }
   if (events.length === 0) return [...items];
+  const indexOf = new Map<SourcePos, number>();
+  for (const a of wanted) {
+    const i = tokens.lastIndexOf(a as CToken);
+    if (i >= 0) indexOf.set(a, i);
+  }
   const out: Diagnostic[] = [];
   for (const d of items) {
     const a = anchors.get(d);

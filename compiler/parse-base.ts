@@ -90,11 +90,37 @@ interface TokenCursor {
 const MAX_LOOKAHEAD = 2;
 
 /** The `#pragma clang attribute` attributes and `#pragma pack` value in effect. */
-interface PragmaState {
+export interface PragmaState {
   readonly attributes: Attribute[];
   readonly pack: number;
 }
 const NO_PRAGMA_STATE: PragmaState = { attributes: [], pack: 0 };
+
+/**
+ * The parser's state between two external declarations, for the front end's prefix cache
+ * (frontend.ts): a parse of the same tokens before `count` followed by others goes on from here.
+ */
+export interface ParseSnapshot {
+  /** Preprocessed tokens (Pragma tokens included) before the snapshot. */
+  readonly count: number;
+  /** The same place among the tokens the parser reads (Pragma tokens taken out). */
+  readonly index: number;
+  readonly decls: readonly unknown[];
+  readonly scopes: TypedefScopes;
+  readonly eventCursor: number;
+  readonly attributeGroups: readonly Attribute[][];
+  readonly pack: number;
+  readonly pragmaState: PragmaState;
+  readonly takenLoopPragmas: ReadonlySet<number>;
+}
+
+/** Where a parse takes a snapshot, or the snapshot it starts from. */
+export interface SnapshotOptions {
+  /** Take a snapshot when the parse reaches this many preprocessed tokens (at file scope). */
+  snapshotAt?: number;
+  onSnapshot?: (snapshot: ParseSnapshot) => void;
+  resume?: ParseSnapshot;
+}
 
 /** Stops the parse after clang's default error limit. */
 export class TooManyErrors extends Error {}
@@ -260,6 +286,10 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   protected attributeArgDepth = 0;
   protected firstToken: CToken | undefined = undefined;
   protected errorCount = 0;
+  /** Where the snapshot asked for is taken (index among the parsed tokens; -1: none). */
+  private snapshotIndex = -1;
+  private snapshotOptions: SnapshotOptions = {};
+  private problemsAtBegin = 0;
 
   constructor(validate: boolean) {
     super(parserVocabulary, {
@@ -272,7 +302,11 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   }
 
   /** Prepares a parse of `tokens` (Pragma tokens are taken out here). */
-  protected begin(tokens: CToken[], typedefs: Iterable<string>): void {
+  protected begin(
+    tokens: CToken[],
+    typedefs: Iterable<string>,
+    snapshot: SnapshotOptions = {},
+  ): void {
     this.pragmas = scanPragmas(tokens);
     this.scopes = new TypedefScopes([...BUILTIN_TYPEDEFS, ...typedefs]);
     this.classGen = new Int32Array(this.pragmas.tokens.length + 8);
@@ -289,6 +323,61 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     this.firstToken = this.pragmas.tokens[0] ?? tokens[0];
     this.input = this.pragmas.tokens;
     for (const p of this.pragmas.problems) this.warnAt(p.token, p.message, "-Wignored-pragmas");
+    this.problemsAtBegin = this.problems.length;
+    this.snapshotOptions = snapshot;
+    this.snapshotIndex = -1;
+    if (snapshot.snapshotAt !== undefined && snapshot.onSnapshot !== undefined) {
+      let pragmas = 0;
+      for (let i = 0; i < snapshot.snapshotAt; i++)
+        if (tokens[i]!.tokenType === T.Pragma) pragmas++;
+      this.snapshotIndex = snapshot.snapshotAt - pragmas;
+    }
+    const resume = snapshot.resume;
+    if (resume !== undefined) {
+      this.scopes = resume.scopes.clone();
+      this.eventCursor = resume.eventCursor;
+      this.attributeGroups = resume.attributeGroups.slice();
+      this.pack = resume.pack;
+      this.pragmaState = resume.pragmaState;
+      this.takenLoopPragmas = new Set(resume.takenLoopPragmas);
+      (this as unknown as TokenCursor).currIdx = resume.index - 1;
+    }
+  }
+
+  /**
+   * Called between external declarations: takes the snapshot asked for when the parse is exactly
+   * at its place, with nothing reported so far.
+   */
+  protected maybeSnapshot(decls: readonly unknown[]): void {
+    const next = this.position() + 1;
+    if (next < this.snapshotIndex) return;
+    const index = this.snapshotIndex;
+    this.snapshotIndex = -1;
+    const clean =
+      next === index &&
+      this.problems.length === this.problemsAtBegin &&
+      this.errors.length === 0 &&
+      this.errorCount === 0 &&
+      this.scopes.depth === 0 &&
+      this.pendingAttributes.length === 0 &&
+      this.spec === undefined;
+    if (!clean) return;
+    this.snapshotOptions.onSnapshot!({
+      count: this.snapshotOptions.snapshotAt!,
+      index,
+      decls: decls.slice(),
+      scopes: this.scopes.clone(),
+      eventCursor: this.eventCursor,
+      attributeGroups: this.attributeGroups.slice(),
+      pack: this.pack,
+      pragmaState: this.pragmaState,
+      takenLoopPragmas: new Set(this.takenLoopPragmas),
+    });
+  }
+
+  /** Whether a snapshot is still to be taken (see maybeSnapshot). */
+  protected get snapshotPending(): boolean {
+    return this.snapshotIndex >= 0;
   }
 
   /** Gives identifier tokens their lexer type back (the token array belongs to the caller). */
@@ -301,6 +390,13 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     }
     this.retyped = [];
   }
+
+  /**
+   * Chevrotain pads the token array with EOF tokens here so that its LA_FAST needs no bounds
+   * check; LA_FAST below has one, so the array (often hundreds of thousands of tokens) is not
+   * grown, which copied it.
+   */
+  protected onBeforeParse(): void {}
 
   // ---- token classification ----
 

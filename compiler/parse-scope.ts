@@ -27,6 +27,16 @@ export class TypedefScopes {
     for (const name of builtinTypedefs) this.visible.set(name, true);
   }
 
+  /** A copy to go on from, at file scope (the front end's prefix cache). */
+  clone(): TypedefScopes {
+    if (this.undo.length !== 0) throw new Error("TypedefScopes.clone: only at file scope");
+    const copy = new TypedefScopes([]);
+    for (const [name, typedef] of this.visible) copy.visible.set(name, typedef);
+    for (const name of this.fileScopeNames) copy.fileScopeNames.add(name);
+    copy.generation = this.generation;
+    return copy;
+  }
+
   get depth(): number {
     return this.undo.length;
   }

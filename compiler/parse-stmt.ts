@@ -53,7 +53,10 @@ export class CParser extends ExprParser {
     "translationUnit",
     (): ExternalDecl[] => {
       this.MANY({
-        GATE: () => this.LA_FAST(1).tokenType !== EOF,
+        GATE: () => {
+          if (this.snapshotPending) this.maybeSnapshot(this.unitDecls);
+          return this.LA_FAST(1).tokenType !== EOF;
+        },
         DEF: () => {
           const d = this.SUBRULE(this.externalDeclaration);
           if (d !== null && !this.RECORDING_PHASE) this.unitDecls.push(d);
@@ -658,9 +661,11 @@ export class CParser extends ExprParser {
   }
 
   /** Parses the token array given to begin(); the parse state stays in the instance until then. */
-  protected parseUnit(): ExternalDecl[] {
-    this.unitDecls = [];
-    return this.translationUnit();
+  protected parseUnit(resumed: readonly ExternalDecl[] = []): ExternalDecl[] {
+    this.unitDecls = resumed.slice();
+    const decls = this.translationUnit();
+    if (this.snapshotPending) this.maybeSnapshot(decls);
+    return decls;
   }
 
   /** Loop pragmas no loop took: clang's error. */

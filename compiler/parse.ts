@@ -10,13 +10,21 @@ import * as T from "./lexer.js";
 import { copyToken, diagnosticLoc, expansionChain, lexFile, type CToken } from "./lexer.js";
 import { note, type Diagnostic, type SourceLoc } from "./diagnostics.js";
 import type { ExternalDecl, TranslationUnit } from "./ast.js";
-import { ERROR_LIMIT, TooManyErrors, type ParseProblem } from "./parse-base.js";
+import {
+  ERROR_LIMIT,
+  TooManyErrors,
+  type ParseProblem,
+  type ParseSnapshot,
+  type SnapshotOptions,
+} from "./parse-base.js";
 import { CParser } from "./parse-stmt.js";
 
-export interface ParseOptions {
+export interface ParseOptions extends SnapshotOptions {
   /** Names to treat as typedef names from the start (besides clang's builtin ones). */
   typedefs?: Iterable<string>;
 }
+
+export type { ParseSnapshot };
 
 export interface ParseResult {
   unit: TranslationUnit;
@@ -30,11 +38,11 @@ class TranslationUnitParser extends CParser {
     tokens: CToken[],
     options: ParseOptions,
   ): { decls: ExternalDecl[]; problems: ParseProblem[]; stopped: boolean } {
-    this.begin(tokens, options.typedefs ?? []);
+    this.begin(tokens, options.typedefs ?? [], options);
     let stopped = false;
     let decls: ExternalDecl[];
     try {
-      decls = this.parseUnit();
+      decls = this.parseUnit((options.resume?.decls ?? []) as ExternalDecl[]);
     } catch (e) {
       if (!(e instanceof TooManyErrors)) throw e;
       stopped = true;

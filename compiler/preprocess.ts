@@ -137,10 +137,49 @@ export function defaultIncludePaths(): string[] {
 export function preprocess(
   input: PreprocessInput,
   options: PreprocessOptions = {},
+  snapshot?: SnapshotRequest,
 ): PreprocessResult {
   const started = performance.now();
   const pp = new Preprocessor(options);
-  pp.run(input);
+  pp.run(input, snapshot);
+  return pp.result(performance.now() - started);
+}
+
+/**
+ * Asks preprocess() for its state once the main file's tokens before `line` are done (its
+ * leading `#include`/`#define` lines, in practice), for the front end's prefix cache
+ * (frontend.ts). The snapshot is only taken when the state there is clean: at the main file's
+ * top level, out of every conditional and macro expansion, no diagnostic but the main file's
+ * own lexing ones, no #line, no clock macro, the main file not included by itself.
+ */
+export interface SnapshotRequest {
+  line: number;
+  onSnapshot: (snapshot: PreprocessSnapshot) => void;
+}
+
+/** The preprocessor's state at the start of a line of the main file (see SnapshotRequest). */
+export interface PreprocessSnapshot {
+  /** The first line of the main file not yet read. */
+  readonly line: number;
+  /** The tokens output before it. */
+  readonly tokens: readonly CToken[];
+  /** Everything else the run needs to go on (opaque outside this module). */
+  readonly state: unknown;
+}
+
+/**
+ * Preprocesses a main file whose text before `snapshot.line` is the text the snapshot was taken
+ * on (and whose included files read the same), starting from the snapshot: the result is the
+ * one preprocess() gives for the whole text. Undefined when the text does not fit the snapshot.
+ */
+export function resumePreprocess(
+  snapshot: PreprocessSnapshot,
+  input: { text: string; name: string },
+  options: PreprocessOptions = {},
+): PreprocessResult | undefined {
+  const started = performance.now();
+  const pp = new Preprocessor(options);
+  if (!pp.resume(snapshot, input.name, input.text)) return undefined;
   return pp.result(performance.now() - started);
 }
 
@@ -268,6 +307,37 @@ interface FileState {
   includedAt: SourceLoc | undefined;
 }
 
+/** What a PreprocessSnapshot keeps besides its tokens (copies: the run goes on after it). */
+interface SavedState {
+  macros: Map<string, Macro>;
+  /** Every file looked up (null: not found), without the main file. */
+  entries: Map<string, FileEntry | null>;
+  texts: Map<string, string>;
+  firstInclusion: Map<string, SourceLoc[]>;
+  pushedMacros: Map<string, (Macro | undefined)[]>;
+  counter: number;
+  scratch: string;
+  baseFile: string;
+  /** Without the main file's part (its lines, its tokens, one file). */
+  stats: Preprocessor["stats"];
+  mainName: string;
+  mainPragmaOnce: boolean;
+  /** The main file's token index where the snapshot was taken. */
+  pos: number;
+}
+
+/** Index of the first token on `line` or after it. */
+function firstTokenFrom(tokens: readonly CToken[], line: number): number {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid]!.line < line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Tokens waiting to be rescanned (a macro's replacement). */
 interface Frame {
   tokens: CToken[];
@@ -371,7 +441,7 @@ class Preprocessor {
   private readonly options: PreprocessOptions;
   readonly diagnostics: DiagnosticBag;
   private readonly macros = new Map<string, Macro>();
-  private readonly out: CToken[] = [];
+  private out: CToken[] = [];
   private readonly hideSets = new HideSets();
   private readonly entries = new Map<string, FileEntry | null>();
   private readonly texts = new Map<string, string>();
@@ -397,7 +467,17 @@ class Preprocessor {
   /** The text _Pragma operators are spelled in (clang's "<scratch space>"). */
   private scratch = "";
   private baseFile = "";
-  private readonly stats = {
+  /** The main file's token index where a snapshot is wanted (-1: none). */
+  private pauseAt = -1;
+  private snapshotRequest: SnapshotRequest | undefined;
+  /** Diagnostics in the bag once the main file was lexed (-1: some came before it). */
+  private mainLexDiagnostics = -1;
+  private mainEntry: FileEntry | undefined;
+  /** The main file was included (by itself). */
+  private mainIncluded = false;
+  /** __DATE__, __TIME__ or __TIMESTAMP__ was expanded: the output depends on the clock. */
+  private clockUsed = false;
+  readonly stats = {
     files: 0,
     lines: 0,
     inputTokens: 0,
@@ -445,7 +525,7 @@ class Preprocessor {
     };
   }
 
-  run(input: PreprocessInput): void {
+  run(input: PreprocessInput, snapshot?: SnapshotRequest): void {
     const builtin = predefinedSource({ optimize: this.options.optimize, std: this.options.std });
     this.processText("<built-in>", builtin);
     const commandLine = [
@@ -480,7 +560,95 @@ class Preprocessor {
       text = input.text;
     }
     this.baseFile = name;
+    if (snapshot !== undefined) {
+      const before = this.diagnostics.items.length;
+      const entry = this.entry(name, text)!;
+      this.mainEntry = entry;
+      this.mainLexDiagnostics = before === 0 ? this.diagnostics.items.length : -1;
+      this.pauseAt = firstTokenFrom(entry.tokens, snapshot.line);
+      this.snapshotRequest = snapshot;
+    }
     this.processText(name, text);
+  }
+
+  /** Goes on from a snapshot with the main file's new text (see resumePreprocess). */
+  resume(snapshot: PreprocessSnapshot, name: string, text: string): boolean {
+    const s = snapshot.state as SavedState;
+    const lexed = new DiagnosticBag();
+    const tokens = lexFile(text, name, lexed);
+    const pos = firstTokenFrom(tokens, snapshot.line);
+    if (pos !== s.pos || (pos < tokens.length && !tokens[pos]!.atLineStart)) return false;
+    for (const d of lexed.items) this.diagnostics.add(d);
+    for (const [k, v] of s.macros) this.macros.set(k, v);
+    for (const [k, v] of s.entries) this.entries.set(k, v && { ...v });
+    for (const [k, v] of s.texts) this.texts.set(k, v);
+    for (const [k, v] of s.firstInclusion) this.firstInclusion.set(k, v);
+    for (const [k, v] of s.pushedMacros) this.pushedMacros.set(k, [...v]);
+    this.counter = s.counter;
+    this.scratch = s.scratch;
+    this.baseFile = s.baseFile;
+    Object.assign(this.stats, s.stats);
+    this.out = snapshot.tokens.slice();
+    const entry: FileEntry = { path: name, text, tokens, guard: undefined, pragmaOnce: false };
+    entry.pragmaOnce = s.mainPragmaOnce;
+    this.entries.set(name, entry);
+    this.texts.set(name, text);
+    this.stats.files++;
+    this.stats.inputTokens += tokens.length;
+    this.pushFile(entry, -1, false, undefined);
+    this.file.name = s.mainName;
+    this.file.pos = pos;
+    this.loop();
+    return true;
+  }
+
+  /** Called at the main file's top level: takes the snapshot asked for once its line is reached. */
+  private snapshot(): void {
+    const file = this.file;
+    const at = this.pauseAt;
+    if (file.pos < at) return;
+    this.pauseAt = -1;
+    const main = this.mainEntry!;
+    const clean =
+      file.pos === at &&
+      at > 0 &&
+      file.entry === main &&
+      file.tokens === main.tokens &&
+      (at === main.tokens.length || main.tokens[at]!.atLineStart) &&
+      file.conditionals.length === 0 &&
+      this.frames.length === 0 &&
+      !this.fatal &&
+      !this.clockUsed &&
+      !this.mainIncluded &&
+      this.diagnostics.items.length === this.mainLexDiagnostics;
+    if (!clean) return;
+    const entries = new Map<string, FileEntry | null>();
+    for (const [path, e] of this.entries) if (path !== main.path) entries.set(path, e && { ...e });
+    const pushedMacros = new Map<string, (Macro | undefined)[]>();
+    for (const [k, v] of this.pushedMacros) pushedMacros.set(k, [...v]);
+    const stats = { ...this.stats };
+    stats.files--;
+    stats.inputTokens -= main.tokens.length;
+    stats.lines -= countLines(main.text);
+    const state: SavedState = {
+      macros: new Map(this.macros),
+      entries,
+      texts: new Map(this.texts),
+      firstInclusion: new Map(this.firstInclusion),
+      pushedMacros,
+      counter: this.counter,
+      scratch: this.scratch,
+      baseFile: this.baseFile,
+      stats,
+      mainName: file.name,
+      mainPragmaOnce: main.pragmaOnce,
+      pos: at,
+    };
+    this.snapshotRequest!.onSnapshot({
+      line: this.snapshotRequest!.line,
+      tokens: this.out.slice(),
+      state,
+    });
   }
 
   // ---- files ----
@@ -608,6 +776,7 @@ class Preprocessor {
     const macros = this.macros;
     const out = this.out;
     while (!this.fatal) {
+      if (this.pauseAt >= 0 && this.includeStack.length === 1) this.snapshot();
       const file = this.file;
       const tokens = file.tokens;
       const n = tokens.length;
@@ -979,6 +1148,7 @@ class Preprocessor {
       this.fatal = true;
       return;
     }
+    if (found.entry === this.mainEntry) this.mainIncluded = true;
     if (found.entry.pragmaOnce || this.isGuarded(found.entry)) {
       this.stats.skippedIncludes++;
       return;
@@ -1759,6 +1929,7 @@ class Preprocessor {
       case "__DATE__":
       case "__TIME__":
       case "__TIMESTAMP__":
+        this.clockUsed = true;
         return this.pushSynthetic(
           name,
           StringLiteral,

@@ -1,0 +1,288 @@
+// The front end's prefix cache (compiler/frontend.ts): a compile that goes on from the cached
+// state after the main file's leading #include lines gives the object and the diagnostics a
+// compile without the cache gives, and the state is not used once a file it read, a -D, the
+// text before the cut or anything else it depends on is different.
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { compile, type CompileOptions } from "../../compiler/compile.js";
+import { CompileError } from "../../compiler/diagnostics.js";
+import {
+  checkProgram,
+  FrontendCache,
+  leadingIncludes,
+  type FrontendOptions,
+} from "../../compiler/frontend.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const archInclude = "/usr/include/x86_64-linux-gnu";
+const hasLibbpf = existsSync("/usr/include/bpf/bpf_helpers.h");
+if (!hasLibbpf) console.log("corpus cache tests skipped: libbpf-dev is not installed");
+
+const OPTIONS: CompileOptions = {
+  includeDirs: [archInclude, join(root, "samples", "include")],
+  defines: ["__TARGET_ARCH_x86"],
+  optLevel: 2,
+  cpu: "v3",
+  debug: true,
+};
+
+const programs = [
+  ...readdirSync(join(root, "test", "corpus", "programs"))
+    .filter((f) => f.endsWith(".bpf.c"))
+    .map((f) => join(root, "test", "corpus", "programs", f)),
+  ...readdirSync(join(root, "samples"))
+    .filter((f) => f.endsWith(".bpf.c"))
+    .map((f) => join(root, "samples", f)),
+].sort();
+
+/** The diagnostics of a compile as data (a CompileError's too). */
+function outcome(run: () => { object: Uint8Array; diagnostics: unknown }): {
+  object: number[] | undefined;
+  diagnostics: string;
+} {
+  try {
+    const r = run();
+    return { object: [...r.object], diagnostics: JSON.stringify(r.diagnostics) };
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+    return { object: undefined, diagnostics: JSON.stringify(e.diagnostics) };
+  }
+}
+
+function checked(
+  file: string,
+  source: string | undefined,
+  opts: FrontendOptions,
+): { diagnostics: string; decls: number; lines: number } {
+  const p = checkProgram(source === undefined ? { file } : { file, source }, opts);
+  return {
+    diagnostics: JSON.stringify(p.diagnostics.items),
+    decls: p.unit?.decls.length ?? -1,
+    lines: p.lines,
+  };
+}
+
+describe.skipIf(!hasLibbpf)("corpus: cached compiles give the uncached object", () => {
+  const cache = new FrontendCache();
+  test.each(programs.map((p) => [p.slice(root.length + 1), p]))("%s", (_name, path) => {
+    const reference = outcome(() => compile(path, { ...OPTIONS, cache: false }));
+    const hits = cache.hits;
+    const first = outcome(() => compile(path, { ...OPTIONS, cache }));
+    const second = outcome(() => compile(path, { ...OPTIONS, cache }));
+    const third = outcome(() => compile(path, { ...OPTIONS, cache }));
+    expect(first).toEqual(reference);
+    expect(second).toEqual(reference);
+    expect(third).toEqual(reference);
+    // Every corpus program starts with #include lines whose state can be kept.
+    expect(cache.hits).toBe(hits + 2);
+  });
+});
+
+// An in-memory file system, to change files between compiles (one reader per file set: the
+// cache keys its states by the reader too).
+const readers = new WeakMap<Record<string, string>, (path: string) => string | undefined>();
+function memoryFs(files: Record<string, string>): (path: string) => string | undefined {
+  let reader = readers.get(files);
+  if (reader === undefined) readers.set(files, (reader = (path) => files[path]));
+  return reader;
+}
+
+const header = `#ifndef H_H
+#define H_H
+#ifdef BIG
+typedef long num_t;
+#else
+typedef int num_t;
+#endif
+#define TWICE(x) ((x) + (x))
+struct pair { num_t a, b; };
+static inline int inc(int v) { return v + 1; }
+#endif
+`;
+
+const main = `// a program
+#include "h.h"
+/* comment */
+#include "other.h"
+
+int size = sizeof(struct pair);
+int f(void) { return TWICE(inc(1)); }
+`;
+
+/** checkProgram with and without `cache`: equal results; returns the cached one. */
+function same(files: Record<string, string>, opts: FrontendOptions, cache: FrontendCache) {
+  const readFile = memoryFs(files);
+  const plain = checked("/src/main.c", files["/src/main.c"], {
+    ...opts,
+    readFile,
+    cache: false,
+  });
+  const cached = checked("/src/main.c", files["/src/main.c"], { ...opts, readFile, cache });
+  expect(cached).toEqual(plain);
+  return cached;
+}
+
+describe("what a cached state depends on", () => {
+  const base = (): Record<string, string> => ({
+    "/src/main.c": main,
+    "/src/h.h": header,
+    "/src/other.h": "extern int other;\n",
+  });
+
+  test("the same program twice: the second compile goes on from the state", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    same(files, {}, cache);
+    expect(cache.stores).toBe(1);
+    same(files, {}, cache);
+    expect(cache.hits).toBe(1);
+  });
+
+  test("a header with a different text is read again", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    same(files, {}, cache);
+    files["/src/h.h"] = header.replace("num_t a, b;", "num_t a, b, c;");
+    const r = same(files, {}, cache);
+    expect(cache.hits).toBe(0);
+    expect(cache.misses).toBe(2);
+    expect(r.diagnostics).toBe("[]");
+  });
+
+  test("a -D the header tests makes another state", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    same(files, {}, cache);
+    same(files, { defines: ["BIG"] }, cache);
+    expect(cache.hits).toBe(0);
+    same(files, { defines: ["BIG"] }, cache);
+    same(files, {}, cache);
+    expect(cache.hits).toBe(2);
+  });
+
+  test("a -U, -I, -O or reader change makes another state", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    same(files, {}, cache);
+    same(files, { undefines: ["BIG"] }, cache);
+    same(files, { includeDirs: ["/inc"] }, cache);
+    same(files, { optimize: true }, cache);
+    expect(cache.hits).toBe(0);
+  });
+
+  test("a header that appears where the search found none before is read", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    delete files["/src/other.h"];
+    files["/inc/other.h"] = "extern int other;\n";
+    same(files, { includeDirs: ["/inc"] }, cache);
+    // other.h now in the includer's directory, which is searched before -I.
+    files["/src/other.h"] = "extern long other;\n";
+    same(files, { includeDirs: ["/inc"] }, cache);
+    expect(cache.hits).toBe(0);
+  });
+
+  test("an edit after the #include lines keeps the state; one before it does not", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    same(files, {}, cache);
+    files["/src/main.c"] = main.replace("TWICE(inc(1))", "TWICE(inc(2)) + size");
+    same(files, {}, cache);
+    expect(cache.hits).toBe(1);
+    files["/src/main.c"] = main.replace("/* comment */", "/* another comment */");
+    same(files, {}, cache);
+    expect(cache.hits).toBe(1);
+  });
+
+  test("diagnostics after the cut, and notes pointing into the headers, as without it", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    files["/src/main.c"] = main + "int g(void) { return TWICE(undeclared) + inc(); }\n";
+    same(files, {}, cache);
+    const r = same(files, {}, cache);
+    expect(cache.hits).toBe(1);
+    expect(r.diagnostics).toContain("undeclared");
+    expect(r.diagnostics).toContain("'inc' declared here");
+    files["/src/main.c"] = main + "int h( {\nstruct pair p = { .c = 1 };\n";
+    same(files, {}, cache);
+    expect(cache.hits).toBe(2);
+  });
+
+  test("warnings in the main file's text (lexing) and after the cut", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    files["/src/main.c"] =
+      main + "int w(void) { unsigned char c = 300; return c; }\n#warning here\n/* open";
+    same(files, {}, cache);
+    const r = same(files, {}, cache);
+    expect(cache.hits).toBe(1);
+    expect(JSON.parse(r.diagnostics).length).toBeGreaterThan(1);
+  });
+
+  test("a header that warns: its state is not kept (diagnostics stay exact)", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    files["/src/other.h"] = "#warning from a header\nextern int other;\n";
+    same(files, {}, cache);
+    same(files, {}, cache);
+    expect(cache.stores).toBe(0);
+  });
+
+  test("__COUNTER__ and _Pragma in headers; a clock macro keeps nothing", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    files["/src/other.h"] =
+      'enum { A = __COUNTER__, B = __COUNTER__ };\n_Pragma("pack(push, 1)")\nstruct p { char c; int i; };\n_Pragma("pack(pop)")\n';
+    files["/src/main.c"] = main + "enum { C = __COUNTER__ };\nint k = C + sizeof(struct p);\n";
+    same(files, {}, cache);
+    same(files, {}, cache);
+    expect(cache.hits).toBe(1);
+    const clock = new FrontendCache();
+    files["/src/other.h"] = "static const char when[] = __TIME__;\n";
+    const readFile = memoryFs(files);
+    checked("/src/main.c", files["/src/main.c"], { readFile, cache: clock });
+    checked("/src/main.c", files["/src/main.c"], { readFile, cache: clock });
+    expect(clock.stores).toBe(0);
+    expect(clock.hits).toBe(0);
+  });
+
+  test("a file on disk rewritten between compiles", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-cache-"));
+    try {
+      const cache = new FrontendCache();
+      const file = join(dir, "main.c");
+      writeFileSync(join(dir, "h.h"), "typedef int num_t;\n");
+      writeFileSync(file, '#include "h.h"\nint size = sizeof(num_t);\n');
+      const opts = { optLevel: 2 as const, cache };
+      const a = compile(file, opts).object;
+      expect(compile(file, opts).object).toEqual(a);
+      expect(cache.hits).toBe(1);
+      // Same length, other text.
+      writeFileSync(join(dir, "h.h"), "typedef long num_t;\n");
+      const b = compile(file, opts).object;
+      expect(b).toEqual(compile(file, { optLevel: 2, cache: false }).object);
+      expect(b).not.toEqual(a);
+      expect(cache.hits).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("leadingIncludes: where the cached prefix ends", () => {
+  test.each([
+    ['#include "a.h"\nint x;\n', 2],
+    ['// c\n#include <a.h>\n/* b\n c */\n#include "b.h"\n#define X 1\nint y;\n', 6],
+    ["/* start\n#include <a.h>\n*/ int z;\n", undefined],
+    ['#include "a.h" /* open\n*/\nint x;\n', undefined],
+    ['#include "a.h"\n#define LONG \\\n  1\n#include "b.h"\n', 2],
+    ['#include "a.h"\n#ifdef X\n#include "b.h"\n#endif\n', 2],
+    ["int x;\n#include <a.h>\n", undefined],
+    ['#include "a.h"', 2],
+  ])("%j -> line %s", (text, line) => {
+    expect(leadingIncludes(text)?.line).toBe(line);
+  });
+});
