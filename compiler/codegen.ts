@@ -131,7 +131,7 @@ function compileFunction(
   }
   expandPseudos(mf);
   if (opts.optLevel > 0) peephole(mf);
-  const { insns, relocs, lines } = encode(mf, opts.cpu, opts.debugLines);
+  const { insns, relocs, lines, coreRelos } = encode(mf, opts.cpu, opts.debugLines);
   if (t) t.layoutMs += performance.now() - t1;
   const l = diagnosticLoc(at);
   return {
@@ -143,7 +143,7 @@ function compileFunction(
     insns,
     relocs,
     lines,
-    coreRelos: [],
+    coreRelos,
     stackSize,
     pos: { file: l.file, line: l.line, col: l.col },
   };

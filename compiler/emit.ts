@@ -71,7 +71,7 @@ import {
   BPF_LDDW,
   BPF_PSEUDO_CALL,
 } from "../runtime/isa/opcodes.js";
-import { buildUnitBtf, finishUnitBtf, isPrivateSymbol } from "./emit-btf.js";
+import { buildUnitBtf, finishUnitBtf, isPrivateSymbol, type UnitBtf } from "./emit-btf.js";
 import { buildUnitBtfExt, type PlacedFunction } from "./emit-ext.js";
 import {
   EmitError,
@@ -82,7 +82,7 @@ import {
   type Placed,
 } from "./emit-layout.js";
 import { Q_CONST, canonical, type CType } from "./types.js";
-import type { CompiledUnit, InsnReloc } from "./unit.js";
+import type { CompiledFunction, CompiledUnit, InsnReloc } from "./unit.js";
 
 export { EmitError };
 
@@ -112,11 +112,16 @@ class ObjectWriter {
   private readonly sectionIndex = new Map<string, number>();
   private readonly sectionSymbols = new Map<string, number>();
   private readonly symbolIndex = new Map<string, number>();
+  /** Built before the code: CO-RE type-id relocations carry their type's BTF id in place. */
+  private readonly unitBtf: UnitBtf;
+  private readonly functionIndex: Map<CompiledFunction, number>;
 
   constructor(
     private readonly unit: CompiledUnit,
     private readonly layout: Layout,
   ) {
+    this.unitBtf = buildUnitBtf(unit);
+    this.functionIndex = new Map(unit.functions.map((f, i) => [f, i] as const));
     const file = unit.file.slice(unit.file.lastIndexOf("/") + 1);
     this.symbols.push({
       name: file,
@@ -215,6 +220,13 @@ class ObjectWriter {
           const reloc = this.relocateInsn(p, copy, r);
           if (reloc) relocations.push(reloc);
         }
+        const typeIds = this.unitBtf.coreTypeIds[this.functionIndex.get(p.fn)!]!;
+        p.fn.coreRelos.forEach((m, j) => {
+          // BPF_CORE_TYPE_ID_LOCAL / _TARGET: clang's lddw holds the local type id.
+          if (m.kind !== 6 && m.kind !== 7) return;
+          copy[m.insn]!.imm = typeIds[j]!;
+          if (copy[m.insn + 1]) copy[m.insn + 1]!.imm = 0;
+        });
         insns.push(...copy);
       }
       const spec = this.sections[this.sectionIndex.get(s.name)!]!;
@@ -346,8 +358,8 @@ class ObjectWriter {
   // --- .BTF and .BTF.ext ----------------------------------------------------------------
 
   addBtf(debugLines: boolean, cwd: string): void {
-    const unitBtf = buildUnitBtf(this.unit);
-    const order = new Map(this.unit.functions.map((f, i) => [f, i] as const));
+    const unitBtf = this.unitBtf;
+    const order = this.functionIndex;
     const placed = this.layout.placedFunctions;
     const ext = buildUnitBtfExt(
       this.unit,

@@ -12,7 +12,7 @@
 //
 // lower.ts builds this from the checked AST, opt*.ts rewrite it, isel.ts turns it into BPF
 // instructions over virtual registers.
-import type { SourcePos } from "./types.js";
+import type { CType, SourcePos } from "./types.js";
 
 export type Ty = "i32" | "i64" | "void";
 
@@ -59,6 +59,7 @@ export type Op =
   | "cmpxchg" // *(width)(args[0] + off): if == args[1] then = args[2]; result old value
   | "opaque" // args[0], hidden from the optimiser (asm barriers)
   | "ldabs" // legacy packet load of `width` bytes of skb args[0] at off (+ args[1]: BPF_IND)
+  | "core" // a CO-RE relocated value `core` (local value in lo, hi): opaque to the optimiser
   // terminators
   | "br"
   | "cbr" // if cond(args[0], args[1]) goto targets[0] else targets[1]
@@ -77,6 +78,19 @@ export interface Slot {
 }
 
 export type RelocKind = "map" | "data";
+
+/**
+ * A CO-RE relocation (.BTF.ext core_relo): what the loader rewrites in the instruction that
+ * materialises the value, with the local value the compiler computed (in the inst's lo, hi).
+ */
+export interface CoreRelo {
+  /** enum bpf_core_relo_kind */
+  readonly kind: number;
+  /** the root type (a record for field kinds; the named type for type and enum kinds) */
+  readonly type: CType;
+  /** clang's access string: "0:1:2" for fields, "0" for types, the enumerator's index */
+  readonly access: string;
+}
 
 export class Inst {
   /** Users of this value; an instruction appears once per operand it uses this value in. */
@@ -106,6 +120,8 @@ export class Inst {
   inbounds = false;
   targets: Block[] = [];
   pos: SourcePos | undefined = undefined;
+  /** The relocation of a "core" value. */
+  core: CoreRelo | undefined = undefined;
 
   constructor(
     public id: number,
@@ -373,6 +389,8 @@ export function printInst(inst: Inst): string {
       return `${lhs}${inst.op}.${inst.width} ${a[0]}`;
     case "ldabs":
       return `${lhs}ldabs.${inst.width} ${a[0]}[${a.length > 1 ? a[1] + " + " : ""}${inst.off}]`;
+    case "core":
+      return `${lhs}core ${inst.core!.kind} "${inst.core!.access}" = ${inst.lo}${inst.hi ? `:${inst.hi}` : ""}`;
     case "br":
       return `br ${inst.targets[0]!.name}`;
     case "cbr":

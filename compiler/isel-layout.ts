@@ -21,7 +21,7 @@ import {
   isExit,
   isJump,
 } from "./isel-mir.js";
-import type { InsnReloc, LineMark } from "./unit.js";
+import type { CoreReloMark, InsnReloc, LineMark } from "./unit.js";
 import type { SourcePos } from "./types.js";
 import type { Cpu } from "./lower.js";
 
@@ -270,6 +270,7 @@ export interface Encoded {
   insns: Insn[];
   relocs: InsnReloc[];
   lines: LineMark[];
+  coreRelos: CoreReloMark[];
 }
 
 /** Orders blocks, resolves branches and encodes the function. */
@@ -328,6 +329,7 @@ export function encode(mf: MFunc, cpu: Cpu, debugLines: boolean): Encoded {
   const insns: Insn[] = [];
   const relocs: InsnReloc[] = [];
   const lines: LineMark[] = [];
+  const coreRelos: CoreReloMark[] = [];
   let lastPos: SourcePos | undefined;
   for (const c of code) {
     for (const mi of c.insts) {
@@ -343,6 +345,7 @@ export function encode(mf: MFunc, cpu: Cpu, debugLines: boolean): Encoded {
           );
       }
       if (mi.reloc) relocs.push({ ...mi.reloc, insn: index } as InsnReloc);
+      if (mi.core) coreRelos.push({ insn: index, ...mi.core });
       if (debugLines && mi.pos && !samePos(mi.pos, lastPos)) {
         lines.push({ insn: index, pos: mi.pos });
         lastPos = mi.pos;
@@ -355,7 +358,7 @@ export function encode(mf: MFunc, cpu: Cpu, debugLines: boolean): Encoded {
         insns.push({ code: 0, dst: 0, src: 0, off: 0, imm: mi.imm2 | 0 });
     }
   }
-  return { insns, relocs, lines };
+  return { insns, relocs, lines, coreRelos };
 }
 
 export class RangeJumpError extends Error {}

@@ -8,7 +8,7 @@
 // second successor). Registers 0-10 are r0-r10; numbers from FIRST_VREG up are virtual.
 // Stack references carry their slot: the frame layout adds the slot's offset to `off` (memory
 // operands) or `imm` (address computations) once every slot has its place.
-import type { Slot } from "./ir.js";
+import type { CoreRelo, Slot } from "./ir.js";
 import type { SourcePos } from "./types.js";
 import type { InsnReloc } from "./unit.js";
 import * as op from "../runtime/isa/opcodes.js";
@@ -42,6 +42,8 @@ export class MInst {
   /** Frame slot whose offset is added to off (memory) or imm (ALU add) at layout. */
   slot: Slot | undefined = undefined;
   reloc: MReloc | undefined = undefined;
+  /** A CO-RE relocation on this instruction (.BTF.ext core_relo). */
+  core: CoreRelo | undefined = undefined;
   /** Jump target (conditional jumps, JA). */
   target: MBlock | undefined = undefined;
   pos: SourcePos | undefined = undefined;

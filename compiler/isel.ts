@@ -98,6 +98,9 @@ class Selector {
   private readonly derived = new Map<Inst, Slot[]>();
   // Addresses (lddw, r10 + off) materialised in this block since the last call.
   private addrCache = new Map<string, number>();
+  // CO-RE values (and the additions of field offsets) every use of which carries the
+  // relocation itself: a load or store at base + offset, a shift by the amount.
+  private readonly coreAbsorbed = new Set<Inst>();
 
   constructor(
     private readonly fn: Func,
@@ -116,6 +119,7 @@ class Selector {
       this.blocks.set(b, mb);
     }
     this.derivedPointers();
+    this.absorbCoreValues();
     for (const b of this.fn.blocks) this.selectBlock(b);
     for (const mb of this.mf.blocks) for (const s of mb.succs) s.preds.push(mb);
     return this.mf;
@@ -157,6 +161,33 @@ class Selector {
           }
         }
       }
+    }
+  }
+
+  /**
+   * clang's BPFMISimplifyPatchable: a field relocation whose value is only added to a base that
+   * is then loaded from or stored to (at offset 0) moves into those instructions' offsets, and
+   * one only used as a shift amount into the shifts' immediates. What remains used otherwise is
+   * materialised by a `mov` (or `lddw`) carrying the relocation.
+   */
+  private absorbCoreValues(): void {
+    const adds: Inst[] = [];
+    const cores: Inst[] = [];
+    for (const b of this.fn.blocks) {
+      for (const inst of b.insts) {
+        if (inst.op === "core" && inst.core!.kind <= 5) cores.push(inst);
+        else if (inst.op === "add" && fieldCore(inst) !== undefined) adds.push(inst);
+      }
+    }
+    const absorbed = this.coreAbsorbed;
+    for (const a of adds) {
+      if (a.uses.every((u) => isMemAtOffsetZero(u, a))) absorbed.add(a);
+    }
+    const byUses = (v: Inst): boolean =>
+      v.uses.every((u) => absorbed.has(u) || (isShift(u) && u.args[1] === v && u.args[0] !== v));
+    for (const c of cores) {
+      for (const u of c.uses) if (u.op === "zext" && byUses(u)) absorbed.add(u);
+      if (byUses(c)) absorbed.add(c);
     }
   }
 
@@ -516,6 +547,9 @@ class Selector {
       case "opaque":
         r = this.knownZext(v.args[0]!, depth + 1);
         break;
+      case "core":
+        r = v.hi === 0 && v.lo >= 0; // a mov of a non-negative immediate
+        break;
       default:
         r = false;
     }
@@ -546,6 +580,7 @@ class Selector {
   }
 
   private select(inst: Inst): void {
+    if (this.coreAbsorbed.has(inst)) return;
     if (
       inst.uses.length === 0 &&
       inst.op !== "store" &&
@@ -637,13 +672,34 @@ class Selector {
       case "ldabs":
         this.packetLoad(inst);
         return;
+      case "core":
+        this.coreValue(inst);
+        return;
     }
+  }
+
+  /** clang's materialisation of a relocated value: lddw for enum values and type ids, else mov. */
+  private coreValue(inst: Inst): void {
+    const c = inst.core!;
+    const wide = c.kind === 6 || c.kind === 7 || c.kind === 10 || c.kind === 11;
+    const mi = this.emit(wide ? op.BPF_LDDW : op.BPF_ALU64 | op.BPF_MOV | op.BPF_K);
+    mi.dst = this.vreg(inst);
+    mi.imm = inst.lo;
+    if (wide) mi.imm2 = inst.hi;
+    mi.core = c;
   }
 
   private binary(inst: Inst): void {
     let [a, b] = inst.args as [Inst, Inst];
     // dst = a; dst op= b: start from the operand that dies here, so the copy coalesces.
-    if (isCommutative(inst.op) && b.op !== "const" && b.uses.length === 1 && a.uses.length > 1)
+    // (clang adds a relocated field offset to the base, never the other way round)
+    if (
+      isCommutative(inst.op) &&
+      b.op !== "const" &&
+      b.op !== "core" &&
+      b.uses.length === 1 &&
+      a.uses.length > 1
+    )
       [a, b] = [b, a];
     const is32 = inst.ty === "i32";
     const cls = is32 ? op.BPF_ALU : op.BPF_ALU64;
@@ -657,6 +713,11 @@ class Selector {
     this.moveInto(d, a);
     if (b.op === "const" && this.immOk(inst.op, b, is32)) {
       this.aluImm(cls, o, d, b.lo);
+      return;
+    }
+    const shiftBy = isShift(inst) ? fieldCoreOf(b) : undefined;
+    if (shiftBy !== undefined) {
+      this.aluImm(cls, o, d, shiftBy.lo).core = shiftBy.core;
       return;
     }
     this.aluReg(cls, o, d, this.reg(b));
@@ -822,7 +883,33 @@ class Selector {
     return { reg: this.reg(base), off, slot: undefined };
   }
 
+  /** A load or store at (base + field offset relocation) + 0: the relocation moves into off. */
+  private coreAddress(inst: Inst): { reg: number; off: number; core: Inst } | undefined {
+    const addr = inst.args[0]!;
+    if (inst.off !== 0 || addr.op !== "add" || !isMemAtOffsetZero(inst, addr)) return undefined;
+    const c = fieldCore(addr);
+    if (c === undefined) return undefined;
+    const base = addr.args[c.index === 0 ? 1 : 0]!;
+    return { reg: this.reg(base), off: c.core.lo, core: c.core };
+  }
+
   private load(inst: Inst): void {
+    const core = this.coreAddress(inst);
+    if (core !== undefined) {
+      const signed = inst.signed && inst.width < 4;
+      const mode = signed && this.v4 ? op.BPF_MEMSX : op.BPF_MEM;
+      const mi = this.emit(op.BPF_LDX | mode | sizeCode(inst.width));
+      mi.dst = this.vreg(inst);
+      mi.src = core.reg;
+      mi.off = core.off;
+      mi.core = core.core.core;
+      if (signed && !this.v4) {
+        const s = 32 - inst.width * 8;
+        this.aluImm(op.BPF_ALU, op.BPF_LSH, mi.dst, s);
+        this.aluImm(op.BPF_ALU, op.BPF_ARSH, mi.dst, s);
+      }
+      return;
+    }
     const a = this.address(inst.args[0]!, inst.off);
     const d = this.vreg(inst);
     const w = inst.width;
@@ -842,6 +929,16 @@ class Selector {
 
   private store(inst: Inst): void {
     const [base, v] = inst.args as [Inst, Inst];
+    const core = this.coreAddress(inst);
+    if (core !== undefined) {
+      const src = this.reg(v);
+      const mi = this.emit(op.BPF_STX | op.BPF_MEM | sizeCode(inst.width));
+      mi.dst = core.reg;
+      mi.off = core.off;
+      mi.src = src;
+      mi.core = core.core.core;
+      return;
+    }
     const a = this.address(base, inst.off);
     const w = inst.width;
     // st imm only to the stack: the verifier refuses it on ctx, and it saves a register.
@@ -1006,3 +1103,29 @@ export function dominators(fn: Func): Map<Block, Block | undefined> {
 }
 
 export { FIRST_VREG };
+
+// ---- CO-RE ----
+
+const isShift = (i: Inst): boolean => i.op === "shl" || i.op === "lshr" || i.op === "ashr";
+
+/** A field relocation (kinds 0-5), seen through a zero-extension. */
+function fieldCoreOf(v: Inst): Inst | undefined {
+  const c = v.op === "zext" ? v.args[0]! : v;
+  return c.op === "core" && c.core!.kind <= 5 ? c : undefined;
+}
+
+/** The field relocation an addition adds to a base, and its operand index. */
+function fieldCore(add: Inst): { core: Inst; index: number } | undefined {
+  if (add.op !== "add" || add.ty !== "i64") return undefined;
+  const b = fieldCoreOf(add.args[1]!);
+  if (b !== undefined) return { core: b, index: 1 };
+  const a = fieldCoreOf(add.args[0]!);
+  return a !== undefined ? { core: a, index: 0 } : undefined;
+}
+
+/** `u` loads from or stores to exactly `addr` (+ 0), not storing the address itself. */
+function isMemAtOffsetZero(u: Inst, addr: Inst): boolean {
+  if (u.off !== 0 || u.args[0] !== addr || u.volatile) return false;
+  if (u.op === "load") return true;
+  return u.op === "store" && u.args[1] !== addr;
+}

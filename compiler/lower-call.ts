@@ -32,6 +32,7 @@ import {
 import { convert, intInfo, irTy, isAggregate } from "./lower-types.js";
 import { copyMemory, fillMemory } from "./lower-init.js";
 import { inlineBody } from "./lower-stmt.js";
+import { btfTypeId, enumValue, fieldInfo, typeInfo } from "./lower-core.js";
 import {
   ArgType,
   argTypeString,
@@ -300,8 +301,18 @@ function lowerBuiltin(fl: FnLowering, e: A.CallExpr, name: string): Inst | undef
       const c = fl.unit.constant(args[0]!);
       return rvalue(fl, c !== undefined && c !== 0n ? args[1]! : args[2]!);
     }
-    case "__builtin_preserve_access_index":
-      return rvalue(fl, args[0]!);
+    case "__builtin_preserve_access_index": {
+      if (fl.preserveDepth > 0) {
+        fl.error(e.loc, "nested builtin_preserve_access_index() not supported");
+        return rvalue(fl, args[0]!);
+      }
+      fl.preserveDepth++;
+      try {
+        return rvalue(fl, args[0]!);
+      } finally {
+        fl.preserveDepth--;
+      }
+    }
     case "__builtin_object_size": {
       const t = fl.unit.constant(args[1]!) ?? 0n;
       effect(fl, args[0]!);
@@ -317,11 +328,13 @@ function lowerBuiltin(fl: FnLowering, e: A.CallExpr, name: string): Inst | undef
       break;
     }
     case "__builtin_preserve_field_info":
+      return fieldInfo(fl, e);
     case "__builtin_preserve_type_info":
+      return typeInfo(fl, e);
     case "__builtin_preserve_enum_value":
+      return enumValue(fl, e);
     case "__builtin_btf_type_id":
-      fl.error(e.loc, `${name} needs CO-RE relocations, which tsbpf does not emit yet`);
-      return b.const32(0);
+      return btfTypeId(fl, e);
   }
   fl.error(
     e.loc,

@@ -30,6 +30,7 @@ import { lowerCall } from "./lower-call.js";
 import { lowerStmtExpr } from "./lower-stmt.js";
 import { copyMemory, initializeLocal } from "./lower-init.js";
 import { convertValue } from "./consteval.js";
+import { coreLValue, corePath } from "./lower-core.js";
 
 export interface BitField {
   /** Bit position of the field's lowest bit inside the storage unit. */
@@ -590,6 +591,8 @@ function memberLValue(
   info: ExprInfo,
   isVolatile: boolean,
 ): LValue {
+  const chain = corePath(fl, e);
+  if (chain !== undefined) return coreLValue(fl, e, chain);
   const path = info.member!;
   let base: Inst;
   let off: number;
@@ -654,6 +657,8 @@ export function bitFieldUnit(
 }
 
 function indexLValue(fl: FnLowering, e: A.IndexExpr, info: ExprInfo, isVolatile: boolean): LValue {
+  const chain = corePath(fl, e);
+  if (chain !== undefined) return coreLValue(fl, e, chain);
   const ai = infoOf(fl, e.array);
   const arrayIsPointer = canonical(convertedType(ai)).kind === "pointer";
   const ptrExpr = arrayIsPointer ? e.array : e.index;

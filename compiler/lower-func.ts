@@ -48,6 +48,8 @@ export class FnLowering {
   readonly switches: SwitchContext[] = [];
   /** Functions being inlined, outermost first: a guard against runaway expansion. */
   readonly inlineDepth: FunctionDecl[] = [];
+  /** Inside __builtin_preserve_access_index(...): every member access is a CO-RE access. */
+  preserveDepth = 0;
 
   constructor(
     readonly unit: UnitLowering,

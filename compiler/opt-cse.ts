@@ -4,6 +4,7 @@
 // call or atomic operation forgets every load remembered before it, except that a stack slot
 // whose address never escapes is only changed by stores to that slot.
 import { type Block, type Func, type Inst, isCommutative, replaceAllUses } from "./ir.js";
+import type { CType } from "./types.js";
 
 export function localCse(fn: Func): boolean {
   const escaping = escapingSlots(fn);
@@ -86,6 +87,18 @@ function numberBlock(b: Block, t: Table, escaping: Set<number>): boolean {
       case "phi":
       case "param":
         continue;
+      case "core": {
+        // clang's machine CSE merges the relocation's materialisations (an lddw of the
+        // relocation global): calls and stores do not separate them.
+        const c = inst.core!;
+        const key = `core|${c.kind}|${c.access}|${inst.lo}:${inst.hi}|${typeKey(c.type)}`;
+        const known = lookup(t, key);
+        if (known) {
+          replaceAllUses(inst, known);
+          changed = true;
+        } else t.values.set(key, inst);
+        continue;
+      }
     }
     if (inst.isTerminator || inst.ty === "void") continue;
     const key = valueKey(inst);
@@ -163,4 +176,18 @@ export function escapingSlots(fn: Func): Set<number> {
     }
   }
   return out;
+}
+
+const typeKeys = new WeakMap<object, number>();
+let nextTypeKey = 1;
+
+/** One number per declaration (records, enums, typedefs) or per type object otherwise. */
+function typeKey(t: CType): number {
+  const o: object = "decl" in t ? t.decl : t;
+  let k = typeKeys.get(o);
+  if (k === undefined) {
+    k = nextTypeKey++;
+    typeKeys.set(o, k);
+  }
+  return k;
 }

@@ -4098,11 +4098,17 @@ class Sema implements ConstEvalHost {
       case "__builtin_preserve_enum_value":
       case "__builtin_btf_type_id": {
         if (!want(2)) return ERROR;
-        this.expr(args[0]!);
+        const argInfo = this.expr(args[0]!);
         const kind = args[1]!;
         this.rvalue(kind);
         const v = this.evaluator.evaluate(kind);
+        // clang checks the flag first, then the shape of the first argument.
         if (isNotConstant(v)) this.error(kind.loc, `${f.name} argument 2 not a constant`);
+        else if (!this.validCoreArgument(f.name, args[0]!, argInfo)) {
+          const what =
+            f.name === "__builtin_preserve_field_info" ? "not a field access" : "invalid";
+          this.error(args[0]!.loc, `${f.name} argument 1 ${what}`);
+        }
         const type =
           f.name === "__builtin_preserve_enum_value"
             ? longType
@@ -4131,6 +4137,36 @@ class Sema implements ConstEvalHost {
     if (f.name.startsWith("__sync_") || f.name.startsWith("__atomic_"))
       return this.atomicBuiltin(e, f.name);
     return undefined;
+  }
+
+  // The first argument of the CO-RE builtins, as clang's Sema accepts it:
+  //   __builtin_preserve_field_info(s->field or a[N], kind)   a member access or an index
+  //   __builtin_preserve_type_info(*(T *)0 or var, kind)       T a typedef or a named record/enum
+  //   __builtin_preserve_enum_value(*(enum E *)ENUMERATOR, kind)
+  //   __builtin_btf_type_id(anything, kind)
+  private validCoreArgument(name: string, arg: A.Expr, info: ExprInfo): boolean {
+    switch (name) {
+      case "__builtin_preserve_field_info":
+        return arg.kind === "MemberExpr" || arg.kind === "IndexExpr";
+      case "__builtin_preserve_type_info": {
+        if (arg.kind !== "Identifier" && arg.kind !== "UnaryExpr") return false;
+        if (info.type.kind === "typedef") return true;
+        const c = canonical(info.type);
+        if (c.kind === "record" || c.kind === "enum") return c.decl.tag !== undefined;
+        return false;
+      }
+      case "__builtin_preserve_enum_value": {
+        if (arg.kind !== "UnaryExpr" || arg.op !== "*") return false;
+        const cast = arg.operand;
+        if (cast.kind !== "CastExpr" || cast.operand.kind !== "Identifier") return false;
+        const d = this.result.exprs.get(cast.operand)?.decl;
+        const c = canonical(info.type);
+        if (d?.kind !== "enumConst" || c.kind !== "enum") return false;
+        return d.enumDecl === c.decl;
+      }
+      default:
+        return true;
+    }
   }
 
   // __sync_fetch_and_add(p, v), __atomic_fetch_add(p, v, order)...: typed by *p.
