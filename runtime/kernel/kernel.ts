@@ -40,6 +40,7 @@ import { Net, registerNet } from "./net.js";
 import { Block, registerBlock } from "./block.js";
 import { registerMm } from "./mm.js";
 import { registerSched, Scheduler } from "./sched.js";
+import { registerAdmin } from "./admin.js";
 import { registerSyscalls } from "./syscalls.js";
 import { bootTasks } from "./boot.js";
 import { kernelBtf } from "./btf.js";
@@ -155,6 +156,7 @@ export class SimKernel {
     registerBlock(this);
     registerMm(this);
     registerSched(this);
+    registerAdmin(this);
     this.vfs.boot();
     this.net.boot();
     this.block.boot();

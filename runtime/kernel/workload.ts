@@ -16,9 +16,13 @@ import { netStep, type NetState, newNetState, netSummary } from "./workload-net.
 import { diskStep, diskSummary, newDiskState, type DiskState } from "./workload-disk.js";
 import { allocStep, allocSummary, newAllocState, type AllocState } from "./workload-alloc.js";
 import { schedStep, schedSummary, newSchedState, type SchedState } from "./workload-sched.js";
+import { adminStep, adminSummary, newAdminState, type AdminState } from "./workload-admin.js";
 
+/** The workloads `tsbpf run --workload` offers. */
 export const WORKLOADS = ["files", "net", "disk", "alloc", "sched", "mixed"] as const;
-export type WorkloadName = (typeof WORKLOADS)[number];
+/** Every workload runWorkload() knows: the CLI's and "admin" (kill, sync, mount, bind, stat). */
+export const ALL_WORKLOADS = [...WORKLOADS, "admin"] as const;
+export type WorkloadName = (typeof ALL_WORKLOADS)[number];
 
 export interface WorkloadOptions {
   /** actions to perform (default 1000) */
@@ -44,6 +48,7 @@ export interface WorkloadSummary {
   disk?: ReturnType<typeof diskSummary>;
   alloc?: ReturnType<typeof allocSummary>;
   sched?: ReturnType<typeof schedSummary>;
+  admin?: ReturnType<typeof adminSummary>;
 }
 
 /** What the workload steps share. */
@@ -53,6 +58,7 @@ export class WorkloadContext {
   readonly disk: DiskState;
   readonly alloc: AllocState;
   readonly sched: SchedState;
+  readonly admin: AdminState;
   readonly syscalls = new Map<string, number>();
   readonly opensByPath = new Map<string, number>();
 
@@ -62,6 +68,7 @@ export class WorkloadContext {
     this.disk = newDiskState();
     this.alloc = newAllocState();
     this.sched = newSchedState();
+    this.admin = newAdminState();
   }
 
   get random() {
@@ -127,9 +134,10 @@ const STEPS: Record<Exclude<WorkloadName, "mixed">, Step> = {
   disk: diskStep,
   alloc: allocStep,
   sched: schedStep,
+  admin: adminStep,
 };
 
-/** How often each workload runs in "mixed" (a file-heavy server). */
+/** How often each workload runs in "mixed" (a file-heavy server; "admin" is not part of it). */
 const MIXED_WEIGHTS: [Exclude<WorkloadName, "mixed">, number][] = [
   ["files", 40],
   ["net", 25],
@@ -146,11 +154,11 @@ export function runWorkload(
   name: WorkloadName,
   options: WorkloadOptions = {},
 ): WorkloadSummary {
-  if (!(WORKLOADS as readonly string[]).includes(name)) {
+  if (!(ALL_WORKLOADS as readonly string[]).includes(name)) {
     throw new KernelError(
       "EINVAL",
       "workload",
-      `unknown workload '${name}' (${WORKLOADS.join(", ")})`,
+      `unknown workload '${name}' (${ALL_WORKLOADS.join(", ")})`,
     );
   }
   const events = options.events ?? 1000;
@@ -173,6 +181,7 @@ export function runWorkload(
     disk: kernel.block.completed.length,
     alloc: { ...ctx.alloc.counters },
     sched: { ...ctx.sched.counters },
+    admin: { ...ctx.admin.counters },
   };
   const startNs = kernel.clock.ns;
   const random = kernel.random;
@@ -202,6 +211,7 @@ export function runWorkload(
   if (used("disk") || used("files")) summary.disk = diskSummary(ctx, snapshots.disk);
   if (used("alloc")) summary.alloc = allocSummary(ctx, snapshots.alloc);
   if (used("sched")) summary.sched = schedSummary(ctx, snapshots.sched);
+  if (name === "admin") summary.admin = adminSummary(ctx, snapshots.admin);
   return summary;
 }
 
