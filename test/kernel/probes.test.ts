@@ -21,6 +21,9 @@ import {
 import { PtRegs } from "../../runtime/uapi/ptregs.js";
 import { KPROBE_PMU_TYPE } from "../../runtime/kernel/perf.js";
 import { VmFault } from "../../runtime/vm/fault.js";
+import { assemble } from "../../runtime/isa/asm.js";
+import { BpfSyscallError } from "../../runtime/bpf/error.js";
+import { bpfOf } from "../../runtime/bpf/syscall.js";
 import { RECORD_HELPER, testHelpers } from "./helpers.js";
 import { installProg, TestProg } from "./prog.js";
 
@@ -167,6 +170,40 @@ describe("perf_event_open, SET_BPF and close", () => {
     expect(() => kernel.runOn(bash.cpu, bash, () => kernel.callByName("kfree", ptr))).toThrow(
       /not writable/,
     );
+  });
+
+  it("pt_regs writes are refused by the verifier at BPF_PROG_LOAD, as the kernel refuses them", () => {
+    const kernel = new SimKernel({ cpus: 1 });
+    const bpf = bpfOf(kernel);
+    const load = (text: string) =>
+      bpf.progLoad({
+        progType: BpfProgType.BPF_PROG_TYPE_KPROBE,
+        insns: assemble(text),
+        license: "GPL",
+        logLevel: 1,
+        logBuf: new Uint8Array(4096),
+        logSize: 4096,
+      });
+    // reading an argument register is fine; storing into one, or past the end, is not
+    expect(load("ldxdw %r0, [%r1+112]\nexit")).toBeGreaterThan(0);
+    for (const [text, message] of [
+      [
+        "mov %r2, 7\nstxdw [%r1+112], %r2\nmov %r0, 0\nexit",
+        "invalid bpf_context access off=112 size=8",
+      ],
+      ["stdw [%r1+0], 0\nmov %r0, 0\nexit", "invalid bpf_context access off=0 size=8"],
+      ["ldxdw %r0, [%r1+168]\nexit", "invalid bpf_context access off=168 size=8"],
+    ] as const) {
+      let err: unknown;
+      try {
+        load(text);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, text).toBeInstanceOf(BpfSyscallError);
+      expect((err as BpfSyscallError).errno, text).toBe(Errno.EACCES);
+      expect((err as BpfSyscallError).log, text).toContain(`${message}\n`);
+    }
   });
 
   it("place ip, sp (pointing at the return address) and the kernel's cs/ss/flags", () => {
