@@ -8,7 +8,7 @@ import { isRegConst, knownScalar, regConstValue } from "./bounds.js";
 import { flipOpcode, isScalarBranchTaken, regSetMinMax } from "./branch.js";
 import { type Env, RegArg } from "./env.js";
 import { isPointerValue } from "./check-alu.js";
-import { markRegPrecise } from "./precision.js";
+import { linkedEntry, linkedReg, linkedSlot, markRegPrecise } from "./precision.js";
 import { baseOf, mayBeNull, PTR_MAYBE_NULL, RegState, RegType } from "./reg.js";
 import type { VerifierState } from "./state.js";
 import { StackSlot } from "./state.js";
@@ -50,13 +50,23 @@ export function isBranchTaken(r1: RegState, r2: RegState, opcode: number, is32: 
   return isScalarBranchTaken(r1, r2, opcode, is32);
 }
 
-/** Every scalar register with this id in any frame, encoded frame << 4 | regno. */
+/**
+ * Every scalar with this id in any frame, in a register or spilled to the stack
+ * (collect_linked_regs): encoded as linkedReg(frame, regno) or linkedSlot(frame, spi).
+ */
 function linkedRegs(st: VerifierState, id: number, out: number[]): void {
   for (const f of st.frames) {
     for (let r = 0; r < 10; r++) {
       const reg = f.regs[r]!;
       if (reg.type === T.SCALAR_VALUE && reg.id === id) {
-        const e = (f.frameno << 4) | r;
+        const e = linkedReg(f.frameno, r);
+        if (!out.includes(e)) out.push(e);
+      }
+    }
+    for (let spi = 0; spi < f.stack.length; spi++) {
+      const slot = f.stack[spi]!;
+      if (slot.isSpilledScalar && slot.spilled!.id === id) {
+        const e = linkedSlot(f.frameno, spi);
         if (!out.includes(e)) out.push(e);
       }
     }
@@ -67,10 +77,17 @@ function linkedRegs(st: VerifierState, id: number, out: number[]): void {
 function syncLinked(st: VerifierState, known: RegState, linked: number[]): void {
   if (!known.isScalar || !known.id) return;
   for (const e of linked) {
-    const f = st.frames.find((fr) => fr.frameno === e >> 4);
+    const { frame, slot, index } = linkedEntry(e);
+    const f = st.frames.find((fr) => fr.frameno === frame);
     if (!f) continue;
-    const reg = f.regs[e & 15]!;
-    if (reg.type === T.SCALAR_VALUE && reg.id === known.id) f.regs[e & 15] = known;
+    if (slot) {
+      const s = f.stack[index];
+      if (s?.isSpilledScalar && s.spilled!.id === known.id)
+        f.stack[index] = new StackSlot(s.types, known);
+      continue;
+    }
+    const reg = f.regs[index]!;
+    if (reg.type === T.SCALAR_VALUE && reg.id === known.id) f.regs[index] = known;
   }
 }
 

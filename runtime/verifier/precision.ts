@@ -199,10 +199,25 @@ function backtrackInsn(
 function syncLinked(env: Env, flags: number, bt: Backtrack): void {
   if (flags >= 0) return;
   const set = env.linkedSets[-flags - 1]!;
-  let any = false;
-  for (const e of set) if (bt.hasReg(e >> 4, e & 15)) any = true;
-  if (!any) return;
-  for (const e of set) bt.setReg(e >> 4, e & 15);
+  const has = (e: number): boolean => {
+    const { frame, slot, index } = linkedEntry(e);
+    return slot ? bt.hasSlot(frame, index) : bt.hasReg(frame, index);
+  };
+  if (!set.some(has)) return;
+  for (const e of set) {
+    const { frame, slot, index } = linkedEntry(e);
+    if (slot) bt.setSlot(frame, index);
+    else bt.setReg(frame, index);
+  }
+}
+
+/** A member of a set of linked scalars: a register of a frame ... */
+export const linkedReg = (frame: number, regno: number): number => (frame << 4) | regno;
+/** ... or a stack slot holding a spilled copy. */
+export const linkedSlot = (frame: number, spi: number): number => 0x1000 | (frame << 6) | spi;
+export function linkedEntry(e: number): { frame: number; slot: boolean; index: number } {
+  if (e & 0x1000) return { frame: (e >> 6) & 7, slot: true, index: e & 63 };
+  return { frame: e >> 4, slot: false, index: e & 15 };
 }
 
 /** Everything scalar on the path becomes precise (the fallback when tracing fails). */

@@ -202,8 +202,10 @@ function maybeLooping(old: VerifierState, cur: VerifierState): boolean {
 /** Precision the old state relied on is needed on the current path too (propagate_precision). */
 function propagatePrecision(env: Env, old: VerifierState): void {
   const bt = new Backtrack(env.cur.curframe);
-  const names: string[] = [];
-  for (let fr = 0; fr <= old.curframe; fr++) {
+  // One line per frame, the innermost first: "frame 1: propagating r0,r1" "frame 0: ...".
+  const lines: string[] = [];
+  for (let fr = old.curframe; fr >= 0; fr--) {
+    const names: string[] = [];
     const f = old.frames[fr]!;
     for (let r = 0; r < 10; r++) {
       const reg = f.regs[r]!;
@@ -217,9 +219,10 @@ function propagatePrecision(env: Env, old: VerifierState): void {
       bt.setSlot(fr, spi);
       names.push(`fp${-(spi + 1) * 8}`);
     }
+    if (names.length) lines.push(`frame ${fr}: propagating ${names.join(",")}\n`);
   }
   if (bt.empty) return;
-  if (env.level >= 2) env.verbose(`frame ${env.cur.curframe}: propagating ${names.join(",")}\n`);
+  if (env.level >= 2) env.verbose(lines.join(""));
   markChainPrecision(env, bt, false);
 }
 

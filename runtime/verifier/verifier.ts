@@ -383,7 +383,8 @@ function printLineInfo(env: Env, idx: number): void {
   if (!info) return;
   const place = sourceOf(info, idx);
   if (!place) return;
-  const key = `${place.file}:${place.line}:${place.col}`;
+  // Records of one line with other columns print nothing: the log shows no columns.
+  const key = `${place.file}:${place.line}`;
   if (key === env.prevLineKey) return;
   env.prevLineKey = key;
   const file = place.file.slice(place.file.lastIndexOf("/") + 1);
