@@ -1589,4 +1589,59 @@ exit`,
   "invalid access to map value, value_size=8 off=8 size=8\nR3 min value is outside of the allowed memory range",
 );
 
+bad(
+  "callbacks",
+  "bpf_for_each_map_elem: a ring buffer",
+  `lddw %r1, map_fd 5
+lddw %r2, func cb
+mov %r3, 0
+mov %r4, 0
+call 164
+${EXIT0}
+cb:
+mov %r0, 0
+exit`,
+  "callback function not allowed for map",
+);
+ok(
+  "callbacks",
+  "bpf_for_each_map_elem: an array, counting in the caller's stack",
+  `stdw [%r10-8], 0
+lddw %r1, map_fd 4
+lddw %r2, func cb
+mov %r3, %r10
+add %r3, -8
+mov %r4, 0
+call 164
+${EXIT0}
+cb:
+ldxdw %r0, [%r3+40]
+ldxdw %r1, [%r4+0]
+add %r1, %r0
+stxdw [%r4+0], %r1
+mov %r0, 0
+exit`,
+);
+ok(
+  "callbacks",
+  "bpf_loop: the callback calls a function",
+  LOOP(
+    "mov %r1, 5",
+    "mov %r6, %r2\ncall local f\nldxdw %r1, [%r6]\nadd %r1, %r0\nstxdw [%r6], %r1\nmov %r0, 0\nexit\nf:\nmov %r0, 1\nexit",
+  ),
+);
+ok(
+  "callbacks",
+  "bpf_loop: two calls share a callback",
+  LOOP("mov %r1, 2", COUNT, {
+    after: `mov %r1, 3
+lddw %r2, func cb
+mov %r3, %r10
+add %r3, -8
+mov %r4, 0
+call 181
+${EXIT0}`,
+  }),
+);
+
 export default cases;
