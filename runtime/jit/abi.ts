@@ -1,7 +1,8 @@
 // The contract between compiled code (codegen.ts, compile.ts) and the machine that runs it
 // (machine.ts): what the module imports, and the layout of the control block.
 //
-// The control block is a small region of the address space that no program may access. Compiled
+// The control block is a small block of the address space that no program may access (in the
+// guard page below the first region, or a region of its own when that is full). Compiled
 // code reads and writes it with plain loads and stores at `regs` (an imported constant) plus a
 // fixed offset; the machine reads and writes it through an Int32Array. It holds:
 //   r0-r10        11 u64: the register file as a helper sees it (stored before a helper call,

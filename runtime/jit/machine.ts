@@ -5,7 +5,7 @@
 //   regs      the helpers' register file: a plain Int32Array(22) as in the interpreter (stable,
 //             so a helper may keep it across an allocation that grows the memory). It is filled
 //             from the control block before each helper call and r0-r5 go back after it.
-//   control   the control block (abi.ts) in the address space: the registers handed between
+//   control   the control block (abi.ts) in the address space's guard page: the registers handed between
 //             compiled code and JavaScript, the instruction counter, the region cache, the
 //             packet of the run.
 //   stack     MAX_CALL_FRAMES * 512 bytes; frame k has r10 = top - k*512, as in the interpreter.
@@ -139,7 +139,7 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
   readonly checks: MemoryChecks;
   private readonly facts: ((program: Program) => JitFacts | undefined) | undefined;
   private readonly stackTop: number;
-  private readonly control: Region;
+  private readonly controlBase: number;
   private readonly at: number; // the control block's index in `words`
   private readonly budgetChunk: number;
 
@@ -189,18 +189,22 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
       );
     }
     this.stackTop = this.stack.base + this.stack.size;
-    this.control = this.memory.alloc(CONTROL_BLOCK_SIZE, {
-      name: "jit control block",
-      kind: "data",
-      readable: false,
-      writable: false,
-    });
-    this.at = this.control.base >> 2;
+    // In the address space's guard page when there is room (no region moves, so the kernel's
+    // allocations land where they land under the interpreter); a region of its own otherwise.
+    this.controlBase =
+      this.memory.reserveEngineBlock(CONTROL_BLOCK_SIZE) ??
+      this.memory.alloc(CONTROL_BLOCK_SIZE, {
+        name: "jit control block",
+        kind: "data",
+        readable: false,
+        writable: false,
+      }).base;
+    this.at = this.controlBase >> 2;
     this.clearCaches();
     this.imports = {
       [IMPORT_MODULE]: {
         memory: this.memory.memory,
-        regs: this.control.base,
+        regs: this.controlBase,
         stackTop: this.stackTop,
         // A frame may call only while a deeper frame still fits (the interpreter's pushFrame).
         callLimit: this.stackTop - (MAX_CALL_FRAMES - 2) * MAX_BPF_STACK,

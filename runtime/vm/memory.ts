@@ -6,7 +6,8 @@
 //   JIT imports the same memory, so a pointer means the same byte under both engines.
 //   A region at linear offset `off` has the kernel virtual address 0xffff888000000000 + off (the
 //   x86_64 direct map), so its high word is always 0xffff8880 and its low word is `off`. Offsets
-//   below FIRST_REGION_OFFSET are never mapped, so 0xffff888000000000 itself faults.
+//   below FIRST_REGION_OFFSET are never mapped, so 0xffff888000000000 itself faults (engines may
+//   keep small blocks of their own there: reserveEngineBlock).
 //
 // Regions
 //   A region has a name, a kind, a reserved extent [base, base + size) and an accessible window
@@ -171,6 +172,8 @@ export class AddressSpace {
   private lastWrite: Region;
   private readonly noRegion: Region;
   private nextId = 1;
+  // engine blocks fill the guard page from here up (the first 256 bytes stay untouched)
+  private engineTop = 0x100;
   private runDepth = 0;
 
   constructor(initialPages = 1) {
@@ -200,6 +203,19 @@ export class AddressSpace {
   }
 
   // ---- allocation ----
+
+  /**
+   * `size` bytes (a multiple of 8) below FIRST_REGION_OFFSET for an engine's own bookkeeping
+   * (the JIT's control block): outside every region, so programs cannot reach them through
+   * checked accesses, and taking them moves no region, so the address layout is the same
+   * whichever engine runs. Their linear offset, or undefined once the guard page is used up.
+   */
+  reserveEngineBlock(size: number): number | undefined {
+    const base = this.engineTop;
+    if (base + size > FIRST_REGION_OFFSET) return undefined;
+    this.engineTop = alignUp(base + size, 8);
+    return base;
+  }
 
   /** Map a new zero-filled region of `size` bytes. */
   alloc(size: number, options: RegionOptions): Region {

@@ -2,12 +2,11 @@
 // outcome (r0, or the same error message naming the same instruction), the same number of
 // executed instructions, and the same bytes in the buffer and the stack afterwards.
 //
-// Both machines get identical address spaces (the buffer, then the stack, then a region the
-// size of the JIT's control block), so fault messages, which name addresses and the nearest
-// region, must match character for character.
+// Both machines get identical address spaces (the stack, then the buffer; the JIT's control
+// block takes no region), so fault messages, which name addresses and the nearest region, must
+// match character for character.
 import { describe, expect, it } from "vitest";
 import { IsaError, validateProgram } from "../../runtime/isa/codec.js";
-import { CONTROL_BLOCK_SIZE } from "../../runtime/jit/abi.js";
 import { cachedModule, JitMachine } from "../../runtime/jit/machine.js";
 import type { MemoryChecks } from "../../runtime/jit/codegen.js";
 import { testHelpers } from "../../runtime/vm/conformance.js";
@@ -75,7 +74,7 @@ function helpers(): HelperTable {
       }
     })
     .register(LOOP_CALLBACK, "loop", (vm) => {
-      const count = (vm.regs[2]! >>> 4) & 7; // r1 is mostly the buffer's address
+      const count = (vm.regs[2]! >>> 5) & 7; // r1 is mostly the buffer's address: 4
       const fn = funcIndex(vm.regs[4]!, vm.regs[5]!, vm.program.length);
       if (fn <= 0 || !validateProgram(vm.program.insns).subprogs.includes(fn)) {
         vm.regs[0] = -22;
@@ -127,8 +126,8 @@ const MEM_SIZE = 64;
 
 /**
  * One machine per engine, reused from program to program (creating a WebAssembly.Memory per
- * run would dominate the test's time): the stack, a region the size of the JIT's control block,
- * then the buffer, at the same addresses in every engine.
+ * run would dominate the test's time): the stack, then the buffer, at the same addresses in every
+ * engine (the JIT's control block takes no region).
  */
 const machines = new Map<Engine, Machine>();
 
@@ -138,12 +137,6 @@ function machineFor(engine: Engine): Machine {
   const memory = new AddressSpace();
   if (engine === "interp") {
     const interp = new Interpreter({ memory, helpers: helpers() });
-    memory.alloc(CONTROL_BLOCK_SIZE, {
-      name: "jit control block",
-      kind: "data",
-      readable: false,
-      writable: false,
-    });
     m = { memory, vm: interp, stack: interp.stack, buffer: interp.stack };
   } else {
     const jit = new JitMachine({ memory, helpers: helpers(), checks: engine });

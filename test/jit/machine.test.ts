@@ -17,7 +17,6 @@ import {
   parseEngine,
   type Engine,
 } from "../../runtime/jit/engine.js";
-import { CONTROL_BLOCK_SIZE } from "../../runtime/jit/abi.js";
 import { JitMachine } from "../../runtime/jit/machine.js";
 import { createMapOrThrow } from "../../runtime/maps/create.js";
 import { ArrayMap } from "../../runtime/maps/array.js";
@@ -51,8 +50,8 @@ interface Setup {
 }
 
 /**
- * Run on a fresh address space laid out the same for every engine: the buffer, the stack, the
- * JIT's control block (a same-sized inaccessible region for the interpreter).
+ * Run on a fresh address space laid out the same for every engine: the buffer, then the stack
+ * (the JIT's control block takes no region).
  */
 function runOn(kind: Kind, source: string | Insn[], setup: Setup = {}): Ran {
   const program = prepareProgram(typeof source === "string" ? assemble(source) : source, {
@@ -66,12 +65,6 @@ function runOn(kind: Kind, source: string | Insn[], setup: Setup = {}): Ran {
   let vm: Interpreter | JitMachine;
   if (kind === "interp") {
     vm = new Interpreter({ memory, helpers });
-    memory.alloc(CONTROL_BLOCK_SIZE, {
-      name: "pad",
-      kind: "data",
-      readable: false,
-      writable: false,
-    });
   } else {
     vm = new JitMachine({
       memory,
