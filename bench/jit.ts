@@ -8,7 +8,8 @@
 // to the optimizing one for later calls) and `runs` timed times. The row's mips is the default
 // machine ("regions" checks: every load and store checked against the region table, as the
 // interpreter does); mips_unchecked is the same program with only the inline address check
-// (what verified programs get).
+// (what verified programs get). Where bench/native has the program as C, native_mips is the
+// same work as cc -O2 code (bench/native.ts): the yardstick that shows a JIT figure is real.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -20,6 +21,7 @@ import { Interpreter } from "../runtime/vm/interpreter.js";
 import { AddressSpace, hex64 } from "../runtime/vm/memory.js";
 import { prepareProgram, type Program } from "../runtime/vm/program.js";
 import { median, sharedDir, type BenchOptions, type BenchSection } from "./section.js";
+import { runNative } from "./native.js";
 import type { VmRow } from "./vm.js";
 
 export interface JitRow extends VmRow {
@@ -30,6 +32,9 @@ export interface JitRow extends VmRow {
   wasm_bytes: number;
   /** M insn/s with unchecked ("address") memory accesses */
   mips_unchecked: number;
+  /** the same program as C (bench/native), cc -O2: median CPU ms and M insn/s, if it has one */
+  native_ms: number | null;
+  native_mips: number | null;
 }
 
 interface Timed {
@@ -136,11 +141,22 @@ export function benchJit(file: string, options: BenchOptions): JitRow {
     cpu_ms: round(checked.cpuMs, 3),
     ns_per_insn: round((checked.ms * 1e6) / insns, 3),
     mips: round(insns / checked.ms / 1000, 1),
+    cpu_mips: round(insns / checked.cpuMs / 1000, 1),
     ok: problems.length === 0,
     compile_ms: round(median(compileTimes), 3),
     wasm_bytes: wasmBytes,
     mips_unchecked: round(insns / unchecked.ms / 1000, 1),
+    native_ms: null,
+    native_mips: null,
   };
+  const native = runNative(name, options.runs);
+  if (native !== undefined) {
+    row.native_ms = round(native.ms, 3);
+    row.native_mips = round(insns / native.ms / 1000, 1);
+    const want = hex64(reference.lo, reference.hi);
+    if (native.result !== want) problems.push(`native: r0 ${native.result}, interpreter ${want}`);
+  }
+  row.ok = problems.length === 0;
   if (problems.length > 0) row.error = problems.join("; ");
   return row;
 }
@@ -158,7 +174,9 @@ export const jitSection: BenchSection<JitRow> = {
     { header: "cpu ms", value: (r) => r.cpu_ms.toFixed(2) },
     { header: "ns/insn", value: (r) => r.ns_per_insn.toFixed(3) },
     { header: "M insn/s", value: (r) => r.mips.toFixed(1) },
+    { header: "cpu M insn/s", value: (r) => r.cpu_mips.toFixed(1) },
     { header: "unchecked M insn/s", value: (r) => r.mips_unchecked.toFixed(1) },
+    { header: "native M insn/s", value: (r) => r.native_mips?.toFixed(1) ?? null },
     { header: "check", value: (r) => (r.ok ? "ok" : `FAIL: ${r.error}`) },
   ],
   async run(options) {

@@ -4,7 +4,8 @@
 //
 // A section is a file exporting a BenchSection (bench/section.ts); add it to `sections` below.
 // The JSON document has one key per section ({"vm": [...], ...}) holding its rows; sections with
-// the same key (the interpreter's and the JIT's "vm" rows) add to one list.
+// the same key (the interpreter's and the JIT's "vm" rows) add to one list. Last comes "goals":
+// issue 9's yardsticks beside this run's figures (bench/goals.ts).
 import type { BenchOptions, BenchSection } from "./section.js";
 import { vmSection } from "./vm.js";
 import { jitSection } from "./jit.js";
@@ -12,6 +13,9 @@ import { kprobeSection } from "./kernel.js";
 import { isaSection } from "./isa.js";
 import { mapsSection } from "./maps.js";
 import { compileSection } from "./compile.js";
+import { verifierSection } from "./verifier.js";
+import { compileCacheSection, frontendSection } from "./frontend.js";
+import { goalRows, goalsSection } from "./goals.js";
 
 const sections: BenchSection<object>[] = [
   vmSection as BenchSection<object>,
@@ -20,6 +24,9 @@ const sections: BenchSection<object>[] = [
   isaSection as BenchSection<object>,
   mapsSection as BenchSection<object>,
   compileSection as BenchSection<object>,
+  verifierSection as BenchSection<object>,
+  frontendSection as BenchSection<object>,
+  compileCacheSection as BenchSection<object>,
 ];
 
 interface Args {
@@ -62,7 +69,10 @@ function positive(name: string, text: string): number {
   return n;
 }
 
-function table<Row extends object>(section: BenchSection<Row>, rows: Row[]): string {
+function table<Row extends object>(
+  section: Pick<BenchSection<Row>, "title" | "columns">,
+  rows: Row[],
+): string {
   const cells = rows.map((row) => section.columns.map((c) => String(c.value(row) ?? "-")));
   const headers = section.columns.map((c) => c.header);
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
@@ -92,6 +102,12 @@ async function main(): Promise<number> {
     doc[section.key] = [...(doc[section.key] ?? []), ...rows]; // sections may share a key
     failed ||= rows.some((r) => "ok" in r && r.ok === false);
     if (!args.json) console.log(table(section, rows) + "\n");
+  }
+  // The goals beside what this run measured (only when the sections they need ran).
+  const goals = goalRows(doc).filter((g) => g.measured !== null);
+  if (goals.length > 0) {
+    doc[goalsSection.key] = goals;
+    if (!args.json) console.log(table(goalsSection, goals) + "\n");
   }
   if (args.json) console.log(JSON.stringify(doc, null, 2));
   return failed ? 1 : 0;
