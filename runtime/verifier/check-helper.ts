@@ -54,6 +54,7 @@ const F = BpfFunc;
 /** BPF_MAX_VAR_SIZ: the largest size a helper's memory argument may have. */
 const MAX_VAR_SIZ = 1 << 29;
 const MAX_ERRNO = 4095;
+const EFAULT = 14;
 
 // What each argument kind accepts (compatible_reg_types), in the kernel's order.
 const MEM_TYPES = [
@@ -332,7 +333,15 @@ function callbackCall(env: Env, id: number, subprog: number): void {
   switch (id) {
     case F.BPF_FUNC_loop: {
       updateLoopInlineState(env, subprog);
-      // Whether the iteration is finished depends on r1's exact value.
+      // Whether the iteration is finished depends on r1's exact value; the kernel's precision
+      // tracking refuses a pointer there (its bounds would say 0 iterations).
+      if (env.reg(1).type !== T.SCALAR_VALUE) {
+        env.fail(
+          "verifier bug: backtracking misuse",
+          "bpf_loop's first argument, the number of iterations, must be a number",
+          EFAULT,
+        );
+      }
       markRegPrecise(env, 1);
       const frame = env.cur.frame;
       if (u.ltU(u.fromNumber(frame.callbackDepth), env.reg(1).umax)) {

@@ -20,7 +20,8 @@ import { HelperTable, type HelperContext } from "../vm/helpers.js";
 import { Interpreter } from "../vm/interpreter.js";
 import { AddressSpace, KERNEL_HI, type Region } from "../vm/memory.js";
 import { prepareProgram } from "../vm/program.js";
-import { verify, type VerifyMap } from "./verifier.js";
+import { funcIndex } from "../vm/program.js";
+import { type FuncInfo, verify, type VerifyMap } from "./verifier.js";
 
 // ---- a seeded PRNG ----
 
@@ -120,10 +121,26 @@ class Builder {
   place(label: string): void {
     this.labels.set(label, this.insns.length);
   }
+  /** lddw `dst` = the address of the function at `label` (BPF_PSEUDO_FUNC, imm patched later). */
+  funcAddress(dst: number, label: string): void {
+    this.funcFixups.push({ at: this.insns.length, label });
+    this.insns.push(insn(op.BPF_LDDW, dst, op.BPF_PSEUDO_FUNC), insn(0));
+  }
+  private readonly funcFixups: { at: number; label: string }[] = [];
+  /** callbacks to append after the main function: their label and body */
+  readonly callbacks: { label: string; body: (b: Builder) => void }[] = [];
   finish(): Insn[] {
+    for (const c of this.callbacks) {
+      this.place(c.label);
+      c.body(this);
+    }
     for (const f of this.fixups) {
       const target = this.labels.get(f.label);
       if (target !== undefined) this.insns[f.at]!.off = target - f.at - 1;
+    }
+    for (const f of this.funcFixups) {
+      const target = this.labels.get(f.label);
+      if (target !== undefined) this.insns[f.at]!.imm = target - f.at - 1;
     }
     return this.insns;
   }
@@ -409,6 +426,84 @@ function genLoop(b: Builder, rng: Prng, depth: number, regs: number[]): void {
   b.jump(op.BPF_JMP | op.BPF_JLT | op.BPF_K, 9, 0, n, head);
 }
 
+/**
+ * bpf_loop(nr, callback, ctx, flags) with a 32-byte context on the stack (or NULL), the
+ * callback appended after the main function: it reads and writes the context through r2,
+ * indexes map values with its index r1, and returns 0 or 1 (or, sometimes, something else).
+ */
+function genLoopCall(b: Builder, rng: Prng, regs: number[]): void {
+  const ctxOff = -8 * (5 + rng.int(4));
+  if (rng.chance(0.7)) {
+    for (let k = 0; k < 4; k++)
+      b.emit(insn(op.BPF_ST | op.BPF_MEM | op.BPF_DW, 10, 0, ctxOff + 8 * k, rng.int(4)));
+  }
+  if (rng.chance(0.7)) b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_K, 1, 0, 0, rng.int(20)));
+  else {
+    // a number of iterations known only at run time, kept small for the interpreter's sake
+    b.emit(insn(op.BPF_JMP | op.BPF_CALL, 0, 0, 0, 7));
+    b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_X, 1, 0));
+    b.emit(insn(ALU64 | op.BPF_AND | op.BPF_K, 1, 0, 0, 31));
+  }
+  const label = b.newLabel();
+  b.funcAddress(2, label);
+  if (rng.chance(0.96)) {
+    b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_X, 3, 10));
+    b.emit(insn(ALU64 | op.BPF_ADD | op.BPF_K, 3, 0, 0, ctxOff));
+  } else b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_K, 3, 0, 0, 0));
+  b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_K, 4, 0, 0, rng.chance(0.95) ? 0 : 1));
+  b.emit(insn(op.BPF_JMP | op.BPF_CALL, 0, 0, 0, 181));
+  if (rng.chance(0.5)) b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_X, rng.pick(regs), 0));
+  b.callbacks.push({ label, body: (cb) => genCallback(cb, rng) });
+}
+
+function genCallback(b: Builder, rng: Prng): void {
+  const ctxLoad = (reg: number, k: number): Insn =>
+    insn(op.BPF_LDX | op.BPF_MEM | op.BPF_DW, reg, 6, 8 * k);
+  b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_X, 6, 2), insn(ALU64 | op.BPF_MOV | op.BPF_X, 7, 1));
+  b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_K, 8, 0, 0, imm(rng)));
+  b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_K, 9, 0, 0, imm(rng)));
+  const n = 1 + rng.int(4);
+  for (let i = 0; i < n; i++) {
+    // the context's slots: 0..3 (4 reaches past it, into the rest of the caller's stack)
+    const k = rng.chance(0.95) ? rng.int(4) : 4 + rng.int(3);
+    switch (rng.int(5)) {
+      case 0:
+        b.emit(ctxLoad(rng.pick([8, 9]), k));
+        break;
+      case 1:
+        b.emit(insn(op.BPF_STX | op.BPF_MEM | op.BPF_DW, 6, rng.pick([7, 8, 9]), 8 * k));
+        break;
+      case 2:
+        // a counter in the context
+        b.emit(ctxLoad(8, k), insn(ALU64 | op.BPF_ADD | op.BPF_K, 8, 0, 0, 1));
+        b.emit(insn(op.BPF_STX | op.BPF_MEM | op.BPF_DW, 6, 8, 8 * k));
+        break;
+      case 3:
+        if (rng.chance(0.5)) genMapAccess(b, rng, [7, 8, 9]);
+        break;
+      default:
+        genAlu(b, rng, [7, 8, 9]);
+    }
+  }
+  switch (rng.chance(0.95) ? rng.int(3) : 3) {
+    case 0:
+      b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_K, 0, 0, 0, rng.int(2)));
+      break;
+    case 1:
+      b.emit(
+        insn(ALU64 | op.BPF_MOV | op.BPF_X, 0, 7),
+        insn(ALU64 | op.BPF_AND | op.BPF_K, 0, 0, 0, 1),
+      );
+      break;
+    case 2:
+      b.emit(ctxLoad(0, 0), insn(ALU64 | op.BPF_AND | op.BPF_K, 0, 0, 0, 1));
+      break;
+    default:
+      b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_X, 0, rng.pick([7, 8, 9])));
+  }
+  b.emit(insn(op.BPF_JMP | op.BPF_EXIT));
+}
+
 function genActions(b: Builder, rng: Prng, n: number, depth: number, regs = WORK): void {
   for (let i = 0; i < n; i++) {
     const k = rng.int(depth > 1 ? 8 : 10);
@@ -423,15 +518,25 @@ function genActions(b: Builder, rng: Prng, n: number, depth: number, regs = WORK
   }
 }
 
-/** A random tracing program (kprobe, r1 = pt_regs). */
-export function generateProgram(rng: Prng): Insn[] {
+/**
+ * A random tracing program (kprobe, r1 = pt_regs). With `callbacks`, some bpf_loop calls with
+ * callbacks are mixed in (kept out of the default stream so earlier seeds stay as they were).
+ */
+export function generateProgram(rng: Prng, callbacks = false): Insn[] {
   const b = new Builder();
   b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_X, 6, 1));
   for (const r of WORK) {
     if (rng.chance(0.5)) b.emit(insn(op.BPF_LDX | op.BPF_MEM | op.BPF_DW, r, 6, 8 * rng.int(21)));
     else b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_K, r, 0, 0, imm(rng)));
   }
-  genActions(b, rng, 3 + rng.int(12), 0);
+  if (callbacks) {
+    const n = 2 + rng.int(8);
+    const call = rng.int(n);
+    for (let i = 0; i < n; i++) {
+      if (i === call || rng.chance(0.05)) genLoopCall(b, rng, WORK);
+      else genActions(b, rng, 1, 0);
+    }
+  } else genActions(b, rng, 3 + rng.int(12), 0);
   b.emit(insn(ALU64 | op.BPF_MOV | op.BPF_X, 0, rng.pick(WORK)), insn(op.BPF_JMP | op.BPF_EXIT));
   return b.finish();
 }
@@ -498,6 +603,8 @@ export interface FuzzOptions {
   mutations?: number;
   /** interpreter runs per accepted program (random ctx and maps each time) */
   runs?: number;
+  /** mix bpf_loop calls with callbacks into the programs */
+  callbacks?: boolean;
 }
 
 const MAP_HANDLE_HI = 0xffffa000 | 0;
@@ -612,6 +719,30 @@ class FuzzMachine {
     const h = this.helpers;
     for (let id = 1; id < __BPF_FUNC_MAX_ID; id++)
       h.register(id, `helper ${id}`, this.genericHelper(id));
+    // bpf_loop as the kernel runs it: the callback, nr_loops times or until it returns 1
+    h.register(181, "loop", (vm) => {
+      const nr = vm.regs[2]! >>> 0;
+      if (vm.regs[8] !== 0 || vm.regs[9] !== 0) return this.setR0(vm, -22, -1);
+      if (nr > 1 << 23) return this.setR0(vm, -7, -1); // -E2BIG, as the kernel's helper
+      // (more than 64 iterations are cut short: a long but bounded run is no verifier bug, and
+      // any number of iterations is a run the verifier must have allowed for)
+      const runs = Math.min(nr, 64);
+      const pc = funcIndex(vm.regs[4]!, vm.regs[5]!, vm.program.length);
+      if (pc < 0) throw new Error("bpf_loop: r2 is not the address of a subprogram");
+      const ctxLo = vm.regs[6]!;
+      const ctxHi = vm.regs[7]!;
+      let i = 0;
+      for (; i < runs; i++) {
+        const ret = vm.callSubprogram(pc, [i, 0, ctxLo, ctxHi]);
+        if (ret.hi !== 0 || (ret.lo !== 0 && ret.lo !== 1))
+          throw new Error(`bpf_loop: the callback returned ${ret.lo} (not 0 or 1)`);
+        if (ret.lo === 1) {
+          i++;
+          break;
+        }
+      }
+      this.setR0(vm, i, 0);
+    });
     h.register(1, "map_lookup_elem", (vm) => {
       const fd = this.mapOf(vm);
       const at = this.checkRead(vm, 2, 4, "map_lookup_elem key");
@@ -691,9 +822,10 @@ export function fuzzVerifier(options: FuzzOptions): FuzzReport {
   const runs = options.runs ?? 3;
   const check = (insns: Insn[], index: number, kind: "generated" | "mutated"): boolean => {
     const t0 = performance.now();
+    const funcInfo = funcInfoOf(insns);
     const result = verify(
       { insns, progType: BpfProgType.BPF_PROG_TYPE_KPROBE, license: "GPL" },
-      { mapByFd: (fd) => FUZZ_MAPS[fd], insnLimit: 30_000 },
+      { mapByFd: (fd) => FUZZ_MAPS[fd], insnLimit: 30_000, ...(funcInfo && { funcInfo }) },
     );
     const ms = performance.now() - t0;
     report.verifyMs += ms;
@@ -724,7 +856,7 @@ export function fuzzVerifier(options: FuzzOptions): FuzzReport {
     return true;
   };
   for (let i = 0; i < options.programs; i++) {
-    const insns = generateProgram(rng);
+    const insns = generateProgram(rng, options.callbacks);
     report.generated++;
     check(insns, i, "generated");
     for (let m = 0; m < mutations; m++) {
@@ -733,6 +865,22 @@ export function fuzzVerifier(options: FuzzOptions): FuzzReport {
     }
   }
   return report;
+}
+
+/** BTF func_info as clang gives it: every subprogram start, static (when callbacks exist). */
+function funcInfoOf(insns: readonly Insn[]): FuncInfo[] | undefined {
+  const starts = new Set([0]);
+  let callbacks = false;
+  for (let i = 0; i < insns.length; i++) {
+    const x = insns[i]!;
+    const func = x.code === op.BPF_LDDW && x.src === op.BPF_PSEUDO_FUNC;
+    if (func) callbacks = true;
+    if (func || (x.code === (op.BPF_JMP | op.BPF_CALL) && x.src === op.BPF_PSEUDO_CALL))
+      starts.add(i + x.imm + 1);
+    if (x.code === op.BPF_LDDW) i++;
+  }
+  if (!callbacks) return undefined;
+  return [...starts].sort((a, b) => a - b).map((insnOff, k) => ({ insnOff, name: `f${k}` }));
 }
 
 const TRAP: Insn = { code: op.BPF_JMP | op.BPF_JA, dst: 0, src: 0, off: -1, imm: 0 };
@@ -761,7 +909,11 @@ function runAccepted(
     return `the verifier accepted a program the interpreter cannot prepare: ${(err as Error).message}`;
   }
   // A program cannot run longer than the verifier walked it (plus slack for short paths).
-  const budget = Math.max(10000, processed * 4);
+  // bpf_loop runs its callback up to 64 times where the verifier may have walked it twice.
+  const loops = insns.some(
+    (x) => x.code === (op.BPF_JMP | op.BPF_CALL) && x.src === 0 && x.imm === 181,
+  );
+  const budget = Math.max(loops ? 200000 : 10000, processed * 4);
   for (let r = 0; r < runs; r++) {
     machine.randomize();
     report.runs++;

@@ -1644,4 +1644,18 @@ ${EXIT0}`,
   }),
 );
 
+bad(
+  "callbacks",
+  "bpf_loop: a pointer as the number of iterations",
+  `lddw %r2, func cb
+mov %r3, 0
+mov %r4, 0
+call 181
+${EXIT0}
+cb:
+ldxdw %r0, [%r5+0]
+exit`,
+  "verifier bug: backtracking misuse",
+);
+
 export default cases;

@@ -23,6 +23,25 @@ describe("verifier soundness fuzz", () => {
       );
     });
   }
+
+  // Programs with bpf_loop callbacks: the verifier walks each callback as a loop that must
+  // converge; the interpreter runs it as many times as nr_loops says.
+  for (const seed of [11, 12]) {
+    it(`seed ${seed} with bpf_loop callbacks: accepted programs never fault`, () => {
+      const report = fuzzVerifier({ seed, programs: 150, mutations: 2, runs: 3, callbacks: true });
+      const shown = report.faults.slice(0, 3).map((f) => {
+        const text = f.insns.map((_, i) => `${i}: ${safeDisasm(f.insns, i)}`).join("\n");
+        return `${f.kind} #${f.index}: ${f.reason}\n${text}`;
+      });
+      expect(shown).toEqual([]);
+      expect(report.accepted).toBeGreaterThan((report.generated + report.mutated) * 0.15);
+      expect(report.rejected).toBeGreaterThan((report.generated + report.mutated) * 0.15);
+      expect(report.runs).toBeGreaterThan(250);
+      console.log(
+        `fuzz seed ${seed} (callbacks): ${report.generated} generated + ${report.mutated} mutated, ${report.accepted} accepted, ${report.runs} runs, verify ${report.verifyMs.toFixed(0)} ms, run ${report.runMs.toFixed(0)} ms`,
+      );
+    });
+  }
 });
 
 function safeDisasm(insns: Parameters<typeof disassemble>[0], i: number): string {
