@@ -7,7 +7,10 @@ import type { MapAttr } from "../maps/map.js";
 import type { BpfFuncInfo, BpfLineInfo } from "../object/open.js";
 
 /** BPF_MAP_CREATE: map_type, key_size, value_size, max_entries, map_flags, numa_node, map_name. */
-export type MapCreateAttr = MapAttr;
+export type MapCreateAttr = Omit<MapAttr, "innerMeta"> & {
+  /** ARRAY_OF_MAPS / HASH_OF_MAPS: a map of the kind every element will be */
+  innerMapFd?: number;
+};
 
 /** BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM. */
 export interface MapElemAttr {

@@ -7,6 +7,8 @@
 //   array        does not free it while a slot holds it
 import { FileKind, type FdTable, type KernelFile } from "../kernel/files.js";
 import type { FdArrayHooks, PerfOutputTarget, ProgArrayEntry } from "../maps/fd-array.js";
+import type { InnerMapEntry } from "../maps/map-in-map.js";
+import type { BpfMap } from "../maps/map.js";
 import { Errno } from "../uapi/errno.js";
 import { BpfProgObject, type BpfMapObject } from "./objects.js";
 
@@ -55,5 +57,23 @@ export function perfEventArrayHooks(files: () => FdTable): FdArrayHooks<PerfOutp
       return new PerfEventEntry(file.get(), file.privateData as PerfOutputTarget);
     },
     putPtr: (entry) => (entry as PerfEventEntry).file.put(),
+  };
+}
+
+/** An ARRAY_OF_MAPS / HASH_OF_MAPS slot: the map an fd names, with a reference taken. */
+export function mapInMapHooks(
+  lookupMapFd: (fd: number) => BpfMapObject | number,
+): FdArrayHooks<InnerMapEntry> {
+  const objects = new WeakMap<BpfMap, BpfMapObject>();
+  return {
+    getPtr: (fd) => {
+      const obj = lookupMapFd(fd);
+      if (typeof obj === "number") return obj;
+      obj.inc();
+      objects.set(obj.map, obj);
+      return { map: obj.map, handleBase: obj.handle.base, id: obj.id };
+    },
+    putPtr: (entry) => objects.get(entry.map)?.put(),
+    sysLookup: (entry) => entry.id,
   };
 }

@@ -13,6 +13,7 @@ import type { AttachableProg } from "../kernel/attach.js";
 import { KernelTypeError } from "../kernel/error.js";
 import { FdArrayMap, type ProgArrayEntry } from "../maps/fd-array.js";
 import type { BpfMap } from "../maps/map.js";
+import { ArrayOfMapsMap } from "../maps/map-in-map.js";
 import type { BpfFuncInfo, BpfLineInfo } from "../object/open.js";
 import { mapTypeShortName, progTypeShortName } from "../uapi/bpf.js";
 import type { Region } from "../vm/memory.js";
@@ -76,7 +77,13 @@ export class BpfMapObject {
   /** bpf_map_put_with_uref(): an fd closed; the last one empties fd arrays. */
   putWithUref(): void {
     this.check("bpf_map_put_with_uref");
-    if (--this.usercnt === 0 && this.map instanceof FdArrayMap) this.map.clear();
+    // prog and perf event arrays let go of their slots with the last fd; maps of maps keep theirs
+    if (
+      --this.usercnt === 0 &&
+      this.map instanceof FdArrayMap &&
+      !(this.map instanceof ArrayOfMapsMap)
+    )
+      this.map.clear();
     this.put();
   }
 

@@ -52,6 +52,7 @@ import { BpfSyscallError } from "./error.js";
 import { logAttrProblem, logSizeOf, writeLog } from "./log.js";
 import type { BpfMapObject, LoadedProgram } from "./objects.js";
 import { progTag } from "./tag.js";
+import { ArrayOfMapsMap, HashOfMapsMap } from "../maps/map-in-map.js";
 import type { InsnFact } from "../verifier/index.js";
 import { runVerifier } from "./verify.js";
 
@@ -368,6 +369,15 @@ class LoadChecks {
       name: m.name,
       frozen: m.frozen,
       ...(m.frozen && m.maxEntries === 1 && { value: this.firstValue(obj) }),
+      ...((m instanceof ArrayOfMapsMap || m instanceof HashOfMapsMap) && {
+        innerMap: {
+          type: m.innerMeta.type,
+          keySize: m.innerMeta.keySize,
+          valueSize: m.innerMeta.valueSize,
+          maxEntries: m.innerMeta.maxEntries,
+          flags: m.innerMeta.mapFlags,
+        },
+      }),
     };
   }
 

@@ -20,7 +20,8 @@ import { createMapOrThrow } from "../maps/create.js";
 import { MapError } from "../maps/error.js";
 import { PerfEventArrayMap, ProgArrayMap } from "../maps/fd-array.js";
 import type { MapEnv } from "../maps/map.js";
-import { BpfAttachType, BpfCmd, BpfProgType } from "../uapi/bpf.js";
+import { ArrayOfMapsMap, HashOfMapsMap, type InnerMapMeta } from "../maps/map-in-map.js";
+import { BpfAttachType, BpfCmd, BpfMapType, BpfProgType } from "../uapi/bpf.js";
 import { Errno, errnoName } from "../uapi/errno.js";
 import type { HelperTable } from "../vm/helpers.js";
 import { KERNEL_HI, type Region } from "../vm/memory.js";
@@ -37,7 +38,7 @@ import type {
 } from "./attr.js";
 import { createEngine, type Engine, type ExecutionEngine } from "./engine.js";
 import { BpfSyscallError } from "./error.js";
-import { perfEventArrayHooks, progArrayHooks } from "./fd-arrays.js";
+import { mapInMapHooks, perfEventArrayHooks, progArrayHooks } from "./fd-arrays.js";
 import { linkInfo, mapInfo, progInfo } from "./info.js";
 import { BpfMapObject, BpfProgObject } from "./objects.js";
 import { progLoad } from "./prog-load.js";
@@ -152,7 +153,7 @@ export class BpfSyscall {
   mapCreate(attr: MapCreateAttr): number {
     let map;
     try {
-      map = createMapOrThrow(this.env, attr);
+      map = createMapOrThrow(this.env, { ...attr, innerMeta: this.innerMetaOf(attr) });
     } catch (err) {
       if (err instanceof MapError)
         throw new BpfSyscallError(err.errno, BpfCmd.BPF_MAP_CREATE, err.message);
@@ -170,7 +171,26 @@ export class BpfSyscall {
     const files = (): FdTable => this.kernel.files;
     if (map instanceof ProgArrayMap) map.hooks = progArrayHooks(files, obj);
     if (map instanceof PerfEventArrayMap) map.hooks = perfEventArrayHooks(files);
+    if (map instanceof ArrayOfMapsMap || map instanceof HashOfMapsMap)
+      map.hooks = mapInMapHooks((fd) => this.lookupMapFd(fd));
     return this.installMapFile(obj, BpfCmd.BPF_MAP_CREATE);
+  }
+
+  /** bpf_map_meta_alloc(): the template a map of maps copies from inner_map_fd. */
+  private innerMetaOf(attr: MapCreateAttr): InnerMapMeta | undefined {
+    const t = attr.mapType;
+    if (t !== BpfMapType.BPF_MAP_TYPE_ARRAY_OF_MAPS && t !== BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS)
+      return undefined;
+    const inner = this.lookupMapFd(attr.innerMapFd ?? -1);
+    if (typeof inner === "number") return undefined;
+    const m = inner.map;
+    return {
+      type: m.type,
+      keySize: m.keySize,
+      valueSize: m.valueSize,
+      maxEntries: m.maxEntries,
+      mapFlags: m.mapFlags,
+    };
   }
 
   /** BPF_MAP_LOOKUP_ELEM: fills attr.value. */

@@ -24,6 +24,8 @@ export interface VerifierMapInfo {
   frozen?: boolean;
   /** the bytes of a frozen read-only one-element array (.rodata): loads from it are constants */
   value?: Uint8Array;
+  /** a map of maps' template inner map */
+  innerMap?: Omit<VerifierMapInfo, "innerMap">;
 }
 
 export interface VerifierRequest {

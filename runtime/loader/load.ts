@@ -289,18 +289,40 @@ export class ObjectLoader {
     let maxEntries = map.maxEntries;
     if (map.type === BpfMapType.BPF_MAP_TYPE_PERF_EVENT_ARRAY && maxEntries === 0)
       maxEntries = bpf.kernel.possibleCpus;
-    const fd = syscall(where, () =>
-      bpf.mapCreate({
-        mapType: map.type,
-        keySize: map.keySize,
-        valueSize: map.valueSize,
-        maxEntries,
-        mapFlags: map.mapFlags,
-        numaNode: map.def.numaNode,
-        mapExtra: map.def.mapExtra,
-        name: map.name,
-      }),
+    // A map of maps is created from a template of its inner map, closed once the outer exists.
+    const inner = map.def.inner;
+    const innerFd =
+      inner === undefined
+        ? undefined
+        : syscall(`${where}: inner map template`, () =>
+            bpf.mapCreate({
+              mapType: inner.type,
+              keySize: inner.keySize,
+              valueSize: inner.valueSize,
+              maxEntries: inner.maxEntries,
+              mapFlags: inner.mapFlags,
+              name: map.name.slice(0, 9) + ".inner",
+            }),
+          );
+    const fd = syscall(
+      where,
+      () =>
+        bpf.mapCreate({
+          mapType: map.type,
+          keySize: map.keySize,
+          valueSize: map.valueSize,
+          maxEntries,
+          mapFlags: map.mapFlags,
+          numaNode: map.def.numaNode,
+          mapExtra: map.def.mapExtra,
+          name: map.name,
+          ...(innerFd !== undefined && { innerMapFd: innerFd }),
+        }),
+      () => {
+        if (innerFd !== undefined) bpf.close(innerFd);
+      },
     );
+    if (innerFd !== undefined) bpf.close(innerFd);
     const origin = map.def.origin;
     if (origin === "data" || origin === "rodata" || origin === "bss" || origin === "kconfig") {
       const value = new Uint8Array(map.valueSize);
@@ -405,27 +427,51 @@ export class ObjectLoader {
     }
   }
 
-  /** bpf_object_init_prog_arrays(): the slots `.values = { [i] = &prog }` asked for. */
+  /**
+   * bpf_object_init_prog_arrays() and init_map_in_map_slots(): the slots
+   * `.values = { [i] = &prog }` and `.values = { [i] = &map }` asked for.
+   */
   private initProgArrays(bpf: BpfSyscall, maps: LoadedMap[], programs: LoadedProgram[]): void {
     for (const map of maps) {
       for (const slot of map.def.initialSlots) {
         const where = `${this.object.elf.fileName}: map '${map.def.realName}'`;
-        if (slot.kind !== "prog") throw new LoadError(where, "map-in-map slots are not supported");
+        if (slot.kind === "map") {
+          const target = maps.find((m) => m.def.name === slot.name || m.name === slot.name);
+          if (target === undefined)
+            throw new LoadError(
+              where,
+              `slot [${slot.index}] names map '${slot.name}', which is not created`,
+            );
+          this.setSlot(bpf, map, where, slot.index, target.fd, slot.name);
+          continue;
+        }
         const prog = programs.find((p) => p.name === slot.name);
         if (prog === undefined || prog.fd < 0)
           throw new LoadError(
             where,
             `slot [${slot.index}] names program '${slot.name}', which is not loaded`,
           );
-        const key = new Uint8Array(4);
-        new DataView(key.buffer).setUint32(0, slot.index, true);
-        const value = new Uint8Array(4);
-        new DataView(value.buffer).setInt32(0, prog.fd, true);
-        syscall(`${where}: slot [${slot.index}] = '${slot.name}'`, () =>
-          bpf.mapUpdateElem({ mapFd: map.fd, key, value }),
-        );
+        this.setSlot(bpf, map, where, slot.index, prog.fd, slot.name);
       }
     }
+  }
+
+  /** map[index] = fd, the index as a u32 key (as libbpf writes prog array and map-in-map slots). */
+  private setSlot(
+    bpf: BpfSyscall,
+    map: LoadedMap,
+    where: string,
+    index: number,
+    fd: number,
+    name: string,
+  ): void {
+    const key = new Uint8Array(4);
+    new DataView(key.buffer).setUint32(0, index, true);
+    const value = new Uint8Array(4);
+    new DataView(value.buffer).setInt32(0, fd, true);
+    syscall(`${where}: slot [${index}] = '${name}'`, () =>
+      bpf.mapUpdateElem({ mapFd: map.fd, key, value }),
+    );
   }
 }
 

@@ -23,6 +23,12 @@ import { MapError } from "./error.js";
 import { fdArrayMapAllocCheck, PerfEventArrayMap, ProgArrayMap } from "./fd-array.js";
 import { HashMap, htabMapAllocCheck, htabMapAllocSize, MAP_MEMORY_LIMIT } from "./hashtab.js";
 import { tryAlloc, type BpfMap, type MapAttr, type MapEnv } from "./map.js";
+import {
+  ArrayOfMapsMap,
+  fdHtabMapAllocCheck,
+  HashOfMapsMap,
+  innerMapMetaCheck,
+} from "./map-in-map.js";
 import { RingbufMap, ringbufMapAllocCheck } from "./ringbuf.js";
 import { StackTraceMap, stackMapAllocCheck } from "./stackmap.js";
 
@@ -66,6 +72,25 @@ const mapTypes = new Map<number, MapTypeOps>([
     {
       allocCheck: (attr) => fdArrayMapAllocCheck(attr) || arraySize(attr),
       alloc: (env, attr) => new PerfEventArrayMap(env, attr),
+    },
+  ],
+  [
+    T.BPF_MAP_TYPE_ARRAY_OF_MAPS,
+    {
+      // fd_array_map_alloc_check, then array_of_map_alloc's bpf_map_meta_alloc
+      allocCheck: (attr) =>
+        fdArrayMapAllocCheck(attr) || arraySize(attr) || innerMapMetaCheck(attr.innerMeta),
+      alloc: (env, attr) => new ArrayOfMapsMap(env, attr, attr.innerMeta!),
+    },
+  ],
+  [
+    T.BPF_MAP_TYPE_HASH_OF_MAPS,
+    {
+      allocCheck: (attr, env) =>
+        fdHtabMapAllocCheck(attr) ||
+        htabMapAllocSize(attr, env.possibleCpus) ||
+        innerMapMetaCheck(attr.innerMeta),
+      alloc: (env, attr) => new HashOfMapsMap(env, attr, attr.innerMeta!),
     },
   ],
   [

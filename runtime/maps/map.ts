@@ -24,6 +24,7 @@ import {
   mapTypeShortName,
 } from "../uapi/bpf.js";
 import { Errno } from "../uapi/errno.js";
+import type { InnerMapMeta } from "./map-in-map.js";
 import { MemoryError, type AddressSpace, type Region } from "../vm/memory.js";
 import { MapError } from "./error.js";
 
@@ -51,6 +52,8 @@ export interface MapAttr {
   mapExtra?: number;
   /** map_name: at most 15 characters of [A-Za-z0-9_.] */
   name?: string;
+  /** ARRAY_OF_MAPS / HASH_OF_MAPS: the template inner map (the facade resolves inner_map_fd) */
+  innerMeta?: InnerMapMeta;
 }
 
 /** The kernel's BPF_F_ACCESS_MASK: the map_flags that restrict syscall or program access. */

@@ -143,7 +143,7 @@ SEC("?kprobe/vfs_write") int off(void *ctx) { return 0; }
     expect(code).toBe(1);
     expect(out).toBe("");
     expect(err).toMatch(
-      /^tsbpf: not_gpl\.bpf\.o: section 'kprobe\/vfs_read': program 'print' \(kprobe\): BPF_PROG_LOAD: failed to load: cannot call GPL-restricted function/,
+      /^tsbpf: not_gpl\.bpf\.o: section 'kprobe\/vfs_read': program 'print' \(kprobe\): BPF_PROG_LOAD: failed to load: \S*not_gpl\.bpf\.c:4:\d+: program 'print': insn \d+: cannot call GPL-restricted function .*\(hint: bpf_trace_printk is GPL-only/,
     );
     expect(err).toContain(
       "    | cannot call GPL-restricted function from non-GPL compatible program",

@@ -66,6 +66,8 @@ export function unsupportedMaps(bytes: Uint8Array, name: string): string[] {
     BpfMapType.BPF_MAP_TYPE_PERF_EVENT_ARRAY,
     BpfMapType.BPF_MAP_TYPE_RINGBUF,
     BpfMapType.BPF_MAP_TYPE_STACK_TRACE,
+    BpfMapType.BPF_MAP_TYPE_ARRAY_OF_MAPS,
+    BpfMapType.BPF_MAP_TYPE_HASH_OF_MAPS,
   ]);
   return obj.maps.filter((m) => !supported.has(m.type)).map((m) => `${m.name} (type ${m.type})`);
 }
@@ -119,7 +121,19 @@ class Loader {
 
   createMaps(): void {
     for (const def of this.obj.maps) {
+      // maps of maps: from a template of the inner map, closed afterwards (as libbpf does)
+      const inner = def.inner;
+      const innerFd =
+        inner &&
+        this.sys.mapCreate({
+          mapType: inner.type,
+          keySize: inner.keySize,
+          valueSize: inner.valueSize,
+          maxEntries: inner.maxEntries,
+          mapFlags: inner.mapFlags,
+        });
       const fd = this.sys.mapCreate({
+        ...(innerFd !== undefined && { innerMapFd: innerFd }),
         mapType: def.type,
         keySize: def.keySize,
         valueSize: def.valueSize,
@@ -130,6 +144,7 @@ class Loader {
         mapFlags: def.mapFlags,
         name: def.name.slice(0, 15),
       });
+      if (innerFd !== undefined) this.sys.close(innerFd);
       this.mapFds.set(def, fd);
       if (def.origin === "data" || def.origin === "rodata") {
         const value = new Uint8Array(def.valueSize);

@@ -124,8 +124,7 @@ function loadBytes(bytes: Uint8Array, name: string): LoadedObject {
 /**
  * Where tsbpf's compiler still lays out an object differently from clang (found by this test;
  * the loader loads both). They are reported, not failed; when the compiler catches up the test
- * says so and the entry goes. (map_in_map.bpf.c loads alike in that both objects are refused
- * the same way: the simulated kernel has no map-in-map maps.)
+ * says so and the entry goes.
  */
 const KNOWN_DIFFERENCES: Record<string, string> = {
   "filename_prefix.bpf.c":
