@@ -12,8 +12,7 @@
 //   patchExternLddw   the lddw that references an extern: `.kconfig` map value + offset, or
 //                     the symbol's address
 //
-// The loader calls these once the open phase records extern relocations (see the report on
-// runtime/object/open.ts, which refuses them today).
+// runtime/loader calls these with the extern relocations runtime/object/open.ts records.
 import {
   BTF_FUNC_EXTERN,
   BTF_INT_BOOL,

@@ -18,10 +18,10 @@ import { allocStep, allocSummary, newAllocState, type AllocState } from "./workl
 import { schedStep, schedSummary, newSchedState, type SchedState } from "./workload-sched.js";
 import { adminStep, adminSummary, newAdminState, type AdminState } from "./workload-admin.js";
 
-/** The workloads `tsbpf run --workload` offers. */
-export const WORKLOADS = ["files", "net", "disk", "alloc", "sched", "mixed"] as const;
-/** Every workload runWorkload() knows: the CLI's and "admin" (kill, sync, mount, bind, stat). */
-export const ALL_WORKLOADS = [...WORKLOADS, "admin"] as const;
+/** The workloads `tsbpf run --workload` offers ("admin": kill, sync, mount, bind, stat). */
+export const WORKLOADS = ["files", "net", "disk", "alloc", "sched", "mixed", "admin"] as const;
+/** Every workload runWorkload() knows. */
+export const ALL_WORKLOADS = WORKLOADS;
 export type WorkloadName = (typeof ALL_WORKLOADS)[number];
 
 export interface WorkloadOptions {

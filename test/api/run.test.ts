@@ -156,7 +156,7 @@ SEC("?kprobe/vfs_write") int off(void *ctx) { return 0; }
       [["a.o", "--events", "x"], /--events must be an integer from 0 to 10000000, not 'x'/],
       [
         ["a.o", "--workload", "idle"],
-        /--workload must be one of files, net, disk, alloc, sched, mixed, not 'idle'/,
+        /--workload must be one of files, net, disk, alloc, sched, mixed, admin, not 'idle'/,
       ],
       [["a.o", "--kernel", "5.4"], /--kernel must be 4\.1 or 6\.1, not '5\.4'/],
       [["a.o", "--engine", "llvm"], /--engine must be interp or jit, not 'llvm'/],
