@@ -1658,4 +1658,25 @@ exit`,
   "verifier bug: backtracking misuse",
 );
 
+bad(
+  "callbacks",
+  "bpf_loop: the callback address is inside the main function",
+  `mov %r1, 3
+lddw %r2, func mid
+mov %r3, 0
+mov %r4, 0
+call 181
+mid:
+mov %r0, 0
+exit`,
+  "last insn is not an exit or jmp",
+);
+bad(
+  "callbacks",
+  "bpf_loop: the callback address is outside the program",
+  "mov %r1, 3\nraw 0x18 2 4 0 40\nraw 0 0 0 0 0\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit",
+  "call to invalid destination",
+  { noBtf: true },
+);
+
 export default cases;
