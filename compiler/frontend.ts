@@ -81,7 +81,7 @@ export function checkProgram(input: FrontendInput, opts: FrontendOptions = {}): 
   };
   if (diagnostics.items.some((d: Diagnostic) => d.fatal === true)) return result;
 
-  const parsed = run?.parse(pre) ?? parseTranslationUnit(pre.tokens);
+  const parsed = run?.parse(pre) ?? parseTranslationUnit(pre.tokens, { pragmas: pre.pragmas });
   for (const d of parsed.diagnostics) diagnostics.add(withIncludeChain(d, pre.includedFrom));
   const t2 = performance.now();
   timings.parseMs = t2 - t1;
@@ -91,7 +91,7 @@ export function checkProgram(input: FrontendInput, opts: FrontendOptions = {}): 
   const semaBag = new DiagnosticBag();
   const anchors = new Map<Diagnostic, SourcePos>();
   result.sema = analyze(parsed.unit, semaBag, anchors);
-  for (const d of applyDiagnosticPragmas(semaBag.items, anchors, pre.tokens)) {
+  for (const d of applyDiagnosticPragmas(semaBag.items, anchors, pre.tokens, pre.pragmas)) {
     diagnostics.add(withIncludeChain(d, pre.includedFrom));
   }
   timings.semaMs = performance.now() - t2;
@@ -295,12 +295,16 @@ class CachedRun {
   parse(pre: PreprocessResult): ParseResult {
     if (this.entry !== undefined && this.pending === undefined) {
       this.cache.hits++;
-      return parseTranslationUnit(pre.tokens, { resume: this.entry.parsed });
+      return parseTranslationUnit(pre.tokens, {
+        resume: this.entry.parsed,
+        pragmas: pre.pragmas,
+      });
     }
     const pp = this.pending?.pp;
-    if (pp === undefined) return parseTranslationUnit(pre.tokens);
+    if (pp === undefined) return parseTranslationUnit(pre.tokens, { pragmas: pre.pragmas });
     const reads = this.pending!.reads;
     return parseTranslationUnit(pre.tokens, {
+      pragmas: pre.pragmas,
       snapshotAt: pp.tokens.length,
       onSnapshot: (parsed) => {
         this.cache.store(this.key, {
@@ -429,6 +433,7 @@ function applyDiagnosticPragmas(
   items: readonly Diagnostic[],
   anchors: ReadonlyMap<Diagnostic, SourcePos>,
   tokens: readonly CToken[],
+  pragmas: readonly number[],
 ): Diagnostic[] {
   if (!items.some((d) => d.flag !== undefined)) return [...items];
   const events: PragmaEvent[] = [];
@@ -437,12 +442,9 @@ function applyDiagnosticPragmas(
     const a = anchors.get(d);
     if (d.flag !== undefined && a !== undefined) wanted.add(a);
   }
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t.tokenType === Pragma) {
-      const e = pragmaEvent(t, i);
-      if (e) events.push(e);
-    }
+  for (const i of pragmas) {
+    const e = pragmaEvent(tokens[i]!, i);
+    if (e) events.push(e);
   }
   if (events.length === 0) return [...items];
   const indexOf = new Map<SourcePos, number>();

@@ -120,6 +120,8 @@ export interface SnapshotOptions {
   snapshotAt?: number;
   onSnapshot?: (snapshot: ParseSnapshot) => void;
   resume?: ParseSnapshot;
+  /** Where the Pragma tokens are in the token array, ascending (found by a scan if not given). */
+  pragmas?: readonly number[];
 }
 
 /** Stops the parse after clang's default error limit. */
@@ -307,7 +309,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     typedefs: Iterable<string>,
     snapshot: SnapshotOptions = {},
   ): void {
-    this.pragmas = scanPragmas(tokens);
+    this.pragmas = scanPragmas(tokens, snapshot.pragmas);
     this.scopes = new TypedefScopes([...BUILTIN_TYPEDEFS, ...typedefs]);
     this.classGen = new Int32Array(this.pragmas.tokens.length + 8);
     this.problems = [];

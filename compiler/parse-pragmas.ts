@@ -52,11 +52,19 @@ function isLoopPragma(words: CToken[]): boolean {
   );
 }
 
-/** Splits Pragma tokens out of `input`; returns the remaining tokens and what the pragmas say. */
-export function scanPragmas(input: CToken[]): PragmaScan {
-  const pragmaAt: number[] = [];
-  const pragma = T.Pragma;
-  for (let i = 0; i < input.length; i++) if (input[i]!.tokenType === pragma) pragmaAt.push(i);
+/**
+ * Splits Pragma tokens out of `input`; returns the remaining tokens and what the pragmas say.
+ * `known` lists where the Pragma tokens are, when the caller knows (the preprocessor does).
+ */
+export function scanPragmas(input: CToken[], known?: readonly number[]): PragmaScan {
+  let pragmaAt: readonly number[];
+  if (known !== undefined) pragmaAt = known;
+  else {
+    const found: number[] = [];
+    const pragma = T.Pragma;
+    for (let i = 0; i < input.length; i++) if (input[i]!.tokenType === pragma) found.push(i);
+    pragmaAt = found;
+  }
   const scan: PragmaScan = { tokens: input, loopPragmas: new Map(), events: [], problems: [] };
   // The tokens between pragmas, copied with slice (a header has few pragmas and many tokens).
   const pieces: CToken[][] = [];

@@ -113,6 +113,8 @@ export interface PreprocessStats {
 
 export interface PreprocessResult {
   tokens: CToken[];
+  /** The indices of the Pragma tokens in `tokens`, ascending. */
+  pragmas: number[];
   diagnostics: DiagnosticBag;
   /** File texts by the names locations use, for rendering diagnostics. */
   sources: SourceProvider;
@@ -324,6 +326,8 @@ interface SavedState {
   mainPragmaOnce: boolean;
   /** The main file's token index where the snapshot was taken. */
   pos: number;
+  /** Where the Pragma tokens are among the snapshot's tokens. */
+  pragmaAt: number[];
 }
 
 /** Index of the first token on `line` or after it. */
@@ -442,6 +446,8 @@ class Preprocessor {
   readonly diagnostics: DiagnosticBag;
   private readonly macros = new Map<string, Macro>();
   private out: CToken[] = [];
+  /** Where the Pragma tokens are in `out`. */
+  private pragmaAt: number[] = [];
   private readonly hideSets = new HideSets();
   private readonly entries = new Map<string, FileEntry | null>();
   private readonly texts = new Map<string, string>();
@@ -517,6 +523,7 @@ class Preprocessor {
     const firstInclusion = this.firstInclusion;
     return {
       tokens: this.out,
+      pragmas: this.pragmaAt,
       diagnostics: this.diagnostics,
       sources: (file) => texts.get(file),
       macros: this.macros,
@@ -589,6 +596,7 @@ class Preprocessor {
     this.baseFile = s.baseFile;
     Object.assign(this.stats, s.stats);
     this.out = snapshot.tokens.slice();
+    this.pragmaAt = s.pragmaAt.slice();
     const entry: FileEntry = { path: name, text, tokens, guard: undefined, pragmaOnce: false };
     entry.pragmaOnce = s.mainPragmaOnce;
     this.entries.set(name, entry);
@@ -643,6 +651,7 @@ class Preprocessor {
       mainName: file.name,
       mainPragmaOnce: main.pragmaOnce,
       pos: at,
+      pragmaAt: this.pragmaAt.slice(),
     };
     this.snapshotRequest!.onSnapshot({
       line: this.snapshotRequest!.line,
@@ -1417,6 +1426,7 @@ class Preprocessor {
     token.tokenTypeIdx = Pragma.tokenTypeIdx!;
     token.image = spellBody(args);
     token.payload = args;
+    this.pragmaAt.push(this.out.length);
     this.out.push(token);
   }
 
