@@ -2,7 +2,7 @@
 // its section name, drive a workload, and print what the programs produced.
 //
 //   tsbpf run FILE.o|FILE.bpf.c [--workload NAME] [--events N] [--seed S] [--cpus N]
-//                               [--kernel 4.1|6.1] [--engine interp|jit] [--json]
+//                               [--kernel 4.1|6.1|6.18] [--engine interp|jit] [--json]
 //
 // Prints the attachments, the trace_pipe lines, the perf and ring buffer records, the final
 // contents of every map (decoded through the object's BTF) and each program's run and miss
@@ -32,7 +32,7 @@ class RunCliError extends TsbpfError {}
 const USAGE =
   "usage: tsbpf run FILE.o|FILE.bpf.c [--workload " +
   WORKLOADS.join("|") +
-  "] [--events N] [--seed S] [--cpus N] [--kernel 4.1|6.1] [--engine interp|jit] [--json]";
+  "] [--events N] [--seed S] [--cpus N] [--kernel 4.1|6.1|6.18] [--engine interp|jit] [--json]";
 
 export interface RunOptions {
   /** an object file, or C source compiled in process */
@@ -41,7 +41,7 @@ export interface RunOptions {
   events?: number;
   seed?: number;
   cpus?: number;
-  kernel?: "4.1" | "6.1";
+  kernel?: "4.1" | "6.1" | "6.18";
   engine?: Engine;
 }
 
@@ -287,8 +287,8 @@ function parseArgs(args: string[]): RunOptions & { json: boolean } {
         break;
       case "--kernel": {
         const v = value();
-        if (v !== "4.1" && v !== "6.1")
-          throw new RunCliError(`--kernel must be 4.1 or 6.1, not '${v}'`);
+        if (v !== "4.1" && v !== "6.1" && v !== "6.18")
+          throw new RunCliError(`--kernel must be 4.1, 6.1 or 6.18, not '${v}'`);
         options.kernel = v;
         break;
       }

@@ -2,7 +2,7 @@
 // (maps created, relocations applied, every program through BPF_PROG_LOAD) and say, per
 // program, whether it loads.
 //
-//   tsbpf verify FILE.o [--log-level 0|1|2] [--kernel 4.1|6.1]
+//   tsbpf verify FILE.o [--log-level 0|1|2] [--kernel 4.1|6.1|6.18]
 //
 // Prints one line per program ("OK" or "FAIL" with the section, the program and the reason)
 // and, for a program that failed or when --log-level is given, the verifier log indented below
@@ -17,18 +17,18 @@ import { progTypeShortName } from "../uapi/bpf.js";
 
 class VerifyCliError extends TsbpfError {}
 
-const USAGE = "usage: tsbpf verify FILE.o [--log-level 0|1|2] [--kernel 4.1|6.1]";
+const USAGE = "usage: tsbpf verify FILE.o [--log-level 0|1|2] [--kernel 4.1|6.1|6.18]";
 
 interface VerifyArgs {
   file: string;
   logLevel: number | undefined;
-  kernel: "4.1" | "6.1";
+  kernel: "4.1" | "6.1" | "6.18";
 }
 
 function parseArgs(args: string[]): VerifyArgs {
   let file: string | undefined;
   let logLevel: number | undefined;
-  let kernel: "4.1" | "6.1" = "6.1";
+  let kernel: "4.1" | "6.1" | "6.18" = "6.1";
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const value = (): string => {
@@ -43,8 +43,8 @@ function parseArgs(args: string[]): VerifyArgs {
       logLevel = Number(v);
     } else if (arg === "--kernel") {
       const v = value();
-      if (v !== "4.1" && v !== "6.1")
-        throw new VerifyCliError(`--kernel must be 4.1 or 6.1, not '${v}'`);
+      if (v !== "4.1" && v !== "6.1" && v !== "6.18")
+        throw new VerifyCliError(`--kernel must be 4.1, 6.1 or 6.18, not '${v}'`);
       kernel = v;
     } else if (arg.startsWith("-")) {
       throw new VerifyCliError(`unknown option '${arg}'\n${USAGE}`);

@@ -49,8 +49,9 @@ import { utf8 } from "./objects.js";
 export interface SimKernelOptions {
   /** number of CPUs (default 2) */
   cpus?: number;
-  /** "4.1", "6.1" or a LINUX_VERSION_CODE (default "6.1") */
-  version?: "4.1" | "6.1" | number;
+  /** "4.1", "6.1", "6.18" (the verifier rules of the machine's running kernel) or a
+   * LINUX_VERSION_CODE (default "6.1") */
+  version?: "4.1" | "6.1" | "6.18" | number;
   /** KPROBE programs must carry kern_version == LINUX_VERSION_CODE (default: kernels before 5.0) */
   checkKernVersion?: boolean;
   /** seed of every random stream (default 1) */
@@ -61,6 +62,7 @@ export interface SimKernelOptions {
 export function versionCode(version: SimKernelOptions["version"]): number {
   if (version === undefined || version === "6.1") return KERNEL_VERSION(6, 1, 192);
   if (version === "4.1") return KERNEL_VERSION(4, 1, 0);
+  if (version === "6.18") return KERNEL_VERSION(6, 18, 0);
   if (Number.isInteger(version) && version > 0 && version < 0x1000000) return version;
   throw new KernelError("EINVAL", "SimKernel", `bad kernel version ${String(version)}`);
 }

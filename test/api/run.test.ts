@@ -158,7 +158,7 @@ SEC("?kprobe/vfs_write") int off(void *ctx) { return 0; }
         ["a.o", "--workload", "idle"],
         /--workload must be one of files, net, disk, alloc, sched, mixed, admin, not 'idle'/,
       ],
-      [["a.o", "--kernel", "5.4"], /--kernel must be 4\.1 or 6\.1, not '5\.4'/],
+      [["a.o", "--kernel", "5.4"], /--kernel must be 4\.1, 6\.1 or 6\.18, not '5\.4'/],
       [["a.o", "--engine", "llvm"], /--engine must be interp or jit, not 'llvm'/],
       [["a.o", "--cpus", "0"], /--cpus must be an integer from 1 to 64, not '0'/],
       [["a.o", "--seed"], /--seed needs a value/],

@@ -80,6 +80,21 @@ char LICENSE[] SEC("license") = "Proprietary";`,
     expect(await main([path])).toBe(0);
   });
 
+  it("--kernel 6.1 and 6.18 word a refusal as each of those kernels does", async () => {
+    const { path } = compile(
+      "stackid",
+      `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("socket") int s(void *ctx) { return bpf_get_stackid(ctx, (void *)0, 0); }
+char LICENSE[] SEC("license") = "GPL";`,
+    );
+    expect(await main([path, "--kernel", "6.1"])).toBe(1);
+    expect(out[0]).toMatch(/insn \d+: unknown func bpf_get_stackid#27 /);
+    out.length = 0;
+    expect(await main([path, "--kernel", "6.18"])).toBe(1);
+    expect(out[0]).toMatch(/insn \d+: program of this type cannot use helper bpf_get_stackid#27 /);
+  });
+
   it("malformed input and bad arguments are one-line errors", async () => {
     const dir = scratchDir();
     const junk = join(dir, "junk.o");
