@@ -20,6 +20,8 @@
 //
 // Helpers keep the interpreter's ABI: r0-r10 are stored to the control block (abi.ts), the
 // `call` import runs the helper on them, and r0 (plus any of r1-r5 read later) is loaded back.
+// The exception (inline.ts): with JitFacts.arrayMaps, map_lookup_elem on a plain array map
+// becomes a bounds check and an address computation, as the kernel's array_map_gen_lookup.
 //
 // Counting (optional): the control block's counter is decremented at the start of each
 // straight-line segment by the segment's instruction count; segments end after every one that can
