@@ -66,15 +66,20 @@ export function scanPragmas(input: CToken[], known?: readonly number[]): PragmaS
     pragmaAt = found;
   }
   const scan: PragmaScan = { tokens: input, loopPragmas: new Map(), events: [], problems: [] };
-  // The tokens between pragmas, copied with slice (a header has few pragmas and many tokens).
-  const pieces: CToken[][] = [];
-  let from = 0;
-  for (const at of pragmaAt) {
-    pieces.push(input.slice(from, at));
-    from = at + 1;
+  // The tokens between pragmas moved over them in one copy of the array (a header has few
+  // pragmas and many tokens); without pragmas, the array itself (the parser does not change it).
+  if (pragmaAt.length > 0) {
+    const tokens = input.slice();
+    let to = pragmaAt[0]!;
+    for (let k = 0; k < pragmaAt.length; k++) {
+      const from = pragmaAt[k]! + 1;
+      const end = k + 1 < pragmaAt.length ? pragmaAt[k + 1]! : input.length;
+      if (end > from) tokens.copyWithin(to, from, end);
+      to += end - from;
+    }
+    tokens.length = to;
+    scan.tokens = tokens;
   }
-  pieces.push(input.slice(from));
-  scan.tokens = pieces.length === 1 ? pieces[0]! : ([] as CToken[]).concat(...pieces);
   const packStack: number[] = [];
   let pack = 0;
   for (let k = 0; k < pragmaAt.length; k++) {
