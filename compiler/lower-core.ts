@@ -30,6 +30,7 @@ import {
   type Member,
   type RecordDecl,
   Q_VOLATILE,
+  alignOf,
   canonical,
   isComplete,
   qualsOf,
@@ -231,14 +232,101 @@ export function coreValue(
   return inst;
 }
 
-/** Bit range of the load unit clang reads a bit-field through (its record's alignment). */
+/** LLVM's ABI alignment of an integer of `bits` bits (BPF data layout: i8 i16 i32 i64 i128). */
+function intAlign(bits: number): number {
+  for (const a of [1, 2, 4, 8, 16]) if (bits <= a * 8) return a;
+  return 16;
+}
+
+const llvmAligns = new WeakMap<RecordDecl, number>();
+
+/** The alignment of the LLVM type clang gives `t` (a record's may be below its C alignment). */
+function llvmAlign(t: CType): number {
+  const c = canonical(t);
+  if (c.kind === "array") return llvmAlign(c.element);
+  if (c.kind === "record") return llvmRecordAlign(c.decl);
+  return isComplete(c) ? alignOf(c) : 1;
+}
+
+/**
+ * The alignment of clang's LLVM struct type for a record (CGRecordLowering): each run of
+ * adjacent bit-fields is stored in one iN (N = its bits rounded to bytes), clipped to a byte
+ * array where its allocation would overlap the next member; a member at an offset its type's
+ * alignment does not divide, or a size the alignment does not divide, makes the struct packed.
+ * BPFAbstractMemberAccess aligns bit-field load units to this.
+ */
+export function llvmRecordAlign(r: RecordDecl): number {
+  const known = llvmAligns.get(r);
+  if (known !== undefined) return known;
+  let align = 1;
+  // (the packed attribute alone does not pack the LLVM struct: only a layout LLVM's natural
+  // alignment cannot give does)
+  if (r.isUnion) {
+    align = Math.max(1, ...(r.members ?? []).map((m) => llvmAlign(m.type)));
+    if (r.size % align !== 0) align = 1;
+  } else {
+    // (offset, alloc size, alignment) of each storage member, in order
+    const units: { offset: number; size: number; align: number; bits: boolean }[] = [];
+    const members = r.members ?? [];
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
+      if (m.bitWidth === undefined) {
+        const a = llvmAlign(m.type);
+        units.push({
+          offset: m.offset,
+          size: isComplete(m.type) ? sizeOf(m.type) : 0,
+          align: a,
+          bits: false,
+        });
+        continue;
+      }
+      if (m.bitWidth === 0) continue;
+      const start = m.bitOffset;
+      let tail = start + m.bitWidth;
+      while (i + 1 < members.length) {
+        const n = members[i + 1]!;
+        if (n.bitWidth === undefined || n.bitWidth === 0 || n.bitOffset !== tail) break;
+        tail += n.bitWidth;
+        i++;
+      }
+      const bytes = Math.ceil((tail - start) / 8);
+      const a = intAlign(bytes * 8);
+      units.push({
+        offset: Math.floor(start / 8),
+        size: Math.ceil(bytes / a) * a,
+        align: a,
+        bits: true,
+      });
+    }
+    // clipTailPadding: a bit-field unit running into the next member becomes a byte array
+    for (let i = 0; i < units.length; i++) {
+      const u = units[i]!;
+      const next = units[i + 1]?.offset;
+      if (u.bits && next !== undefined && u.offset + u.size > next) {
+        u.size = next - u.offset;
+        u.align = 1;
+      }
+    }
+    let packed = false;
+    for (const u of units) {
+      if (u.offset % u.align !== 0) packed = true;
+      align = Math.max(align, u.align);
+    }
+    if (r.size % align !== 0) packed = true;
+    if (packed) align = 1;
+  }
+  llvmAligns.set(r, align);
+  return align;
+}
+
+/** Bit range of the load unit clang reads a bit-field through (its record's LLVM alignment). */
 function bitFieldStorage(
   fl: FnLowering,
   at: A.Expr,
   record: RecordDecl,
   m: Member,
 ): { start: number; bits: number } {
-  const alignBits = (record.packed ? 1 : record.align) * 8;
+  const alignBits = llvmRecordAlign(record) * 8;
   const width = m.bitWidth ?? 0;
   if (alignBits > 64 || width > alignBits) {
     fl.error(

@@ -907,8 +907,9 @@ function assignValue(fl: FnLowering, e: A.AssignExpr, info: ExprInfo): Inst {
   if (e.op === "=") {
     const root = rootVariable(fl, e.target);
     if (root !== undefined && fl.unit.isWriteOnly(root)) return rvalue(fl, e.value);
-    const lv = lvalue(fl, e.target);
+    // clang evaluates the value before the place it goes to
     const v = rvalue(fl, e.value);
+    const lv = lvalue(fl, e.target);
     return storeLValue(fl, lv, v, e);
   }
   const lv = lvalue(fl, e.target);

@@ -82,6 +82,11 @@ export class UnitLowering {
   private readonly storeTargets = new Set<A.Expr>();
   private readonly stringsBySymbol = new Map<string, A.StringLiteral>();
   private readonly globalIndex = new Map<VarDecl | FunctionDecl, number>();
+  // Where clang creates a global that code reaches before its definition is emitted (an
+  // extern, a tentative definition): at its first use, in the function being emitted then.
+  private readonly firstUse = new Map<VarDecl, number>();
+  private emitting: FunctionDecl | undefined = undefined;
+  private uses = 0;
   private readonly callSites = new Map<FunctionDecl, number>();
   private readonly bodySize = new Map<FunctionDecl, number>();
   private readonly pending: FunctionDecl[] = [];
@@ -145,6 +150,15 @@ export class UnitLowering {
   }
 
   private lowerFunction(decl: FunctionDecl): LoweredFunction {
+    this.emitting = decl;
+    try {
+      return this.lowerFunctionBody(decl);
+    } finally {
+      this.emitting = undefined;
+    }
+  }
+
+  private lowerFunctionBody(decl: FunctionDecl): LoweredFunction {
     const ft = canonical(decl.type);
     const ret = returnTypeOf(decl);
     const params = ft.kind === "function" ? ft.params : [];
@@ -461,6 +475,15 @@ export class UnitLowering {
 
   /** The symbol and relocation kind code uses for a global. */
   useGlobal(v: VarDecl): { symbol: string; reloc: RelocKind } {
+    const f = this.emitting;
+    if (f !== undefined && !this.firstUse.has(v)) {
+      // Functions with an external definition are emitted in source order; the others
+      // (static callees) after them all, as clang defers them.
+      if (this.globalIndex.size === 0)
+        this.sema.globals.forEach((g, i) => this.globalIndex.set(g, i));
+      const at = this.hasExternalDefinition(f) ? (this.globalIndex.get(f) ?? 0) : 1e9;
+      this.firstUse.set(v, at + ++this.uses / 1e6);
+    }
     return this.globalInfo(v);
   }
 
@@ -604,7 +627,7 @@ export class UnitLowering {
     if (this.globalIndex.size === 0)
       this.sema.globals.forEach((g, i) => this.globalIndex.set(g, i));
     const entries = [...this.globalsInfo].sort(
-      (a, b) => this.declOrder(a[0]) - this.declOrder(b[0]),
+      (a, b) => this.creationOrder(a[0]) - this.creationOrder(b[0]),
     );
     for (const [v, g] of entries) {
       if (!want.has(g.symbol)) continue;
@@ -635,12 +658,7 @@ export class UnitLowering {
         dataRelocs: data.relocs,
         pos,
       };
-      if (
-        v.init === undefined &&
-        v.section === undefined &&
-        this.staticLocalOwner.get(v) === undefined
-      )
-        tentative.push(item);
+      if (this.isTentative(v) && !this.firstUse.has(v)) tentative.push(item);
       else out.push(item);
     }
     for (const { symbol, lit } of this.strings.values()) {
@@ -661,6 +679,22 @@ export class UnitLowering {
     }
     for (const c of this.extraGlobals) if (want.has(c.name)) out.push(c);
     return [...out, ...tentative];
+  }
+
+  private isTentative(v: VarDecl): boolean {
+    return v.init === undefined && v.section === undefined && !this.staticLocalOwner.has(v);
+  }
+
+  /**
+   * clang's order of globals (the module's, which .BTF and the sections follow): definitions
+   * with initialisers where they are declared, externs and tentative definitions at the first
+   * use in emitted code, unused tentative definitions at the end.
+   */
+  private creationOrder(v: VarDecl): number {
+    const used = this.firstUse.get(v);
+    if (used !== undefined && ((v.storage === "extern" && !v.defined) || this.isTentative(v)))
+      return used;
+    return this.declOrder(v);
   }
 
   /** Declaration order of a global (static locals come with their function). */
