@@ -8,7 +8,12 @@
 // (sorted; per-CPU values for every CPU), global data, ring buffer and perf buffer records,
 // trace_pipe lines and socket-filter test-run results. The same seed gives the same kernel
 // events for both objects; the programs alone can make the results differ.
-import { openObject, type BpfObject, type BpfProgram } from "../../runtime/object/open.js";
+import {
+  openObject,
+  type BpfFuncInfo,
+  type BpfObject,
+  type BpfProgram,
+} from "../../runtime/object/open.js";
 import type { BpfMapDef } from "../../runtime/object/maps.js";
 import { SimKernel } from "../../runtime/kernel/kernel.js";
 import { runWorkload, type WorkloadName } from "../../runtime/kernel/workload.js";
@@ -163,10 +168,12 @@ class Loader {
 
   loadPrograms(): void {
     for (const prog of this.obj.programs) {
-      const insns = this.link(prog);
+      const { insns, funcInfo } = this.link(prog);
       const fd = this.sys.progLoad({
         progType: prog.type,
         insns,
+        // func info (and the BTF it names): the kernel wants it for callbacks
+        ...(this.obj.btf && funcInfo.length > 0 && { btf: this.obj.btf, funcInfo }),
         license: this.obj.license,
         ...(this.obj.kernVersion !== undefined ? { kernVersion: this.obj.kernVersion } : {}),
         progName: prog.name.slice(0, 15),
@@ -177,7 +184,7 @@ class Loader {
   }
 
   /** libbpf's linking: the program, then each subprogram it calls, appended once. */
-  private link(prog: BpfProgram): Insn[] {
+  private link(prog: BpfProgram): { insns: Insn[]; funcInfo: BpfFuncInfo[] } {
     const out: Insn[] = prog.insns.map((i) => ({ ...i }));
     const bases = new Map<BpfProgram, number>([[prog, 0]]);
     const work: BpfProgram[] = [prog];
@@ -232,7 +239,10 @@ class Loader {
         out[base + i]!.imm = target - (base + i + 1);
       });
     }
-    return out;
+    const funcInfo = [...bases].flatMap(([f, base]) =>
+      f.funcInfo.map((fi) => ({ ...fi, insn: fi.insn + base })),
+    );
+    return { insns: out, funcInfo: funcInfo.sort((a, b) => a.insn - b.insn) };
   }
 
   /** Program arrays and maps of maps get their `.values = { ... }` initial slots. */

@@ -40,13 +40,20 @@ const settings = (program: string) => ({ events: 200, seed: 5, ...RUN_SETTINGS[p
 const NEEDS_V3 = new Set(["atomics.bpf.c"]);
 
 /**
- * Unoptimised code the kernel's verifier refuses, as it refuses clang -O0's: the variable index
- * is added to a stack pointer before its bound is known to the verifier. Our PROG_LOAD must give
- * the running kernel's message (checked through bpftool where root can load).
+ * Objects the kernel's verifier refuses, and our PROG_LOAD with the running kernel's message
+ * (checked through bpftool where root can load). -O0: the variable index is added to a stack
+ * pointer before its bound is known. -mcpu=v1: without JMP32 the callback's u32 bound check is a
+ * 64-bit compare of a register the verifier cannot tie to the narrowed copy used as the index
+ * (a back-end weakness at v1: clang -mcpu=v1 keeps one register).
  */
-const REJECTED_AT_O0: Record<string, string> = {
-  "pointer_walk.bpf.c":
-    "math between fp pointer and register with unbounded min value is not allowed",
+const REFUSED: Record<string, Record<string, string>> = {
+  "-O0": {
+    "pointer_walk.bpf.c":
+      "math between fp pointer and register with unbounded min value is not allowed",
+  },
+  "-O2 -mcpu=v1": {
+    "loop_callback.bpf.c": "R3 unbounded memory access, make sure to bounds check any such access",
+  },
 };
 
 /** The running kernel's verdict on an object: "" when every program loads, else its log. */
@@ -69,7 +76,7 @@ describe.skipIf(skipReason({ clang: hasClang }))("corpus at -O0 and -mcpu=v1", (
   const cases = VARIANTS.flatMap(([name, options]) =>
     CORPUS.map((program) => [`${program} ${name}`, program, options] as const),
   );
-  it.each(cases)("%s runs like clang's -O2 object", (_, program, options) => {
+  it.each(cases)("%s runs like clang's -O2 object", (name, program, options) => {
     const compileIt = () =>
       compile(join(PROGRAMS_DIR, program), { ...COMPILE_OPTIONS, ...options });
     if (options.cpu === "v1" && NEEDS_V3.has(program)) {
@@ -78,10 +85,10 @@ describe.skipIf(skipReason({ clang: hasClang }))("corpus at -O0 and -mcpu=v1", (
       return;
     }
     const object = compileIt().object;
-    const refusal = options.optLevel === 0 ? REJECTED_AT_O0[program] : undefined;
+    const refusal = REFUSED[name.slice(program.length + 1)]?.[program];
     if (refusal !== undefined) {
       expect(() => runObject(object, "corpus.bpf.o", settings(program))).toThrow(refusal);
-      const kernel = kernelVerdict(object, `${program}.O0.o`);
+      const kernel = kernelVerdict(object, `${program}.variant.o`);
       if (kernel !== undefined) expect(kernel).toContain(refusal);
       return;
     }
