@@ -11,9 +11,16 @@
 //                 always_inline, or at -O2 unless noinline or large and called from several
 //                 places; otherwise BPF-to-BPF calls), kfuncs (__ksym), legacy packet loads
 //                 (load_byte & co), builtins. Struct copies and zeroing, __builtin_memcpy/memset
-//                 of constant size become loads and stores. Loops under an unroll pragma - and at
-//                 -O2 small counting loops, as clang's full unroller - are unrolled; the others
-//                 stay bounded loops. Globals get their section and initial bytes (lower-globals).
+//                 of constant size become loads and stores. CO-RE (lower-core.ts): member accesses
+//                 through preserve_access_index records or inside __builtin_preserve_access_index
+//                 collapse into one relocated field offset per access chain, and the
+//                 __builtin_preserve_* / __builtin_btf_type_id builtins give relocated values -
+//                 "core" instructions the optimiser cannot see through, merged like clang's
+//                 machine CSE, whose relocation instruction selection puts on a mov/lddw or moves
+//                 into a load/store offset or a shift immediate as clang does. Loops under an
+//                 unroll pragma - and at -O2 small counting loops, as clang's full unroller -
+//                 are unrolled; the others stay bounded loops. Globals get their section and
+//                 initial bytes (lower-globals), in clang's order.
 //   opt*.ts       -O2 only, to a fixed point: constant folding and propagation, copy propagation
 //                 (with SSA, replacing uses), algebraic simplification and strength reduction,
 //                 folding of constant globals and of address arithmetic, branch folding and CFG

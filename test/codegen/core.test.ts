@@ -387,6 +387,42 @@ describe.skipIf(skip !== undefined)("CO-RE objects from tsbpf build", LIMIT, () 
         });
       }
     }
+
+    it("bpf_core_type_matches (kind 12, which clang 14 cannot emit): libbpf relocates it as we do", () => {
+      const source = `#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+char LICENSE[] SEC("license") = "GPL";
+struct task_struct___other { int pid; } __attribute__((preserve_access_index));
+long out[2];
+SEC("kprobe/do_exit")
+int matches(void *ctx)
+{
+	out[0] = bpf_core_type_matches(struct task_struct);
+	out[1] = bpf_core_type_matches(struct task_struct___other);
+	return 0;
+}
+`;
+      const src = scratchFile("codegen-core-matches.bpf.c", source);
+      const r = compile(src, { includeDirs: [headerDir("sim")], optLevel: 2, debug: true });
+      const path = scratchFile("codegen-core-matches.bpf.o", r.object);
+      const object = openObject(r.object, path);
+      expect(records(object).get("matches")).toEqual([
+        'type_matches struct:task_struct "0" = imm 1',
+        'type_matches struct:task_struct___other "0" = imm 1',
+      ]);
+      for (const target of HEADERS) {
+        const core = relocateObjectCore(object, targets[target]());
+        const relocated = withCoreRelocations(object, core);
+        const oracle = libbpfRelocate(path, target === "real" ? undefined : simBtfFile());
+        const prog = object.programs[0]!;
+        const mine = relocateProgram(relocated.object, relocated.program(prog), (i) => 100 + i);
+        expect(masked(mine.insns), target).toEqual(masked(oracle.programs[0]!.insns));
+        // the sim header's task_struct is the sim kernel's own (a flavour with a member the
+        // kernel's task_struct has matches too)
+        if (target === "sim") expect(core.results.map((x) => x.newValue)).toEqual([1, 1]);
+      }
+    });
   });
 });
 
