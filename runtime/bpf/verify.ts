@@ -1,7 +1,7 @@
 // The one place BPF_PROG_LOAD calls the verifier (runtime/verifier): PROG_LOAD's attributes and
 // the facade's maps turned into the verifier's program and environment, its verdict turned back
 // into the log, errno and reason PROG_LOAD reports.
-import type { Btf } from "../btf/btf.js";
+import { BTF_KIND_FUNC, type Btf } from "../btf/btf.js";
 import type { Insn } from "../isa/insn.js";
 import type { BpfFuncInfo, BpfLineInfo } from "../object/open.js";
 import type { HelperContext } from "../uapi/helpers.js";
@@ -101,11 +101,18 @@ function lineInfoOf(lines: readonly BpfLineInfo[] | undefined): LineInfo[] | und
   }));
 }
 
-/** .BTF.ext func info with each FUNC's name from the program's BTF. */
+/** .BTF.ext func info with each FUNC's name and linkage from the program's BTF. */
 function funcInfoOf(
   funcs: readonly BpfFuncInfo[] | undefined,
   btf: Btf | undefined,
 ): FuncInfo[] | undefined {
   if (funcs === undefined || funcs.length === 0) return undefined;
-  return funcs.map((f) => ({ insnOff: f.insn, name: btf?.types[f.typeId]?.name ?? "" }));
+  return funcs.map((f) => {
+    const t = btf?.types[f.typeId];
+    return {
+      insnOff: f.insn,
+      name: t?.name ?? "",
+      ...(t?.kind === BTF_KIND_FUNC && { linkage: t.linkage }),
+    };
+  });
 }
