@@ -71,7 +71,10 @@ export interface JitMachineOptions<Host> {
   stack?: Region;
   /** How loads and stores are checked; default "regions" (as the interpreter). */
   checks?: MemoryChecks;
-  /** What the verifier proved about a program, if anything (accesses proven are unchecked). */
+  /**
+   * What the verifier proved about a program, if anything (accesses proven are unchecked, array
+   * lookups inline): asked once per program, on its first run or compile.
+   */
   facts?: (program: Program) => JitFacts | undefined;
   /** Instructions counted per refill of the counter (default 2^30; smaller in tests). */
   budgetChunk?: number;
@@ -167,6 +170,13 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
   private readonly readWindow = [0, 0];
   private writeRegion: Region | undefined;
   private readonly writeWindow = [0, 0];
+  // Instances by program (uncounted, counted), for machines that alternate between programs
+  // (an entry and a return probe on one CPU), and what the facts callback said per program.
+  private readonly loadedByProgram = [
+    new WeakMap<Program, Loaded>(),
+    new WeakMap<Program, Loaded>(),
+  ];
+  private readonly factsByProgram = new WeakMap<Program, JitFacts | null>();
   // The last program run, for the common case of running it again.
   private lastProgram: Program | undefined;
   private lastCounted = false;
@@ -219,7 +229,18 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
 
   /** Compile `program` now (it is otherwise compiled on its first run), optionally counted. */
   compile(program: Program, counted = false): JitModule {
-    return cachedModule(program, this.checks, counted, this.facts?.(program));
+    return cachedModule(program, this.checks, counted, this.factsFor(program));
+  }
+
+  /** The facts callback's answer for a program, asked once (modules are cached by facts). */
+  private factsFor(program: Program): JitFacts | undefined {
+    if (this.facts === undefined) return undefined;
+    let facts = this.factsByProgram.get(program);
+    if (facts === undefined) {
+      facts = this.facts(program) ?? null;
+      this.factsByProgram.set(program, facts);
+    }
+    return facts ?? undefined;
   }
 
   /** Run `program` from instruction 0 and return r0. A budget makes the run counted. */
@@ -230,7 +251,12 @@ export class JitMachine<Host = unknown> implements HelperContext<Host> {
     const counted = options.budget !== undefined;
     let loaded = this.lastLoaded;
     if (program !== this.lastProgram || counted !== this.lastCounted || loaded === undefined) {
-      loaded = this.load(this.compile(program, counted));
+      const byProgram = this.loadedByProgram[counted ? 1 : 0]!;
+      loaded = byProgram.get(program);
+      if (loaded === undefined) {
+        loaded = this.load(this.compile(program, counted));
+        byProgram.set(program, loaded);
+      }
       this.lastProgram = program;
       this.lastCounted = counted;
       this.lastLoaded = loaded;
