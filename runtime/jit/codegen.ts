@@ -379,6 +379,7 @@ class FunctionCompiler {
     const c = this.code;
     const t = this.frame.tX;
     this.getReg32(2);
+    // the index and max_entries compare as u32 (i32Const takes them modulo 2^32)
     c.mem(Op.i32_load, 0).localTee(t).i32Const(map.maxEntries).op(Op.i32_lt_u);
     c.if(I64);
     c.localGet(t).i32Const(map.elemSize).op(Op.i32_mul).i32Const(map.values).op(Op.i32_add);
