@@ -2,6 +2,7 @@
 // JIT. Both take the same helper table, address space and host, and run a prepared Program with
 // r1 = ctx; the choice never changes a result, only the speed.
 import type { HelperHost } from "../helpers/host.js";
+import type { JitFacts } from "../jit/codegen.js";
 import { JitMachine } from "../jit/machine.js";
 import type { HelperTable } from "../vm/helpers.js";
 import { Interpreter, type RunOptions, type RunResult } from "../vm/interpreter.js";
@@ -20,9 +21,11 @@ export function createEngine(
   memory: AddressSpace,
   helpers: HelperTable<HelperHost>,
   host: HelperHost,
+  /** what the verifier proved about a program (the JIT skips proven checks, inlines lookups) */
+  facts?: (program: Program) => JitFacts | undefined,
 ): ExecutionEngine {
   const options = { memory, helpers, host };
   return engine === "jit"
-    ? new JitMachine<HelperHost>(options)
+    ? new JitMachine<HelperHost>({ ...options, ...(facts && { facts }) })
     : new Interpreter<HelperHost>(options);
 }

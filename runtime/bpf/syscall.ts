@@ -36,6 +36,9 @@ import type {
   ProgTestRunAttr,
   ProgTestRunResult,
 } from "./attr.js";
+import type { JitArrayMap, JitFacts } from "../jit/codegen.js";
+import { factsFromVerifier } from "../jit/engine.js";
+import { ArrayMap } from "../maps/array.js";
 import { createEngine, type Engine, type ExecutionEngine } from "./engine.js";
 import { BpfSyscallError } from "./error.js";
 import { mapInMapHooks, perfEventArrayHooks, progArrayHooks } from "./fd-arrays.js";
@@ -129,6 +132,7 @@ export class BpfSyscall {
   private readonly maps = new Map<number, BpfMapObject>();
   private readonly progs = new Map<number, BpfProgObject>();
   private readonly byProgram = new WeakMap<Program, BpfProgObject>();
+  private readonly jitFacts = new WeakMap<Program, JitFacts | undefined>();
   private nextMapId = 1;
   private nextProgId = 1;
 
@@ -525,9 +529,43 @@ export class BpfSyscall {
   }
 
   private newEngine(cpu: number): ExecutionEngine {
-    const engine = createEngine(this.engine, this.kernel.memory, this.helpers, this.hosts[cpu]!);
+    const engine = createEngine(
+      this.engine,
+      this.kernel.memory,
+      this.helpers,
+      this.hosts[cpu]!,
+      (program) => this.jitFactsOf(program),
+    );
     this.kernel.cpus[cpu]!.interpreter = engine;
     return engine;
+  }
+
+  /**
+   * What the verifier proved about a loaded program, for the JIT: the regions of its accesses
+   * and its plain array maps (lookups compiled inline as array_map_gen_lookup). One object per
+   * program, so every CPU's machine shares the compiled module.
+   */
+  private jitFactsOf(program: Program): JitFacts | undefined {
+    let facts = this.jitFacts.get(program);
+    if (facts === undefined && !this.jitFacts.has(program)) {
+      const loaded = this.byProgram.get(program)?.loaded;
+      if (loaded?.verifierFacts !== undefined) {
+        const arrays = new Map<number, JitArrayMap>();
+        for (const obj of loaded.usedMaps) {
+          const m = obj.map;
+          // per-CPU arrays, maps of maps and fd arrays keep the helper
+          if (m instanceof ArrayMap && m.type === BpfMapType.BPF_MAP_TYPE_ARRAY)
+            arrays.set(obj.handle.base, {
+              values: m.region.base,
+              elemSize: m.elemSize,
+              maxEntries: m.maxEntries,
+            });
+        }
+        facts = factsFromVerifier(loaded.verifierFacts, arrays);
+      }
+      this.jitFacts.set(program, facts);
+    }
+    return facts;
   }
 
   // ---- internals ----------------------------------------------------------------------------
