@@ -4,6 +4,7 @@
 // call or atomic operation forgets every load remembered before it, except that a stack slot
 // whose address never escapes is only changed by stores to that slot.
 import { type Block, type Func, type Inst, isCommutative, replaceAllUses } from "./ir.js";
+import { dominators } from "./isel.js";
 import type { CType } from "./types.js";
 
 export function localCse(fn: Func): boolean {
@@ -87,18 +88,8 @@ function numberBlock(b: Block, t: Table, escaping: Set<number>): boolean {
       case "phi":
       case "param":
         continue;
-      case "core": {
-        // clang's machine CSE merges the relocation's materialisations (an lddw of the
-        // relocation global): calls and stores do not separate them.
-        const c = inst.core!;
-        const key = `core|${c.kind}|${c.access}|${inst.lo}:${inst.hi}|${typeKey(c.type)}`;
-        const known = lookup(t, key);
-        if (known) {
-          replaceAllUses(inst, known);
-          changed = true;
-        } else t.values.set(key, inst);
-        continue;
-      }
+      case "core":
+        continue; // coreCse below
     }
     if (inst.isTerminator || inst.ty === "void") continue;
     const key = valueKey(inst);
@@ -190,4 +181,60 @@ function typeKey(t: CType): number {
     typeKeys.set(o, k);
   }
   return k;
+}
+
+/**
+ * CO-RE values merged where clang's code merges them: a relocation is materialised once per
+ * basic block (an lddw of its global in the selection DAG; calls and stores do not separate
+ * them) and machine CSE reuses one from a dominating immediate predecessor only (a cheap value
+ * is rematerialised rather than kept longer); the address base + relocated offset is reused
+ * wherever an equal one dominates.
+ */
+export function coreCse(fn: Func): boolean {
+  let any = false;
+  for (const b of fn.blocks) for (const i of b.insts) if (i.op === "core") any = true;
+  if (!any) return false;
+  const idom = dominators(fn);
+  const cores = new Map<Block, Map<string, Inst>>();
+  const adds = new Map<Block, Map<string, Inst>>();
+  let changed = false;
+  for (const b of reversePostorder(fn)) {
+    const own = new Map<string, Inst>();
+    const ownAdds = new Map<string, Inst>();
+    cores.set(b, own);
+    adds.set(b, ownAdds);
+    const up = idom.get(b);
+    const fromPred =
+      up !== undefined && up !== b && b.preds.includes(up) ? cores.get(up) : undefined;
+    for (const inst of b.insts.slice()) {
+      if (inst.op === "core") {
+        const c = inst.core!;
+        const key = `${c.kind}|${c.access}|${inst.lo}:${inst.hi}|${typeKey(c.type)}`;
+        // (a u32 value reaches its uses through a subregister copy, which machine CSE does
+        // not consider worth a longer live range)
+        const known = own.get(key) ?? (inst.ty === "i64" ? fromPred?.get(key) : undefined);
+        if (known) {
+          replaceAllUses(inst, known);
+          changed = true;
+        } else own.set(key, inst);
+        continue;
+      }
+      if (inst.op !== "add" || inst.ty !== "i64") continue;
+      if (inst.args[0]!.op !== "core" && inst.args[1]!.op !== "core") continue;
+      const key = inst.args
+        .map((a) => a.id)
+        .sort((x, y) => x - y)
+        .join(",");
+      let known = ownAdds.get(key);
+      for (let x = up; known === undefined && x !== undefined; x = idom.get(x)) {
+        known = adds.get(x)?.get(key);
+        if (idom.get(x) === x) break;
+      }
+      if (known) {
+        replaceAllUses(inst, known);
+        changed = true;
+      } else ownAdds.set(key, inst);
+    }
+  }
+  return changed;
 }

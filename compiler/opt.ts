@@ -6,7 +6,7 @@ import type { Func } from "./ir.js";
 import { Folder } from "./opt-fold.js";
 import { unsignNarrowLoads } from "./opt-narrow.js";
 import { removeUnreachable, simplifyCfg } from "./opt-cfg.js";
-import { localCse } from "./opt-cse.js";
+import { coreCse, localCse } from "./opt-cse.js";
 import { deadCodeElimination, dropUnusedFetch } from "./opt-dce.js";
 
 const MAX_ROUNDS = 6;
@@ -22,6 +22,7 @@ export function optimize(fn: Func, level: 0 | 2): void {
     changed = unsignNarrowLoads(fn) || changed;
     changed = simplifyCfg(fn, true) || changed;
     changed = localCse(fn) || changed;
+    changed = coreCse(fn) || changed;
     changed = deadCodeElimination(fn) || changed;
     if (!changed) break;
   }
