@@ -11,7 +11,7 @@ import {
   type PreprocessSnapshot,
 } from "./preprocess.js";
 import { parseTranslationUnit, type ParseResult, type ParseSnapshot } from "./parse.js";
-import { analyze, type SemaResult } from "./sema.js";
+import { analyze, type SemaCacheOptions, type SemaResult, type SemaSnapshot } from "./sema.js";
 import { type CToken, Pragma } from "./lexer.js";
 import type { SourcePos } from "./types.js";
 
@@ -90,7 +90,7 @@ export function checkProgram(input: FrontendInput, opts: FrontendOptions = {}): 
 
   const semaBag = new DiagnosticBag();
   const anchors = new Map<Diagnostic, SourcePos>();
-  result.sema = analyze(parsed.unit, semaBag, anchors);
+  result.sema = analyze(parsed.unit, semaBag, anchors, run?.sema());
   for (const d of applyDiagnosticPragmas(semaBag.items, anchors, pre.tokens, pre.pragmas)) {
     diagnostics.add(withIncludeChain(d, pre.includedFrom));
   }
@@ -117,7 +117,11 @@ function preprocessOptions(opts: FrontendOptions, diagnostics: DiagnosticBag): P
 // state). A compile whose main file has the same text before the end of its last leading
 // #include line, with the same options, and whose every file read by then (found or looked for
 // and not found) still reads the same, goes on from that state: it preprocesses and parses only
-// the rest. Sema runs on the whole unit every time. The result is the one a compile without the
+// the rest. Sema's state after the declarations before the cut is kept too (when nothing was
+// reported by then and no later declaration of that compile changed what it holds), and a
+// compile going on from the parser's state checks only the declarations after them (see
+// analyze in sema.ts: it checks the whole unit when one of them would change a header's
+// variable, function, struct or enum). The result is the one a compile without the
 // cache gives, diagnostics and locations included: the cache stores a state only when nothing
 // was reported before it (but the main file's own lexing, which is done again), at file scope
 // between declarations and outside every conditional and macro expansion.
@@ -162,6 +166,8 @@ interface CacheEntry {
   reads: FileRead[];
   preprocessed: PreprocessSnapshot;
   parsed: ParseSnapshot;
+  /** Sema's state after the parsed declarations, once a compile has given one. */
+  sema?: SemaSnapshot;
 }
 
 /** A prefix cache (see above); `new FrontendCache()` for one of your own. */
@@ -173,6 +179,8 @@ export class FrontendCache {
   hits = 0;
   stores = 0;
   misses = 0;
+  /** Hits whose sema went on from a kept state (the rest checked the whole unit). */
+  semaHits = 0;
 
   /**
    * @param maxEntries states kept (least recently used dropped first)
@@ -251,6 +259,8 @@ export class FrontendCache {
 /** One compile going on from a cached state, or storing one. */
 class CachedRun {
   private pending: { reads: FileRead[]; pp?: PreprocessSnapshot } | undefined;
+  /** The entry this compile goes on from or stored. */
+  private used: CacheEntry | undefined;
 
   constructor(
     private readonly cache: FrontendCache,
@@ -295,6 +305,7 @@ class CachedRun {
   parse(pre: PreprocessResult): ParseResult {
     if (this.entry !== undefined && this.pending === undefined) {
       this.cache.hits++;
+      this.used = this.entry;
       return parseTranslationUnit(pre.tokens, {
         resume: this.entry.parsed,
         pragmas: pre.pragmas,
@@ -307,15 +318,29 @@ class CachedRun {
       pragmas: pre.pragmas,
       snapshotAt: pp.tokens.length,
       onSnapshot: (parsed) => {
-        this.cache.store(this.key, {
+        this.used = {
           prefix: this.text.slice(0, lineOffset(this.text, this.line)),
           line: this.line,
           reads,
           preprocessed: pp,
           parsed,
-        });
+        };
+        this.cache.store(this.key, this.used);
       },
     });
+  }
+
+  /** How sema uses the entry: goes on from its state, or gives it one. */
+  sema(): SemaCacheOptions | undefined {
+    const entry = this.used;
+    if (entry === undefined) return undefined;
+    if (entry.sema !== undefined) {
+      return { resume: entry.sema, onResumed: () => this.cache.semaHits++ };
+    }
+    return {
+      snapshotAt: entry.parsed.decls.length,
+      onSnapshot: (snapshot) => (entry.sema = snapshot),
+    };
   }
 }
 

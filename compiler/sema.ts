@@ -9,12 +9,7 @@
 // The order of checks follows clang's so that the first diagnostic on bad input is the one
 // clang gives, in clang's words.
 import type * as A from "./ast.js";
-import {
-  type Diagnostic,
-  type DiagnosticBag,
-  type SourceLoc as DiagLoc,
-  note,
-} from "./diagnostics.js";
+import { type Diagnostic, DiagnosticBag, type SourceLoc as DiagLoc, note } from "./diagnostics.js";
 import { diagnosticLoc, expansionChain } from "./lexer.js";
 import { ConstEvaluator, type ConstEvalHost, convertValue, isNotConstant } from "./consteval.js";
 import {
@@ -205,11 +200,11 @@ export interface SemaResult {
 type Tag = RecordDecl | EnumDecl;
 
 class Scope {
-  readonly names = new Map<string, OrdinaryEntity>();
-  readonly tags = new Map<string, Tag>();
   constructor(
     readonly parent: Scope | undefined,
     readonly kind: "file" | "block" | "prototype" | "function",
+    readonly names = new Map<string, OrdinaryEntity>(),
+    readonly tags = new Map<string, Tag>(),
   ) {}
 
   lookup(name: string): OrdinaryEntity | undefined {
@@ -260,26 +255,119 @@ const ERROR: ExprInfo = { type: errorType, lvalue: false };
 
 // `anchors`, when given, receives the token each diagnostic was reported at, so that the
 // driver can apply `#pragma GCC diagnostic` regions (which are positions in the token stream).
+//
+// `cache` (the front end's prefix cache, compiler/frontend.ts): `resume` goes on from the state
+// a snapshot kept after the unit's first external declarations (the same AST objects), so only
+// the rest is checked; `snapshotAt` and `onSnapshot` ask for such a state. The result and the
+// diagnostics are the ones a whole run gives.
 export function analyze(
   unit: A.TranslationUnit,
   diagnostics: DiagnosticBag,
   anchors?: Map<Diagnostic, SourcePos>,
+  cache?: SemaCacheOptions,
 ): SemaResult {
-  const sema = new Sema(unit, diagnostics, anchors);
-  sema.run();
+  const resume = cache?.resume;
+  if (resume !== undefined && resumable(unit, resume)) {
+    // Its own bag: a resumed run that gives up (see Sema.touch) leaves nothing behind.
+    const bag = new DiagnosticBag();
+    const marks = anchors === undefined ? undefined : new Map<Diagnostic, SourcePos>();
+    const sema = new Sema(unit, bag, marks, resume);
+    try {
+      sema.run(resume.count);
+    } catch (e) {
+      if (!(e instanceof ResumeAbandoned)) throw e;
+      return analyze(unit, diagnostics, anchors, { ...cache, resume: undefined });
+    }
+    for (const d of bag.items) diagnostics.add(d);
+    if (marks !== undefined) for (const [d, at] of marks) anchors!.set(d, at);
+    cache!.onResumed?.();
+    return sema.result;
+  }
+  const sema = new Sema(unit, diagnostics, anchors, undefined);
+  const at = cache?.snapshotAt;
+  if (at === undefined || cache?.onSnapshot === undefined || at > unit.decls.length) {
+    sema.run(0);
+    return sema.result;
+  }
+  sema.run(0, at);
+  const snapshot = diagnostics.items.length === 0 ? sema.snapshot(at) : undefined;
+  sema.run(at);
+  // A later declaration that changed an entity the snapshot holds spoils it.
+  if (snapshot !== undefined && !sema.spoiled) cache.onSnapshot(snapshot);
   return sema.result;
+}
+
+/** Where sema takes a snapshot, or the one it goes on from (see analyze). */
+export interface SemaCacheOptions {
+  /** Take a snapshot after this many external declarations. */
+  snapshotAt?: number;
+  onSnapshot?: (snapshot: SemaSnapshot) => void;
+  resume?: SemaSnapshot;
+  /** Called when a run went on from `resume` (rather than checking the whole unit). */
+  onResumed?: () => void;
+}
+
+/**
+ * Sema's state after a unit's first `count` external declarations, with nothing reported.
+ * Never changed once taken: a run going on from it copies the tables and scopes, and gives up
+ * (to check the whole unit again) before it would change an entity the snapshot holds (a
+ * variable or function declared again, a record or enum defined after a forward declaration).
+ */
+export interface SemaSnapshot {
+  readonly count: number;
+  readonly decls: readonly A.ExternalDecl[];
+  readonly result: SemaResult;
+  readonly names: ReadonlyMap<string, OrdinaryEntity>;
+  readonly tags: ReadonlyMap<string, Tag>;
+  /** The file scope's entities and tags: a later declaration must not change them. */
+  readonly frozen: ReadonlySet<object>;
+  readonly builtins: ReadonlyMap<string, FunctionDecl>;
+  readonly evalWarnings: ReadonlySet<string>;
+  readonly paramLocs: ReadonlyMap<FunctionDecl, A.SourceLoc[]>;
+}
+
+/** Whether `unit` starts with the snapshot's declarations (the parse went on from its state). */
+function resumable(unit: A.TranslationUnit, s: SemaSnapshot): boolean {
+  if (unit.decls.length < s.count) return false;
+  for (let i = 0; i < s.count; i++) if (unit.decls[i] !== s.decls[i]) return false;
+  return true;
+}
+
+/** Thrown by a resumed run about to change an entity its snapshot holds. */
+class ResumeAbandoned extends Error {}
+
+function copyResult(r: SemaResult, unit: A.TranslationUnit): SemaResult {
+  return {
+    unit,
+    exprs: new Map(r.exprs),
+    declarators: new Map(r.declarators),
+    typeNames: new Map(r.typeNames),
+    initializers: new Map(r.initializers),
+    globals: r.globals.slice(),
+    records: r.records.slice(),
+    enums: r.enums.slice(),
+    switches: new Map(r.switches),
+    caseValues: new Map(r.caseValues),
+    caseRangeEnds: new Map(r.caseRangeEnds),
+    labels: new Map(r.labels),
+  };
 }
 
 class Sema implements ConstEvalHost {
   readonly result: SemaResult;
   private readonly bag: DiagnosticBag;
-  private readonly fileScope = new Scope(undefined, "file");
-  private scope: Scope = this.fileScope;
+  private readonly fileScope: Scope;
+  private scope: Scope;
+  // The snapshot's entities (see SemaSnapshot), when going on from one or having taken one.
+  private frozen: ReadonlySet<object> | undefined;
+  private readonly resumed: boolean;
+  // A declaration after the snapshot changed one of its entities.
+  spoiled = false;
   private fn: FunctionContext | undefined = undefined;
   private readonly evaluator: ConstEvaluator;
   // Where each tag was first declared and defined, for notes.
 
-  private readonly builtins = new Map<string, FunctionDecl>();
+  private readonly builtins: Map<string, FunctionDecl>;
   // Suppresses diagnostics while a value is only probed (e.g. is it a null pointer constant).
   private quiet = 0;
 
@@ -287,9 +375,26 @@ class Sema implements ConstEvalHost {
     private readonly unit: A.TranslationUnit,
     diagnostics: DiagnosticBag,
     private readonly anchors: Map<Diagnostic, SourcePos> | undefined,
+    resume: SemaSnapshot | undefined,
   ) {
     this.bag = diagnostics;
     this.evaluator = new ConstEvaluator(this);
+    this.resumed = resume !== undefined;
+    if (resume !== undefined) {
+      this.fileScope = new Scope(undefined, "file", new Map(resume.names), new Map(resume.tags));
+      this.scope = this.fileScope;
+      this.frozen = resume.frozen;
+      this.builtins = new Map(resume.builtins);
+      this.evalWarnings = new Set(resume.evalWarnings);
+      this.paramLocs = new Map(resume.paramLocs);
+      this.result = copyResult(resume.result, unit);
+      return;
+    }
+    this.fileScope = new Scope(undefined, "file");
+    this.scope = this.fileScope;
+    this.builtins = new Map();
+    this.evalWarnings = new Set();
+    this.paramLocs = new Map();
     this.result = {
       unit,
       exprs: new Map(),
@@ -306,8 +411,36 @@ class Sema implements ConstEvalHost {
     };
   }
 
-  run(): void {
-    for (const d of this.unit.decls) this.externalDecl(d);
+  /** Checks the external declarations from `from` to `to`. */
+  run(from: number, to = this.unit.decls.length): void {
+    const decls = this.unit.decls;
+    for (let i = from; i < to; i++) this.externalDecl(decls[i]!);
+  }
+
+  /** The state after the first `count` declarations (see SemaSnapshot); later ones are watched. */
+  snapshot(count: number): SemaSnapshot {
+    const frozen = new Set<object>();
+    for (const e of this.fileScope.names.values()) frozen.add(e);
+    for (const t of this.fileScope.tags.values()) frozen.add(t);
+    this.frozen = frozen;
+    return {
+      count,
+      decls: this.unit.decls.slice(0, count),
+      result: copyResult(this.result, this.unit),
+      names: new Map(this.fileScope.names),
+      tags: new Map(this.fileScope.tags),
+      frozen,
+      builtins: new Map(this.builtins),
+      evalWarnings: new Set(this.evalWarnings),
+      paramLocs: new Map(this.paramLocs),
+    };
+  }
+
+  /** Called before an entity from an earlier declaration is changed (see SemaSnapshot). */
+  private touch(entity: object): void {
+    if (this.frozen === undefined || !this.frozen.has(entity)) return;
+    if (this.resumed) throw new ResumeAbandoned();
+    this.spoiled = true;
   }
 
   // -------------------------------------------------------------------------------------
@@ -372,7 +505,7 @@ class Sema implements ConstEvalHost {
 
   // ConstEvalHost. An expression may be evaluated more than once (conversion checks, then
   // the constant initializer check): its warnings are given once.
-  private readonly evalWarnings = new Set<string>();
+  private readonly evalWarnings: Set<string>;
   warn(loc: A.SourceLoc, message: string, flag: string): void {
     const key = `${loc.file}:${loc.line}:${loc.col}:${message}`;
     if (this.evalWarnings.has(key)) return;
@@ -607,6 +740,7 @@ class Sema implements ConstEvalHost {
           ]);
           return undefined;
         }
+        this.touch(existing);
         existing.type = isDefinition ? type : compositeType(existing.type, type);
         existing.attributes.push(...attrs);
         existing.section ??= sectionAttribute(attrs);
@@ -837,6 +971,7 @@ class Sema implements ConstEvalHost {
       ]);
       return undefined;
     }
+    this.touch(v);
     v.type = compositeType(v.type, type);
     v.attributes.push(...attrs);
     v.section ??= sectionAttribute(attrs);
@@ -1210,6 +1345,7 @@ class Sema implements ConstEvalHost {
   }
 
   private recordBody(decl: RecordDecl, rs: A.RecordSpec): void {
+    this.touch(decl);
     decl.definedAt = rs.tagLoc ?? rs.loc;
     const fields: LayoutField[] = [];
 
@@ -1417,6 +1553,7 @@ class Sema implements ConstEvalHost {
   }
 
   private enumBody(decl: EnumDecl, es: A.EnumSpec): void {
+    this.touch(decl);
     decl.definedAt = es.tagLoc ?? es.loc;
     decl.packed = hasAttribute(es.attributes, "packed");
     if (es.enumerators!.length === 0) {
@@ -2825,7 +2962,7 @@ class Sema implements ConstEvalHost {
   }
 
   // Where a declared function's parameter name was written (for "passing argument" notes).
-  private readonly paramLocs = new Map<FunctionDecl, A.SourceLoc[]>();
+  private readonly paramLocs: Map<FunctionDecl, A.SourceLoc[]>;
   private paramLocOf(fn: FunctionDecl, index: number): A.SourceLoc | undefined {
     return this.paramLocs.get(fn)?.[index];
   }

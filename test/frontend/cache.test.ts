@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { compile, type CompileOptions } from "../../compiler/compile.js";
 import { CompileError } from "../../compiler/diagnostics.js";
+import { PRELUDE, SNIPPETS } from "../codegen/snippets.js";
 import {
   checkProgram,
   FrontendCache,
@@ -70,6 +71,7 @@ describe.skipIf(!hasLibbpf)("corpus: cached compiles give the uncached object", 
   test.each(programs.map((p) => [p.slice(root.length + 1), p]))("%s", (_name, path) => {
     const reference = outcome(() => compile(path, { ...OPTIONS, cache: false }));
     const hits = cache.hits;
+    const semaHits = cache.semaHits;
     const first = outcome(() => compile(path, { ...OPTIONS, cache }));
     const second = outcome(() => compile(path, { ...OPTIONS, cache }));
     const third = outcome(() => compile(path, { ...OPTIONS, cache }));
@@ -78,6 +80,27 @@ describe.skipIf(!hasLibbpf)("corpus: cached compiles give the uncached object", 
     expect(third).toEqual(reference);
     // Every corpus program starts with #include lines whose state can be kept.
     expect(cache.hits).toBe(hits + 2);
+    // ... and none declares again, after them, what a header declared: sema goes on too.
+    expect(cache.semaHits).toBe(semaHits + 2);
+  });
+});
+
+describe.skipIf(!hasLibbpf)("one file name, many programs after the same #include lines", () => {
+  // The differential snippets share their first lines: each compile goes on from the state the
+  // previous ones left (sema's included), and must give the object a compile without it gives.
+  test("every codegen snippet in a row", () => {
+    const cache = new FrontendCache();
+    const opts: CompileOptions = { includeDirs: [archInclude], defines: ["__TARGET_ARCH_x86"] };
+    for (const snippet of SNIPPETS) {
+      const source = PRELUDE + snippet.source;
+      const reference = outcome(() =>
+        compile({ file: "prog.c", source }, { ...opts, cache: false }),
+      );
+      expect(outcome(() => compile({ file: "prog.c", source }, { ...opts, cache }))).toEqual(
+        reference,
+      );
+    }
+    expect(cache.semaHits).toBe(SNIPPETS.length - 1);
   });
 });
 
@@ -247,6 +270,83 @@ describe("what a cached state depends on", () => {
     checked("/src/main.c", files["/src/main.c"], { readFile, cache: clock });
     expect(clock.stores).toBe(0);
     expect(clock.hits).toBe(0);
+  });
+
+  test("sema goes on from the headers' state; a later declaration that changes one of their entities checks the whole unit", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    files["/src/other.h"] = `extern int other;
+extern int counter;
+int proto(int a, num_t b);
+struct later;
+enum color { RED, GREEN = 5, BLUE };
+typedef struct later later_t;
+static inline int uses(struct later *p) { return p != 0; }
+`;
+    const pure = `${main}enum { C = BLUE + 1 };
+typedef struct later later_t;
+typedef int num_t;
+int tentative;
+int tentative;
+long arr[];
+int w(later_t *p) { return proto(RED, C) + uses(p) + GREEN; }
+`;
+    // What follows the program, and whether sema goes on from the state (errors change nothing).
+    const changes: [string, boolean][] = [
+      ["int proto(int a, num_t b) { return a + b; }\n", false],
+      ["int counter = 3;\n", false],
+      ["int counter;\n", false],
+      ["void g(void) { extern int other; other = 1; }\n", false],
+      ["struct later { int x; };\nint h(later_t *p) { return p->x; }\n", false],
+      ["int proto(int, int);\n", false],
+      ["enum color { WHITE };\n", true],
+      ["typedef long num_t;\n", true],
+      ["int proto(long a, num_t b);\n", true],
+    ];
+    files["/src/main.c"] = pure;
+    same(files, {}, cache);
+    expect(cache.stores).toBe(1);
+    let semaHits = 0;
+    for (const [change, resumes] of changes) {
+      files["/src/main.c"] = pure + change;
+      same(files, {}, cache);
+      if (resumes) semaHits++;
+      expect(cache.semaHits).toBe(semaHits);
+      // The kept state is unchanged: a compile after one that gave up still goes on from it.
+      files["/src/main.c"] = pure;
+      same(files, {}, cache);
+      expect(cache.semaHits).toBe(++semaHits);
+    }
+    files["/src/main.c"] = pure + changes[7]![0];
+    expect(same(files, {}, cache).diagnostics).toContain("typedef redefinition");
+    files["/src/main.c"] = pure + changes[5]![0] + changes[8]![0];
+    expect(same(files, {}, cache).diagnostics).toContain("conflicting types");
+    expect(cache.semaHits).toBe(semaHits + 1);
+    expect(cache.hits).toBe(2 * changes.length + 2);
+  });
+
+  test("a state spoiled by the storing compile is not kept; a later compile keeps one", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    files["/src/other.h"] = "int proto(int a);\n";
+    files["/src/main.c"] = main + "int proto(int a) { return a; }\n";
+    same(files, {}, cache);
+    same(files, {}, cache);
+    expect(cache.semaHits).toBe(0);
+    files["/src/main.c"] = main + "int k(void) { return proto(1); }\n";
+    same(files, {}, cache);
+    same(files, {}, cache);
+    expect(cache.semaHits).toBe(1);
+  });
+
+  test("a header sema warns about: its state is not kept", () => {
+    const cache = new FrontendCache();
+    const files = base();
+    files["/src/other.h"] = "int tentative[];\n";
+    same(files, {}, cache);
+    same(files, {}, cache);
+    expect(cache.hits).toBe(1);
+    expect(cache.semaHits).toBe(0);
   });
 
   test("a file on disk rewritten between compiles", () => {
