@@ -71,6 +71,15 @@ function verifyObject(
           : m.maxEntries,
       flags: rodata ? m.mapFlags | BPF_F_RDONLY_PROG : m.mapFlags,
       ...(rodata && { frozen: true, value: new Uint8Array(m.valueSize) }),
+      ...(m.inner && {
+        innerMap: {
+          type: m.inner.type,
+          keySize: m.inner.keySize,
+          valueSize: m.inner.valueSize,
+          maxEntries: m.inner.maxEntries,
+          flags: m.inner.mapFlags,
+        },
+      }),
     });
   });
   const rows: VerifierRow[] = [];
