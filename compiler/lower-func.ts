@@ -127,7 +127,7 @@ export class FnLowering {
   }
 
   globalAddr(v: VarDecl, off = 0): Inst {
-    const sym = this.unit.useGlobal(v);
+    const sym = this.unit.useGlobal(v, this.frames.at(-1)?.decl);
     const g = this.b.emit("global", "i64", []);
     g.symbol = sym.symbol;
     g.relocKind = sym.reloc;

@@ -60,6 +60,9 @@ interface GlobalInfo {
 // A static function bigger than this (AST nodes) is not inlined when called more than once.
 const INLINE_SIZE_LIMIT = 400;
 
+/** Creation positions of globals first used in deferred (static) functions start here. */
+const DEFERRED = 1e9;
+
 export class UnitLowering {
   readonly sema: SemaResult;
   readonly diags: DiagnosticBag;
@@ -474,15 +477,22 @@ export class UnitLowering {
   // ---- globals ----
 
   /** The symbol and relocation kind code uses for a global. */
-  useGlobal(v: VarDecl): { symbol: string; reloc: RelocKind } {
-    const f = this.emitting;
+  useGlobal(v: VarDecl, source?: FunctionDecl): { symbol: string; reloc: RelocKind } {
+    // The function whose body holds the use (an inlined callee's, not the emitted one's): clang
+    // creates globals while generating each function's own body, before any inlining.
+    const f = source ?? this.emitting;
     if (f !== undefined && !this.firstUse.has(v)) {
       // Functions with an external definition are emitted in source order; the others
-      // (static callees) after them all, as clang defers them.
+      // (static callees, BPF_KPROBE's inner bodies) after them all, as clang defers them -
+      // after the end of the unit has completed the tentative definitions, which therefore
+      // keep their declaration order.
       if (this.globalIndex.size === 0)
         this.sema.globals.forEach((g, i) => this.globalIndex.set(g, i));
-      const at = this.hasExternalDefinition(f) ? (this.globalIndex.get(f) ?? 0) : 1e9;
-      this.firstUse.set(v, at + ++this.uses / 1e6);
+      const deferred = !this.hasExternalDefinition(f);
+      if (!(deferred && this.isTentative(v))) {
+        const at = deferred ? DEFERRED : (this.globalIndex.get(f) ?? 0);
+        this.firstUse.set(v, at + ++this.uses / 1e6);
+      }
     }
     return this.globalInfo(v);
   }
@@ -624,6 +634,8 @@ export class UnitLowering {
     }
     const out: CompiledGlobal[] = [];
     const tentative: CompiledGlobal[] = [];
+    // created while generating deferred (static) functions, after the tentative definitions
+    const late: CompiledGlobal[] = [];
     if (this.globalIndex.size === 0)
       this.sema.globals.forEach((g, i) => this.globalIndex.set(g, i));
     const entries = [...this.globalsInfo].sort(
@@ -636,7 +648,7 @@ export class UnitLowering {
       if (v.storage === "extern" && !v.defined) {
         const weak = v.attributes.some((a) => a.name === "weak");
         const section = v.section === ".kconfig" || v.section === ".ksyms" ? v.section : undefined;
-        out.push({
+        (this.isDeferredUse(v) ? late : out).push({
           name: g.symbol,
           section: section ?? ".extern",
           global: true,
@@ -659,6 +671,7 @@ export class UnitLowering {
         pos,
       };
       if (this.isTentative(v) && !this.firstUse.has(v)) tentative.push(item);
+      else if (this.isDeferredUse(v)) late.push(item);
       else out.push(item);
     }
     for (const { symbol, lit } of this.strings.values()) {
@@ -678,7 +691,17 @@ export class UnitLowering {
       });
     }
     for (const c of this.extraGlobals) if (want.has(c.name)) out.push(c);
-    return [...out, ...tentative];
+    return [...out, ...tentative, ...late];
+  }
+
+  /** An extern or tentative definition clang first meets in a deferred function's body. */
+  private isDeferredUse(v: VarDecl): boolean {
+    const used = this.firstUse.get(v);
+    return (
+      used !== undefined &&
+      used >= DEFERRED &&
+      ((v.storage === "extern" && !v.defined) || this.isTentative(v))
+    );
   }
 
   private isTentative(v: VarDecl): boolean {

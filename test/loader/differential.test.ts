@@ -129,8 +129,6 @@ function loadBytes(bytes: Uint8Array, name: string): LoadedObject {
 const KNOWN_DIFFERENCES: Record<string, string> = {
   "filename_prefix.bpf.c":
     "clang keeps the string literals in .rodata.str1.1 (a map); tsbpf has no such map",
-  "fork_tracking.bpf.c":
-    "tsbpf lays .bss out by each global's first use in emitted code (clang's order in the CO-RE objects); clang puts these in declaration order",
   "struct_copy.bpf.c":
     "tsbpf reads a string from .rodata.str1.1 where clang stores it with immediates",
 };
