@@ -83,7 +83,7 @@ export class FnLowering {
     const known = vars.get(v);
     if (known) return known;
     let s: Storage;
-    if (v.storage === "static" || v.storage === "extern") {
+    if (v.storage === "static" || v.storage === "extern" || v.isFileScope) {
       s = { kind: "global", decl: v };
     } else if (this.needsSlot(v)) {
       s = { kind: "slot", slot: this.newSlot(v.type, v.name) };

@@ -174,7 +174,8 @@ function lowerDeclaration(fl: FnLowering, d: A.Declaration): void {
   for (const init of d.declarators) {
     const entity = fl.sema.declarators.get(init.declarator);
     if (entity === undefined || entity.kind !== "var") continue;
-    if (entity.storage === "static" || entity.storage === "extern") continue;
+    // statics and externs are globals (a block-scope extern's entity may be defined later)
+    if (entity.storage === "static" || entity.storage === "extern" || entity.isFileScope) continue;
     reviveIfTerminated(fl);
     fl.at(init);
     const bad = unsupportedScalar(entity.type);

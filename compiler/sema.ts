@@ -907,9 +907,24 @@ class Sema implements ConstEvalHost {
       );
       return undefined;
     }
+    // A file-scope declaration after a block-scope extern of the same name (with no file-scope
+    // declaration between) is the same entity: both have external linkage (C11 6.2.2p4).
+    if (isFile && storage !== "static") {
+      const earlier = this.blockExternNamed(name);
+      if (earlier) {
+        const v = this.redeclareVariable(earlier, type, loc, storage, attrs, hasInit);
+        if (v) {
+          // the entity now has a file-scope declaration: lowering treats it as a global
+          (v as { isFileScope: boolean }).isFileScope = true;
+          this.fileScope.names.set(name, v);
+        }
+        return v;
+      }
+    }
     // A block-scope extern refers to the file-scope entity when there is one.
     if (!isFile && storage === "extern") {
-      const global = this.fileScope.names.get(name);
+      // (or an earlier block-scope extern of the same name: one entity with external linkage)
+      const global = this.fileScope.names.get(name) ?? this.blockExternNamed(name);
       if (global && global.kind === "var") {
         const v = this.redeclareVariable(global, type, loc, storage, attrs, false);
         if (v) this.scope.names.set(name, v);
@@ -935,6 +950,13 @@ class Sema implements ConstEvalHost {
     if (isFile || storage === "extern") this.result.globals.push(v);
     else this.fn?.decl.locals.push(v);
     return v;
+  }
+
+  /** A variable declared `extern` in a block, with no file-scope declaration (yet). */
+  private blockExternNamed(name: string): VarDecl | undefined {
+    for (const g of this.result.globals)
+      if (g.kind === "var" && g.name === name && !g.isFileScope && g.storage === "extern") return g;
+    return undefined;
   }
 
   private redeclareVariable(

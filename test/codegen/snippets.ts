@@ -507,4 +507,21 @@ PROG(prog) {
   return proto * 3 + x + (load_word(ctx, 14 + (ihl & 7) * 4) ^ port);
 }`,
   ),
+  s(
+    "block-extern",
+    `
+// a block-scope extern and the file-scope definition after it are one object (C11 6.2.2p4);
+// globals first used in static bodies follow the tentative definitions, as clang lays them out
+unsigned long long a, b, c;
+static __attribute__((noinline)) u64 bump(u64 by) { extern u64 z; z += by; return z; }
+static __always_inline u64 peek(void) { extern u64 z; return z + b; }
+u64 z;
+PROG(prog) {
+  c += M[0];
+  a = bump(M[1]) + peek();
+  b += a & 0xff;
+  return (int)(z ^ c);
+}`,
+    3,
+  ),
 ];
