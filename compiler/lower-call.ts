@@ -271,6 +271,10 @@ function lowerBuiltin(fl: FnLowering, e: A.CallExpr, name: string): Inst | undef
         fillMemory(fl, d.base, d.off, v, n, pointeeAlign(fl, args[0]!));
       } else {
         const src = splitAddress(rvalue(fl, args[1]!));
+        // clang expands the copy in its back end, after its optimiser kept the literal: the
+        // string stays in .rodata.str1.1 even when every byte is stored as an immediate
+        const lit = stringArg(args[1]!);
+        if (lit !== undefined) fl.unit.keepString(lit);
         const align = Math.min(pointeeAlign(fl, args[0]!), pointeeAlign(fl, args[1]!));
         copyMemory(fl, d.base, d.off, src.base, src.off, n, e, align);
       }

@@ -84,6 +84,7 @@ export class UnitLowering {
   // Identifiers that are the whole object a plain `=` stores into (not reads of it).
   private readonly storeTargets = new Set<A.Expr>();
   private readonly stringsBySymbol = new Map<string, A.StringLiteral>();
+  private readonly keptStrings = new Set<string>();
   private readonly globalIndex = new Map<VarDecl | FunctionDecl, number>();
   // Where clang creates a global that code reaches before its definition is emitted (an
   // extern, a tentative definition): at its first use, in the function being emitted then.
@@ -567,6 +568,11 @@ export class UnitLowering {
     return !this.readGlobals.has(v);
   }
 
+  /** A string literal emitted whether or not code still refers to it (a memcpy source). */
+  keepString(s: A.StringLiteral): void {
+    this.keptStrings.add(this.stringLiteral(s));
+  }
+
   stringLiteral(s: A.StringLiteral): string {
     const unitSize = s.prefix === "" || s.prefix === "u8" ? 1 : s.prefix === "u" ? 2 : 4;
     const key = `${unitSize}:${Array.from(s.bytes).join(",")}`;
@@ -607,7 +613,7 @@ export class UnitLowering {
    * refer to. Clang's order: initialised objects first, then tentative definitions.
    */
   compileGlobals(referenced: Iterable<string>): CompiledGlobal[] {
-    const want = new Set<string>(referenced);
+    const want = new Set<string>([...referenced, ...this.keptStrings]);
     for (const g of this.sema.globals) {
       if (g.kind !== "var" || g.storage === "extern" || g.storage === "static" || !g.defined)
         continue;

@@ -129,8 +129,6 @@ function loadBytes(bytes: Uint8Array, name: string): LoadedObject {
 const KNOWN_DIFFERENCES: Record<string, string> = {
   "filename_prefix.bpf.c":
     "clang keeps the string literals in .rodata.str1.1 (a map); tsbpf has no such map",
-  "struct_copy.bpf.c":
-    "tsbpf reads a string from .rodata.str1.1 where clang stores it with immediates",
 };
 
 /** Compare the two loads; the first difference found, as an assertion message, or undefined. */
