@@ -642,7 +642,7 @@ function tripCount(fl: FnLowering, s: A.ForStmt): number | undefined {
   const rightIsVar = isVar(fl, cond.right, v);
   if (leftIsVar === rightIsVar) return undefined;
   const boundExpr = leftIsVar ? cond.right : cond.left;
-  const bound = fl.unit.constant(boundExpr);
+  const bound = fl.unit.constant(boundExpr) ?? knownValue(fl, boundExpr, s);
   if (bound === undefined) return undefined;
   const opType = infoOf(fl, cond).opType ?? v.type;
   const step = stepOf(fl, s.step, v);
@@ -734,6 +734,25 @@ function stepOf(fl: FnLowering, e: A.Expr, v: VarDecl): bigint | undefined {
 }
 
 /** Whether the statement may assign `v` (or take its address). */
+/**
+ * The value a loop bound that is a plain variable holds on entry, when it is a constant there
+ * (an inlined function's parameter given a constant argument) and the loop never writes it:
+ * what clang's full unroller sees after inlining and constant propagation.
+ */
+function knownValue(fl: FnLowering, e: A.Expr, loop: A.ForStmt): bigint | undefined {
+  if (e.kind !== "Identifier") return undefined;
+  const d = fl.sema.exprs.get(e)?.decl;
+  if (d?.kind !== "var" || canonical(d.type).kind !== "int") return undefined;
+  const s = fl.frame.vars.get(d);
+  if (s?.kind !== "ssa" || writesVar(fl, loop.body, d)) return undefined;
+  if (loop.step !== null && writesVar(fl, loop.step as unknown as A.Stmt, d)) return undefined;
+  const v = fl.b.read(s.key);
+  if (!v.isConst()) return undefined;
+  const raw =
+    v.ty === "i32" ? BigInt(v.lo >>> 0) : (BigInt(v.hi >>> 0) << 32n) | BigInt(v.lo >>> 0);
+  return convertValue(raw, d.type);
+}
+
 function writesVar(fl: FnLowering, s: A.Stmt, v: VarDecl): boolean {
   let found = false;
   walk(s, (n) => {

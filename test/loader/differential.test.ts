@@ -126,10 +126,7 @@ function loadBytes(bytes: Uint8Array, name: string): LoadedObject {
  * the loader loads both). They are reported, not failed; when the compiler catches up the test
  * says so and the entry goes.
  */
-const KNOWN_DIFFERENCES: Record<string, string> = {
-  "filename_prefix.bpf.c":
-    "clang keeps the string literals in .rodata.str1.1 (a map); tsbpf has no such map",
-};
+const KNOWN_DIFFERENCES: Record<string, string> = {};
 
 /** Compare the two loads; the first difference found, as an assertion message, or undefined. */
 function difference(
