@@ -73,12 +73,17 @@ export abstract class FdArrayMap<T> extends BpfMap {
     const index = this.u32At(keyOffset);
     if (index >= this.maxEntries) return -Errno.E2BIG;
     const fd = this.u32At(valueOffset) | 0;
-    const ptr = this.hooks === undefined ? -Errno.EBADF : this.hooks.getPtr(fd);
+    const ptr = this.fdToPtr(fd);
     if (typeof ptr === "number") return ptr;
     const old = this.slots.get(index);
     this.slots.set(index, ptr);
     if (old !== undefined) this.hooks!.putPtr(old);
     return 0;
+  }
+
+  /** map_fd_get_ptr: the object for an fd (a reference taken), or -errno. */
+  protected fdToPtr(fd: number): T | number {
+    return this.hooks === undefined ? -Errno.EBADF : this.hooks.getPtr(fd);
   }
 
   protected sysDeleteElem(keyOffset: number): number {

@@ -85,13 +85,9 @@ export class ArrayOfMapsMap extends FdArrayMap<InnerMapEntry> {
     return this.slots.get(index)?.handleBase ?? 0;
   }
 
-  protected override sysUpdateElem(keyOffset: number, valueOffset: number, flags: number): number {
-    // Refuse a mismatched map before the slot logic takes the reference for good.
-    const fd = this.u32At(valueOffset) | 0;
-    const check = entryFor(this.hooks, this.innerMeta, fd);
-    if (typeof check === "number") return check;
-    this.hooks!.putPtr(check);
-    return super.sysUpdateElem(keyOffset, valueOffset, flags);
+  /** bpf_map_fd_get_ptr(): only maps the template allows. */
+  protected override fdToPtr(fd: number): InnerMapEntry | number {
+    return entryFor(this.hooks, this.innerMeta, fd);
   }
 }
 
@@ -109,7 +105,8 @@ export function fdHtabMapAllocCheck(attr: MapAttr): number {
 export class HashOfMapsMap extends BpfMap {
   hooks: FdArrayHooks<InnerMapEntry> | undefined;
   private readonly table: HashMap;
-  private readonly entries = new Map<number, InnerMapEntry>();
+  /** each stored map by address, with the number of keys holding it (one reference each) */
+  private readonly entries = new Map<number, { entry: InnerMapEntry; slots: number }>();
 
   constructor(
     env: MapEnv,
@@ -144,9 +141,9 @@ export class HashOfMapsMap extends BpfMap {
     const slot = new Uint8Array(8);
     const err = this.table.sysLookup(key, slot, flags);
     if (err !== 0) return err;
-    const entry = this.entries.get(new DataView(slot.buffer).getUint32(0, true));
-    if (entry === undefined) return -Errno.ENOENT;
-    new DataView(value.buffer, value.byteOffset).setUint32(0, entry.id, true);
+    const held = this.entries.get(new DataView(slot.buffer).getUint32(0, true));
+    if (held === undefined) return -Errno.ENOENT;
+    new DataView(value.buffer, value.byteOffset).setUint32(0, held.entry.id, true);
     return 0;
   }
 
@@ -165,7 +162,9 @@ export class HashOfMapsMap extends BpfMap {
       this.hooks!.putPtr(entry);
       return err;
     }
-    this.entries.set(entry.handleBase, entry);
+    const held = this.entries.get(entry.handleBase);
+    if (held === undefined) this.entries.set(entry.handleBase, { entry, slots: 1 });
+    else held.slots++;
     if (old >= 0) this.release(old);
     return 0;
   }
@@ -184,21 +183,10 @@ export class HashOfMapsMap extends BpfMap {
 
   /** Drop one reference to the map at `address` (one table slot held it). */
   private release(address: number): void {
-    const entry = this.entries.get(address);
-    if (entry === undefined) return;
-    // The same inner map may sit under several keys: keep its entry while any still holds it.
-    if (!this.holds(address)) this.entries.delete(address);
-    this.hooks?.putPtr(entry);
-  }
-
-  private holds(address: number): boolean {
-    let key: Uint8Array | null = null;
-    const next = new Uint8Array(this.keySize);
-    while (this.table.sysGetNextKey(key, next) === 0) {
-      if (this.storedAt(next) === address) return true;
-      key = next.slice();
-    }
-    return false;
+    const held = this.entries.get(address);
+    if (held === undefined) return;
+    if (--held.slots === 0) this.entries.delete(address);
+    this.hooks?.putPtr(held.entry);
   }
 
   // The syscall entry points above replace the per-element ones.
@@ -216,17 +204,8 @@ export class HashOfMapsMap extends BpfMap {
   }
 
   protected freeMemory(): void {
-    let key: Uint8Array | null = null;
-    const next = new Uint8Array(this.keySize);
-    const held: number[] = [];
-    while (this.table.sysGetNextKey(key, next) === 0) {
-      held.push(this.storedAt(next));
-      key = next.slice();
-    }
-    for (const address of held) {
-      const entry = this.entries.get(address);
-      if (entry !== undefined) this.hooks?.putPtr(entry);
-    }
+    for (const { entry, slots } of this.entries.values())
+      for (let i = 0; i < slots; i++) this.hooks?.putPtr(entry);
     this.entries.clear();
     this.table.free();
   }
