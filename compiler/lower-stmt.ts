@@ -11,6 +11,7 @@ import type { FnLowering } from "./lower-func.js";
 import type { Block, Inst } from "./ir.js";
 import type { FunctionDecl, VarDecl } from "./sema.js";
 import { convertValue } from "./consteval.js";
+import { constBig } from "./opt-fold.js";
 import { type CType, canonical, intType, sizeOf } from "./types.js";
 import {
   condBranch,
@@ -745,15 +746,12 @@ function knownValue(fl: FnLowering, e: A.Expr, loop: A.ForStmt): bigint | undefi
   if (d?.kind !== "var" || canonical(d.type).kind !== "int") return undefined;
   const s = fl.frame.vars.get(d);
   if (s?.kind !== "ssa" || writesVar(fl, loop.body, d)) return undefined;
-  if (loop.step !== null && writesVar(fl, loop.step as unknown as A.Stmt, d)) return undefined;
+  if (loop.step !== null && writesVar(fl, loop.step, d)) return undefined;
   const v = fl.b.read(s.key);
-  if (!v.isConst()) return undefined;
-  const raw =
-    v.ty === "i32" ? BigInt(v.lo >>> 0) : (BigInt(v.hi >>> 0) << 32n) | BigInt(v.lo >>> 0);
-  return convertValue(raw, d.type);
+  return v.isConst() ? convertValue(constBig(v), d.type) : undefined;
 }
 
-function writesVar(fl: FnLowering, s: A.Stmt, v: VarDecl): boolean {
+function writesVar(fl: FnLowering, s: A.Stmt | A.Expr, v: VarDecl): boolean {
   let found = false;
   walk(s, (n) => {
     if (found) return;

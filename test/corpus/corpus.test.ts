@@ -52,6 +52,7 @@ import {
   RUN_SETTINGS,
   clangObject,
   instructionCount,
+  kernelVerdicts,
   kload,
   readBytes,
   tsbpfObject,
@@ -272,11 +273,7 @@ describe.skipIf(
   }),
 )("corpus in the real kernel's verifier", () => {
   it.each(CORPUS)("%s: accepted whenever clang's object is", (program) => {
-    const verdicts = (path: string): Map<string, string> => {
-      const r = run(kloadExe!, [path]);
-      const lines = r.stdout.split("\n").filter((l) => l !== "");
-      return new Map(lines.map((l) => [l.split(" ")[1] ?? l, l]));
-    };
+    const verdicts = (path: string): Map<string, string> => kernelVerdicts(kloadExe!, path);
     const clang = verdicts(clangOf(program));
     const mine = verdicts(oursOf(program));
     const opened = [...clang.values()].every((l) => !l.startsWith("OPEN_FAIL"));
