@@ -7,13 +7,15 @@ import { join } from "node:path";
 import { compile, type CompileOptions } from "../../compiler/compile.js";
 import { CompileError } from "../../compiler/diagnostics.js";
 import { writeFileSync } from "node:fs";
-import { hasBpftool, hasClang, isRoot, run, skipReason, tempDir } from "../emit/tools.js";
+import { hasClang, hasLibbpf, isRoot, skipReason, tempDir } from "../emit/tools.js";
 import {
   COMPILE_OPTIONS,
   CORPUS,
   PROGRAMS_DIR,
   RUN_SETTINGS,
   clangObject,
+  kernelVerdicts,
+  kload,
   readBytes,
 } from "./corpus.js";
 import { runObject, unsupportedMaps, type CorpusRun } from "./harness.js";
@@ -41,7 +43,7 @@ const NEEDS_V3 = new Set(["atomics.bpf.c"]);
 
 /**
  * Objects the kernel's verifier refuses, and our PROG_LOAD with the running kernel's message
- * (checked through bpftool where root can load). -O0: the variable index is added to a stack
+ * (checked through libbpf where root can load). -O0: the variable index is added to a stack
  * pointer before its bound is known. -mcpu=v1: without JMP32 the callback's u32 bound check is a
  * 64-bit compare of a register the verifier cannot tie to the narrowed copy used as the index
  * (a back-end weakness at v1: clang -mcpu=v1 keeps one register).
@@ -56,15 +58,14 @@ const REFUSED: Record<string, Record<string, string>> = {
   },
 };
 
-/** The running kernel's verdict on an object: "" when every program loads, else its log. */
+const kloadExe = isRoot && hasLibbpf ? kload(tmp.dir) : undefined;
+
+/** The running kernel's verdict lines on an object (libbpf through kload), when root can load. */
 function kernelVerdict(object: Uint8Array, name: string): string | undefined {
-  if (!hasBpftool || !isRoot) return undefined;
+  if (kloadExe === undefined) return undefined;
   const file = join(tmp.dir, name);
   writeFileSync(file, object);
-  const pin = `/sys/fs/bpf/tsbpf-variants-${process.pid}`;
-  const r = run("bpftool", ["prog", "loadall", file, pin]);
-  run("rm", ["-rf", pin]);
-  return r.status === 0 ? "" : r.stdout + r.stderr;
+  return [...kernelVerdicts(kloadExe, file).values()].join("\n");
 }
 
 const VARIANTS: [string, Partial<CompileOptions>][] = [
