@@ -14,19 +14,7 @@ import {
 } from "../verifier/index.js";
 
 /** A map as the verifier needs it (by the fd the program's lddw names). */
-export interface VerifierMapInfo {
-  type: number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-  name?: string;
-  frozen?: boolean;
-  /** the bytes of a frozen read-only one-element array (.rodata): loads from it are constants */
-  value?: Uint8Array;
-  /** a map of maps' template inner map */
-  innerMap?: Omit<VerifierMapInfo, "innerMap">;
-}
+export type VerifierMapInfo = VerifyMap;
 
 export interface VerifierRequest {
   /** the program with map fds (BPF_PSEUDO_MAP_FD / _VALUE) in its lddw instructions */
@@ -74,7 +62,7 @@ export function runVerifier(request: VerifierRequest): VerifierVerdict {
       ...(request.kernVersion !== undefined && { kernVersion: request.kernVersion }),
     },
     {
-      mapByFd: (fd): VerifyMap | undefined => request.mapByFd(fd),
+      mapByFd: request.mapByFd,
       logLevel: level >= 2 ? 2 : level === 1 ? 1 : 0,
       kernel: request.kernel,
       lineInfo: lineInfoOf(request.lineInfo),
