@@ -30,7 +30,8 @@ export interface VerifierRow {
   error?: string;
 }
 
-const FLAGS = ["-D__TARGET_ARCH_x86", "-I/usr/include/x86_64-linux-gnu"];
+const INCLUDE = "/usr/include/x86_64-linux-gnu";
+const FLAGS = ["-D__TARGET_ARCH_x86", `-I${INCLUDE}`];
 const MAP_FD_BASE = 100;
 
 function clangObject(path: string, dir: string): Uint8Array | undefined {
@@ -139,7 +140,7 @@ async function run(options: BenchOptions): Promise<VerifierRow[]> {
         objects.push([
           "tsbpf",
           compile(path, {
-            includeDirs: [FLAGS[1]!.slice(2)],
+            includeDirs: [INCLUDE],
             defines: ["__TARGET_ARCH_x86"],
             optLevel: 2,
             cpu: "v3",
