@@ -40,7 +40,7 @@
 // its line, is it preceded by blank space) are flags on the next token. A backslash-newline
 // between tokens is blank space; one that splits a token is removed first (translation phase 2).
 // Columns count UTF-8 bytes, as clang's do.
-import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
+import { createToken, Lexer, type IToken, type TokenType } from "./chevrotain.js";
 import type { DiagnosticBag, SourceLoc } from "./diagnostics.js";
 
 /** One level of macro expansion a token went through: innermost level first, parent = enclosing one. */

@@ -15,7 +15,7 @@ import {
   Lexer,
   type IToken,
   type TokenType,
-} from "chevrotain";
+} from "./chevrotain.js";
 import * as T from "./lexer.js";
 import type { CToken } from "./lexer.js";
 import {

@@ -1,7 +1,7 @@
 // Declarations: attributes, declaration specifiers, struct/union/enum specifiers, declarators,
 // parameters, type names, initializers, declarations and function definitions (C11 6.7, 6.9 and
 // the GNU extensions kernel and libbpf headers use). Each rule has its grammar above it.
-import type { IToken, ParserMethod } from "chevrotain";
+import type { IToken, ParserMethod } from "./chevrotain.js";
 import * as T from "./lexer.js";
 import type { CToken } from "./lexer.js";
 import {

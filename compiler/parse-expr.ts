@@ -1,7 +1,7 @@
 // Expressions (C11 6.5 and the GNU forms BPF code uses). Binary operators are parsed as one flat
 // list `cast-expression (op cast-expression)*` and folded by precedence, instead of ten nested
 // rules: the same tree, far fewer rule calls per operand.
-import type { IToken } from "chevrotain";
+import type { IToken } from "./chevrotain.js";
 import * as T from "./lexer.js";
 import type { CToken } from "./lexer.js";
 import type {

@@ -12,7 +12,7 @@ import {
   type OptionalProductionType,
   type Rule,
   type TokenType,
-} from "chevrotain";
+} from "./chevrotain.js";
 
 type AlternationOptions = Parameters<ILookaheadStrategy["buildLookaheadForAlternation"]>[0];
 type OptionalOptions = {

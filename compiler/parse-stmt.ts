@@ -1,7 +1,7 @@
 // Statements (C11 6.8, GNU asm statements and statement attributes) and the translation unit.
 // CParser, the complete parser, is the last layer: declarations (parse-decl.ts) and expressions
 // (parse-expr.ts) below it.
-import { EOF, type IToken } from "chevrotain";
+import { EOF, type IToken } from "./chevrotain.js";
 import * as T from "./lexer.js";
 import type {
   AsmOperand,

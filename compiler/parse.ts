@@ -5,7 +5,7 @@
 // The parser is built once per process (Chevrotain's grammar analysis is the expensive part) and
 // reused; a parse never throws on bad input: errors come back as diagnostics, with error recovery
 // so that independent errors are all reported (up to clang's limit of 20).
-import { EOF, type IRecognitionException, type IToken } from "chevrotain";
+import { EOF, type IRecognitionException, type IToken } from "./chevrotain.js";
 import * as T from "./lexer.js";
 import { copyToken, diagnosticLoc, expansionChain, lexFile, type CToken } from "./lexer.js";
 import { note, type Diagnostic, type SourceLoc } from "./diagnostics.js";

@@ -8,7 +8,7 @@
 // once; a file guarded by `#ifndef X / #define X ... #endif` or `#pragma once` is not re-read.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Lexer, createToken, type TokenType } from "chevrotain";
+import { Lexer, createToken, type TokenType } from "./chevrotain.js";
 import {
   CharConstant,
   Comma,

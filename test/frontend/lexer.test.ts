@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DiagnosticBag } from "../../compiler/diagnostics.js";
-import { Lexer } from "chevrotain";
+import { Lexer } from "../../compiler/chevrotain.js";
 import { allTokens, lexFile, type CToken } from "../../compiler/lexer.js";
 
 const hasClang = spawnSync("clang", ["--version"]).status === 0;
