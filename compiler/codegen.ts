@@ -99,14 +99,23 @@ export function generate(checked: CheckedProgram, opts: CodegenOptions): Compile
   if (t) t.globalsMs += performance.now() - t0;
   bag.throwIfErrors(checked.sources);
   const sources = checked.sources;
+  // line_info asks for a line per record: each file's line starts are found once.
+  const lined = new Map<string, { text: string; starts: number[] } | undefined>();
   return {
     file: checked.unit!.loc.file,
     functions,
     globals,
     sourceLine(file: string, line: number): string | undefined {
-      const text = sources(file);
-      if (text === undefined) return undefined;
-      return lineOf(text, line);
+      let source = lined.get(file);
+      if (!lined.has(file)) {
+        const text = sources(file);
+        source = text === undefined ? undefined : { text, starts: lineStartsOf(text) };
+        lined.set(file, source);
+      }
+      const start = source?.starts[line - 1];
+      if (source === undefined || start === undefined) return undefined;
+      const end = source.text.indexOf("\n", start);
+      return source.text.slice(start, end < 0 ? source.text.length : end);
     },
   };
 }
@@ -171,13 +180,9 @@ function checkAtomics(unit: UnitLowering, fn: Func, cpu: Cpu): void {
   }
 }
 
-function lineOf(text: string, line: number): string | undefined {
-  let start = 0;
-  for (let i = 1; i < line; i++) {
-    const nl = text.indexOf("\n", start);
-    if (nl < 0) return undefined;
-    start = nl + 1;
-  }
-  const end = text.indexOf("\n", start);
-  return text.slice(start, end < 0 ? text.length : end);
+/** Offsets where each line starts (index = line - 1). */
+function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", nl + 1)) starts.push(nl + 1);
+  return starts;
 }

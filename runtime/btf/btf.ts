@@ -288,12 +288,25 @@ export class BtfStrings {
     const index = this.buildIndex();
     const existing = index.get(s);
     if (existing !== undefined) return existing;
-    const bytes = utf8Encoder.encode(s);
-    this.reserve(bytes.length + 1);
     const off = this.length;
-    this.data.set(bytes, off);
-    this.data[off + bytes.length] = 0;
-    this.length += bytes.length + 1;
+    // Names are almost always ASCII: their bytes are their char codes (TextEncoder is slow on
+    // short strings).
+    this.reserve(s.length + 1);
+    let i = 0;
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      this.data[off + i++] = c;
+    }
+    let size = i;
+    if (i < s.length) {
+      const bytes = utf8Encoder.encode(s);
+      this.reserve(bytes.length + 1);
+      this.data.set(bytes, off);
+      size = bytes.length;
+    }
+    this.data[off + size] = 0;
+    this.length += size + 1;
     index.set(s, off);
     return off;
   }
@@ -355,18 +368,29 @@ export type NewBtfType = BtfType extends infer T
  */
 export function addBtfType(btf: Btf, type: NewBtfType): number {
   const id = btf.types.length;
-  const intern = (xs: { name: string; nameOff?: number }[]): Named[] =>
-    xs.map((x) => ({ ...x, nameOff: x.nameOff ?? btf.strings.add(x.name) }));
   const t: Record<string, unknown> = {
     ...type,
     id,
     nameOff: type.nameOff ?? btf.strings.add(type.name),
   };
-  for (const list of ["members", "params", "values"]) {
-    if (Array.isArray(t[list])) t[list] = intern(t[list] as Named[]);
-  }
+  if ("members" in type) t.members = internNames(btf.strings, type.members);
+  else if ("params" in type) t.params = internNames(btf.strings, type.params);
+  else if ("values" in type) t.values = internNames(btf.strings, type.values);
   btf.types.push(t as unknown as BtfType);
   return id;
+}
+
+/** Copies of named list elements with their names interned (a given nameOff is kept). */
+function internNames(
+  strings: BtfStrings,
+  xs: readonly { name: string; nameOff?: number }[],
+): Named[] {
+  const out: Named[] = new Array(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    out[i] = { ...x, nameOff: x.nameOff ?? strings.add(x.name) };
+  }
+  return out;
 }
 
 export const btfKindName = (kind: number): string => BTF_KIND_NAMES[kind] ?? "UNKNOWN";

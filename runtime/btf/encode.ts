@@ -81,15 +81,17 @@ function checkVlen(t: BtfType, n: number): number {
   return n;
 }
 
+/** The common part of every type: name_off, info, size or type. */
+function head(w: WordWriter, t: BtfType, vlen: number, sizeOrType: number): void {
+  w.u32(t.nameOff);
+  w.u32(info(t.kind, vlen, t.kindFlag));
+  w.u32(sizeOrType);
+}
+
 function encodeType(w: WordWriter, t: BtfType): void {
-  const head = (vlen: number, sizeOrType: number): void => {
-    w.u32(t.nameOff);
-    w.u32(info(t.kind, vlen, t.kindFlag));
-    w.u32(sizeOrType);
-  };
   switch (t.kind) {
     case BTF_KIND_INT:
-      head(0, t.size);
+      head(w, t, 0, t.size);
       w.u32(((t.encoding & 0x0f) << 24) | ((t.bitOffset & 0xff) << 16) | (t.bits & 0xff));
       break;
     case BTF_KIND_PTR:
@@ -98,17 +100,17 @@ function encodeType(w: WordWriter, t: BtfType): void {
     case BTF_KIND_CONST:
     case BTF_KIND_RESTRICT:
     case BTF_KIND_TYPE_TAG:
-      head(0, t.type);
+      head(w, t, 0, t.type);
       break;
     case BTF_KIND_ARRAY:
-      head(0, 0);
+      head(w, t, 0, 0);
       w.u32(t.type);
       w.u32(t.indexType);
       w.u32(t.nelems);
       break;
     case BTF_KIND_STRUCT:
     case BTF_KIND_UNION:
-      head(checkVlen(t, t.members.length), t.size);
+      head(w, t, checkVlen(t, t.members.length), t.size);
       for (const m of t.members) {
         w.u32(m.nameOff);
         w.u32(m.type);
@@ -118,14 +120,14 @@ function encodeType(w: WordWriter, t: BtfType): void {
       }
       break;
     case BTF_KIND_ENUM:
-      head(checkVlen(t, t.values.length), t.size);
+      head(w, t, checkVlen(t, t.values.length), t.size);
       for (const v of t.values) {
         w.u32(v.nameOff);
         w.u32(v.value);
       }
       break;
     case BTF_KIND_ENUM64:
-      head(checkVlen(t, t.values.length), t.size);
+      head(w, t, checkVlen(t, t.values.length), t.size);
       for (const v of t.values) {
         w.u32(v.nameOff);
         w.u32(v.lo);
@@ -133,24 +135,24 @@ function encodeType(w: WordWriter, t: BtfType): void {
       }
       break;
     case BTF_KIND_FWD:
-      head(0, 0);
+      head(w, t, 0, 0);
       break;
     case BTF_KIND_FUNC:
-      head(t.linkage, t.type);
+      head(w, t, t.linkage, t.type);
       break;
     case BTF_KIND_FUNC_PROTO:
-      head(checkVlen(t, t.params.length), t.type);
+      head(w, t, checkVlen(t, t.params.length), t.type);
       for (const p of t.params) {
         w.u32(p.nameOff);
         w.u32(p.type);
       }
       break;
     case BTF_KIND_VAR:
-      head(0, t.type);
+      head(w, t, 0, t.type);
       w.u32(t.linkage);
       break;
     case BTF_KIND_DATASEC:
-      head(checkVlen(t, t.vars.length), t.size);
+      head(w, t, checkVlen(t, t.vars.length), t.size);
       for (const v of t.vars) {
         w.u32(v.type);
         w.u32(v.offset);
@@ -158,10 +160,10 @@ function encodeType(w: WordWriter, t: BtfType): void {
       }
       break;
     case BTF_KIND_FLOAT:
-      head(0, t.size);
+      head(w, t, 0, t.size);
       break;
     case BTF_KIND_DECL_TAG:
-      head(0, t.type);
+      head(w, t, 0, t.type);
       w.u32(t.componentIdx);
       break;
     default:

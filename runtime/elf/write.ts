@@ -367,29 +367,30 @@ class StringTableBuilder {
 
   finish(): Uint8Array {
     // Sorting by reversed name puts every name right after the longer names it ends.
-    const keyed = [...this.names].map((name) => ({ name, key: [...name].reverse().join("") }));
+    const keyed = [...this.names].map((name) => ({ name, key: reversed(name) }));
     keyed.sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
-    const sorted = keyed.map((k) => k.name);
     this.offsets = new Map([["", 0]]);
-    const parts: Uint8Array[] = [new Uint8Array(1)];
+    const written: { name: string; offset: number }[] = [];
     let size = 1;
     let prev: { name: string; offset: number; length: number } | undefined;
-    for (const name of sorted) {
-      const bytes = utf8.encode(name);
+    for (const { name } of keyed) {
+      const length = isAscii(name) ? name.length : utf8.encode(name).length;
       if (prev && prev.name.endsWith(name)) {
-        this.offsets.set(name, prev.offset + prev.length - bytes.length);
+        this.offsets.set(name, prev.offset + prev.length - length);
         continue;
       }
       this.offsets.set(name, size);
-      prev = { name, offset: size, length: bytes.length };
-      parts.push(bytes, new Uint8Array(1));
-      size += bytes.length + 1;
+      prev = { name, offset: size, length };
+      written.push({ name, offset: size });
+      size += length + 1;
     }
     const out = new Uint8Array(size);
-    let pos = 0;
-    for (const p of parts) {
-      out.set(p, pos);
-      pos += p.length;
+    for (const { name, offset } of written) {
+      if (!isAscii(name)) {
+        out.set(utf8.encode(name), offset);
+        continue;
+      }
+      for (let i = 0; i < name.length; i++) out[offset + i] = name.charCodeAt(i);
     }
     return out;
   }
@@ -400,6 +401,19 @@ class StringTableBuilder {
       throw new ElfError(`internal: name '${name}' missing from the string table`);
     return off;
   }
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** `s` backwards, by code points. */
+function reversed(s: string): string {
+  if (!isAscii(s)) return [...s].reverse().join("");
+  let r = "";
+  for (let i = s.length - 1; i >= 0; i--) r += s[i];
+  return r;
 }
 
 // --- from a read object ---------------------------------------------------------------------
