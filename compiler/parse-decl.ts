@@ -68,6 +68,38 @@ interface DeclaratorParts {
   asmLabel: StringLiteral | null;
 }
 
+const STAR_IDX = T.Star.tokenTypeIdx!;
+
+/** Tokens that may follow `*` in a pointer declarator's qualifier list, by token type index. */
+const qualifiesPointer: boolean[] = [];
+for (const t of [T.Const, T.Volatile, T.Restrict, T.Atomic, T.Attribute]) {
+  qualifiesPointer[t.tokenTypeIdx!] = true;
+}
+
+const COMMA_IDX = T.Comma.tokenTypeIdx!;
+const SEMICOLON_IDX = T.Semicolon.tokenTypeIdx!;
+const COLON_IDX = T.Colon.tokenTypeIdx!;
+const ATTRIBUTE_IDX = T.Attribute.tokenTypeIdx!;
+
+/** Tokens a struct-declarator may start with (`* ( :` and names), by token type index. */
+const startsMemberDeclarator: boolean[] = [];
+for (const t of [T.Star, T.LParen, T.Colon, T.Identifier, TypedefName]) {
+  startsMemberDeclarator[t.tokenTypeIdx!] = true;
+}
+
+/** Tokens after a member's name that end its declarator and attributes (`; , :`). */
+const endsPlainMember: boolean[] = [];
+for (const t of [T.Semicolon, T.Comma, T.Colon]) endsPlainMember[t.tokenTypeIdx!] = true;
+
+/**
+ * Tokens after a declarator's name that end the declarator (`; , : = )`): no suffix, asm label
+ * or attribute follows, so the name is the whole direct declarator.
+ */
+const endsPlainDeclarator: boolean[] = [];
+for (const t of [T.Semicolon, T.Comma, T.Colon, T.Assign, T.RParen]) {
+  endsPlainDeclarator[t.tokenTypeIdx!] = true;
+}
+
 export abstract class DeclParser extends ParserBase {
   // Rules defined by the expression and statement layers.
   abstract assignmentExpression: ParserMethod<[], Expr>;
@@ -302,6 +334,74 @@ export abstract class DeclParser extends ParserBase {
     IGNORE_AMBIGUITIES: true,
   };
 
+  /**
+   * What each one-keyword specifier does, by token type (the same actions as its alternative
+   * above): basic types, qualifiers but _Atomic, storage classes, inline, _Noreturn.
+   */
+  private readonly keywordSpecifiers: ((tok: IToken) => void)[] = (() => {
+    const table: ((tok: IToken) => void)[] = [];
+    const on = (type: typeof T.Int, action: (tok: IToken) => void): void => {
+      table[type.tokenTypeIdx!] = action;
+    };
+    on(T.Typedef, (tok) => this.setStorage(tok, "typedef"));
+    on(T.Extern, (tok) => this.setStorage(tok, "extern"));
+    on(T.Static, (tok) => this.setStorage(tok, "static"));
+    on(T.Auto, (tok) => this.setStorage(tok, "auto"));
+    on(T.Register, (tok) => this.setStorage(tok, "register"));
+    on(T.ThreadLocal, () => void (this.spec!.node.threadLocal = true));
+    on(T.Const, (tok) => this.setQualifier(tok, "const"));
+    on(T.Volatile, (tok) => this.setQualifier(tok, "volatile"));
+    on(T.Restrict, (tok) => this.setQualifier(tok, "restrict"));
+    on(T.Inline, () => void (this.spec!.node.inline = true));
+    on(T.Noreturn, () => void (this.spec!.node.noreturn = true));
+    const basics: [typeof T.Int, BasicKeyword][] = [
+      [T.Void, BasicKeyword.Void],
+      [T.Char, BasicKeyword.Char],
+      [T.Short, BasicKeyword.Short],
+      [T.Int, BasicKeyword.Int],
+      [T.Long, BasicKeyword.Long],
+      [T.Float, BasicKeyword.Float],
+      [T.Double, BasicKeyword.Double],
+      [T.Signed, BasicKeyword.Signed],
+      [T.Unsigned, BasicKeyword.Unsigned],
+      [T.Bool, BasicKeyword.Bool],
+      [T.Int128, BasicKeyword.Int128],
+      [T.Complex, BasicKeyword.Complex],
+    ];
+    for (const [type, keyword] of basics) on(type, (tok) => this.addBasic(tok, keyword));
+    return table;
+  })();
+
+  /**
+   * Reads the leading specifiers that are one keyword (see keywordSpecifiers) or a typedef name
+   * the loop would take, without the loop: most specifier lists are only those (`unsigned int`,
+   * `const char`, `u32`). Returns how many it read.
+   */
+  private keywordSpecifierRun(): number {
+    let count = 0;
+    for (;;) {
+      const tok = this.LA_FAST(1);
+      const type = tok.tokenTypeIdx;
+      if (type === TYPEDEF_IDX) {
+        if (this.spec!.hasType()) return count;
+        this.typedefName(this.CONSUME(TypedefName));
+      } else {
+        const action = this.keywordSpecifiers[type];
+        if (action === undefined) return count;
+        action(this.CONSUME(tok.tokenType));
+      }
+      count++;
+    }
+  }
+
+  /** After keywordSpecifierRun: whether the specifier loop would take the next token. */
+  private specifierFollows(): boolean {
+    const type = this.LA_FAST(1).tokenTypeIdx;
+    if (type === IDENTIFIER_IDX) return this.unknownTypeName();
+    if (type === TYPEDEF_IDX) return !this.spec!.hasType();
+    return declarationStart[type] === true;
+  }
+
   private basic(tok: IToken, keyword: BasicKeyword): void {
     if (!this.RECORDING_PHASE) this.addBasic(tok, keyword);
   }
@@ -376,9 +476,11 @@ export abstract class DeclParser extends ParserBase {
       const state = this.startSpec(context);
       this.spec = state;
       try {
-        this.AT_LEAST_ONE(
-          this.declarationSpecifierLoop[context] ?? this.declarationSpecifierLoop[0]!,
-        );
+        if (this.RECORDING_PHASE || this.keywordSpecifierRun() === 0 || this.specifierFollows()) {
+          this.AT_LEAST_ONE(
+            this.declarationSpecifierLoop[context] ?? this.declarationSpecifierLoop[0]!,
+          );
+        }
       } finally {
         this.spec = saved;
       }
@@ -485,7 +587,10 @@ export abstract class DeclParser extends ParserBase {
         this.MANY({
           GATE: () => this.LA_FAST(1).tokenType !== T.RBrace,
           DEF: () => {
-            const m = this.OR5(this.memberChoice);
+            const m =
+              !this.RECORDING_PHASE && declarationStart[this.LA_FAST(1).tokenTypeIdx] === true
+                ? this.fieldDeclaration()
+                : this.OR5(this.memberChoice);
             if (m !== null) members!.push(m);
           },
         });
@@ -564,6 +669,27 @@ export abstract class DeclParser extends ParserBase {
   ];
   private readonly memberChoice = { IGNORE_AMBIGUITIES: true, DEF: this.memberAlternatives };
 
+  /**
+   * A member declaration starting with a specifier (not `__extension__`): what the last of the
+   * member alternatives does, deciding its OPTION and MANY by the same one-token lookahead
+   * without them. Nearly every member of a header is one, and the OR and the loops around it
+   * cost more than reading its few tokens.
+   */
+  private fieldDeclaration(): MemberDecl {
+    const spec = this.SUBRULE5(this.declarationSpecifiers, { ARGS: [DeclContext.Member] });
+    const declarators: FieldDeclarator[] = [];
+    if (startsMemberDeclarator[this.LA_FAST(1).tokenTypeIdx] === true) {
+      declarators.push(this.SUBRULE5(this.memberDeclarator));
+      while (this.LA_FAST(1).tokenTypeIdx === COMMA_IDX) {
+        this.CONSUME5(T.Comma);
+        declarators.push(this.SUBRULE6(this.memberDeclarator));
+      }
+    }
+    if (this.LA_FAST(1).tokenTypeIdx === SEMICOLON_IDX) this.CONSUME9(T.Semicolon);
+    else this.missingMemberSemicolon();
+    return { kind: "FieldDecl" as const, loc: spec.loc, spec, declarators: exact(declarators) };
+  }
+
   /** clang: a warning before '}', else an error and a skip to the next ';'. */
   private missingMemberSemicolon(): void {
     if (this.LA_FAST(1).tokenType === T.RBrace) {
@@ -594,20 +720,34 @@ export abstract class DeclParser extends ParserBase {
       let declarator: Declarator | null = null;
       let bitWidth: Expr | null = null;
       const first = this.LA_FAST(1);
-      const head = this.OR(this.memberDeclaratorHead);
-      if (!this.RECORDING_PHASE) {
-        if (head.kind === "Declarator") declarator = head;
-        else bitWidth = head;
-      }
-      this.OPTION({
-        GATE: () => bitWidth === null,
-        DEF: () => {
+      if (!this.RECORDING_PHASE && this.plainDeclaratorAhead(endsPlainMember)) {
+        // `*`s and a name, then `;` `,` or `:`: the declarator rule's fast path, without it.
+        const parts = this.newParts();
+        this.plainPointers(parts);
+        parts.name = this.CONSUME(T.Identifier) as CToken;
+        declarator = this.buildDeclarator(this.real(first), parts);
+        if (this.LA_FAST(1).tokenTypeIdx === COLON_IDX) {
           this.CONSUME(T.Colon);
           bitWidth = this.SUBRULE(this.conditionalExpression);
-        },
-      });
+        }
+      } else {
+        const head = this.OR(this.memberDeclaratorHead);
+        if (!this.RECORDING_PHASE) {
+          if (head.kind === "Declarator") declarator = head;
+          else bitWidth = head;
+        }
+        this.OPTION({
+          GATE: () => bitWidth === null,
+          DEF: () => {
+            this.CONSUME(T.Colon);
+            bitWidth = this.SUBRULE(this.conditionalExpression);
+          },
+        });
+      }
       const attributes: Attribute[] = [];
-      this.attributesInto(attributes);
+      if (this.RECORDING_PHASE || this.LA_FAST(1).tokenTypeIdx === ATTRIBUTE_IDX) {
+        this.attributesInto(attributes);
+      }
       if (this.RECORDING_PHASE) return undefined as never;
       const d = declarator as Declarator | null;
       if (d !== null && attributes.length > 0) {
@@ -936,6 +1076,16 @@ export abstract class DeclParser extends ParserBase {
     (): Declarator => {
       const first = this.LA_FAST(1);
       const parts = this.newParts();
+      if (!this.RECORDING_PHASE) {
+        this.plainPointers(parts);
+        if (endsPlainDeclarator[this.LA_FAST(2).tokenTypeIdx] === true) {
+          const type = this.LA_FAST(1).tokenTypeIdx;
+          if (type === IDENTIFIER_IDX || type === TYPEDEF_IDX) {
+            parts.name = this.CONSUME(T.Identifier) as CToken;
+            return this.buildDeclarator(this.real(first), parts);
+          }
+        }
+      }
       this.MANY(() => (parts.pointers ??= []).push(this.SUBRULE(this.pointer)));
       const direct = this.OR(this.directDeclaratorChoice);
       if (!this.RECORDING_PHASE) {
@@ -950,6 +1100,44 @@ export abstract class DeclParser extends ParserBase {
     },
     { recoveryValueFunc: () => this.errorDeclarator() },
   );
+
+  /**
+   * Whether the next tokens are `*`s without qualifiers or attributes, a name, then a token in
+   * `ends`: a declarator that is only pointers and a name.
+   */
+  private plainDeclaratorAhead(ends: readonly boolean[]): boolean {
+    let i = 1;
+    while (
+      this.LA_FAST(i).tokenTypeIdx === STAR_IDX &&
+      qualifiesPointer[this.LA_FAST(i + 1).tokenTypeIdx] !== true
+    ) {
+      i++;
+    }
+    const type = this.LA_FAST(i).tokenTypeIdx;
+    return (
+      (type === IDENTIFIER_IDX || type === TYPEDEF_IDX) &&
+      ends[this.LA_FAST(i + 1).tokenTypeIdx] === true
+    );
+  }
+
+  /**
+   * The leading `*`s of a declarator that have no qualifier or attribute after them, read without
+   * the pointer rule (the nodes it builds for them): most pointers in headers are plain.
+   */
+  private plainPointers(parts: DeclaratorParts): void {
+    while (
+      this.LA_FAST(1).tokenTypeIdx === STAR_IDX &&
+      qualifiesPointer[this.LA_FAST(2).tokenTypeIdx] !== true
+    ) {
+      const star = this.CONSUME(T.Star);
+      (parts.pointers ??= []).push({
+        kind: "Pointer",
+        loc: this.real(star),
+        qualifiers: NO_QUALIFIERS,
+        attributes: exact([]),
+      });
+    }
+  }
 
   // After a declarator: `asm("name")` (clang allows it once, before the attributes; any order
   // is accepted here) and attributes. One loop: nearly every declarator has neither.

@@ -17,7 +17,7 @@ import type {
   UnaryOp,
 } from "./ast.js";
 import { DeclParser } from "./parse-decl.js";
-import { declarationStart, TypedefName } from "./parse-base.js";
+import { declarationStart, IDENTIFIER_IDX, TypedefName } from "./parse-base.js";
 import { decodeChar, decodeFloat, decodeInteger, invalidNumber } from "./parse-literals.js";
 
 interface BinaryOperator {
@@ -72,6 +72,20 @@ const UNARY_OPERATORS = new Map<number, UnaryOp>([
   [T.Bang.tokenTypeIdx!, "!"],
 ]);
 
+const INTEGER_IDX = T.IntegerConstant.tokenTypeIdx!;
+
+/** Tokens no expression goes on with (`, ; ) ] } :`), by token type index. */
+const endsExpression: boolean[] = [];
+for (const t of [T.Comma, T.Semicolon, T.RParen, T.RBracket, T.RBrace, T.Colon]) {
+  endsExpression[t.tokenTypeIdx!] = true;
+}
+
+/** Tokens a postfix suffix starts with (`[ ( . -> ++ --`), by token type index. */
+const startsPostfix: boolean[] = [];
+for (const t of [T.LBracket, T.LParen, T.Dot, T.Arrow, T.PlusPlus, T.MinusMinus]) {
+  startsPostfix[t.tokenTypeIdx!] = true;
+}
+
 export abstract class ExprParser extends DeclParser {
   /** The expression postfix suffixes apply to (a field, so the alternatives are built once). */
   private postfixOperand: Expr | undefined = undefined;
@@ -100,6 +114,10 @@ export abstract class ExprParser extends DeclParser {
   assignmentExpression = this.RULE(
     "assignmentExpression",
     (): Expr => {
+      if (!this.RECORDING_PHASE && endsExpression[this.LA_FAST(2).tokenTypeIdx] === true) {
+        const lone = this.loneOperand();
+        if (lone !== undefined) return lone;
+      }
       const target = this.SUBRULE(this.conditionalExpression);
       let result = target;
       this.OPTION(() => {
@@ -126,6 +144,10 @@ export abstract class ExprParser extends DeclParser {
   conditionalExpression = this.RULE(
     "conditionalExpression",
     (): Expr => {
+      if (!this.RECORDING_PHASE && endsExpression[this.LA_FAST(2).tokenTypeIdx] === true) {
+        const lone = this.loneOperand();
+        if (lone !== undefined) return lone;
+      }
       const cond = this.SUBRULE(this.binaryExpression);
       let result = cond;
       this.OPTION(() => {
@@ -216,8 +238,12 @@ export abstract class ExprParser extends DeclParser {
   //   unary-expression
   castExpression = this.RULE(
     "castExpression",
-    (): Expr =>
-      this.OR({
+    (): Expr => {
+      if (!this.RECORDING_PHASE && startsPostfix[this.LA_FAST(2).tokenTypeIdx] !== true) {
+        const lone = this.loneOperand();
+        if (lone !== undefined) return lone;
+      }
+      return this.OR({
         MAX_LOOKAHEAD: 1,
         DEF: [
           {
@@ -243,7 +269,8 @@ export abstract class ExprParser extends DeclParser {
           { ALT: (): Expr => this.SUBRULE(this.unaryExpression) },
         ],
         IGNORE_AMBIGUITIES: true,
-      }),
+      });
+    },
     { recoveryValueFunc: () => this.errorExpr() },
   );
 
@@ -520,6 +547,19 @@ export abstract class ExprParser extends DeclParser {
   primaryExpression = this.RULE("primaryExpression", (): Expr => this.OR(this.primaryChoice), {
     recoveryValueFunc: () => this.errorExpr(),
   });
+
+  /**
+   * An identifier (not a typedef name) or an integer constant as a whole operand, when the caller
+   * has seen that the token after it cannot continue what it parses: the node the rules below
+   * would build for it, without going through them. Most expressions in headers are one such
+   * token (enumerator values, bit-field widths, array sizes), and each went through six rules.
+   */
+  private loneOperand(): Expr | undefined {
+    const type = this.LA_FAST(1).tokenTypeIdx;
+    if (type === INTEGER_IDX) return this.integerExpr(this.CONSUME(T.IntegerConstant));
+    if (type === IDENTIFIER_IDX) return this.identifierExpr(this.CONSUME(T.Identifier));
+    return undefined;
+  }
 
   private identifierExpr(tok: IToken): Expr {
     if (this.RECORDING_PHASE) return undefined as never;
