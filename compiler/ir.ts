@@ -92,6 +92,10 @@ export interface CoreRelo {
   readonly access: string;
 }
 
+/** A fresh stamp for Inst.mark. */
+export const newMark = (): number => ++lastMark;
+let lastMark = 0;
+
 export class Inst {
   /** Users of this value; an instruction appears once per operand it uses this value in. */
   readonly uses: Inst[] = [];
@@ -122,6 +126,8 @@ export class Inst {
   pos: SourcePos | undefined = undefined;
   /** The relocation of a "core" value. */
   core: CoreRelo | undefined = undefined;
+  /** Scratch for a pass's visited marks (a stamp of its own, so nothing needs clearing). */
+  mark = 0;
 
   constructor(
     public id: number,
@@ -243,8 +249,7 @@ export function setArg(inst: Inst, i: number, value: Inst): void {
 /** Makes every user of `from` use `to` instead. */
 export function replaceAllUses(from: Inst, to: Inst): void {
   if (from === to) return;
-  const users = from.uses.slice();
-  from.uses.length = 0;
+  const users = from.uses.splice(0);
   for (const u of users) {
     for (let i = 0; i < u.args.length; i++) {
       if (u.args[i] === from) {

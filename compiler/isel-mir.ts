@@ -111,26 +111,47 @@ export const isJump = (mi: MInst): boolean =>
 export const isCall = (mi: MInst): boolean => mi.code === (op.BPF_JMP | op.BPF_CALL);
 export const isExit = (mi: MInst): boolean => mi.code === (op.BPF_JMP | op.BPF_EXIT);
 
-const CALL_CLOBBERS = [0, 1, 2, 3, 4, 5];
-
 /**
- * The registers `mi` reads and writes. A two-address ALU instruction reads and writes dst.
- * Fills the given arrays (cleared first) to avoid allocation in the allocator's loops.
+ * The registers an instruction reads and writes: uses[0..nUses) and defs[0..nDefs). One list
+ * is refilled for every instruction (the allocator's loops allocate nothing, and never
+ * truncate arrays).
  */
-export function operands(mi: MInst, uses: number[], defs: number[]): void {
-  uses.length = 0;
-  defs.length = 0;
+export class Operands {
+  readonly uses: number[] = [0, 0, 0, 0, 0, 0];
+  readonly defs: number[] = [0, 0, 0, 0, 0, 0];
+  nUses = 0;
+  nDefs = 0;
+
+  use(r: number): void {
+    this.uses[this.nUses++] = r;
+  }
+
+  def(r: number): void {
+    this.defs[this.nDefs++] = r;
+  }
+
+  /** A call (or legacy packet load) writes r0-r5. */
+  clobberCallRegs(): void {
+    for (let r = 0; r <= 5; r++) this.defs[this.nDefs++] = r;
+  }
+}
+
+/** Fills `ops` with the registers `mi` reads and writes. A two-address ALU instruction reads and writes dst. */
+export function operands(mi: MInst, ops: Operands): void {
+  ops.nUses = 0;
+  ops.nDefs = 0;
   const code = mi.code;
   if (code === COPY) {
-    defs.push(mi.dst);
-    if (!mi.srcIsImm) uses.push(mi.src);
+    ops.def(mi.dst);
+    if (!mi.srcIsImm) ops.use(mi.src);
     return;
   }
   if (code === CMOV) {
-    uses.push(mi.dst, mi.ra);
-    if (mi.rb !== NO_REG) uses.push(mi.rb);
-    if (!mi.srcIsImm) uses.push(mi.src);
-    defs.push(mi.dst);
+    ops.use(mi.dst);
+    ops.use(mi.ra);
+    if (mi.rb !== NO_REG) ops.use(mi.rb);
+    if (!mi.srcIsImm) ops.use(mi.src);
+    ops.def(mi.dst);
     return;
   }
   const cls = op.classOf(code);
@@ -139,56 +160,57 @@ export function operands(mi: MInst, uses: number[], defs: number[]): void {
     case op.BPF_ALU64: {
       const o = op.opOf(code);
       if (o === op.BPF_MOV) {
-        if (op.srcOf(code) === op.BPF_X) uses.push(mi.src);
-        defs.push(mi.dst);
+        if (op.srcOf(code) === op.BPF_X) ops.use(mi.src);
+        ops.def(mi.dst);
         return;
       }
-      uses.push(mi.dst);
-      if (o !== op.BPF_NEG && o !== op.BPF_END && op.srcOf(code) === op.BPF_X) uses.push(mi.src);
-      defs.push(mi.dst);
+      ops.use(mi.dst);
+      if (o !== op.BPF_NEG && o !== op.BPF_END && op.srcOf(code) === op.BPF_X) ops.use(mi.src);
+      ops.def(mi.dst);
       return;
     }
     case op.BPF_LDX:
-      uses.push(mi.src);
-      defs.push(mi.dst);
+      ops.use(mi.src);
+      ops.def(mi.dst);
       return;
     case op.BPF_ST:
-      uses.push(mi.dst);
+      ops.use(mi.dst);
       return;
     case op.BPF_STX:
-      uses.push(mi.dst, mi.src);
+      ops.use(mi.dst);
+      ops.use(mi.src);
       if (op.modeOf(code) === op.BPF_ATOMIC) {
         if (mi.imm === op.BPF_CMPXCHG) {
-          uses.push(R0);
-          defs.push(R0);
-        } else if ((mi.imm & op.BPF_FETCH) !== 0) defs.push(mi.src);
+          ops.use(R0);
+          ops.def(R0);
+        } else if ((mi.imm & op.BPF_FETCH) !== 0) ops.def(mi.src);
       }
       return;
     case op.BPF_LD:
-      if (code === op.BPF_LDDW) defs.push(mi.dst);
+      if (code === op.BPF_LDDW) ops.def(mi.dst);
       else {
         // Legacy packet loads read the skb in r6 and, like a call, clobber r0-r5.
-        uses.push(6);
-        if (op.modeOf(code) === op.BPF_IND) uses.push(mi.src);
-        for (const r of CALL_CLOBBERS) defs.push(r);
+        ops.use(6);
+        if (op.modeOf(code) === op.BPF_IND) ops.use(mi.src);
+        ops.clobberCallRegs();
       }
       return;
     case op.BPF_JMP:
     case op.BPF_JMP32: {
       const o = op.opOf(code);
       if (o === op.BPF_CALL) {
-        for (let i = 1; i <= mi.nargs; i++) uses.push(i);
-        for (const r of CALL_CLOBBERS) defs.push(r);
+        for (let i = 1; i <= mi.nargs; i++) ops.use(i);
+        ops.clobberCallRegs();
         return;
       }
       if (o === op.BPF_EXIT) {
         // nargs 1: r0 holds the result (a void function returns nothing in it).
-        if (mi.nargs > 0) uses.push(R0);
+        if (mi.nargs > 0) ops.use(R0);
         return;
       }
       if (o === op.BPF_JA) return;
-      uses.push(mi.dst);
-      if (op.srcOf(code) === op.BPF_X) uses.push(mi.src);
+      ops.use(mi.dst);
+      if (op.srcOf(code) === op.BPF_X) ops.use(mi.src);
       return;
     }
   }

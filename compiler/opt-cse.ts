@@ -40,17 +40,22 @@ function lookup(t: Table, key: string): Inst | undefined {
   return undefined;
 }
 
+/** What a load or store addresses, as of the memory state it sees. */
+function memKey(inst: Inst, t: Table, escaping: Set<number>): string {
+  const base = inst.args[0]!;
+  if (base.op === "frame" && !escaping.has(base.slot!.id)) {
+    const id = base.slot!.id;
+    return `s${id}:${t.slotEpoch.get(id) ?? 0}:${base.off + inst.off}`;
+  }
+  return `m${t.epoch}:${base.id}:${inst.off}`;
+}
+
 function numberBlock(b: Block, t: Table, escaping: Set<number>): boolean {
   let changed = false;
-  const memKey = (inst: Inst): string => {
-    const base = inst.args[0]!;
-    if (base.op === "frame" && !escaping.has(base.slot!.id)) {
-      const id = base.slot!.id;
-      return `s${id}:${t.slotEpoch.get(id) ?? 0}:${base.off + inst.off}`;
-    }
-    return `m${t.epoch}:${base.id}:${inst.off}`;
-  };
-  for (const inst of b.insts.slice()) {
+  // (replacing uses leaves the block's instruction list as it is)
+  const insts = b.insts;
+  for (let i = 0; i < insts.length; i++) {
+    const inst = insts[i]!;
     switch (inst.op) {
       case "store": {
         const base = inst.args[0]!;
@@ -62,7 +67,7 @@ function numberBlock(b: Block, t: Table, escaping: Set<number>): boolean {
         // The stored value can be read back directly (same width, whole registers only).
         const v = inst.args[1]!;
         if ((inst.width === 8 && v.ty === "i64") || (inst.width === 4 && v.ty === "i32"))
-          t.values.set(`load|${v.ty}|${inst.width}|false|${memKey(inst)}`, v);
+          t.values.set(`load|${v.ty}|${inst.width}|false|${memKey(inst, t, escaping)}`, v);
         continue;
       }
       case "call":
@@ -77,7 +82,7 @@ function numberBlock(b: Block, t: Table, escaping: Set<number>): boolean {
           t.epoch++;
           continue;
         }
-        const key = `load|${inst.ty}|${inst.width}|${inst.signed}|${memKey(inst)}`;
+        const key = `load|${inst.ty}|${inst.width}|${inst.signed}|${memKey(inst, t, escaping)}`;
         const known = lookup(t, key);
         if (known) {
           replaceAllUses(inst, known);
@@ -125,9 +130,24 @@ export function reversePostorder(fn: Func): Block[] {
   return out.reverse();
 }
 
+function argKey(a: Inst): string {
+  return a.op === "const" ? `c${a.lo}:${a.hi}` : String(a.id);
+}
+
 function valueKey(inst: Inst): string {
-  let ids = inst.args.map((a) => (a.op === "const" ? `c${a.lo}:${a.hi}` : String(a.id)));
-  if (isCommutative(inst.op)) ids = ids.sort();
+  const args = inst.args;
+  let ids = "";
+  if (isCommutative(inst.op)) {
+    // operands in string order, so that a + b and b + a meet
+    if (args.length === 2) {
+      const x = argKey(args[0]!);
+      const y = argKey(args[1]!);
+      ids = y < x ? `${y},${x}` : `${x},${y}`;
+    } else ids = args.map(argKey).sort().join(",");
+  } else {
+    for (let i = 0; i < args.length; i++)
+      ids += i === 0 ? argKey(args[i]!) : `,${argKey(args[i]!)}`;
+  }
   let extra = "";
   switch (inst.op) {
     case "const":
@@ -150,7 +170,7 @@ function valueKey(inst: Inst): string {
       break;
   }
   const flags = (inst.nsw ? "n" : "") + (inst.inbounds ? "i" : "");
-  return `${inst.op}|${inst.ty}|${extra}${flags}|${ids.join(",")}`;
+  return `${inst.op}|${inst.ty}|${extra}${flags}|${ids}`;
 }
 
 /** Slots whose address is used other than as the base of a load or store. */

@@ -1,15 +1,15 @@
 // Dead code elimination: everything not needed by a side effect (stores, calls, atomics,
 // branches, returns) is removed. An atomic whose old value nobody reads loses its fetch flag,
 // so `__sync_fetch_and_add(&x, 1);` is the classic `lock xadd` every cpu version has.
-import { type Func, type Inst, isPure } from "./ir.js";
+import { type Func, type Inst, isPure, newMark } from "./ir.js";
 
 export function deadCodeElimination(fn: Func): boolean {
-  const live = new Set<Inst>();
+  const live = newMark();
   const work: Inst[] = [];
   for (const b of fn.blocks) {
     for (const inst of b.insts) {
       if (!isPure(inst)) {
-        live.add(inst);
+        inst.mark = live;
         work.push(inst);
       }
     }
@@ -17,18 +17,20 @@ export function deadCodeElimination(fn: Func): boolean {
   while (work.length) {
     const inst = work.pop()!;
     for (const a of inst.args) {
-      if (!live.has(a)) {
-        live.add(a);
+      if (a.mark !== live) {
+        a.mark = live;
         work.push(a);
       }
     }
   }
   let changed = false;
   for (const b of fn.blocks) {
-    const kept: Inst[] = [];
-    for (const inst of b.insts) {
-      if (live.has(inst)) {
-        kept.push(inst);
+    const insts = b.insts;
+    let kept = 0;
+    for (let i = 0; i < insts.length; i++) {
+      const inst = insts[i]!;
+      if (inst.mark === live) {
+        insts[kept++] = inst;
         continue;
       }
       for (const a of inst.args) {
@@ -38,10 +40,7 @@ export function deadCodeElimination(fn: Func): boolean {
       inst.args = [];
       changed = true;
     }
-    if (kept.length !== b.insts.length) {
-      b.insts.length = 0;
-      b.insts.push(...kept);
-    }
+    if (kept !== insts.length) insts.length = kept;
   }
   dropUnusedFetch(fn);
   return changed;

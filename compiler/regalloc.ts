@@ -8,7 +8,18 @@
 // cheapest values (uses weighted by loop depth, per degree) are spilled to 8-byte stack slots:
 // each use reloads into a fresh short-lived register, each definition stores from one, and
 // allocation runs again.
-import { COPY, FIRST_VREG, MFunc, MInst, NO_REG, R10, mapRegs, operands } from "./isel-mir.js";
+import {
+  COPY,
+  FIRST_VREG,
+  MFunc,
+  MInst,
+  NO_REG,
+  Operands,
+  R10,
+  mapRegs,
+  operands,
+  type MBlock,
+} from "./isel-mir.js";
 import * as op from "../runtime/isa/opcodes.js";
 import type { Slot } from "./ir.js";
 
@@ -85,12 +96,16 @@ class Allocation {
     this.n = mf.nextVreg;
     this.words = (this.n + 31) >>> 5;
     this.adj = new Uint32Array(this.n * this.words);
-    this.adjList = Array.from({ length: this.n }, () => []);
+    this.adjList = new Array<number[]>(this.n);
+    this.moveList = new Array<number[]>(this.n);
+    for (let r = 0; r < this.n; r++) {
+      this.adjList[r] = [];
+      this.moveList[r] = [];
+    }
     this.degree = new Int32Array(this.n);
     this.state = new Uint8Array(this.n);
     this.alias = new Int32Array(this.n).fill(-1);
     this.color = new Int32Array(this.n).fill(-1);
-    this.moveList = Array.from({ length: this.n }, () => []);
     this.cost = new Float64Array(this.n);
     this.mark = new Int32Array(this.n);
     this.spillTemps = mf.spillTemps;
@@ -137,18 +152,21 @@ class Allocation {
   private build(): void {
     const mf = this.mf;
     const live = computeLiveness(mf);
-    const uses: number[] = [];
-    const defs: number[] = [];
-    const isVirtual = (r: number): boolean => r >= FIRST_VREG;
-    for (const b of mf.blocks) {
+    const ops = new Operands();
+    const { uses, defs } = ops;
+    const liveNow = new OrderedRegs(this.n);
+    for (let bi = 0; bi < mf.blocks.length; bi++) {
+      const b = mf.blocks[bi]!;
       const weight = Math.pow(10, Math.min(b.loopDepth, 4));
-      const liveNow = new Set<number>();
-      for (const r of live.liveOut.get(b)!) liveNow.add(r);
+      liveNow.clear();
+      for (const r of live.liveOut[bi]!) liveNow.add(r);
       for (let i = b.insts.length - 1; i >= 0; i--) {
         const mi = b.insts[i]!;
-        operands(mi, uses, defs);
-        for (const r of uses) if (isVirtual(r)) this.cost[r]! += weight;
-        for (const r of defs) if (isVirtual(r)) this.cost[r]! += weight;
+        operands(mi, ops);
+        const nUses = ops.nUses;
+        const nDefs = ops.nDefs;
+        for (let j = 0; j < nUses; j++) if (uses[j]! >= FIRST_VREG) this.cost[uses[j]!]! += weight;
+        for (let j = 0; j < nDefs; j++) if (defs[j]! >= FIRST_VREG) this.cost[defs[j]!]! += weight;
         if (mi.code === COPY && !mi.srcIsImm && mi.src !== R10 && mi.dst !== R10) {
           liveNow.delete(mi.src);
           const m = this.moves.length;
@@ -157,16 +175,14 @@ class Allocation {
           this.moveList[mi.src]!.push(m);
           this.worklistMoves.push(m);
         }
-        for (const d of defs) {
+        for (let j = 0; j < nDefs; j++) if (defs[j] !== R10) liveNow.add(defs[j]!);
+        for (let j = 0; j < nDefs; j++) {
+          const d = defs[j]!;
           if (d === R10) continue;
-          liveNow.add(d);
+          for (let l = liveNow.first; l >= 0; l = liveNow.next[l]!) this.addEdge(l, d);
         }
-        for (const d of defs) {
-          if (d === R10) continue;
-          for (const l of liveNow) this.addEdge(l, d);
-        }
-        for (const d of defs) liveNow.delete(d);
-        for (const u of uses) if (u !== R10) liveNow.add(u);
+        for (let j = 0; j < nDefs; j++) liveNow.delete(defs[j]!);
+        for (let j = 0; j < nUses; j++) if (uses[j] !== R10) liveNow.add(uses[j]!);
       }
     }
     for (let r = FIRST_VREG; r < this.n; r++) {
@@ -448,57 +464,59 @@ class Allocation {
 // ---- liveness ----
 
 export interface Liveness {
-  liveIn: Map<import("./isel-mir.js").MBlock, Set<number>>;
-  liveOut: Map<import("./isel-mir.js").MBlock, Set<number>>;
+  /** by index in mf.blocks */
+  liveIn: Set<number>[];
+  liveOut: Set<number>[];
   mentioned: Set<number>;
 }
 
 export function computeLiveness(mf: MFunc): Liveness {
-  const uses: number[] = [];
-  const defs: number[] = [];
-  const gen = new Map<unknown, Set<number>>();
-  const kill = new Map<unknown, Set<number>>();
+  const ops = new Operands();
+  const { uses, defs } = ops;
+  const blocks = mf.blocks;
+  const gen: Set<number>[] = [];
+  const kill: Set<number>[] = [];
   const mentioned = new Set<number>();
-  for (const b of mf.blocks) {
+  for (const b of blocks) {
     const g = new Set<number>();
     const k = new Set<number>();
     for (const mi of b.insts) {
-      operands(mi, uses, defs);
-      for (const u of uses) {
+      operands(mi, ops);
+      for (let j = 0; j < ops.nUses; j++) {
+        const u = uses[j]!;
         if (u === R10) continue;
         mentioned.add(u);
         if (!k.has(u)) g.add(u);
       }
-      for (const d of defs) {
+      for (let j = 0; j < ops.nDefs; j++) {
+        const d = defs[j]!;
         if (d === R10) continue;
         mentioned.add(d);
         k.add(d);
       }
     }
-    gen.set(b, g);
-    kill.set(b, k);
+    gen.push(g);
+    kill.push(k);
   }
-  const liveIn = new Map<import("./isel-mir.js").MBlock, Set<number>>();
-  const liveOut = new Map<import("./isel-mir.js").MBlock, Set<number>>();
-  for (const b of mf.blocks) {
-    liveIn.set(b, new Set());
-    liveOut.set(b, new Set());
-  }
+  const index = new Map<MBlock, number>();
+  blocks.forEach((b, i) => index.set(b, i));
+  const succs = blocks.map((b) => b.succs.map((s) => index.get(s)!));
+  const liveIn = blocks.map(() => new Set<number>());
+  const liveOut = blocks.map(() => new Set<number>());
   let changed = true;
   while (changed) {
     changed = false;
-    for (let i = mf.blocks.length - 1; i >= 0; i--) {
-      const b = mf.blocks[i]!;
-      const out = liveOut.get(b)!;
-      for (const s of b.succs)
-        for (const r of liveIn.get(s)!)
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      const out = liveOut[i]!;
+      for (const s of succs[i]!)
+        for (const r of liveIn[s]!)
           if (!out.has(r)) {
             out.add(r);
             changed = true;
           }
-      const inn = liveIn.get(b)!;
-      const k = kill.get(b)!;
-      for (const r of gen.get(b)!)
+      const inn = liveIn[i]!;
+      const k = kill[i]!;
+      for (const r of gen[i]!)
         if (!inn.has(r)) {
           inn.add(r);
           changed = true;
@@ -513,6 +531,53 @@ export function computeLiveness(mf: MFunc): Liveness {
   return { liveIn, liveOut, mentioned };
 }
 
+/**
+ * A set of registers that iterates in insertion order, as a Set does (interference edges are
+ * added in that order, which colouring depends on), kept in a linked list over typed arrays.
+ */
+class OrderedRegs {
+  /** the first register, -1 when empty */
+  first = -1;
+  private last = -1;
+  /** the register after each one, -1 at the end */
+  readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly present: Uint8Array;
+
+  constructor(n: number) {
+    this.next = new Int32Array(n);
+    this.prev = new Int32Array(n);
+    this.present = new Uint8Array(n);
+  }
+
+  add(r: number): void {
+    if (this.present[r] !== 0) return;
+    this.present[r] = 1;
+    this.prev[r] = this.last;
+    this.next[r] = -1;
+    if (this.last >= 0) this.next[this.last] = r;
+    else this.first = r;
+    this.last = r;
+  }
+
+  delete(r: number): void {
+    if (this.present[r] !== 1) return;
+    this.present[r] = 0;
+    const p = this.prev[r]!;
+    const n = this.next[r]!;
+    if (p >= 0) this.next[p] = n;
+    else this.first = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.last = p;
+  }
+
+  clear(): void {
+    for (let r = this.first; r >= 0; r = this.next[r]!) this.present[r] = 0;
+    this.first = -1;
+    this.last = -1;
+  }
+}
+
 // ---- spilling ----
 
 function rewriteSpills(mf: MFunc, spills: number[], temps: Set<number>): void {
@@ -522,12 +587,13 @@ function rewriteSpills(mf: MFunc, spills: number[], temps: Set<number>): void {
     mf.slots.push(slot);
     slotOf.set(r, slot);
   }
-  const uses: number[] = [];
-  const defs: number[] = [];
+  const ops = new Operands();
   for (const b of mf.blocks) {
     const out: MInst[] = [];
     for (const mi of b.insts) {
-      operands(mi, uses, defs);
+      operands(mi, ops);
+      const uses = ops.uses.slice(0, ops.nUses);
+      const defs = ops.defs.slice(0, ops.nDefs);
       const loaded = new Map<number, number>();
       for (const u of uses) {
         const slot = slotOf.get(u);
