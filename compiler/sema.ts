@@ -336,6 +336,84 @@ function resumable(unit: A.TranslationUnit, s: SemaSnapshot): boolean {
 /** Thrown by a resumed run about to change an entity its snapshot holds. */
 class ResumeAbandoned extends Error {}
 
+/**
+ * A map over a frozen one: reads see both, writes go to this one, so a run going on from a
+ * snapshot costs what it adds, not what the snapshot holds (which it never changes).
+ */
+class LayeredMap<K, V> extends Map<K, V> {
+  constructor(private readonly base: ReadonlyMap<K, V>) {
+    super();
+  }
+
+  override get(key: K): V | undefined {
+    const v = super.get(key);
+    return v !== undefined ? v : this.base.get(key);
+  }
+
+  override has(key: K): boolean {
+    return super.has(key) || this.base.has(key);
+  }
+
+  override delete(): boolean {
+    throw new Error("LayeredMap: delete is not supported");
+  }
+
+  override get size(): number {
+    let n = super.size;
+    for (const k of this.base.keys()) if (!super.has(k)) n++;
+    return n;
+  }
+
+  override *entries(): MapIterator<[K, V]> {
+    for (const e of this.base) if (!super.has(e[0])) yield e;
+    yield* super.entries();
+  }
+
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+
+  override *keys(): MapIterator<K> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  override *values(): MapIterator<V> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  override forEach(f: (value: V, key: K, map: Map<K, V>) => void, self?: unknown): void {
+    for (const [k, v] of this.entries()) f.call(self, v, k, this);
+  }
+}
+
+/** A set over a frozen one, as LayeredMap. */
+class LayeredSet<T> extends Set<T> {
+  constructor(private readonly base: ReadonlySet<T>) {
+    super();
+  }
+
+  override has(value: T): boolean {
+    return super.has(value) || this.base.has(value);
+  }
+}
+
+function layeredResult(r: SemaResult, unit: A.TranslationUnit): SemaResult {
+  return {
+    unit,
+    exprs: new LayeredMap(r.exprs),
+    declarators: new LayeredMap(r.declarators),
+    typeNames: new LayeredMap(r.typeNames),
+    initializers: new LayeredMap(r.initializers),
+    globals: r.globals.slice(),
+    records: r.records.slice(),
+    enums: r.enums.slice(),
+    switches: new LayeredMap(r.switches),
+    caseValues: new LayeredMap(r.caseValues),
+    caseRangeEnds: new LayeredMap(r.caseRangeEnds),
+    labels: new LayeredMap(r.labels),
+  };
+}
+
 function copyResult(r: SemaResult, unit: A.TranslationUnit): SemaResult {
   return {
     unit,
@@ -381,13 +459,18 @@ class Sema implements ConstEvalHost {
     this.evaluator = new ConstEvaluator(this);
     this.resumed = resume !== undefined;
     if (resume !== undefined) {
-      this.fileScope = new Scope(undefined, "file", new Map(resume.names), new Map(resume.tags));
+      this.fileScope = new Scope(
+        undefined,
+        "file",
+        new LayeredMap(resume.names),
+        new LayeredMap(resume.tags),
+      );
       this.scope = this.fileScope;
       this.frozen = resume.frozen;
-      this.builtins = new Map(resume.builtins);
-      this.evalWarnings = new Set(resume.evalWarnings);
-      this.paramLocs = new Map(resume.paramLocs);
-      this.result = copyResult(resume.result, unit);
+      this.builtins = new LayeredMap(resume.builtins);
+      this.evalWarnings = new LayeredSet(resume.evalWarnings);
+      this.paramLocs = new LayeredMap(resume.paramLocs);
+      this.result = layeredResult(resume.result, unit);
       return;
     }
     this.fileScope = new Scope(undefined, "file");
