@@ -33,9 +33,10 @@
 //                                 pack, GCC diagnostic) into one Pragma token whose payload holds
 //                                 the pragma's tokens (CToken[]), placed where the pragma was
 //
-// lexFile() tokenizes with one shared Chevrotain Lexer over these types (keywords by longer_alt,
-// every pattern indexed by its first character), which makes each token directly as a CToken;
-// one pass over the tokens then sets their lines, columns and flags from the text between them.
+// lexFile() tokenizes with one shared Chevrotain Lexer over these types (every pattern indexed by
+// its first character; one pattern reads every word, keywords typed as their token is made),
+// which makes each token directly as a CToken, its line, column and flags set from the text
+// between it and the previous token.
 // Blank space and comments make no tokens: the preprocessor's needs (is this token the first on
 // its line, is it preceded by blank space) are flags on the next token. A backslash-newline
 // between tokens is blank space; one that splits a token is removed first (translation phase 2).
@@ -80,11 +81,11 @@ export interface CToken extends IToken {
 
 // ---- token types ----
 
-// Identifiers and keywords are Chevrotain custom patterns that share one reading of the word at
-// an offset: the word is scanned and looked up in the keyword table once, then the Identifier
-// pattern (tried first) takes it unless it is a keyword or a literal's prefix, and each keyword's
-// pattern takes only its own spellings. (As regular expressions with longer_alt, every word was
-// tried against every keyword sharing its first character: some thirty for `__u32`.)
+// Identifiers and keywords are read by one Chevrotain custom pattern, Identifier's: it takes any
+// word (`[A-Za-z_$][A-Za-z0-9_$]*`, unless it is a literal's encoding prefix), looks it up in the
+// keyword table once, and the token is given the keyword's type when it is made (see
+// CTokenLexer). Keyword types have no pattern of their own: as patterns, every word starting
+// with `s` was tried against each keyword starting with `s`.
 
 /** [A-Za-z0-9_$] as a table: 1 = may start an identifier, 2 = may continue one only. */
 const identChar = new Uint8Array(128);
@@ -102,35 +103,10 @@ interface KeywordWord {
 }
 const keywordWords = new Map<string, KeywordWord>();
 
-/** The word last read: where, its spelling, and what it is if it is a keyword. */
-let wordOffset = -1;
-let wordText = "";
-let word = "";
-let wordKeyword: KeywordWord | undefined;
-/** One match array for every word pattern: Chevrotain reads it at once and keeps only the image. */
+/** The type of the word last matched: Identifier or a keyword's type. */
+let wordType: TokenType;
+/** One match array for the word pattern: Chevrotain reads it at once and keeps only the image. */
 const wordMatch: [string] = [""];
-
-/** Forgets the word and the number last read (lexing a new text). */
-function forgetWord(): void {
-  wordOffset = -1;
-  wordText = "";
-  numberOffset = -1;
-  numberText = "";
-}
-
-/** Reads the word (`[A-Za-z_$][A-Za-z0-9_$]*`) at `offset` unless it is the one last read. */
-function readWord(text: string, offset: number): void {
-  if (offset === wordOffset && text === wordText) return;
-  let end = offset + 1;
-  for (const n = text.length; end < n; end++) {
-    const c = text.charCodeAt(end);
-    if (c >= 128 || identChar[c] === 0) break;
-  }
-  word = text.slice(offset, end);
-  wordKeyword = keywordWords.get(word);
-  wordOffset = offset;
-  wordText = text;
-}
 
 /** An encoding prefix (L u U u8) right before a quote starts a literal, not an identifier. */
 function isLiteralPrefix(text: string, offset: number, spelling: string): boolean {
@@ -141,20 +117,46 @@ function isLiteralPrefix(text: string, offset: number, spelling: string): boolea
   return spelling === "L" || spelling === "u" || spelling === "U" || spelling === "u8";
 }
 
-function matchIdentifier(text: string, offset: number): [string] | null {
+function matchWord(text: string, offset: number): [string] | null {
   // (Chevrotain's own checks also try the pattern on other characters.)
   const c = text.charCodeAt(offset);
   if (c >= 128 || identChar[c] !== 1) return null;
-  readWord(text, offset);
-  if (wordKeyword !== undefined || isLiteralPrefix(text, offset, word)) return null;
-  wordMatch[0] = word;
+  let end = offset + 1;
+  for (const n = text.length; end < n; end++) {
+    const d = text.charCodeAt(end);
+    if (d >= 128 || identChar[d] === 0) break;
+  }
+  const word = text.slice(offset, end);
+  const keyword = keywordWords.get(word);
+  if (keyword !== undefined) {
+    wordType = keyword.type;
+    wordMatch[0] = keyword.image;
+  } else {
+    if (isLiteralPrefix(text, offset, word)) return null;
+    wordType = Identifier;
+    wordMatch[0] = word;
+  }
   return wordMatch;
+}
+
+/**
+ * The token type of a spelling that is exactly one identifier or keyword; undefined for any other
+ * spelling (for pasting: `a ## b` of words is a word, without lexing it).
+ */
+export function wordSpellingType(spelling: string): TokenType | undefined {
+  const c = spelling.charCodeAt(0);
+  if (!(c < 128) || identChar[c] !== 1) return undefined;
+  for (let i = 1; i < spelling.length; i++) {
+    const d = spelling.charCodeAt(i);
+    if (d >= 128 || identChar[d] === 0) return undefined;
+  }
+  return keywordWords.get(spelling)?.type ?? Identifier;
 }
 
 export const IdentifierOrKeyword = createToken({ name: "IdentifierOrKeyword", pattern: Lexer.NA });
 export const Identifier = createToken({
   name: "Identifier",
-  pattern: { exec: matchIdentifier },
+  pattern: { exec: matchWord },
   start_chars_hint: identStartChars,
   line_breaks: false,
   categories: [IdentifierOrKeyword],
@@ -165,22 +167,7 @@ const keywordTokens: TokenType[] = [];
 export const keywordBySpelling = new Map<string, TokenType>();
 
 function keyword(name: string, ...spellings: string[]): TokenType {
-  const token = createToken({
-    name,
-    pattern: {
-      exec(text: string, offset: number): [string] | null {
-        const c = text.charCodeAt(offset);
-        if (c >= 128 || identChar[c] !== 1) return null;
-        readWord(text, offset);
-        if (wordKeyword?.type !== token) return null;
-        wordMatch[0] = wordKeyword.image;
-        return wordMatch;
-      },
-    },
-    start_chars_hint: [...new Set(spellings.map((s) => s.charCodeAt(0)))],
-    line_breaks: false,
-    categories: [IdentifierOrKeyword],
-  });
+  const token = createToken({ name, pattern: Lexer.NA, categories: [IdentifierOrKeyword] });
   keywordTokens.push(token);
   for (const s of spellings) {
     keywordBySpelling.set(s, token);
@@ -523,11 +510,11 @@ export const allTokens: TokenType[] = [
 ];
 
 /**
- * Chevrotain's Lexer, making each token in CToken's shape straight away. Under positionTracking
- * "onlyOffset" Chevrotain creates every token with its createOffsetOnlyToken method; making the
- * whole CToken there means one object per token, and every token has the hidden class that
- * copyToken's copies have too, so the phases after this one stay monomorphic. (Were a Chevrotain
- * version to stop calling it, locateTokens would add the fields instead: slower, same tokens.)
+ * Chevrotain's Lexer, making each token in CToken's shape straight away, with its place. Under
+ * positionTracking "onlyOffset" Chevrotain creates every token, in order, with its
+ * createOffsetOnlyToken method; making the whole CToken there means one object per token and no
+ * second pass over them, and every token has the hidden class that copyToken's copies have too,
+ * so the phases after this one stay monomorphic. A word is given its keyword's type here.
  */
 class CTokenLexer extends Lexer {
   createOffsetOnlyToken(
@@ -536,7 +523,11 @@ class CTokenLexer extends Lexer {
     tokenTypeIdx: number,
     tokenType: TokenType,
   ): CToken {
-    return {
+    if (tokenType === Identifier && wordType !== Identifier) {
+      tokenType = wordType;
+      tokenTypeIdx = wordType.tokenTypeIdx!;
+    }
+    const t: CToken = {
       image,
       startOffset,
       tokenTypeIdx,
@@ -549,6 +540,8 @@ class CTokenLexer extends Lexer {
       expansion: undefined,
       hideSet: undefined,
     };
+    lexing.locate(t);
+    return t;
   }
 }
 
@@ -578,6 +571,14 @@ const BYTE_ORDER_MARK = 0xfeff;
 const UNTERMINATED_COMMENT_IDX = UnterminatedComment.tokenTypeIdx!;
 const STRING_LITERAL_IDX = StringLiteral.tokenTypeIdx!;
 const CHAR_CONSTANT_IDX = CharConstant.tokenTypeIdx!;
+const HASH_IDX = Hash.tokenTypeIdx!;
+
+/** A file's tokens, and where its directives are. */
+export interface LexedFile {
+  tokens: CToken[];
+  /** The indices of the tokens that are a `#` first on its line (a directive's start), ascending. */
+  directives: number[];
+}
 
 /**
  * Lexes one file into CTokens with locations and the line-start/blank-space flags. An
@@ -585,7 +586,12 @@ const CHAR_CONSTANT_IDX = CharConstant.tokenTypeIdx!;
  * back as Unterminated* tokens for the caller to judge (clang only warns about them).
  */
 export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag): CToken[] {
-  const tokens = hasJoiningSplice(text)
+  return lexSource(text, file, diagnostics).tokens;
+}
+
+/** lexFile(), and where the file's directives start. */
+export function lexSource(text: string, file: string, diagnostics?: DiagnosticBag): LexedFile {
+  const lexed = hasJoiningSplice(text)
     ? lexSpliced(text, file, diagnostics)
     : lexText(text, file, (offset, line, col) =>
         diagnostics?.error(
@@ -593,8 +599,8 @@ export function lexFile(text: string, file: string, diagnostics?: DiagnosticBag)
           "unterminated /* comment",
         ),
       );
-  if (nonAscii.test(text)) toByteColumns(tokens, text);
-  return tokens;
+  if (nonAscii.test(text)) toByteColumns(lexed.tokens, text);
+  return lexed;
 }
 
 /** Chevrotain's tokens for `text`, located; reports an unterminated comment (offset, line, col). */
@@ -602,16 +608,25 @@ function lexText(
   text: string,
   file: string,
   unterminatedComment: (offset: number, line: number, col: number) => void,
-): CToken[] {
-  forgetWord();
+): LexedFile {
+  lexing.start(text, file);
   const result = cLexer().tokenize(text);
   // `Other` matches any character that is not blank, so the lexer never fails.
   if (result.errors.length > 0) {
     throw new Error(`internal error: the C lexer failed in ${file}: ${result.errors[0]!.message}`);
   }
   const tokens = result.tokens as CToken[];
-  locateTokens(tokens, text, file, unterminatedComment);
-  return tokens;
+  const directives = lexing.directives;
+  // A UTF-8 byte order mark is not a token (Chevrotain lexes it as `Other`).
+  // (Tokens are counted without it.)
+  if (lexing.byteOrderMark && tokens.length > 0) tokens.shift();
+  const cut = lexing.unterminatedComment;
+  if (cut !== undefined) {
+    unterminatedComment(cut.offset, cut.line, cut.col);
+    tokens.length = cut.index;
+  }
+  lexing.start("", "");
+  return { tokens, directives };
 }
 
 /** Where the lexer is in the file: the line, where it starts, and whether a token would be the first on it. */
@@ -678,47 +693,69 @@ class LineTracker {
 }
 
 /**
- * One pass over the tokens in order: each token's file, line, column and flags, from the skipped
- * text between it and the previous token (Chevrotain has matched everything else). Tokens from an
- * unterminated comment on are dropped.
+ * The text being lexed, and where its tokens are: each token made is placed (file, line, column,
+ * flags) from the skipped text between it and the previous one (Chevrotain has matched all else).
  */
-function locateTokens(
-  tokens: CToken[],
-  text: string,
-  file: string,
-  unterminatedComment: (offset: number, line: number, col: number) => void,
-): void {
-  const where = new LineTracker();
-  let end = 0; // just past the previous token: where skipped text starts
-  // A UTF-8 byte order mark is not a token (Chevrotain lexes it as `Other`).
-  if (text.charCodeAt(0) === BYTE_ORDER_MARK && tokens.length > 0) {
-    tokens.shift();
-    end = 1;
+class Lexing {
+  text = "";
+  file = "";
+  where = new LineTracker();
+  /** Just past the previous token: where skipped text starts. */
+  end = 0;
+  /** Tokens made so far (the index of the next one). */
+  count = 0;
+  directives: number[] = [];
+  /** The text starts with a byte order mark (lexed as a token that lexText drops). */
+  byteOrderMark = false;
+  /** Where an unterminated comment starts; it and the tokens from it on are dropped. */
+  unterminatedComment: { offset: number; line: number; col: number; index: number } | undefined;
+
+  start(text: string, file: string): void {
+    this.text = text;
+    this.file = file;
+    this.where = new LineTracker();
+    this.end = 0;
+    this.count = 0;
+    this.directives = [];
+    this.byteOrderMark = text.charCodeAt(0) === BYTE_ORDER_MARK;
+    this.unterminatedComment = undefined;
   }
-  const count = tokens.length;
-  for (let i = 0; i < count; i++) {
-    const t = tokens[i]!;
+
+  locate(t: CToken): void {
     const start = t.startOffset;
-    where.skip(text, end, start);
-    if (t.tokenTypeIdx === UNTERMINATED_COMMENT_IDX) {
-      unterminatedComment(start, where.line, start - where.lineStart + 1);
-      tokens.length = i;
+    if (start === 0 && this.byteOrderMark) {
+      this.end = 1;
       return;
     }
-    t.file = file;
+    const text = this.text;
+    const where = this.where;
+    where.skip(text, this.end, start);
+    if (t.tokenTypeIdx === UNTERMINATED_COMMENT_IDX) {
+      const col = start - where.lineStart + 1;
+      this.unterminatedComment ??= { offset: start, line: where.line, col, index: this.count };
+      return;
+    }
+    t.file = this.file;
     t.line = where.line;
     t.col = start - where.lineStart + 1;
     if (text.charCodeAt(start - 1) === NL) locateAfterSplices(t, text);
-    t.hasSpace = start > end;
-    t.atLineStart = where.atLineStart;
-    where.atLineStart = false;
-    end = start + t.image.length;
+    t.hasSpace = start > this.end;
+    if (where.atLineStart) {
+      t.atLineStart = true;
+      where.atLineStart = false;
+      if (t.tokenTypeIdx === HASH_IDX) this.directives.push(this.count);
+    }
+    const end = start + t.image.length;
+    this.end = end;
+    this.count++;
     // A literal may contain spliced newlines.
     const type = t.tokenTypeIdx;
     if (type === STRING_LITERAL_IDX || type === CHAR_CONSTANT_IDX)
       where.newlinesIn(text, start, end);
   }
 }
+
+const lexing = new Lexing();
 
 const nonAscii = /[^\x00-\x7f]/;
 
@@ -827,7 +864,7 @@ function isBlank(c: number): boolean {
  * removes the splices that join pieces first (C11 5.1.1.2 phase 2), then maps each token back to
  * where it starts in the file. Rare, so it may be slower than lexText().
  */
-function lexSpliced(text: string, file: string, diagnostics?: DiagnosticBag): CToken[] {
+function lexSpliced(text: string, file: string, diagnostics?: DiagnosticBag): LexedFile {
   const origin: number[] = []; // offset in `text` of each character kept
   let spliced = "";
   let kept = 0;
@@ -854,16 +891,16 @@ function lexSpliced(text: string, file: string, diagnostics?: DiagnosticBag): CT
     }
     return { file, line: lo + 1, col: offset - lineStarts[lo]! + 1 };
   };
-  const tokens = lexText(spliced, file, (offset) =>
+  const lexed = lexText(spliced, file, (offset) =>
     diagnostics?.error(locate(origin[offset]!), "unterminated /* comment"),
   );
-  for (const t of tokens) {
+  for (const t of lexed.tokens) {
     t.startOffset = origin[t.startOffset]!;
     const { line, col } = locate(spliceRunStart(text, t.startOffset));
     t.line = line;
     t.col = col;
   }
-  return tokens;
+  return lexed;
 }
 
 /** Lexes a string that is not a file (a -D value, a pasted spelling), locating it at `loc`. */

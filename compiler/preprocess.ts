@@ -32,6 +32,8 @@ import {
   diagnosticLoc,
   expansionChain,
   lexFile,
+  lexSource,
+  wordSpellingType,
   type CToken,
   type MacroExpansion,
 } from "./lexer.js";
@@ -281,6 +283,10 @@ interface FileEntry {
   path: string;
   text: string;
   tokens: CToken[];
+  /** Where its directives start (the indices of its line-starting `#` tokens). */
+  directives: number[];
+  /** Its source lines. */
+  lines: number;
   /** Include guard macro; null if the file has none (undefined: not computed yet). */
   guard: string | null | undefined;
   pragmaOnce: boolean;
@@ -301,6 +307,8 @@ interface FileState {
   name: string;
   tokens: CToken[];
   pos: number;
+  /** The index in entry.directives of the first directive at `pos` or after (moved on lazily). */
+  nextDirective: number;
   conditionals: Conditional[];
   /** Index in the search path where the file was found (for #include_next); -1 if not searched. */
   searchIndex: number;
@@ -582,7 +590,7 @@ class Preprocessor {
   resume(snapshot: PreprocessSnapshot, name: string, text: string): boolean {
     const s = snapshot.state as SavedState;
     const lexed = new DiagnosticBag();
-    const tokens = lexFile(text, name, lexed);
+    const { tokens, directives } = lexSource(text, name, lexed);
     const pos = firstTokenFrom(tokens, snapshot.line);
     if (pos !== s.pos || (pos < tokens.length && !tokens[pos]!.atLineStart)) return false;
     for (const d of lexed.items) this.diagnostics.add(d);
@@ -597,8 +605,15 @@ class Preprocessor {
     Object.assign(this.stats, s.stats);
     this.out = snapshot.tokens.slice();
     this.pragmaAt = s.pragmaAt.slice();
-    const entry: FileEntry = { path: name, text, tokens, guard: undefined, pragmaOnce: false };
-    entry.pragmaOnce = s.mainPragmaOnce;
+    const entry: FileEntry = {
+      path: name,
+      text,
+      tokens,
+      directives,
+      lines: countLines(text),
+      guard: undefined,
+      pragmaOnce: s.mainPragmaOnce,
+    };
     this.entries.set(name, entry);
     this.texts.set(name, text);
     this.stats.files++;
@@ -637,7 +652,7 @@ class Preprocessor {
     const stats = { ...this.stats };
     stats.files--;
     stats.inputTokens -= main.tokens.length;
-    stats.lines -= countLines(main.text);
+    stats.lines -= main.lines;
     const state: SavedState = {
       macros: new Map(this.macros),
       entries,
@@ -682,9 +697,10 @@ class Preprocessor {
     }
     this.stats.files++;
     this.texts.set(path, text);
-    const tokens = lexFile(text, path, this.diagnostics);
+    const { tokens, directives } = lexSource(text, path, this.diagnostics);
     this.stats.inputTokens += tokens.length;
-    entry = { path, text, tokens, guard: undefined, pragmaOnce: false };
+    const lines = countLines(text);
+    entry = { path, text, tokens, directives, lines, guard: undefined, pragmaOnce: false };
     this.entries.set(path, entry);
     return entry;
   }
@@ -702,12 +718,13 @@ class Preprocessor {
     system: boolean,
     includedAt: SourceLoc | undefined,
   ): void {
-    this.stats.lines += countLines(entry.text);
+    this.stats.lines += entry.lines;
     this.file = {
       entry,
       name: entry.path,
       tokens: entry.tokens,
       pos: 0,
+      nextDirective: 0,
       conditionals: [],
       searchIndex,
       system,
@@ -790,18 +807,17 @@ class Preprocessor {
       const tokens = file.tokens;
       const n = tokens.length;
       let pos = file.pos;
-      // The hot path: plain tokens straight from the file to the output.
-      while (pos < n) {
-        const t = tokens[pos]!;
-        if (t.atLineStart && t.tokenType === Hash) break;
-        pos++;
+      const stop = this.nextDirective(file);
+      // The hot path: plain tokens straight from the file to the output, up to a directive.
+      while (pos < stop) {
+        const t = tokens[pos++]!;
         if (identifierLike[t.tokenTypeIdx] === true) {
           const m = macros.get(t.image);
           if (m !== undefined) {
             file.pos = pos;
             this.expandAtTopLevel(t, m);
             if (this.file !== file) break; // unreachable today: includes only come from directives
-            pos = file.pos;
+            pos = file.pos; // (past `stop` when the arguments ran over a directive)
             continue;
           }
         } else if (t.tokenType === UnterminatedString || t.tokenType === UnterminatedChar) {
@@ -812,11 +828,20 @@ class Preprocessor {
       if (this.file !== file) continue;
       file.pos = pos;
       if (pos < n) {
-        this.directive();
+        if (pos === stop) this.directive();
         continue;
       }
       if (!this.popFile()) return;
     }
+  }
+
+  /** Where the file's next directive at its position or after starts (its length if none does). */
+  private nextDirective(file: FileState): number {
+    const directives = file.entry.directives;
+    let k = file.nextDirective;
+    while (k < directives.length && directives[k]! < file.pos) k++;
+    file.nextDirective = k;
+    return k < directives.length ? directives[k]! : file.tokens.length;
   }
 
   private warnUnterminated(t: CToken): void {
@@ -1203,7 +1228,7 @@ class Preprocessor {
 
   /** Is this file wrapped in `#ifndef X #define X ... #endif` with X now defined? */
   private isGuarded(entry: FileEntry): boolean {
-    if (entry.guard === undefined) entry.guard = findIncludeGuard(entry.tokens);
+    entry.guard ??= findIncludeGuard(entry.tokens, entry.directives);
     return entry.guard !== null && this.macros.has(entry.guard);
   }
 
@@ -1271,11 +1296,11 @@ class Preprocessor {
   private skipGroup(): void {
     const file = this.file;
     const tokens = file.tokens;
-    const n = tokens.length;
+    const directives = file.entry.directives;
+    this.nextDirective(file);
     let depth = 0;
-    for (let pos = file.pos; pos < n; pos++) {
-      const t = tokens[pos]!;
-      if (!t.atLineStart || t.tokenType !== Hash) continue;
+    for (let k = file.nextDirective; k < directives.length; k++) {
+      const pos = directives[k]!;
       const name = tokens[pos + 1];
       if (name === undefined || name.atLineStart) continue;
       switch (name.image) {
@@ -1300,7 +1325,7 @@ class Preprocessor {
           }
       }
     }
-    file.pos = n;
+    file.pos = tokens.length;
   }
 
   /** Evaluates a #if/#elif line; errors are reported and count as false. */
@@ -1874,16 +1899,21 @@ class Preprocessor {
     }
     if (rhs.tokenType === Placemarker) return lhs;
     const spelling = lhs.image + rhs.image;
-    const lexed = lexFile(spelling, lhs.file);
-    const pasted = lexed[0];
-    if (lexed.length !== 1 || pasted === undefined || pasted.image !== spelling) {
-      this.error(operator, `pasting formed '${spelling}', an invalid preprocessing token`);
-      return undefined;
+    // Most pastes make a name (`prefix ## name`): one identifier or keyword, without lexing it.
+    let type = wordSpellingType(spelling);
+    if (type === undefined) {
+      const lexed = lexFile(spelling, lhs.file);
+      const pasted = lexed[0];
+      if (lexed.length !== 1 || pasted === undefined || pasted.image !== spelling) {
+        this.error(operator, `pasting formed '${spelling}', an invalid preprocessing token`);
+        return undefined;
+      }
+      type = pasted.tokenType;
     }
     const result = copyToken(lhs);
     result.image = spelling;
-    result.tokenType = pasted.tokenType;
-    result.tokenTypeIdx = pasted.tokenTypeIdx;
+    result.tokenType = type;
+    result.tokenTypeIdx = type.tokenTypeIdx!;
     return result;
   }
 
@@ -2164,11 +2194,11 @@ function sameDefinition(a: Macro, b: Macro): boolean {
 
 /**
  * The include guard of a file: X when the file is `#ifndef X` (or `#if !defined X`), `#define X`,
- * ..., a matching `#endif`, and nothing outside; else null.
+ * ..., a matching `#endif`, and nothing outside; else null. `directives` are where the file's
+ * directives start (LexedFile.directives).
  */
-export function findIncludeGuard(tokens: CToken[]): string | null {
-  const isHash = (i: number) => tokens[i]?.atLineStart === true && tokens[i]!.tokenType === Hash;
-  if (!isHash(0)) return null;
+export function findIncludeGuard(tokens: CToken[], directives: readonly number[]): string | null {
+  if (directives[0] !== 0) return null;
   let guard: string | undefined;
   const directive = tokens[1]?.image;
   if (directive === "ifndef" && isIdentifier(tokens[2]) && tokens[3]?.atLineStart !== false) {
@@ -2185,8 +2215,7 @@ export function findIncludeGuard(tokens: CToken[]): string | null {
   if (guard === undefined) return null;
   // The #if at token 0 must be closed by the last directive of the file, with no tokens after it.
   let depth = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    if (!isHash(i)) continue;
+  for (const i of directives) {
     const name = tokens[i + 1];
     if (name === undefined || name.atLineStart) continue;
     const word = name.image;

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DiagnosticBag } from "../../compiler/diagnostics.js";
 import { Lexer } from "../../compiler/chevrotain.js";
-import { allTokens, lexFile, type CToken } from "../../compiler/lexer.js";
+import { allTokens, keywordBySpelling, lexFile, type CToken } from "../../compiler/lexer.js";
 
 const hasClang = spawnSync("clang", ["--version"]).status === 0;
 if (!hasClang) console.log("lexer tests against clang skipped: clang is not installed");
@@ -230,8 +230,13 @@ describe("locations and line flags", () => {
     });
     expect(checked.lexerDefinitionErrors).toEqual([]);
     const text = "int __u32 u8 L'x' u\"s\" __inline__x do double <: 0x1e+1 @";
+    // lexFile types a keyword as it makes the token: to a plain Lexer every word is an Identifier.
+    const asWords = kinds(text).map((kind) => {
+      const image = kind.slice(kind.indexOf(" ") + 1);
+      return keywordBySpelling.has(image) ? `Identifier ${image}` : kind;
+    });
     expect(checked.tokenize(text).tokens.map((t) => `${t.tokenType.name} ${t.image}`)).toEqual(
-      kinds(text),
+      asWords,
     );
   });
 });
