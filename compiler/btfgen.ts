@@ -95,6 +95,8 @@ export class BtfGenerator {
   /** DATASECs by section name, created as variables are added. */
   private readonly datasecs = new Map<string, DatasecEntry[]>();
   private readonly ids = new Map<string, number>();
+  /** keyOf's answers: member and parameter types are the same objects again and again. */
+  private readonly keys = new Map<CType, string>();
   private readonly declIds = new WeakMap<object, number>();
   private nextDeclId = 1;
   private arrayIndexType = 0;
@@ -535,6 +537,15 @@ export class BtfGenerator {
 
   /** A key equal for types clang gives one debug-info node. */
   private keyOf(t: CType): string {
+    let key = this.keys.get(t);
+    if (key === undefined) {
+      key = this.newKey(t);
+      this.keys.set(t, key);
+    }
+    return key;
+  }
+
+  private newKey(t: CType): string {
     let k = "";
     if (t.quals & Q_CONST) k += "c";
     if (t.quals & Q_VOLATILE) k += "v";

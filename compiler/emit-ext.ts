@@ -64,11 +64,12 @@ export function buildUnitBtfExt(
     }
     return b;
   };
+  const lineStrings = new LineStrings(unit, options.cwd, btf);
   placed.forEach((p, i) => {
     const base = p.slot * 8;
     block(funcBlocks, p.section).records.push({ insnOff: base, typeId: funcIds[i]! });
     if (options.debugLines) {
-      const records = lineRecords(unit, p.fn, base, options.cwd, btf);
+      const records = lineRecords(p.fn, base, lineStrings);
       if (records.length > 0) block(lineBlocks, p.section).records.push(...records);
     }
     p.fn.coreRelos.forEach((m, j) => {
@@ -94,21 +95,52 @@ export function buildUnitBtfExt(
   return { ext, relocations: recordPositions(ext) };
 }
 
+/**
+ * The string offsets of line_info file names and line texts, each file and line looked up
+ * once (interning a string again would give the same offset).
+ */
+class LineStrings {
+  private readonly files = new Map<string, { nameOff: number; lines: Map<number, number> }>();
+
+  constructor(
+    private readonly unit: CompiledUnit,
+    private readonly cwd: string,
+    private readonly btf: Btf,
+  ) {}
+
+  file(name: string): { nameOff: number; lines: Map<number, number> } {
+    let f = this.files.get(name);
+    if (f === undefined) {
+      f = { nameOff: this.btf.strings.add(recordedPath(name, this.cwd)), lines: new Map() };
+      this.files.set(name, f);
+    }
+    return f;
+  }
+
+  line(file: { lines: Map<number, number> }, name: string, line: number): number {
+    let off = file.lines.get(line);
+    if (off === undefined) {
+      const text = line > 0 ? (this.unit.sourceLine(name, line) ?? "") : "";
+      off = this.btf.strings.add(text);
+      file.lines.set(line, off);
+    }
+    return off;
+  }
+}
+
 function lineRecords(
-  unit: CompiledUnit,
   fn: CompiledFunction,
   base: number,
-  cwd: string,
-  btf: Btf,
+  strings: LineStrings,
 ): BpfLineInfoRecord[] {
   const records: BpfLineInfoRecord[] = [];
   const marks = [...fn.lines].sort((a, b) => a.insn - b.insn);
   const record = (insn: number, pos: SourcePos, col: number): void => {
-    const text = pos.line > 0 ? (unit.sourceLine(pos.file, pos.line) ?? "") : "";
+    const file = strings.file(pos.file);
     records.push({
       insnOff: base + insn * 8,
-      fileNameOff: btf.strings.add(recordedPath(pos.file, cwd)),
-      lineOff: btf.strings.add(text),
+      fileNameOff: file.nameOff,
+      lineOff: strings.line(file, pos.file, pos.line),
       lineCol: ((pos.line << 10) | (col & 0x3ff)) >>> 0,
     });
   };
