@@ -112,6 +112,8 @@ export interface ParseSnapshot {
   readonly pack: number;
   readonly pragmaState: PragmaState;
   readonly takenLoopPragmas: ReadonlySet<number>;
+  /** The pragma scan of the tokens before `count`, which a resumed parse goes on from. */
+  readonly pragmaScan: PragmaScan;
 }
 
 /** Where a parse takes a snapshot, or the snapshot it starts from. */
@@ -273,7 +275,19 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   /** Tokens given the type TypedefName, to give back their lexer type after the parse. */
   private retyped: IToken[] = [];
   protected problems: ParseProblem[] = [];
-  protected pragmas: PragmaScan = { tokens: [], loopPragmas: new Map(), events: [], problems: [] };
+  protected pragmas: PragmaScan = {
+    tokens: [],
+    loopPragmas: new Map(),
+    events: [],
+    problems: [],
+    pack: 0,
+    packStack: [],
+  };
+  /** The tokens the parse was given (Pragma tokens included) and where their pragmas are. */
+  private given: { tokens: CToken[]; pragmas: readonly number[] | undefined } = {
+    tokens: [],
+    pragmas: undefined,
+  };
   private eventCursor = 0;
   private attributeGroups: Attribute[][] = [];
   /** What pragmaStateAt returns until the next pragma event (read only by its callers). */
@@ -309,7 +323,14 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     typedefs: Iterable<string>,
     snapshot: SnapshotOptions = {},
   ): void {
-    this.pragmas = scanPragmas(tokens, snapshot.pragmas);
+    const resume = snapshot.resume;
+    // A resumed parse reads the pragmas after the snapshot only.
+    this.pragmas = scanPragmas(
+      tokens,
+      snapshot.pragmas,
+      resume !== undefined ? { from: { count: resume.count, prefix: resume.pragmaScan } } : {},
+    );
+    this.given = { tokens, pragmas: snapshot.pragmas };
     this.scopes = new TypedefScopes([...BUILTIN_TYPEDEFS, ...typedefs]);
     this.classGen = new Int32Array(this.pragmas.tokens.length + 8);
     this.problems = [];
@@ -334,9 +355,9 @@ export abstract class ParserBase extends EmbeddedActionsParser {
         if (tokens[i]!.tokenType === T.Pragma) pragmas++;
       this.snapshotIndex = snapshot.snapshotAt - pragmas;
     }
-    const resume = snapshot.resume;
     if (resume !== undefined) {
-      this.scopes = resume.scopes.clone();
+      // Layered over the snapshot's scopes (never changed), not a copy of them.
+      this.scopes = new TypedefScopes([], resume.scopes);
       this.eventCursor = resume.eventCursor;
       this.attributeGroups = resume.attributeGroups.slice();
       this.pack = resume.pack;
@@ -374,6 +395,9 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       pack: this.pack,
       pragmaState: this.pragmaState,
       takenLoopPragmas: new Set(this.takenLoopPragmas),
+      pragmaScan: scanPragmas(this.given.tokens, this.given.pragmas, {
+        end: this.snapshotOptions.snapshotAt!,
+      }),
     });
   }
 
@@ -391,6 +415,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       }
     }
     this.retyped = [];
+    this.given = { tokens: [], pragmas: undefined };
   }
 
   /**

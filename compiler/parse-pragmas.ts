@@ -32,6 +32,17 @@ export interface PragmaScan {
   /** In token order. */
   events: PragmaEvent[];
   problems: PragmaProblem[];
+  /** `#pragma pack`'s value and its push stack after the last pragma (to go on from). */
+  pack: number;
+  packStack: number[];
+}
+
+/** Which tokens scanPragmas reads. */
+export interface ScanRange {
+  /** Go on from the scan of the tokens before `count` (the front end's prefix cache). */
+  from?: { count: number; prefix: PragmaScan };
+  /** Stop before this token (default: the end). */
+  end?: number;
 }
 
 /** The payload's tokens without a leading `pragma` word. */
@@ -55,46 +66,60 @@ function isLoopPragma(words: CToken[]): boolean {
 /**
  * Splits Pragma tokens out of `input`; returns the remaining tokens and what the pragmas say.
  * `known` lists where the Pragma tokens are, when the caller knows (the preprocessor does).
+ * With `range.from`, only the tokens after the prefix are read, and the result is the one a scan
+ * of all of `input` gives (the prefix's own lists are not changed).
  */
-export function scanPragmas(input: CToken[], known?: readonly number[]): PragmaScan {
-  let pragmaAt: readonly number[];
-  if (known !== undefined) pragmaAt = known;
-  else {
-    const found: number[] = [];
+export function scanPragmas(
+  input: CToken[],
+  known?: readonly number[],
+  range: ScanRange = {},
+): PragmaScan {
+  const begin = range.from?.count ?? 0;
+  const end = range.end ?? input.length;
+  const pragmaAt: number[] = [];
+  if (known !== undefined) {
+    for (const at of known) if (at >= begin && at < end) pragmaAt.push(at);
+  } else {
     const pragma = T.Pragma;
-    for (let i = 0; i < input.length; i++) if (input[i]!.tokenType === pragma) found.push(i);
-    pragmaAt = found;
+    for (let i = begin; i < end; i++) if (input[i]!.tokenType === pragma) pragmaAt.push(i);
   }
-  const scan: PragmaScan = { tokens: input, loopPragmas: new Map(), events: [], problems: [] };
-  // The tokens between pragmas copied by plain loops (Array.prototype.copyWithin took some 80 ms
-  // on a vmlinux.h's 500,000 tokens); without pragmas, the array itself (the parser does not
-  // change it).
-  if (pragmaAt.length > 0) {
-    const tokens: CToken[] = [];
-    let from = 0;
+  const prefix = range.from?.prefix;
+  const scan: PragmaScan = {
+    tokens: input,
+    loopPragmas: new Map(prefix?.loopPragmas),
+    events: prefix !== undefined ? prefix.events.slice() : [],
+    problems: prefix !== undefined ? prefix.problems.slice() : [],
+    pack: prefix?.pack ?? 0,
+    packStack: prefix !== undefined ? prefix.packStack.slice() : [],
+  };
+  // Without pragmas and prefix, the array itself (the parser does not change it). Otherwise the
+  // tokens between pragmas are copied by plain loops (Array.prototype.copyWithin took some 80 ms
+  // on a vmlinux.h's 500,000 tokens) and the prefix's are joined in front in one copy.
+  if (prefix !== undefined || pragmaAt.length > 0 || begin > 0 || end < input.length) {
+    const rest: CToken[] = [];
+    let from = begin;
     for (let k = 0; k <= pragmaAt.length; k++) {
-      const end = k < pragmaAt.length ? pragmaAt[k]! : input.length;
-      for (let i = from; i < end; i++) tokens.push(input[i]!);
-      from = end + 1;
+      const to = k < pragmaAt.length ? pragmaAt[k]! : end;
+      for (let i = from; i < to; i++) rest.push(input[i]!);
+      from = to + 1;
     }
-    scan.tokens = tokens;
+    scan.tokens = prefix !== undefined ? prefix.tokens.concat(rest) : rest;
   }
-  const packStack: number[] = [];
-  let pack = 0;
+  const base = prefix?.tokens.length ?? 0;
   for (let k = 0; k < pragmaAt.length; k++) {
     const tok = input[pragmaAt[k]!]!;
     const words = pragmaWords(tok);
     // The index (among the remaining tokens) of the token after the pragma.
-    const index = pragmaAt[k]! - k;
+    const index = base + pragmaAt[k]! - begin - k;
     if (isLoopPragma(words)) {
-      const list = scan.loopPragmas.get(index) ?? [];
-      list.push({ kind: "LoopPragma", loc: tok, words: words.map((w) => w.image) });
-      scan.loopPragmas.set(index, list);
+      const pragma: LoopPragma = { kind: "LoopPragma", loc: tok, words: words.map((w) => w.image) };
+      const list = scan.loopPragmas.get(index);
+      scan.loopPragmas.set(index, list === undefined ? [pragma] : [...list, pragma]);
     } else if (words[0]?.image === "clang" && words[1]?.image === "attribute") {
       clangAttribute(words, tok, index, scan);
     } else if (words[0]?.image === "pack") {
-      pack = packPragma(words, tok, pack, packStack, scan);
-      scan.events.push({ index, kind: "pack", attributes: [], pack });
+      scan.pack = packPragma(words, tok, scan.pack, scan.packStack, scan);
+      scan.events.push({ index, kind: "pack", attributes: [], pack: scan.pack });
     }
   }
   return scan;

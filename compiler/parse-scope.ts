@@ -23,18 +23,32 @@ export class TypedefScopes {
   private readonly undo: Undo[][] = [];
   generation = 1;
 
-  constructor(builtinTypedefs: Iterable<string>) {
+  /**
+   * @param base what was declared before (the front end's prefix cache): read, never changed;
+   *   this object's own maps hold what is declared after it and shadow it
+   */
+  constructor(
+    builtinTypedefs: Iterable<string>,
+    private readonly base?: TypedefScopes,
+  ) {
     for (const name of builtinTypedefs) this.visible.set(name, true);
+    if (base !== undefined) this.generation = base.generation;
   }
 
   /** A copy to go on from, at file scope (the front end's prefix cache). */
   clone(): TypedefScopes {
     if (this.undo.length !== 0) throw new Error("TypedefScopes.clone: only at file scope");
-    const copy = new TypedefScopes([]);
+    const copy = this.base !== undefined ? this.base.clone() : new TypedefScopes([]);
     for (const [name, typedef] of this.visible) copy.visible.set(name, typedef);
     for (const name of this.fileScopeNames) copy.fileScopeNames.add(name);
     copy.generation = this.generation;
     return copy;
+  }
+
+  /** What `name` means where the parse is: true typedef, false ordinary, undefined nothing. */
+  private meaning(name: string): boolean | undefined {
+    const own = this.visible.get(name);
+    return own !== undefined || this.base === undefined ? own : this.base.visible.get(name);
   }
 
   get depth(): number {
@@ -42,12 +56,16 @@ export class TypedefScopes {
   }
 
   isTypedef(name: string): boolean {
-    return this.visible.get(name) === true;
+    return this.meaning(name) === true;
   }
 
   /** Declared in some enclosing scope (as a typedef or an ordinary identifier)? */
   isDeclared(name: string): boolean {
-    return this.visible.has(name) || this.fileScopeNames.has(name);
+    return (
+      this.meaning(name) !== undefined ||
+      this.fileScopeNames.has(name) ||
+      (this.base !== undefined && this.base.fileScopeNames.has(name))
+    );
   }
 
   push(): void {
@@ -60,7 +78,8 @@ export class TypedefScopes {
     let typesChanged = false;
     for (let i = log.length - 1; i >= 0; i--) {
       const { name, previous } = log[i]!;
-      if (previous === true || this.visible.get(name) === true) typesChanged = true;
+      if (previous === true || this.meaning(name) === true) typesChanged = true;
+      // Nothing was visible before: the name is not in `base` either, so deleting it is enough.
       if (previous === undefined) this.visible.delete(name);
       else this.visible.set(name, previous);
     }
@@ -74,7 +93,7 @@ export class TypedefScopes {
 
   /** Declares `name` in the innermost scope as a typedef name or as an ordinary identifier. */
   declare(name: string, isTypedef: boolean): void {
-    const previous = this.visible.get(name);
+    const previous = this.meaning(name);
     if (!isTypedef && previous === undefined && this.undo.length === 0) {
       this.fileScopeNames.add(name);
       return;
