@@ -179,7 +179,7 @@ process.stderr.write("\\nCOLD " + JSON.stringify({ code: r.diagnostics.errorCoun
  * CPU ms used by this process's children that have ended (Linux: /proc/self/stat's cutime and
  * cstime, in clock ticks of 10 ms); undefined elsewhere.
  */
-function childrenCpuMs(): number | undefined {
+export function childrenCpuMs(): number | undefined {
   try {
     const stat = readFileSync("/proc/self/stat", "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

@@ -5,7 +5,7 @@
 // A section is a file exporting a BenchSection (bench/section.ts); add it to `sections` below.
 // The JSON document has one key per section ({"vm": [...], ...}) holding its rows; sections with
 // the same key (the interpreter's and the JIT's "vm" rows) add to one list. Last comes "goals":
-// issue 9's yardsticks beside this run's figures (bench/goals.ts).
+// the issues' yardsticks beside this run's figures (bench/goals.ts).
 import type { BenchOptions, BenchSection } from "./section.js";
 import { vmSection } from "./vm.js";
 import { jitSection } from "./jit.js";
@@ -15,6 +15,7 @@ import { mapsSection } from "./maps.js";
 import { compileSection } from "./compile.js";
 import { verifierSection } from "./verifier.js";
 import { compileCacheSection, frontendSection } from "./frontend.js";
+import { coreCompileSection } from "./core.js";
 import { goalRows, goalsSection } from "./goals.js";
 
 const sections: BenchSection<object>[] = [
@@ -27,6 +28,7 @@ const sections: BenchSection<object>[] = [
   verifierSection as BenchSection<object>,
   frontendSection as BenchSection<object>,
   compileCacheSection as BenchSection<object>,
+  coreCompileSection as BenchSection<object>,
 ];
 
 interface Args {
