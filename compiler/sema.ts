@@ -200,16 +200,31 @@ export interface SemaResult {
 type Tag = RecordDecl | EnumDecl;
 
 class Scope {
+  // Made on first use: most prototype and block scopes declare no tags, many no names.
+  private nameMap: Map<string, OrdinaryEntity> | undefined;
+  private tagMap: Map<string, Tag> | undefined;
+
   constructor(
     readonly parent: Scope | undefined,
     readonly kind: "file" | "block" | "prototype" | "function",
-    readonly names = new Map<string, OrdinaryEntity>(),
-    readonly tags = new Map<string, Tag>(),
-  ) {}
+    names?: Map<string, OrdinaryEntity>,
+    tags?: Map<string, Tag>,
+  ) {
+    this.nameMap = names;
+    this.tagMap = tags;
+  }
+
+  get names(): Map<string, OrdinaryEntity> {
+    return (this.nameMap ??= new Map());
+  }
+
+  get tags(): Map<string, Tag> {
+    return (this.tagMap ??= new Map());
+  }
 
   lookup(name: string): OrdinaryEntity | undefined {
     for (let s: Scope | undefined = this; s; s = s.parent) {
-      const e = s.names.get(name);
+      const e = s.nameMap?.get(name);
       if (e !== undefined) return e;
     }
     return undefined;
@@ -217,7 +232,7 @@ class Scope {
 
   lookupTag(name: string): Tag | undefined {
     for (let s: Scope | undefined = this; s; s = s.parent) {
-      const t = s.tags.get(name);
+      const t = s.tagMap?.get(name);
       if (t !== undefined) return t;
     }
     return undefined;
@@ -1589,7 +1604,7 @@ class Sema implements ConstEvalHost {
       this.error(loc, `named bit-field '${name}' has zero width`);
       return undefined;
     }
-    if (v > BigInt(bits)) {
+    if (v > smallValues[bits]!) {
       const what =
         name !== undefined ? `width of bit-field '${name}'` : "width of anonymous bit-field";
       this.error(
@@ -1665,26 +1680,30 @@ class Sema implements ConstEvalHost {
       this.error(es.loc, "use of empty enum");
     }
     const consts: EnumConstDecl[] = [];
-    let next = 0n;
+    // The previous enumerator's value; the next one without a value is one more.
+    let prev = -1n;
+    const scopeNames = this.scope.names;
     for (const en of es.enumerators!) {
-      let value = next;
-      if (en.value !== null) {
-        const info = this.constantExpr(en.value);
-        if (en.value.kind === "IntegerLiteral" && info.value !== undefined) {
+      let value: bigint | undefined;
+      const ve = en.value;
+      if (ve !== null) {
+        const info = this.constantExpr(ve);
+        if (ve.kind === "IntegerLiteral" && info.value !== undefined) {
           value = info.value; // the common case, no evaluation needed
         } else if (!isInteger(info.type)) {
-          this.error(en.value.loc, "expression is not an integer constant expression");
+          this.error(ve.loc, "expression is not an integer constant expression");
         } else {
-          const v = this.evaluator.evaluate(en.value);
-          if (isNotConstant(v)) this.notIntegerConstant(en.value, v);
+          const v = this.evaluator.evaluate(ve);
+          if (isNotConstant(v)) this.notIntegerConstant(ve, v);
           else value = v;
         }
       }
+      if (value === undefined) value = prev + 1n;
       // While the enum is being defined an enumerator has the type its value needs.
-      const type = fitsIn(value, intType)
+      const type = fitsInInt(value)
         ? intType
         : enumUnderlyingType(value < 0n ? value : 0n, value, false);
-      const existing = this.scope.names.get(en.name);
+      const existing = scopeNames.get(en.name);
       if (existing) {
         const kind =
           existing.kind === "enumConst"
@@ -1700,9 +1719,9 @@ class Sema implements ConstEvalHost {
         enumDecl: decl,
         loc: en.loc,
       };
-      if (!existing) this.scope.names.set(en.name, c);
+      if (!existing) scopeNames.set(en.name, c);
       consts.push(c);
-      next = value + 1n;
+      prev = value;
     }
     let min = 0n;
     let max = 0n;
@@ -1710,11 +1729,11 @@ class Sema implements ConstEvalHost {
       if (c.value < min) min = c.value;
       if (c.value > max) max = c.value;
     }
-    decl.underlying = enumUnderlyingType(min, max, decl.packed);
-    decl.constants = consts.map((c) => {
-      c.type = fitsIn(c.value, intType) ? intType : decl.underlying!;
-      return { name: c.name, value: c.value, type: c.type, loc: posOf(c.loc) };
-    });
+    const underlying = enumUnderlyingType(min, max, decl.packed);
+    decl.underlying = underlying;
+    // The declarations serve as the enum's constants (same name, value, type and place).
+    for (const c of consts) c.type = fitsInInt(c.value) ? intType : underlying;
+    decl.constants = consts;
     this.result.enums.push(decl);
   }
 
@@ -4479,7 +4498,20 @@ const literalCandidates: readonly (readonly IntegerType[])[] = [
 ];
 
 // The value of an integer literal (one BigInt unless it needs more than 32 bits).
+const INT_MIN = -0x80000000n;
+const INT_MAX = 0x7fffffffn;
+
+// fitsIn(value, intType) without the range table.
+function fitsInInt(value: bigint): boolean {
+  return value >= INT_MIN && value <= INT_MAX;
+}
+
+// The values of small literals (array sizes, bit widths, enumerators...), made once.
+const smallValues: bigint[] = [];
+for (let i = 0; i < 1024; i++) smallValues.push(BigInt(i));
+
 function literalValue(e: A.IntegerLiteral): bigint {
+  if (e.hi === 0 && e.lo >= 0 && e.lo < 1024) return smallValues[e.lo]!;
   return e.hi === 0 ? BigInt(e.lo >>> 0) : (BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0);
 }
 

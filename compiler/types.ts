@@ -150,15 +150,15 @@ export interface MemberPath {
 }
 
 export class RecordDecl {
-  // undefined until the definition is seen (or for a forward declaration only).
-  members: Member[] | undefined = undefined;
-  size = 0;
-  align = 1;
-  // An aligned attribute on the record's definition (bytes), 0 if none.
-  alignAttr = 0;
-  packed = false;
-  // The last member is a flexible array member (or such a record nests one at its end).
-  hasFlexibleArray = false;
+  // The definition's fields and attributes, laid out on first need (as clang does): most
+  // records of a header such as vmlinux.h are never asked for their layout.
+  private pending: { fields: readonly FieldDecl[]; attrs: RecordAttrs } | undefined = undefined;
+  private laidOut: Member[] | undefined = undefined;
+  private sizeBytes = 0;
+  private alignBytes = 1;
+  private alignAttrBytes = 0;
+  private packedLayout = false;
+  private flexibleTail = false;
   // __attribute__((preserve_access_index)) (CO-RE: accesses become relocations).
   preserveAccessIndex = false;
   // Where the tag was first declared and where it was defined (for notes).
@@ -176,15 +176,69 @@ export class RecordDecl {
   }
 
   get complete(): boolean {
-    return this.members !== undefined;
+    return this.pending !== undefined || this.laidOut !== undefined;
+  }
+
+  // undefined until the definition is seen (or for a forward declaration only).
+  get members(): Member[] | undefined {
+    if (this.pending !== undefined) this.layOut();
+    return this.laidOut;
+  }
+
+  get size(): number {
+    if (this.pending !== undefined) this.layOut();
+    return this.sizeBytes;
+  }
+
+  get align(): number {
+    if (this.pending !== undefined) this.layOut();
+    return this.alignBytes;
+  }
+
+  // An aligned attribute on the record's definition (bytes), 0 if none.
+  get alignAttr(): number {
+    if (this.pending !== undefined) return this.pending.attrs.alignAttr ?? 0;
+    return this.alignAttrBytes;
+  }
+
+  get packed(): boolean {
+    if (this.pending !== undefined) return this.pending.attrs.packed === true;
+    return this.packedLayout;
+  }
+
+  // The last member is a flexible array member (or such a record nests one at its end).
+  get hasFlexibleArray(): boolean {
+    if (this.pending !== undefined) this.layOut();
+    return this.flexibleTail;
+  }
+
+  /** Completes the record with these fields; layoutRecord lays them out when first asked. */
+  define(fields: readonly FieldDecl[], attrs: RecordAttrs): void {
+    this.pending = { fields, attrs };
+    this.laidOut = undefined;
+    this.lookup = undefined;
+  }
+
+  private layOut(): void {
+    const { fields, attrs } = this.pending!;
+    // `pending` is cleared only once laid out: a layout that throws leaves the record as it was.
+    const layout = layoutFields(this.isUnion, fields, attrs);
+    this.pending = undefined;
+    this.laidOut = layout.members;
+    this.packedLayout = attrs.packed === true;
+    this.alignAttrBytes = attrs.alignAttr ?? 0;
+    this.alignBytes = layout.align;
+    this.sizeBytes = layout.size;
+    this.flexibleTail = layout.hasFlexibleArray;
   }
 
   // Finds a member by name, looking through anonymous struct/union members as C11 says.
   findMember(name: string): MemberPath | undefined {
-    if (this.members === undefined) return undefined;
+    const members = this.members;
+    if (members === undefined) return undefined;
     if (this.lookup === undefined) {
       this.lookup = new Map();
-      addMembersTo(this.lookup, this.members, [], 0);
+      addMembersTo(this.lookup, members, [], 0);
     }
     return this.lookup.get(name);
   }
@@ -534,16 +588,31 @@ export interface RecordAttrs {
   maxFieldAlign?: number;
 }
 
-// Lays out `fields` into `decl` (which becomes complete). Field types must be complete,
-// except that the last member of a struct may be an incomplete array (flexible member).
+// Completes `decl` with `fields`, laid out when first asked (RecordDecl.members, size...).
+// Field types must be complete, except that the last member of a struct may be an
+// incomplete array (flexible member).
 export function layoutRecord(
   decl: RecordDecl,
   fields: readonly FieldDecl[],
   attrs: RecordAttrs = {},
 ): void {
+  decl.define(fields, attrs);
+}
+
+interface RecordLayout {
+  members: Member[];
+  size: number;
+  align: number;
+  hasFlexibleArray: boolean;
+}
+
+function layoutFields(
+  isUnion: boolean,
+  fields: readonly FieldDecl[],
+  attrs: RecordAttrs,
+): RecordLayout {
   const recordPacked = attrs.packed === true;
   const maxFieldAlignBits = (attrs.maxFieldAlign ?? 0) * 8;
-  const isUnion = decl.isUnion;
   let alignBits = 8;
   if (attrs.alignAttr) alignBits = Math.max(alignBits, attrs.alignAttr * 8);
   let dataSizeBits = 0; // bits used so far, rounded to whole bytes
@@ -638,12 +707,12 @@ export function layoutRecord(
     });
   }
 
-  decl.members = members;
-  decl.packed = recordPacked;
-  decl.alignAttr = attrs.alignAttr ?? 0;
-  decl.align = alignBits / 8;
-  decl.size = alignTo(sizeBits, alignBits) / 8;
-  decl.hasFlexibleArray = hasFlexibleArray;
+  return {
+    members,
+    size: alignTo(sizeBits, alignBits) / 8,
+    align: alignBits / 8,
+    hasFlexibleArray,
+  };
 }
 
 function alignTo(value: number, align: number): number {
