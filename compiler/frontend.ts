@@ -135,10 +135,13 @@ interface FileRead {
   stat: string | undefined;
 }
 
+/** statSync's options, made once: a cached compile stats every file its state read. */
+const statOptions = { throwIfNoEntry: false } as const;
+
 /** size, mtime, ctime and inode: a write changes the times (nanoseconds on Linux). */
 function statKey(path: string): string {
   try {
-    const s = statSync(path, { throwIfNoEntry: false });
+    const s = statSync(path, statOptions);
     return s === undefined ? "none" : `${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.ino}`;
   } catch {
     return "error";
@@ -230,11 +233,11 @@ export class FrontendCache {
     this.entries.set(key, entry);
     this.stores++;
     let tokens = 0;
-    for (const e of this.entries.values()) tokens += e.preprocessed.tokens.length;
+    for (const e of this.entries.values()) tokens += e.preprocessed.count;
     for (const [k, e] of this.entries) {
       if (this.entries.size <= this.maxEntries && tokens <= this.maxTokens) break;
       this.entries.delete(k);
-      tokens -= e.preprocessed.tokens.length;
+      tokens -= e.preprocessed.count;
     }
   }
 
@@ -316,7 +319,7 @@ class CachedRun {
     const reads = this.pending!.reads;
     return parseTranslationUnit(pre.tokens, {
       pragmas: pre.pragmas,
-      snapshotAt: pp.tokens.length,
+      snapshotAt: pp.count,
       onSnapshot: (parsed) => {
         this.used = {
           prefix: this.text.slice(0, lineOffset(this.text, this.line)),

@@ -165,7 +165,13 @@ export interface SnapshotRequest {
 export interface PreprocessSnapshot {
   /** The first line of the main file not yet read. */
   readonly line: number;
-  /** The tokens output before it. */
+  /** How many tokens were output before it. */
+  readonly count: number;
+  /**
+   * The tokens output before it: the first `count` of this array. A run resumed from the
+   * snapshot appends its own tokens to this array (not to a copy of it), which the next such
+   * run cuts off again.
+   */
   readonly tokens: readonly CToken[];
   /** Everything else the run needs to go on (opaque outside this module). */
   readonly state: unknown;
@@ -175,6 +181,9 @@ export interface PreprocessSnapshot {
  * Preprocesses a main file whose text before `snapshot.line` is the text the snapshot was taken
  * on (and whose included files read the same), starting from the snapshot: the result is the
  * one preprocess() gives for the whole text. Undefined when the text does not fit the snapshot.
+ * The result's `tokens` is the snapshot's array, so that resuming costs what the rest of the
+ * main file costs and not a copy of the headers' tokens: it holds the result until the next
+ * run resumed from the same snapshot.
  */
 export function resumePreprocess(
   snapshot: PreprocessSnapshot,
@@ -278,6 +287,18 @@ interface Macro extends MacroDefinition {
   plain: boolean;
 }
 
+/** The builtin macros (the same objects in every run: nothing changes a macro). */
+const builtinMacros: readonly Macro[] = builtinNames.map((name) => ({
+  name,
+  params: undefined,
+  variadic: false,
+  body: [],
+  definition: { file: "<built-in>", line: 0, col: 0 },
+  builtin: name,
+  paramIndex: new Int16Array(0),
+  plain: true,
+}));
+
 /** A lexed file, cached by path for the whole run. */
 interface FileEntry {
   path: string;
@@ -317,9 +338,13 @@ interface FileState {
   includedAt: SourceLoc | undefined;
 }
 
-/** What a PreprocessSnapshot keeps besides its tokens (copies: the run goes on after it). */
+/**
+ * What a PreprocessSnapshot keeps besides its tokens (copies: the run goes on after it). Runs
+ * resumed from it share `macros` until they change it, and add to `hideSets`.
+ */
 interface SavedState {
   macros: Map<string, Macro>;
+  hideSets: HideSets;
   /** Every file looked up (null: not found), without the main file. */
   entries: Map<string, FileEntry | null>;
   texts: Map<string, string>;
@@ -327,6 +352,7 @@ interface SavedState {
   pushedMacros: Map<string, (Macro | undefined)[]>;
   counter: number;
   scratch: string;
+  scratchLines: number;
   baseFile: string;
   /** Without the main file's part (its lines, its tokens, one file). */
   stats: Preprocessor["stats"];
@@ -452,11 +478,13 @@ class HideSets {
 class Preprocessor {
   private readonly options: PreprocessOptions;
   readonly diagnostics: DiagnosticBag;
-  private readonly macros = new Map<string, Macro>();
+  private macros = new Map<string, Macro>();
+  /** `macros` is a snapshot's: copy it before a change (see writableMacros). */
+  private macrosShared = false;
   private out: CToken[] = [];
   /** Where the Pragma tokens are in `out`. */
   private pragmaAt: number[] = [];
-  private readonly hideSets = new HideSets();
+  private hideSets = new HideSets();
   private readonly entries = new Map<string, FileEntry | null>();
   private readonly texts = new Map<string, string>();
   private readonly firstInclusion = new Map<string, SourceLoc[]>();
@@ -480,6 +508,8 @@ class Preprocessor {
   private conditionFailed = false;
   /** The text _Pragma operators are spelled in (clang's "<scratch space>"). */
   private scratch = "";
+  /** Its lines (every _Pragma adds whole lines). */
+  private scratchLines = 0;
   private baseFile = "";
   /** The main file's token index where a snapshot is wanted (-1: none). */
   private pauseAt = -1;
@@ -512,18 +542,7 @@ class Preprocessor {
         system: true,
       })),
     ];
-    for (const name of builtinNames) {
-      this.macros.set(name, {
-        name,
-        params: undefined,
-        variadic: false,
-        body: [],
-        definition: { file: "<built-in>", line: 0, col: 0 },
-        builtin: name,
-        paramIndex: new Int16Array(0),
-        plain: true,
-      });
-    }
+    for (const m of builtinMacros) this.macros.set(m.name, m);
   }
 
   result(milliseconds: number): PreprocessResult {
@@ -594,16 +613,21 @@ class Preprocessor {
     const pos = firstTokenFrom(tokens, snapshot.line);
     if (pos !== s.pos || (pos < tokens.length && !tokens[pos]!.atLineStart)) return false;
     for (const d of lexed.items) this.diagnostics.add(d);
-    for (const [k, v] of s.macros) this.macros.set(k, v);
+    this.macros = s.macros;
+    this.macrosShared = true;
+    this.hideSets = s.hideSets;
     for (const [k, v] of s.entries) this.entries.set(k, v && { ...v });
     for (const [k, v] of s.texts) this.texts.set(k, v);
     for (const [k, v] of s.firstInclusion) this.firstInclusion.set(k, v);
     for (const [k, v] of s.pushedMacros) this.pushedMacros.set(k, [...v]);
     this.counter = s.counter;
     this.scratch = s.scratch;
+    this.scratchLines = s.scratchLines;
     this.baseFile = s.baseFile;
     Object.assign(this.stats, s.stats);
-    this.out = snapshot.tokens.slice();
+    const out = snapshot.tokens as CToken[];
+    out.length = snapshot.count;
+    this.out = out;
     this.pragmaAt = s.pragmaAt.slice();
     const entry: FileEntry = {
       path: name,
@@ -655,12 +679,14 @@ class Preprocessor {
     stats.lines -= main.lines;
     const state: SavedState = {
       macros: new Map(this.macros),
+      hideSets: this.hideSets,
       entries,
       texts: new Map(this.texts),
       firstInclusion: new Map(this.firstInclusion),
       pushedMacros,
       counter: this.counter,
       scratch: this.scratch,
+      scratchLines: this.scratchLines,
       baseFile: this.baseFile,
       stats,
       mainName: file.name,
@@ -670,6 +696,7 @@ class Preprocessor {
     };
     this.snapshotRequest!.onSnapshot({
       line: this.snapshotRequest!.line,
+      count: this.out.length,
       tokens: this.out.slice(),
       state,
     });
@@ -799,10 +826,10 @@ class Preprocessor {
   // ---- the main loop: file tokens, directives, macro uses ----
 
   private loop(): void {
-    const macros = this.macros;
     const out = this.out;
     while (!this.fatal) {
       if (this.pauseAt >= 0 && this.includeStack.length === 1) this.snapshot();
+      let macros = this.macros;
       const file = this.file;
       const tokens = file.tokens;
       const n = tokens.length;
@@ -818,6 +845,7 @@ class Preprocessor {
             this.expandAtTopLevel(t, m);
             if (this.file !== file) break; // unreachable today: includes only come from directives
             pos = file.pos; // (past `stop` when the arguments ran over a directive)
+            macros = this.macros; // (a copy, if a #define among the arguments changed it)
             continue;
           }
         } else if (t.tokenType === UnterminatedString || t.tokenType === UnterminatedChar) {
@@ -833,6 +861,15 @@ class Preprocessor {
       }
       if (!this.popFile()) return;
     }
+  }
+
+  /** The macro table, to change: a snapshot's shared one is copied first. */
+  private writableMacros(): Map<string, Macro> {
+    if (this.macrosShared) {
+      this.macros = new Map(this.macros);
+      this.macrosShared = false;
+    }
+    return this.macros;
   }
 
   /** Where the file's next directive at its position or after starts (its length if none does). */
@@ -999,7 +1036,7 @@ class Preprocessor {
         });
       }
     }
-    this.macros.set(name.image, macro);
+    this.writableMacros().set(name.image, macro);
   }
 
   /** Parses `a, b, ...)` from args[from]; returns the parameters and the index after `)`. */
@@ -1116,7 +1153,7 @@ class Preprocessor {
     const m = this.macros.get(name.image);
     if (m?.builtin !== undefined)
       this.warning(name, "undefining builtin macro", "-Wbuiltin-macro-redefined");
-    this.macros.delete(name.image);
+    this.writableMacros().delete(name.image);
   }
 
   // ---- #include ----
@@ -1440,8 +1477,8 @@ class Preprocessor {
         stack.push(this.macros.get(name));
       } else if (stack !== undefined && stack.length > 0) {
         const m = stack.pop();
-        if (m === undefined) this.macros.delete(name);
-        else this.macros.set(name, m);
+        if (m === undefined) this.writableMacros().delete(name);
+        else this.writableMacros().set(name, m);
       }
       return;
     }
@@ -2003,8 +2040,10 @@ class Preprocessor {
     // Like clang, spell the pragma in a scratch buffer, one " text" line per _Pragma, so that its
     // words have a place a diagnostic can show ("expanded from here").
     const text = unquote(literal.image);
-    const line = countLines(this.scratch) + 2;
-    this.scratch += `\n ${text}\n`;
+    const line = this.scratchLines + 2;
+    const lines = `\n ${text}\n`;
+    this.scratch += lines;
+    this.scratchLines += countLines(lines);
     this.texts.set(SCRATCH, this.scratch);
     const tokens = lexFile(text, SCRATCH);
     for (const t of tokens) {
