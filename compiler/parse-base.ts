@@ -271,7 +271,14 @@ export class SpecState {
 
 export abstract class ParserBase extends EmbeddedActionsParser {
   protected scopes = new TypedefScopes([]);
+  /**
+   * Per token from `classBase` on: the TypedefScopes generation its type was decided in (a
+   * resumed parse never looks at the tokens before its snapshot, so it has no room for them).
+   */
   private classGen = new Int32Array(0);
+  private classBase = 0;
+  /** The lent prefix token array of a resumed parse and its length (see ScanRange.from). */
+  private lent: { tokens: CToken[]; length: number } | undefined = undefined;
   /** Tokens given the type TypedefName, to give back their lexer type after the parse. */
   private retyped: IToken[] = [];
   protected problems: ParseProblem[] = [];
@@ -324,7 +331,11 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     snapshot: SnapshotOptions = {},
   ): void {
     const resume = snapshot.resume;
-    // A resumed parse reads the pragmas after the snapshot only.
+    // A resumed parse reads the pragmas after the snapshot only, behind the prefix's tokens.
+    this.lent =
+      resume !== undefined
+        ? { tokens: resume.pragmaScan.tokens, length: resume.pragmaScan.tokens.length }
+        : undefined;
     this.pragmas = scanPragmas(
       tokens,
       snapshot.pragmas,
@@ -332,7 +343,8 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     );
     this.given = { tokens, pragmas: snapshot.pragmas };
     this.scopes = new TypedefScopes([...BUILTIN_TYPEDEFS, ...typedefs]);
-    this.classGen = new Int32Array(this.pragmas.tokens.length + 8);
+    this.classBase = resume !== undefined ? resume.index : 0;
+    this.classGen = new Int32Array(this.pragmas.tokens.length - this.classBase + 8);
     this.problems = [];
     this.eventCursor = 0;
     this.attributeGroups = [];
@@ -418,6 +430,12 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     this.given = { tokens: [], pragmas: undefined };
   }
 
+  /** Gives a resumed parse's lent token array back as it was (after the parse's last use). */
+  protected giveBackTokens(): void {
+    if (this.lent !== undefined) this.lent.tokens.length = this.lent.length;
+    this.lent = undefined;
+  }
+
   /**
    * Chevrotain pads the token array with EOF tokens here so that its LA_FAST needs no bounds
    * check; LA_FAST below has one, so the array (often hundreds of thousands of tokens) is not
@@ -436,7 +454,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     const type = tok.tokenTypeIdx;
     if (
       (type === IDENTIFIER_IDX || type === TYPEDEF_IDX) &&
-      this.classGen[pos] !== this.scopes.generation
+      this.classGen[pos - this.classBase] !== this.scopes.generation
     ) {
       this.classify(tok, pos);
     }
@@ -448,7 +466,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     const type = tok.tokenTypeIdx;
     if (howMuch > 0 && (type === IDENTIFIER_IDX || type === TYPEDEF_IDX)) {
       const pos = (this as unknown as TokenCursor).currIdx + howMuch;
-      if (this.classGen[pos] !== this.scopes.generation) this.classify(tok, pos);
+      if (this.classGen[pos - this.classBase] !== this.scopes.generation) this.classify(tok, pos);
     }
     return tok;
   }
@@ -464,7 +482,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       tok.tokenType = T.Identifier;
       tok.tokenTypeIdx = IDENTIFIER_IDX;
     }
-    this.classGen[pos] = this.scopes.generation;
+    this.classGen[pos - this.classBase] = this.scopes.generation;
   }
 
   /** Index of the last consumed token. */

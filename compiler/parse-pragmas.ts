@@ -39,7 +39,12 @@ export interface PragmaScan {
 
 /** Which tokens scanPragmas reads. */
 export interface ScanRange {
-  /** Go on from the scan of the tokens before `count` (the front end's prefix cache). */
+  /**
+   * Go on from the scan of the tokens before `count` (the front end's prefix cache). The
+   * prefix's token array is lent, not copied: the tokens after it are pushed onto it, and the
+   * caller gives it back with `prefix.tokens.length = <its length before>` once the parse is
+   * over (a vmlinux.h prefix has 500,000 tokens; copying them cost more than parsing the rest).
+   */
   from?: { count: number; prefix: PragmaScan };
   /** Stop before this token (default: the end). */
   end?: number;
@@ -94,18 +99,18 @@ export function scanPragmas(
   };
   // Without pragmas and prefix, the array itself (the parser does not change it). Otherwise the
   // tokens between pragmas are copied by plain loops (Array.prototype.copyWithin took some 80 ms
-  // on a vmlinux.h's 500,000 tokens) and the prefix's are joined in front in one copy.
+  // on a vmlinux.h's 500,000 tokens), behind the prefix's (see ScanRange.from).
+  const base = prefix?.tokens.length ?? 0;
   if (prefix !== undefined || pragmaAt.length > 0 || begin > 0 || end < input.length) {
-    const rest: CToken[] = [];
+    const tokens: CToken[] = prefix !== undefined ? prefix.tokens : [];
     let from = begin;
     for (let k = 0; k <= pragmaAt.length; k++) {
       const to = k < pragmaAt.length ? pragmaAt[k]! : end;
-      for (let i = from; i < to; i++) rest.push(input[i]!);
+      for (let i = from; i < to; i++) tokens.push(input[i]!);
       from = to + 1;
     }
-    scan.tokens = prefix !== undefined ? prefix.tokens.concat(rest) : rest;
+    scan.tokens = tokens;
   }
-  const base = prefix?.tokens.length ?? 0;
   for (let k = 0; k < pragmaAt.length; k++) {
     const tok = input[pragmaAt[k]!]!;
     const words = pragmaWords(tok);

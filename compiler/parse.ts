@@ -73,6 +73,10 @@ class TranslationUnitParser extends CParser {
   parsedTokens(): CToken[] {
     return this.pragmas.tokens;
   }
+
+  release(): void {
+    this.giveBackTokens();
+  }
 }
 
 let sharedParser: TranslationUnitParser | undefined;
@@ -88,9 +92,15 @@ function parser(): TranslationUnitParser {
  */
 export function parseTranslationUnit(tokens: CToken[], options: ParseOptions = {}): ParseResult {
   const p = parser();
-  const { decls, problems, stopped } = p.run(tokens, options);
-  const parsed = p.parsedTokens();
-  for (const e of p.recognitionErrors()) problems.push(recognitionProblem(e, parsed));
+  let result: { decls: ExternalDecl[]; problems: ParseProblem[]; stopped: boolean };
+  try {
+    result = p.run(tokens, options);
+    const parsed = p.parsedTokens();
+    for (const e of p.recognitionErrors()) result.problems.push(recognitionProblem(e, parsed));
+  } finally {
+    p.release();
+  }
+  const { decls, problems, stopped } = result;
   problems.sort((a, b) => a.order - b.order);
   const diagnostics = toDiagnostics(problems, stopped);
   const first = tokens[0];
