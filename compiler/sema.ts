@@ -1349,7 +1349,8 @@ class Sema implements ConstEvalHost {
   // default; the largest wins.
   private alignAttribute(attrs: readonly A.Attribute[]): number {
     let align = 0;
-    for (const a of attrs) {
+    for (let i = 0; i < attrs.length; i++) {
+      const a = attrs[i]!;
       if (a.name !== "aligned") continue;
       if (a.args === null || a.args.length === 0) {
         align = Math.max(align, DEFAULT_ATTRIBUTE_ALIGN);
@@ -1373,7 +1374,9 @@ class Sema implements ConstEvalHost {
 
   private alignas(spec: A.DeclSpec): number {
     let align = 0;
-    for (const a of spec.alignas) {
+    const alignas = spec.alignas;
+    for (let i = 0; i < alignas.length; i++) {
+      const a = alignas[i]!;
       if (a.kind === "TypeName") {
         const t = this.typeName(a);
         if (isComplete(t)) align = Math.max(align, alignOf(t));
@@ -1471,7 +1474,8 @@ class Sema implements ConstEvalHost {
 
     const seen = new Map<string, SourcePos>();
     const memberDecls = rs.members!;
-    for (const md of memberDecls) {
+    for (let i = 0; i < memberDecls.length; i++) {
+      const md = memberDecls[i]!;
       if (md.kind === "StaticAssert") {
         this.staticAssert(md);
         continue;
@@ -1481,7 +1485,7 @@ class Sema implements ConstEvalHost {
     this.checkFlexibleArrays(decl, fields);
     const attrs = rs.attributes;
     let packed = false;
-    for (const a of attrs) if (a.name === "packed") packed = true;
+    for (let i = 0; i < attrs.length; i++) if (attrs[i]!.name === "packed") packed = true;
     const alignAttr = this.alignAttribute(attrs);
     if (hasAttribute(attrs, "preserve_access_index")) decl.preserveAccessIndex = true;
     layoutRecord(decl, fields, { packed, alignAttr, maxFieldAlign: packMaxAlign(rs) });
@@ -1516,7 +1520,9 @@ class Sema implements ConstEvalHost {
       }
       return;
     }
-    for (const fd of md.declarators) {
+    const declarators = md.declarators;
+    for (let i = 0; i < declarators.length; i++) {
+      const fd = declarators[i]!;
       const dr = fd.declarator;
       const type = dr ? this.applyDeclarator(base, dr, md.spec.attributes) : base;
       const name = dr?.name ?? undefined;
@@ -1683,7 +1689,9 @@ class Sema implements ConstEvalHost {
     // The previous enumerator's value; the next one without a value is one more.
     let prev = -1n;
     const scopeNames = this.scope.names;
-    for (const en of es.enumerators!) {
+    const enumerators = es.enumerators!;
+    for (let i = 0; i < enumerators.length; i++) {
+      const en = enumerators[i]!;
       let value: bigint | undefined;
       const ve = en.value;
       if (ve !== null) {
@@ -4607,7 +4615,8 @@ function posOf(t: A.SourceLoc): SourcePos {
 // The names in btf_type_tag("...") attributes, in source order; undefined if none.
 function btfTypeTags(attrs: readonly A.Attribute[]): string[] | undefined {
   let tags: string[] | undefined;
-  for (const a of attrs) {
+  for (let i = 0; i < attrs.length; i++) {
+    const a = attrs[i]!;
     if (a.name === "btf_type_tag" && a.args?.[0]?.kind === "StringLiteral")
       (tags ??= []).push(a.args[0].value);
   }
@@ -4617,7 +4626,8 @@ function btfTypeTags(attrs: readonly A.Attribute[]): string[] | undefined {
 // The names in btf_decl_tag("...") attributes; undefined if none.
 function btfDeclTags(attrs: readonly A.Attribute[]): string[] | undefined {
   let tags: string[] | undefined;
-  for (const a of attrs) {
+  for (let i = 0; i < attrs.length; i++) {
+    const a = attrs[i]!;
     if (a.name === "btf_decl_tag" && a.args?.[0]?.kind === "StringLiteral")
       (tags ??= []).push(a.args[0].value);
   }
@@ -4649,7 +4659,7 @@ function storageOf(spec: A.DeclSpec): StorageClass {
 }
 
 function hasAttribute(attrs: readonly A.Attribute[], name: string): boolean {
-  for (const a of attrs) if (a.name === name) return true;
+  for (let i = 0; i < attrs.length; i++) if (attrs[i]!.name === name) return true;
   return false;
 }
 
