@@ -329,29 +329,28 @@ export class UnitLowering {
     for (const f of defs) if (!state.has(f)) visit(f);
   }
 
+  /** The variable an lvalue is part of (through `.` members and array elements). */
+  private baseVar(e: A.Expr): VarDecl | undefined {
+    let x = e;
+    for (;;) {
+      if (x.kind === "MemberExpr" && !x.arrow) x = x.object;
+      else if (x.kind === "IndexExpr") {
+        const at = this.sema.exprs.get(x.array)?.type;
+        if (at && canonical(at).kind === "array") x = x.array;
+        else return undefined;
+      } else break;
+    }
+    if (x.kind !== "Identifier") return undefined;
+    const d = this.sema.exprs.get(x)?.decl;
+    return d?.kind === "var" ? d : undefined;
+  }
+
   // Marks globals that are assigned, incremented, or whose address escapes.
   private noteWrites(n: AstNode, parent: AstNode | undefined): void {
-    const base = (e: A.Expr): VarDecl | undefined => {
-      let x = e;
-      for (;;) {
-        if (x.kind === "MemberExpr" && !x.arrow) x = x.object;
-        else if (x.kind === "IndexExpr") {
-          const at = this.sema.exprs.get(x.array)?.type;
-          if (at && canonical(at).kind === "array") x = x.array;
-          else return undefined;
-        } else break;
-      }
-      if (x.kind !== "Identifier") return undefined;
-      const d = this.sema.exprs.get(x)?.decl;
-      return d?.kind === "var" ? d : undefined;
-    };
-    const mark = (v: VarDecl | undefined): void => {
-      if (v) this.writtenGlobals.add(v);
-    };
     switch (n.kind) {
       case "AssignExpr": {
         const target = (n as A.AssignExpr).target;
-        mark(base(target));
+        this.markWritten(this.baseVar(target));
         if ((n as A.AssignExpr).op === "=") {
           let x = target;
           for (;;) {
@@ -366,10 +365,11 @@ export class UnitLowering {
         break;
       }
       case "UpdateExpr":
-        mark(base((n as A.UpdateExpr).operand));
+        this.markWritten(this.baseVar((n as A.UpdateExpr).operand));
         break;
       case "UnaryExpr":
-        if ((n as A.UnaryExpr).op === "&") mark(base((n as A.UnaryExpr).operand));
+        if ((n as A.UnaryExpr).op === "&")
+          this.markWritten(this.baseVar((n as A.UnaryExpr).operand));
         break;
       case "Identifier": {
         const info = this.sema.exprs.get(n as A.Identifier);
@@ -380,13 +380,17 @@ export class UnitLowering {
         if (parent?.kind === "IndexExpr" && (parent as A.IndexExpr).array === n) break;
         if (parent?.kind === "MemberExpr") break;
         if (parent?.kind === "SizeofExpr") break;
-        mark(info.decl);
+        this.markWritten(info.decl);
         break;
       }
       case "AsmStmt":
-        for (const o of (n as A.AsmStmt).outputs) mark(base(o.expr));
+        for (const o of (n as A.AsmStmt).outputs) this.markWritten(this.baseVar(o.expr));
         break;
     }
+  }
+
+  private markWritten(v: VarDecl | undefined): void {
+    if (v) this.writtenGlobals.add(v);
   }
 
   // ---- per-function facts ----
@@ -769,8 +773,15 @@ export function walk(root: object, visit: (n: AstNode, parent: AstNode | undefin
     let keys = childKeys.get(kind);
     if (keys === undefined) {
       // Nodes of one kind share their shape: find the child-bearing properties once.
-      // Locations (loc, opLoc, memberLoc, ...) are tokens, not children.
-      keys = Object.keys(node).filter((k) => k !== "kind" && !/[lL]oc$/.test(k));
+      // Locations (loc, opLoc, memberLoc, ...) are tokens, not children; a property holding a
+      // string, number or boolean never holds a node (ast.ts mixes no such types), and reading
+      // each such property of every node was most of a walk's time.
+      keys = Object.keys(node).filter(
+        (k) =>
+          k !== "kind" &&
+          !/[lL]oc$/.test(k) &&
+          (node[k] === null || typeof node[k] === "object" || node[k] === undefined),
+      );
       childKeys.set(kind, keys);
     }
     for (let i = 0; i < keys.length; i++) {
