@@ -578,6 +578,8 @@ export interface LexedFile {
   tokens: CToken[];
   /** The indices of the tokens that are a `#` first on its line (a directive's start), ascending. */
   directives: number[];
+  /** The file's lines (a last line without a newline counts). */
+  lines: number;
 }
 
 /**
@@ -621,12 +623,20 @@ function lexText(
   // (Tokens are counted without it.)
   if (lexing.byteOrderMark && tokens.length > 0) tokens.shift();
   const cut = lexing.unterminatedComment;
+  let lines: number;
   if (cut !== undefined) {
     unterminatedComment(cut.offset, cut.line, cut.col);
     tokens.length = cut.index;
+    lines = countLines(text);
+  } else {
+    // Every newline is in skipped text or in a literal: the line count has seen them all but
+    // those after the last token.
+    const where = lexing.where;
+    where.skip(text, lexing.end, text.length);
+    lines = where.line - 1 + (text.length > 0 && text.charCodeAt(text.length - 1) !== NL ? 1 : 0);
   }
   lexing.start("", "");
-  return { tokens, directives };
+  return { tokens, directives, lines };
 }
 
 /** Where the lexer is in the file: the line, where it starts, and whether a token would be the first on it. */
@@ -819,6 +829,12 @@ function spliceRunStart(text: string, offset: number): number {
   }
 }
 
+/** The lines of a text (a last line without a newline counts). */
+export function countLines(text: string): number {
+  const newlines = countNewlines(text, 0, text.length);
+  return text.length > 0 && !text.endsWith("\n") ? newlines + 1 : newlines;
+}
+
 function countNewlines(text: string, from: number, to: number): number {
   let count = 0;
   for (let q = text.indexOf("\n", from); q >= 0 && q < to; q = text.indexOf("\n", q + 1)) count++;
@@ -900,7 +916,7 @@ function lexSpliced(text: string, file: string, diagnostics?: DiagnosticBag): Le
     t.line = line;
     t.col = col;
   }
-  return lexed;
+  return { ...lexed, lines: countLines(text) };
 }
 
 /** Lexes a string that is not a file (a -D value, a pasted spelling), locating it at `loc`. */

@@ -31,6 +31,7 @@ import {
   copyToken,
   diagnosticLoc,
   expansionChain,
+  countLines,
   lexFile,
   lexSource,
   wordSpellingType,
@@ -609,7 +610,7 @@ class Preprocessor {
   resume(snapshot: PreprocessSnapshot, name: string, text: string): boolean {
     const s = snapshot.state as SavedState;
     const lexed = new DiagnosticBag();
-    const { tokens, directives } = lexSource(text, name, lexed);
+    const { tokens, directives, lines } = lexSource(text, name, lexed);
     const pos = firstTokenFrom(tokens, snapshot.line);
     if (pos !== s.pos || (pos < tokens.length && !tokens[pos]!.atLineStart)) return false;
     for (const d of lexed.items) this.diagnostics.add(d);
@@ -634,7 +635,7 @@ class Preprocessor {
       text,
       tokens,
       directives,
-      lines: countLines(text),
+      lines,
       guard: undefined,
       pragmaOnce: s.mainPragmaOnce,
     };
@@ -724,9 +725,8 @@ class Preprocessor {
     }
     this.stats.files++;
     this.texts.set(path, text);
-    const { tokens, directives } = lexSource(text, path, this.diagnostics);
+    const { tokens, directives, lines } = lexSource(text, path, this.diagnostics);
     this.stats.inputTokens += tokens.length;
-    const lines = countLines(text);
     entry = { path, text, tokens, directives, lines, guard: undefined, pragmaOnce: false };
     this.entries.set(path, entry);
     return entry;
@@ -2182,12 +2182,6 @@ class Preprocessor {
 
 function isConditionalName(name: string): boolean {
   return /^(?:if|ifdef|ifndef|elif|elifdef|elifndef|else|endif)$/.test(name);
-}
-
-function countLines(text: string): number {
-  let lines = 0;
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
-  return text.length > 0 && !text.endsWith("\n") ? lines + 1 : lines;
 }
 
 function dirName(path: string): string {
