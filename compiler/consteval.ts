@@ -13,6 +13,7 @@ import type {
   CallExpr,
   Expr,
   Identifier,
+  IntegerLiteral,
   MemberExpr,
   OffsetofExpr,
   SizeofExpr,
@@ -78,6 +79,21 @@ function repOf(t: CType): IntRep | undefined {
 }
 
 // The value `v` converted to type `t` (C11 6.3.1.3, with the usual modular wrap).
+// The values of small literals (array sizes, bit widths, enumerators...), made once.
+const smallValues: bigint[] = [];
+for (let i = 0; i < 1024; i++) smallValues.push(BigInt(i));
+
+/** An integer literal's value. */
+export function literalValue(e: IntegerLiteral): bigint {
+  if (e.hi === 0 && e.lo >= 0 && e.lo < 1024) return smallValues[e.lo]!;
+  return e.hi === 0 ? BigInt(e.lo >>> 0) : (BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0);
+}
+
+/** `n` (0 <= n < 1024) as a bigint, made once. */
+export function smallValue(n: number): bigint {
+  return smallValues[n]!;
+}
+
 export function convertValue(v: bigint, t: CType): bigint {
   const r = repOf(t);
   if (r === undefined) return v;
@@ -99,11 +115,9 @@ export class ConstEvaluator {
   // Evaluates an integer constant expression; the value is already converted to its type.
   evaluate(e: Expr): ConstResult {
     switch (e.kind) {
-      case "IntegerLiteral": {
-        const v =
-          e.hi === 0 ? BigInt(e.lo >>> 0) : (BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0);
-        return this.toTypeOf(e, v);
-      }
+      case "IntegerLiteral":
+        // Sema types a literal so that its value fits: nothing to wrap.
+        return this.host.typeOf(e) === undefined ? notConstant(e.loc) : literalValue(e);
       case "CharLiteral":
         return this.toTypeOf(e, BigInt(e.value));
       case "Identifier": {

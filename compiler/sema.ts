@@ -11,7 +11,14 @@
 import type * as A from "./ast.js";
 import { type Diagnostic, DiagnosticBag, type SourceLoc as DiagLoc, note } from "./diagnostics.js";
 import { diagnosticLoc, expansionChain } from "./lexer.js";
-import { ConstEvaluator, type ConstEvalHost, convertValue, isNotConstant } from "./consteval.js";
+import {
+  ConstEvaluator,
+  type ConstEvalHost,
+  convertValue,
+  isNotConstant,
+  literalValue,
+  smallValue,
+} from "./consteval.js";
 import {
   type ArrayType,
   type CType,
@@ -1610,7 +1617,7 @@ class Sema implements ConstEvalHost {
       this.error(loc, `named bit-field '${name}' has zero width`);
       return undefined;
     }
-    if (v > smallValues[bits]!) {
+    if (v > smallValue(bits)) {
       const what =
         name !== undefined ? `width of bit-field '${name}'` : "width of anonymous bit-field";
       this.error(
@@ -4512,15 +4519,6 @@ const INT_MAX = 0x7fffffffn;
 // fitsIn(value, intType) without the range table.
 function fitsInInt(value: bigint): boolean {
   return value >= INT_MIN && value <= INT_MAX;
-}
-
-// The values of small literals (array sizes, bit widths, enumerators...), made once.
-const smallValues: bigint[] = [];
-for (let i = 0; i < 1024; i++) smallValues.push(BigInt(i));
-
-function literalValue(e: A.IntegerLiteral): bigint {
-  if (e.hi === 0 && e.lo >= 0 && e.lo < 1024) return smallValues[e.lo]!;
-  return e.hi === 0 ? BigInt(e.lo >>> 0) : (BigInt(e.hi >>> 0) << 32n) | BigInt(e.lo >>> 0);
 }
 
 // Precedence levels for re-parenthesizing printed expressions (higher binds tighter).
