@@ -52,6 +52,9 @@ export const TypedefName = createToken({
 export const parserVocabulary: TokenType[] = [...T.allTokens, TypedefName];
 
 export const IDENTIFIER_IDX = T.Identifier.tokenTypeIdx!;
+const STRUCT_IDX = T.Struct.tokenTypeIdx!;
+const UNION_IDX = T.Union.tokenTypeIdx!;
+const ENUM_IDX = T.Enum.tokenTypeIdx!;
 export const TYPEDEF_IDX = TypedefName.tokenTypeIdx!;
 
 /** Where a declaration-specifier list or declaration appears: decides messages and what is allowed. */
@@ -472,7 +475,12 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   }
 
   private classify(tok: IToken, pos: number): void {
-    if (this.scopes.isTypedef(tok.image)) {
+    // A tag (after struct, union or enum) is a name either way: no need to look it up (a
+    // vmlinux.h has some 40,000).
+    const before = (this as unknown as TokenCursor).tokVector[pos - 1]?.tokenTypeIdx;
+    if (before === STRUCT_IDX || before === UNION_IDX || before === ENUM_IDX) {
+      // (Never retyped: its type is still the lexer's Identifier.)
+    } else if (this.scopes.isTypedef(tok.image)) {
       if (tok.tokenTypeIdx !== TYPEDEF_IDX) {
         tok.tokenType = TypedefName;
         tok.tokenTypeIdx = TYPEDEF_IDX;
