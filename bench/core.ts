@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile, type CompileOptions } from "../compiler/compile.js";
-import { childrenCpuMs } from "./frontend.js";
+import { timed } from "./frontend.js";
 import { median, repoRoot, type BenchSection } from "./section.js";
 
 export interface CoreCompileRow {
@@ -44,15 +44,13 @@ const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
 const round = (n: number | null, digits: number): number | null =>
   n === null ? null : Number(n.toFixed(digits));
 
-/** Runs a command: wall and CPU ms (children's CPU from /proc; the wall time elsewhere). */
-function timed(command: string, args: string[]): { ms: number; cpuMs: number; ok: boolean } {
-  const cpu0 = childrenCpuMs();
-  const start = performance.now();
-  const r = spawnSync(command, args, { encoding: "utf8", maxBuffer: 1 << 26 });
-  const ms = performance.now() - start;
-  const cpu1 = childrenCpuMs();
-  const cpu = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : ms;
-  return { ms, cpuMs: cpu, ok: r.error === undefined && r.status === 0 };
+/** A command's timing, ok when it exited with 0. */
+function succeeded(t: { ms: number; cpuMs: number; status: number | null }): {
+  ms: number;
+  cpuMs: number;
+  ok: boolean;
+} {
+  return { ms: t.ms, cpuMs: t.cpuMs, ok: t.status === 0 };
 }
 
 /** Medians of `runs` timings; undefined when one failed. */
@@ -158,14 +156,18 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
           row.cached_ms = round(medians(options.runs, () => inProcess(file, opts))!.ms, 2);
           if (hasCli) {
             const cold = medians(1, () =>
-              timed(process.execPath, [cli, "build", ...flags, ...includes, file, "-o", out]),
+              succeeded(
+                timed(process.execPath, [cli, "build", ...flags, ...includes, file, "-o", out]),
+              ),
             );
             row.cold_ms = round(cold?.ms ?? null, 0);
             row.cold_cpu_ms = round(cold?.cpuMs ?? null, 0);
           }
           if (hasClang) {
             const clang = medians(options.runs, () =>
-              timed("clang", ["-target", "bpf", ...flags, ...includes, "-c", file, "-o", out]),
+              succeeded(
+                timed("clang", ["-target", "bpf", ...flags, ...includes, "-c", file, "-o", out]),
+              ),
             );
             row.clang_ms = round(clang?.ms ?? null, 0);
             row.clang_cpu_ms = round(clang?.cpuMs ?? null, 0);

@@ -179,7 +179,7 @@ process.stderr.write("\\nCOLD " + JSON.stringify({ code: r.diagnostics.errorCoun
  * CPU ms used by this process's children that have ended (Linux: /proc/self/stat's cutime and
  * cstime, in clock ticks of 10 ms); undefined elsewhere.
  */
-export function childrenCpuMs(): number | undefined {
+function childrenCpuMs(): number | undefined {
   try {
     const stat = readFileSync("/proc/self/stat", "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -191,7 +191,7 @@ export function childrenCpuMs(): number | undefined {
 }
 
 /** Runs a command; its wall ms and CPU ms (the wall time where CPU time cannot be read). */
-function timed(
+export function timed(
   command: string,
   args: string[],
 ): { ms: number; cpuMs: number; status: number | null; stderr: string } {

@@ -419,37 +419,28 @@ class LayeredSet<T> extends Set<T> {
   }
 }
 
-function layeredResult(r: SemaResult, unit: A.TranslationUnit): SemaResult {
+/**
+ * A result going on from `r`: its lists copied and its maps made by `map` (a copy to keep, or a
+ * layer over r's that a resumed compile writes to).
+ */
+function resultFrom(
+  r: SemaResult,
+  unit: A.TranslationUnit,
+  map: <K, V>(m: Map<K, V>) => Map<K, V>,
+): SemaResult {
   return {
     unit,
-    exprs: new LayeredMap(r.exprs),
-    declarators: new LayeredMap(r.declarators),
-    typeNames: new LayeredMap(r.typeNames),
-    initializers: new LayeredMap(r.initializers),
+    exprs: map(r.exprs),
+    declarators: map(r.declarators),
+    typeNames: map(r.typeNames),
+    initializers: map(r.initializers),
     globals: r.globals.slice(),
     records: r.records.slice(),
     enums: r.enums.slice(),
-    switches: new LayeredMap(r.switches),
-    caseValues: new LayeredMap(r.caseValues),
-    caseRangeEnds: new LayeredMap(r.caseRangeEnds),
-    labels: new LayeredMap(r.labels),
-  };
-}
-
-function copyResult(r: SemaResult, unit: A.TranslationUnit): SemaResult {
-  return {
-    unit,
-    exprs: new Map(r.exprs),
-    declarators: new Map(r.declarators),
-    typeNames: new Map(r.typeNames),
-    initializers: new Map(r.initializers),
-    globals: r.globals.slice(),
-    records: r.records.slice(),
-    enums: r.enums.slice(),
-    switches: new Map(r.switches),
-    caseValues: new Map(r.caseValues),
-    caseRangeEnds: new Map(r.caseRangeEnds),
-    labels: new Map(r.labels),
+    switches: map(r.switches),
+    caseValues: map(r.caseValues),
+    caseRangeEnds: map(r.caseRangeEnds),
+    labels: map(r.labels),
   };
 }
 
@@ -492,7 +483,7 @@ class Sema implements ConstEvalHost {
       this.builtins = new LayeredMap(resume.builtins);
       this.evalWarnings = new LayeredSet(resume.evalWarnings);
       this.paramLocs = new LayeredMap(resume.paramLocs);
-      this.result = layeredResult(resume.result, unit);
+      this.result = resultFrom(resume.result, unit, (m) => new LayeredMap(m));
       return;
     }
     this.fileScope = new Scope(undefined, "file");
@@ -531,7 +522,7 @@ class Sema implements ConstEvalHost {
     return {
       count,
       decls: this.unit.decls.slice(0, count),
-      result: copyResult(this.result, this.unit),
+      result: resultFrom(this.result, this.unit, (m) => new Map(m)),
       names: new Map(this.fileScope.names),
       tags: new Map(this.fileScope.tags),
       frozen,
