@@ -193,9 +193,16 @@ export function resumePreprocess(
 ): PreprocessResult | undefined {
   const started = performance.now();
   const pp = new Preprocessor(options);
-  if (!pp.resume(snapshot, input.name, input.text)) return undefined;
-  return pp.result(performance.now() - started);
+  try {
+    if (!pp.resume(snapshot, input.name, input.text)) return undefined;
+    return pp.result(performance.now() - started);
+  } finally {
+    pp.stopAppending();
+  }
 }
+
+/** Snapshot token arrays a resumed run is appending to now (see Preprocessor.resume). */
+const appending = new WeakSet<CToken[]>();
 
 /** The -dM listing: `#define NAME(params) body` lines sorted by name, as clang prints them. */
 export function dumpMacros(macros: ReadonlyMap<string, MacroDefinition>): string {
@@ -483,6 +490,8 @@ class Preprocessor {
   /** `macros` is a snapshot's: copy it before a change (see writableMacros). */
   private macrosShared = false;
   private out: CToken[] = [];
+  /** The snapshot's token array this run appends to in place, while it does. */
+  private appendingTo: CToken[] | undefined = undefined;
   /** Where the Pragma tokens are in `out`. */
   private pragmaAt: number[] = [];
   private hideSets = new HideSets();
@@ -606,6 +615,12 @@ class Preprocessor {
     this.processText(name, text);
   }
 
+  /** The run is over: another may append to the snapshot's token array in place. */
+  stopAppending(): void {
+    if (this.appendingTo !== undefined) appending.delete(this.appendingTo);
+    this.appendingTo = undefined;
+  }
+
   /** Goes on from a snapshot with the main file's new text (see resumePreprocess). */
   resume(snapshot: PreprocessSnapshot, name: string, text: string): boolean {
     const s = snapshot.state as SavedState;
@@ -626,8 +641,18 @@ class Preprocessor {
     this.scratchLines = s.scratchLines;
     this.baseFile = s.baseFile;
     Object.assign(this.stats, s.stats);
-    const out = snapshot.tokens as CToken[];
-    out.length = snapshot.count;
+    // The snapshot's array is appended to in place, unless a run that goes on from it is still
+    // appending (a compile started from a readFile callback of another): then a copy.
+    const shared = snapshot.tokens as CToken[];
+    let out: CToken[];
+    if (appending.has(shared)) {
+      out = shared.slice(0, snapshot.count);
+    } else {
+      out = shared;
+      out.length = snapshot.count;
+      appending.add(shared);
+      this.appendingTo = shared;
+    }
     this.out = out;
     this.pragmaAt = s.pragmaAt.slice();
     const entry: FileEntry = {

@@ -372,6 +372,40 @@ int w(later_t *p) { return proto(RED, C) + uses(p) + GREEN; }
   });
 });
 
+describe("compiles that go on from one state at the same time", () => {
+  // A resumed compile appends the rest of its main file to the state's own token array. A
+  // compile started from inside it (here from its readFile callback) goes on from the same
+  // state: it must work on a copy and leave the outer compile's tokens alone.
+  test("a compile started from a readFile callback of another", () => {
+    const files: Record<string, string> = {
+      "/inc/a.h":
+        "#ifndef A_H\n#define A_H\ntypedef unsigned int u32;\nstruct pt { u32 a; };\n#endif\n",
+      "/inc/b.h": "int from_b;\n",
+    };
+    const cache = new FrontendCache();
+    const prefix = '#include "a.h"\n';
+    let inner: string | undefined;
+    const readFile = (path: string): string | undefined => {
+      if (path === "/inc/b.h" && inner === undefined) {
+        inner = checked("/m.c", prefix + "u32 inner1, inner2;\n", opts).diagnostics;
+      }
+      return files[path];
+    };
+    const opts: FrontendOptions = { includeDirs: ["/inc"], readFile, cache };
+    const names = (source: string, o: FrontendOptions): string[] =>
+      checkProgram({ file: "/m.c", source }, o).unit!.decls.flatMap((d) =>
+        d.kind === "Declaration" ? d.declarators.map((x) => x.declarator.name ?? "") : [],
+      );
+    names(prefix + "int s;\n", opts); // stores the state
+    const outer = prefix + 'int first;\n#include "b.h"\nint outer;\n';
+    const cached = names(outer, opts);
+    expect(inner).toBe("[]");
+    expect(cache.hits).toBe(2);
+    expect(cached).toEqual(names(outer, { ...opts, cache: false }));
+    expect(cached.slice(-3)).toEqual(["first", "from_b", "outer"]);
+  });
+});
+
 describe("leadingIncludes: where the cached prefix ends", () => {
   test.each([
     ['#include "a.h"\nint x;\n', 2],
