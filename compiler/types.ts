@@ -212,6 +212,11 @@ export class RecordDecl {
     return this.flexibleTail;
   }
 
+  /** Defined, and not laid out yet. */
+  get hasPendingLayout(): boolean {
+    return this.pending !== undefined;
+  }
+
   /** Completes the record with these fields; layoutRecord lays them out when first asked. */
   define(fields: readonly FieldDecl[], attrs: RecordAttrs): void {
     this.pending = { fields, attrs };
@@ -220,7 +225,30 @@ export class RecordDecl {
   }
 
   private layOut(): void {
-    const { fields, attrs } = this.pending!;
+    // The records this one holds by value are laid out first, deepest first, by a loop: their
+    // layouts would otherwise be asked for from inside this one's, a recursion as deep as the
+    // nesting (generated code nests thousands deep; eagerly laid-out records never recursed).
+    const stack: { record: RecordDecl; next: number }[] = [{ record: this, next: 0 }];
+    const seen = new Set<RecordDecl>([this]);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const fields = top.record.pending?.fields ?? [];
+      if (top.next < fields.length) {
+        const nested = pendingRecordIn(fields[top.next++]!.type);
+        if (nested !== undefined && !seen.has(nested)) {
+          seen.add(nested);
+          stack.push({ record: nested, next: 0 });
+        }
+      } else {
+        stack.pop();
+        top.record.layOutSelf();
+      }
+    }
+  }
+
+  private layOutSelf(): void {
+    if (this.pending === undefined) return;
+    const { fields, attrs } = this.pending;
     // `pending` is cleared only once laid out: a layout that throws leaves the record as it was.
     const layout = layoutFields(this.isUnion, fields, attrs);
     this.pending = undefined;
@@ -241,6 +269,16 @@ export class RecordDecl {
       addMembersTo(this.lookup, members, [], 0);
     }
     return this.lookup.get(name);
+  }
+}
+
+/** The record not yet laid out that a field of this type holds by value (through arrays). */
+function pendingRecordIn(t: CType): RecordDecl | undefined {
+  for (;;) {
+    if (t.kind === "array") t = t.element;
+    else if (t.kind === "typedef") t = t.decl.target;
+    else if (t.kind === "record") return t.decl.hasPendingLayout ? t.decl : undefined;
+    else return undefined;
   }
 }
 

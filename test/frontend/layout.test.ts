@@ -773,3 +773,21 @@ describe("type printer matches clang's spelling", () => {
     expect(alignOf(ulongType)).toBe(8);
   });
 });
+
+describe("lazy layout of deep nesting", () => {
+  // A record is laid out when first asked; the records it holds by value are laid out first by
+  // a loop, so a chain of thousands of records does not recurse once per level.
+  test("sizeof the last of 5,000 records, each holding the one before", () => {
+    const chain = [new RecordDecl(false, "S0", undefined)];
+    chain[0]!.define([{ name: "x", type: intType }], {});
+    for (let i = 1; i <= 5000; i++) {
+      const r = new RecordDecl(false, `S${i}`, undefined);
+      // By value, directly or as an array of one.
+      const held = chain[i - 1]!.type;
+      r.define([{ name: "x", type: i % 2 === 0 ? held : arrayOf(held, 1) }], {});
+      chain.push(r);
+    }
+    expect(chain[5000]!.size).toBe(4);
+    expect(chain[2500]!.align).toBe(4);
+  });
+});
