@@ -119,7 +119,12 @@ export function scanPragmas(
       runs.push(input.slice(from, to));
       from = to + 1;
     }
-    scan.tokens = runs.length === 1 ? runs[0]! : ([] as CToken[]).concat(...runs);
+    // (concat takes the runs as arguments: in batches, as a file may have 100,000 pragmas)
+    let tokens: CToken[] = runs.length === 1 ? runs[0]! : [];
+    for (let i = 0; runs.length > 1 && i < runs.length; i += 1024) {
+      tokens = tokens.concat(...runs.slice(i, i + 1024));
+    }
+    scan.tokens = tokens;
   }
   for (let k = 0; k < pragmaAt.length; k++) {
     const tok = input[pragmaAt[k]!]!;

@@ -699,3 +699,14 @@ describe("locations", () => {
     expect(op?.expansion?.parent?.macro).toBe("TWICE");
   });
 });
+
+describe("many pragmas", () => {
+  // The parser takes Pragma tokens out of the array by copying the runs between them: a file
+  // may have far more pragmas than a call may have arguments.
+  test("140,000 pragmas around one declaration", () => {
+    const source = "#pragma GCC diagnostic push\n#pragma GCC diagnostic pop\n".repeat(70_000);
+    const r = parseSource(source + "int x;\n", "t.c");
+    expect(r.diagnostics).toEqual([]);
+    expect(r.unit.decls.length).toBe(1);
+  });
+});
