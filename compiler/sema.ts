@@ -417,6 +417,37 @@ class LayeredSet<T> extends Set<T> {
   override has(value: T): boolean {
     return super.has(value) || this.base.has(value);
   }
+
+  override delete(): boolean {
+    throw new Error("LayeredSet: delete is not supported");
+  }
+
+  override get size(): number {
+    let n = super.size;
+    for (const v of this.base) if (!super.has(v)) n++;
+    return n;
+  }
+
+  override *values(): SetIterator<T> {
+    for (const v of this.base) if (!super.has(v)) yield v;
+    yield* super.values();
+  }
+
+  override [Symbol.iterator](): SetIterator<T> {
+    return this.values();
+  }
+
+  override keys(): SetIterator<T> {
+    return this.values();
+  }
+
+  override *entries(): SetIterator<[T, T]> {
+    for (const v of this.values()) yield [v, v];
+  }
+
+  override forEach(f: (value: T, key: T, set: Set<T>) => void, self?: unknown): void {
+    for (const v of this.values()) f.call(self, v, v, this);
+  }
 }
 
 /**
