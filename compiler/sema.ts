@@ -358,6 +358,13 @@ function resumable(unit: A.TranslationUnit, s: SemaSnapshot): boolean {
 /** Thrown by a resumed run about to change an entity its snapshot holds. */
 class ResumeAbandoned extends Error {}
 
+/** The size of a layer over a frozen base: its own, and the base's keys it does not shadow. */
+function layeredSize<K>(own: number, base: Iterable<K>, shadows: (key: K) => boolean): number {
+  let n = own;
+  for (const k of base) if (!shadows(k)) n++;
+  return n;
+}
+
 /**
  * A map over a frozen one: reads see both, writes go to this one, so a run going on from a
  * snapshot costs what it adds, not what the snapshot holds (which it never changes).
@@ -381,9 +388,7 @@ class LayeredMap<K, V> extends Map<K, V> {
   }
 
   override get size(): number {
-    let n = super.size;
-    for (const k of this.base.keys()) if (!super.has(k)) n++;
-    return n;
+    return layeredSize(super.size, this.base.keys(), (k) => super.has(k));
   }
 
   override *entries(): MapIterator<[K, V]> {
@@ -423,9 +428,7 @@ class LayeredSet<T> extends Set<T> {
   }
 
   override get size(): number {
-    let n = super.size;
-    for (const v of this.base) if (!super.has(v)) n++;
-    return n;
+    return layeredSize(super.size, this.base, (v) => super.has(v));
   }
 
   override *values(): SetIterator<T> {
