@@ -478,9 +478,8 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     // A tag (after struct, union or enum) is a name either way: no need to look it up (a
     // vmlinux.h has some 40,000).
     const before = (this as unknown as TokenCursor).tokVector[pos - 1]?.tokenTypeIdx;
-    if (before === STRUCT_IDX || before === UNION_IDX || before === ENUM_IDX) {
-      // (Never retyped: its type is still the lexer's Identifier.)
-    } else if (this.scopes.isTypedef(tok.image)) {
+    const isTag = before === STRUCT_IDX || before === UNION_IDX || before === ENUM_IDX;
+    if (!isTag && this.scopes.isTypedef(tok.image)) {
       if (tok.tokenTypeIdx !== TYPEDEF_IDX) {
         tok.tokenType = TypedefName;
         tok.tokenTypeIdx = TYPEDEF_IDX;

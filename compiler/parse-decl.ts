@@ -721,11 +721,8 @@ export abstract class DeclParser extends ParserBase {
       let bitWidth: Expr | null = null;
       const first = this.LA_FAST(1);
       if (!this.RECORDING_PHASE && this.plainDeclaratorAhead(endsPlainMember)) {
-        // `*`s and a name, then `;` `,` or `:`: the declarator rule's fast path, without it.
-        const parts = this.newParts();
-        this.plainPointers(parts);
-        parts.name = this.CONSUME(T.Identifier) as CToken;
-        declarator = this.buildDeclarator(this.real(first), parts);
+        // `*`s and a name, then `;` `,` or `:`: without the declarator rule.
+        declarator = this.plainDeclarator(first);
         if (this.LA_FAST(1).tokenTypeIdx === COLON_IDX) {
           this.CONSUME(T.Colon);
           bitWidth = this.SUBRULE(this.conditionalExpression);
@@ -1075,17 +1072,10 @@ export abstract class DeclParser extends ParserBase {
     "declarator",
     (): Declarator => {
       const first = this.LA_FAST(1);
-      const parts = this.newParts();
-      if (!this.RECORDING_PHASE) {
-        this.plainPointers(parts);
-        if (endsPlainDeclarator[this.LA_FAST(2).tokenTypeIdx] === true) {
-          const type = this.LA_FAST(1).tokenTypeIdx;
-          if (type === IDENTIFIER_IDX || type === TYPEDEF_IDX) {
-            parts.name = this.CONSUME(T.Identifier) as CToken;
-            return this.buildDeclarator(this.real(first), parts);
-          }
-        }
+      if (!this.RECORDING_PHASE && this.plainDeclaratorAhead(endsPlainDeclarator)) {
+        return this.plainDeclarator(first);
       }
+      const parts = this.newParts();
       this.MANY(() => (parts.pointers ??= []).push(this.SUBRULE(this.pointer)));
       const direct = this.OR(this.directDeclaratorChoice);
       if (!this.RECORDING_PHASE) {
@@ -1121,14 +1111,12 @@ export abstract class DeclParser extends ParserBase {
   }
 
   /**
-   * The leading `*`s of a declarator that have no qualifier or attribute after them, read without
-   * the pointer rule (the nodes it builds for them): most pointers in headers are plain.
+   * Reads the declarator plainDeclaratorAhead saw, without the pointer and declarator rules:
+   * the node they build for plain `*`s and a name (most declarators of a header are one).
    */
-  private plainPointers(parts: DeclaratorParts): void {
-    while (
-      this.LA_FAST(1).tokenTypeIdx === STAR_IDX &&
-      qualifiesPointer[this.LA_FAST(2).tokenTypeIdx] !== true
-    ) {
+  private plainDeclarator(first: IToken): Declarator {
+    const parts = this.newParts();
+    while (this.LA_FAST(1).tokenTypeIdx === STAR_IDX) {
       const star = this.CONSUME(T.Star);
       (parts.pointers ??= []).push({
         kind: "Pointer",
@@ -1137,6 +1125,8 @@ export abstract class DeclParser extends ParserBase {
         attributes: exact([]),
       });
     }
+    parts.name = this.CONSUME(T.Identifier) as CToken;
+    return this.buildDeclarator(this.real(first), parts);
   }
 
   // After a declarator: `asm("name")` (clang allows it once, before the attributes; any order

@@ -114,10 +114,8 @@ export abstract class ExprParser extends DeclParser {
   assignmentExpression = this.RULE(
     "assignmentExpression",
     (): Expr => {
-      if (!this.RECORDING_PHASE && endsExpression[this.LA_FAST(2).tokenTypeIdx] === true) {
-        const lone = this.loneOperand();
-        if (lone !== undefined) return lone;
-      }
+      const lone = this.RECORDING_PHASE ? undefined : this.loneExpression();
+      if (lone !== undefined) return lone;
       const target = this.SUBRULE(this.conditionalExpression);
       let result = target;
       this.OPTION(() => {
@@ -144,10 +142,8 @@ export abstract class ExprParser extends DeclParser {
   conditionalExpression = this.RULE(
     "conditionalExpression",
     (): Expr => {
-      if (!this.RECORDING_PHASE && endsExpression[this.LA_FAST(2).tokenTypeIdx] === true) {
-        const lone = this.loneOperand();
-        if (lone !== undefined) return lone;
-      }
+      const lone = this.RECORDING_PHASE ? undefined : this.loneExpression();
+      if (lone !== undefined) return lone;
       const cond = this.SUBRULE(this.binaryExpression);
       let result = cond;
       this.OPTION(() => {
@@ -549,11 +545,16 @@ export abstract class ExprParser extends DeclParser {
   });
 
   /**
-   * An identifier (not a typedef name) or an integer constant as a whole operand, when the caller
-   * has seen that the token after it cannot continue what it parses: the node the rules below
-   * would build for it, without going through them. Most expressions in headers are one such
-   * token (enumerator values, bit-field widths, array sizes), and each went through six rules.
+   * An identifier (not a typedef name) or an integer constant that is a whole expression (the
+   * token after it is one no expression goes on with): the node the rules below would build for
+   * it, without going through them. Most expressions in headers are one such token (enumerator
+   * values, bit-field widths, array sizes), and each went through six rules.
    */
+  private loneExpression(): Expr | undefined {
+    return endsExpression[this.LA_FAST(2).tokenTypeIdx] === true ? this.loneOperand() : undefined;
+  }
+
+  /** Such a token as a whole operand, when the caller has seen that nothing after it joins it. */
   private loneOperand(): Expr | undefined {
     const type = this.LA_FAST(1).tokenTypeIdx;
     if (type === INTEGER_IDX) return this.integerExpr(this.CONSUME(T.IntegerConstant));
