@@ -78,7 +78,6 @@ function repOf(t: CType): IntRep | undefined {
   return undefined;
 }
 
-// The value `v` converted to type `t` (C11 6.3.1.3, with the usual modular wrap).
 // The values of small literals (array sizes, bit widths, enumerators...), made once.
 const smallValues: bigint[] = [];
 for (let i = 0; i < 1024; i++) smallValues.push(BigInt(i));
@@ -94,6 +93,7 @@ export function smallValue(n: number): bigint {
   return smallValues[n]!;
 }
 
+// The value `v` converted to type `t` (C11 6.3.1.3, with the usual modular wrap).
 export function convertValue(v: bigint, t: CType): bigint {
   const r = repOf(t);
   if (r === undefined) return v;

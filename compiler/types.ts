@@ -150,14 +150,13 @@ export interface MemberPath {
 }
 
 export class RecordDecl {
-  // The definition's fields and attributes, laid out on first need (as clang does): most
-  // records of a header such as vmlinux.h are never asked for their layout.
-  private pending: { fields: readonly FieldDecl[]; attrs: RecordAttrs } | undefined = undefined;
+  // The definition's fields, laid out on first need (as clang does): most records of a header
+  // such as vmlinux.h are never asked for their layout; and its attributes.
+  private pending: readonly FieldDecl[] | undefined = undefined;
+  private attrs: RecordAttrs = {};
   private laidOut: Member[] | undefined = undefined;
   private sizeBytes = 0;
   private alignBytes = 1;
-  private alignAttrBytes = 0;
-  private packedLayout = false;
   private flexibleTail = false;
   // __attribute__((preserve_access_index)) (CO-RE: accesses become relocations).
   preserveAccessIndex = false;
@@ -197,13 +196,11 @@ export class RecordDecl {
 
   // An aligned attribute on the record's definition (bytes), 0 if none.
   get alignAttr(): number {
-    if (this.pending !== undefined) return this.pending.attrs.alignAttr ?? 0;
-    return this.alignAttrBytes;
+    return this.attrs.alignAttr ?? 0;
   }
 
   get packed(): boolean {
-    if (this.pending !== undefined) return this.pending.attrs.packed === true;
-    return this.packedLayout;
+    return this.attrs.packed === true;
   }
 
   // The last member is a flexible array member (or such a record nests one at its end).
@@ -219,7 +216,8 @@ export class RecordDecl {
 
   /** Completes the record with these fields; layoutRecord lays them out when first asked. */
   define(fields: readonly FieldDecl[], attrs: RecordAttrs): void {
-    this.pending = { fields, attrs };
+    this.pending = fields;
+    this.attrs = attrs;
     this.laidOut = undefined;
     this.lookup = undefined;
   }
@@ -232,7 +230,7 @@ export class RecordDecl {
     const seen = new Set<RecordDecl>([this]);
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
-      const fields = top.record.pending?.fields ?? [];
+      const fields = top.record.pending ?? [];
       if (top.next < fields.length) {
         const nested = pendingRecordIn(fields[top.next++]!.type);
         if (nested !== undefined && !seen.has(nested)) {
@@ -248,13 +246,10 @@ export class RecordDecl {
 
   private layOutSelf(): void {
     if (this.pending === undefined) return;
-    const { fields, attrs } = this.pending;
     // `pending` is cleared only once laid out: a layout that throws leaves the record as it was.
-    const layout = layoutFields(this.isUnion, fields, attrs);
+    const layout = layoutFields(this.isUnion, this.pending, this.attrs);
     this.pending = undefined;
     this.laidOut = layout.members;
-    this.packedLayout = attrs.packed === true;
-    this.alignAttrBytes = attrs.alignAttr ?? 0;
     this.alignBytes = layout.align;
     this.sizeBytes = layout.size;
     this.flexibleTail = layout.hasFlexibleArray;
