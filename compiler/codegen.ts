@@ -59,7 +59,7 @@ import { selectInstructions } from "./isel.js";
 import { allocateRegisters } from "./regalloc.js";
 import { MAX_STACK, encode, expandPseudos, layoutFrame } from "./isel-layout.js";
 import { peephole } from "./opt-peephole.js";
-import { diagnosticLoc } from "./lexer.js";
+import { diagnosticLoc, lineStarts } from "./lexer.js";
 import type { Func } from "./ir.js";
 
 export interface CodegenOptions {
@@ -109,7 +109,7 @@ export function generate(checked: CheckedProgram, opts: CodegenOptions): Compile
       let source = lined.get(file);
       if (!lined.has(file)) {
         const text = sources(file);
-        source = text === undefined ? undefined : { text, starts: lineStartsOf(text) };
+        source = text === undefined ? undefined : { text, starts: lineStarts(text) };
         lined.set(file, source);
       }
       const start = source?.starts[line - 1];
@@ -178,11 +178,4 @@ function checkAtomics(unit: UnitLowering, fn: Func, cpu: Cpu): void {
       );
     }
   }
-}
-
-/** Offsets where each line starts (index = line - 1). */
-function lineStartsOf(text: string): number[] {
-  const starts = [0];
-  for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", nl + 1)) starts.push(nl + 1);
-  return starts;
 }

@@ -829,6 +829,13 @@ function spliceRunStart(text: string, offset: number): number {
   }
 }
 
+/** Offsets where each line of a text starts (index = line - 1). */
+export function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", nl + 1)) starts.push(nl + 1);
+  return starts;
+}
+
 /** The lines of a text (a last line without a newline counts). */
 export function countLines(text: string): number {
   const newlines = countNewlines(text, 0, text.length);
@@ -895,17 +902,16 @@ function lexSpliced(text: string, file: string, diagnostics?: DiagnosticBag): Le
   }
   spliced += text.slice(kept);
   for (let k = kept; k <= text.length; k++) origin.push(k);
-  const lineStarts = [0];
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+  const starts = lineStarts(text);
   const locate = (offset: number): SourceLoc => {
     let lo = 0;
-    let hi = lineStarts.length - 1;
+    let hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid]! <= offset) lo = mid;
+      if (starts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { file, line: lo + 1, col: offset - lineStarts[lo]! + 1 };
+    return { file, line: lo + 1, col: offset - starts[lo]! + 1 };
   };
   const lexed = lexText(spliced, file, (offset) =>
     diagnostics?.error(locate(origin[offset]!), "unterminated /* comment"),
