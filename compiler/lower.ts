@@ -491,11 +491,9 @@ export class UnitLowering {
       // (static callees, BPF_KPROBE's inner bodies) after them all, as clang defers them -
       // after the end of the unit has completed the tentative definitions, which therefore
       // keep their declaration order.
-      if (this.globalIndex.size === 0)
-        this.sema.globals.forEach((g, i) => this.globalIndex.set(g, i));
       const deferred = !this.hasExternalDefinition(f);
       if (!(deferred && this.isTentative(v))) {
-        const at = deferred ? DEFERRED : (this.globalIndex.get(f) ?? 0);
+        const at = deferred ? DEFERRED : (this.globalPosition(f) ?? 0);
         this.firstUse.set(v, at + ++this.uses / 1e6);
       }
     }
@@ -646,8 +644,6 @@ export class UnitLowering {
     const tentative: CompiledGlobal[] = [];
     // created while generating deferred (static) functions, after the tentative definitions
     const late: CompiledGlobal[] = [];
-    if (this.globalIndex.size === 0)
-      this.sema.globals.forEach((g, i) => this.globalIndex.set(g, i));
     const entries = [...this.globalsInfo].sort(
       (a, b) => this.creationOrder(a[0]) - this.creationOrder(b[0]),
     );
@@ -707,11 +703,12 @@ export class UnitLowering {
   /** An extern or tentative definition clang first meets in a deferred function's body. */
   private isDeferredUse(v: VarDecl): boolean {
     const used = this.firstUse.get(v);
-    return (
-      used !== undefined &&
-      used >= DEFERRED &&
-      ((v.storage === "extern" && !v.defined) || this.isTentative(v))
-    );
+    return used !== undefined && used >= DEFERRED && this.placedAtFirstUse(v);
+  }
+
+  /** An extern without a definition, or a tentative definition: clang creates it at a use. */
+  private placedAtFirstUse(v: VarDecl): boolean {
+    return (v.storage === "extern" && !v.defined) || this.isTentative(v);
   }
 
   private isTentative(v: VarDecl): boolean {
@@ -725,17 +722,23 @@ export class UnitLowering {
    */
   private creationOrder(v: VarDecl): number {
     const used = this.firstUse.get(v);
-    if (used !== undefined && ((v.storage === "extern" && !v.defined) || this.isTentative(v)))
-      return used;
+    if (used !== undefined && this.placedAtFirstUse(v)) return used;
     return this.declOrder(v);
   }
 
   /** Declaration order of a global (static locals come with their function). */
   private declOrder(v: VarDecl): number {
     const owner = this.staticLocalOwner.get(v);
-    const i = this.globalIndex.get(owner ?? v);
+    const i = this.globalPosition(owner ?? v);
     if (i === undefined) return Number.MAX_SAFE_INTEGER;
     return owner ? i + (owner.locals.indexOf(v) + 1) / (owner.locals.length + 2) : i;
+  }
+
+  /** A global's place in sema's list of globals (declaration order). */
+  private globalPosition(g: VarDecl | FunctionDecl): number | undefined {
+    if (this.globalIndex.size === 0)
+      this.sema.globals.forEach((x, i) => this.globalIndex.set(x, i));
+    return this.globalIndex.get(g);
   }
 
   /** kfuncs called (undefined function symbols the object references). */

@@ -226,7 +226,7 @@ export function coreCse(fn: Func): boolean {
     const up = idom.get(b);
     const fromPred =
       up !== undefined && up !== b && b.preds.includes(up) ? cores.get(up) : undefined;
-    for (const inst of b.insts.slice()) {
+    for (const inst of b.insts) {
       if (inst.op === "core") {
         const c = inst.core!;
         const key = `${c.kind}|${c.access}|${inst.lo}:${inst.hi}|${typeKey(c.type)}`;

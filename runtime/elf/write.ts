@@ -370,27 +370,26 @@ class StringTableBuilder {
     const keyed = [...this.names].map((name) => ({ name, key: reversed(name) }));
     keyed.sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
     this.offsets = new Map([["", 0]]);
-    const written: { name: string; offset: number }[] = [];
+    // (an ASCII name's bytes are its char codes; others are encoded once, here)
+    const written: { name: string; offset: number; bytes: Uint8Array | undefined }[] = [];
     let size = 1;
     let prev: { name: string; offset: number; length: number } | undefined;
     for (const { name } of keyed) {
-      const length = isAscii(name) ? name.length : utf8.encode(name).length;
+      const bytes = isAscii(name) ? undefined : utf8.encode(name);
+      const length = bytes?.length ?? name.length;
       if (prev && prev.name.endsWith(name)) {
         this.offsets.set(name, prev.offset + prev.length - length);
         continue;
       }
       this.offsets.set(name, size);
       prev = { name, offset: size, length };
-      written.push({ name, offset: size });
+      written.push({ name, offset: size, bytes });
       size += length + 1;
     }
     const out = new Uint8Array(size);
-    for (const { name, offset } of written) {
-      if (!isAscii(name)) {
-        out.set(utf8.encode(name), offset);
-        continue;
-      }
-      for (let i = 0; i < name.length; i++) out[offset + i] = name.charCodeAt(i);
+    for (const { name, offset, bytes } of written) {
+      if (bytes !== undefined) out.set(bytes, offset);
+      else for (let i = 0; i < name.length; i++) out[offset + i] = name.charCodeAt(i);
     }
     return out;
   }
