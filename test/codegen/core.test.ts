@@ -37,9 +37,8 @@ import { encodeBtf } from "../../runtime/btf/encode.js";
 import { parseBtf } from "../../runtime/btf/parse.js";
 import { btfTypeById } from "../../runtime/btf/query.js";
 import { relocateObjectCore, withCoreRelocations } from "../../runtime/core/index.js";
-import { disassemble } from "../../runtime/isa/disasm.js";
 import type { Insn } from "../../runtime/isa/insn.js";
-import { BPF_LDDW, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from "../../runtime/isa/opcodes.js";
+import { BPF_LDDW } from "../../runtime/isa/opcodes.js";
 import { kernelBtf } from "../../runtime/kernel/btf.js";
 import { SimKernel } from "../../runtime/kernel/kernel.js";
 import { runWorkload } from "../../runtime/kernel/workload.js";
@@ -54,6 +53,7 @@ import {
   hasVmlinuxBtf,
   isRoot,
   libbpfRelocate,
+  masked,
   run,
   scratchDir,
   scratchFile,
@@ -190,19 +190,6 @@ function records(o: OpenedObject): Map<string, string[]> {
 }
 
 const distinct = (xs: string[]): string[] => [...new Set(xs)].sort();
-
-/** lddws of maps carry fds, which differ between loaders: compare the rest. */
-function masked(insns: Insn[]): string[] {
-  return insns.map((insn, i) => {
-    const prev = insns[i - 1];
-    const isMapRef = (x: Insn | undefined): boolean =>
-      x?.code === BPF_LDDW && (x.src === BPF_PSEUDO_MAP_FD || x.src === BPF_PSEUDO_MAP_VALUE);
-    if (isMapRef(insn)) return disassemble([{ ...insn, imm: 0 }, insns[i + 1]!], 0);
-    if (isMapRef(prev) && insn.code === 0)
-      return `(second slot of a map lddw) imm ${prev!.src === BPF_PSEUDO_MAP_VALUE ? insn.imm : 0}`;
-    return `${disassemble(insns, i)}  [${insn.code} ${insn.dst} ${insn.src} ${insn.off} ${insn.imm}]`;
-  });
-}
 
 let realBtf: Btf | undefined;
 const targets: Record<Header, () => Btf> = {
@@ -479,6 +466,17 @@ const errorLines = (text: string): string[] =>
     .map((l) => /^[^:]*:(\d+:\d+: error: .*)$/.exec(l)?.[1])
     .filter((l): l is string => l !== undefined);
 
+/** Our error lines for a file (none when it compiles). */
+function ourErrorLines(path: string): string[] {
+  try {
+    compile(path, { optLevel: 2, debug: true });
+    return [];
+  } catch (err) {
+    if (!(err instanceof CompileError)) throw err;
+    return errorLines(err.render());
+  }
+}
+
 describe.skipIf(!hasClang)("bad uses of the CO-RE builtins", () => {
   for (const c of BAD) {
     it(`${c.name}: clang's error at clang's place`, () => {
@@ -494,14 +492,7 @@ describe.skipIf(!hasClang)("bad uses of the CO-RE builtins", () => {
       );
       const expected = errorLines(clang.stderr);
       expect(expected.length, clang.stderr).toBeGreaterThan(0);
-      let ours: string[] = [];
-      try {
-        compile(path, { optLevel: 2, debug: true });
-      } catch (err) {
-        if (!(err instanceof CompileError)) throw err;
-        ours = errorLines(err.render());
-      }
-      expect(ours).toEqual(expected);
+      expect(ourErrorLines(path)).toEqual(expected);
     });
   }
 
@@ -513,15 +504,8 @@ int g(struct w *p, int *q) {
 `;
     const path = join(scratchDir(), "bad-backend.c");
     writeFileSync(path, source);
-    let ours: string[] = [];
-    try {
-      compile(path, { optLevel: 2, debug: true });
-    } catch (err) {
-      if (!(err instanceof CompileError)) throw err;
-      ours = errorLines(err.render());
-    }
     // clang 14 stops with a fatal "error in backend" for these (no place given)
-    expect(ours).toEqual([
+    expect(ourErrorLines(path)).toEqual([
       "3:39: error: Invalid field access for llvm.preserve.field.info intrinsic",
       "3:80: error: Unsupported field expression for llvm.bpf.preserve.field.info, requiring too big alignment",
     ]);

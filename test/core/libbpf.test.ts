@@ -25,9 +25,6 @@ import {
   type ObjectCoreResult,
 } from "../../runtime/core/index.js";
 import { readElf } from "../../runtime/elf/read.js";
-import { disassemble } from "../../runtime/isa/disasm.js";
-import type { Insn } from "../../runtime/isa/insn.js";
-import { BPF_LDDW, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from "../../runtime/isa/opcodes.js";
 import { kernelBtf } from "../../runtime/kernel/btf.js";
 import { relocateProgram } from "../../runtime/loader/relocate.js";
 import { openObject } from "../../runtime/object/open.js";
@@ -38,6 +35,7 @@ import {
   hasVmlinuxBtf,
   isRoot,
   libbpfRelocate,
+  masked,
   scratchFile,
   skipReason,
   vmlinuxDir,
@@ -53,19 +51,6 @@ const skip = skipReason({
 if (skip) console.log(`test/core/libbpf: skipped: ${skip}`);
 
 const FIXTURES = ["task", "file", "net", "block", "direct", "poison"];
-
-/** lddws of maps carry fds, which differ between the two loaders: compare the rest. */
-function masked(insns: Insn[]): string[] {
-  return insns.map((insn, i) => {
-    const prev = insns[i - 1];
-    const isMapRef = (x: Insn | undefined): boolean =>
-      x?.code === BPF_LDDW && (x.src === BPF_PSEUDO_MAP_FD || x.src === BPF_PSEUDO_MAP_VALUE);
-    if (isMapRef(insn)) return disassemble([{ ...insn, imm: 0 }, insns[i + 1]!], 0);
-    if (isMapRef(prev) && insn.code === 0)
-      return `(second slot of a map lddw) imm ${prev!.src === BPF_PSEUDO_MAP_VALUE ? insn.imm : 0}`;
-    return `${disassemble(insns, i)}  [${insn.code} ${insn.dst} ${insn.src} ${insn.off} ${insn.imm}]`;
-  });
-}
 
 interface Totals {
   relocations: number;

@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeProgram } from "../../runtime/isa/codec.js";
+import { disassemble } from "../../runtime/isa/disasm.js";
 import type { Insn } from "../../runtime/isa/insn.js";
+import { BPF_LDDW, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from "../../runtime/isa/opcodes.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES = join(HERE, "fixtures");
@@ -149,4 +151,17 @@ export function libbpfRelocate(
 /** bpftool btf dump file PATH [format c]. */
 export function bpftoolDump(path: string, format: "raw" | "c"): string {
   return run("bpftool", ["btf", "dump", "file", path, ...(format === "c" ? ["format", "c"] : [])]);
+}
+
+/** Instructions as text for comparing two loaders: lddws of maps carry fds, which differ. */
+export function masked(insns: Insn[]): string[] {
+  return insns.map((insn, i) => {
+    const prev = insns[i - 1];
+    const isMapRef = (x: Insn | undefined): boolean =>
+      x?.code === BPF_LDDW && (x.src === BPF_PSEUDO_MAP_FD || x.src === BPF_PSEUDO_MAP_VALUE);
+    if (isMapRef(insn)) return disassemble([{ ...insn, imm: 0 }, insns[i + 1]!], 0);
+    if (isMapRef(prev) && insn.code === 0)
+      return `(second slot of a map lddw) imm ${prev!.src === BPF_PSEUDO_MAP_VALUE ? insn.imm : 0}`;
+    return `${disassemble(insns, i)}  [${insn.code} ${insn.dst} ${insn.src} ${insn.off} ${insn.imm}]`;
+  });
 }
