@@ -156,7 +156,8 @@ function runBuild({ input, output, mode, options, werror }: BuildArgs): number {
     else process.stdout.write(pre.text);
     return 0;
   }
-  const result = compile(input, options);
+  // One compile per process: a prefix-cache state would be stored and never used.
+  const result = compile(input, { ...options, cache: false });
   printDiagnostics(result.diagnostics, result.sources);
   if (werror && result.diagnostics.some((d) => d.severity === "warning")) return 1;
   if (mode === "assembly") {
