@@ -76,6 +76,13 @@ for (const t of [T.Const, T.Volatile, T.Restrict, T.Atomic, T.Attribute]) {
   qualifiesPointer[t.tokenTypeIdx!] = true;
 }
 
+/** The attribute list of a node without attributes (the shared empty list exact() gives). */
+const NO_ATTRIBUTES: Attribute[] = exact([]);
+
+const STRUCT_IDX = T.Struct.tokenTypeIdx!;
+const UNION_IDX = T.Union.tokenTypeIdx!;
+const ENUM_IDX = T.Enum.tokenTypeIdx!;
+const LBRACE_IDX = T.LBrace.tokenTypeIdx!;
 const COMMA_IDX = T.Comma.tokenTypeIdx!;
 const SEMICOLON_IDX = T.Semicolon.tokenTypeIdx!;
 const COLON_IDX = T.Colon.tokenTypeIdx!;
@@ -90,6 +97,13 @@ for (const t of [T.Star, T.LParen, T.Colon, T.Identifier, TypedefName]) {
 /** Tokens after a member's name that end its declarator and attributes (`; , :`). */
 const endsPlainMember: boolean[] = [];
 for (const t of [T.Semicolon, T.Comma, T.Colon]) endsPlainMember[t.tokenTypeIdx!] = true;
+
+/** Tokens after a member's name that end the whole member declarator (`; ,`: no bit-field). */
+const endsPlainField: boolean[] = [];
+for (const t of [T.Semicolon, T.Comma]) endsPlainField[t.tokenTypeIdx!] = true;
+
+/** The member context argument of declarationSpecifiers, made once (it is not changed). */
+const MEMBER_ARGS = { ARGS: [DeclContext.Member] as [DeclContext] };
 
 /**
  * Tokens after a declarator's name that end the declarator (`; , : = )`): no suffix, asm label
@@ -385,6 +399,9 @@ export abstract class DeclParser extends ParserBase {
       if (type === TYPEDEF_IDX) {
         if (this.spec!.hasType()) return count;
         this.typedefName(this.CONSUME(TypedefName));
+      } else if (type === STRUCT_IDX || type === UNION_IDX || type === ENUM_IDX) {
+        if (!this.tagReferenceAhead()) return count;
+        this.tagReference();
       } else {
         const action = this.keywordSpecifiers[type];
         if (action === undefined) return count;
@@ -392,6 +409,29 @@ export abstract class DeclParser extends ParserBase {
       }
       count++;
     }
+  }
+
+  /**
+   * `struct s`, `union u` or `enum e` next, not followed by a body: a reference to a tag (most
+   * of a header's record specifiers are one). The record and enum rules would read only the
+   * keyword and the name: their attribute loop takes nothing (and, with the name next, tries no
+   * recovery) and their body option does not apply.
+   */
+  private tagReferenceAhead(): boolean {
+    return (
+      this.LA_FAST(2).tokenTypeIdx === IDENTIFIER_IDX && this.LA_FAST(3).tokenTypeIdx !== LBRACE_IDX
+    );
+  }
+
+  /** Reads the tag reference tagReferenceAhead saw: the node the record or enum rule builds. */
+  private tagReference(): void {
+    const kw = this.CONSUME(this.LA_FAST(1).tokenType);
+    const tag = this.CONSUME(T.Identifier);
+    const spec =
+      kw.tokenTypeIdx === ENUM_IDX
+        ? this.enumNode(kw, tag, null, NO_ATTRIBUTES)
+        : this.recordNode(kw, tag, null, NO_ATTRIBUTES, 0);
+    this.setTypeSpecifier(spec.loc, spec);
   }
 
   /** After keywordSpecifierRun: whether the specifier loop would take the next token. */
@@ -605,17 +645,15 @@ export abstract class DeclParser extends ParserBase {
         this.errorAt(kw, `declaration of anonymous ${kw.image} must be a definition`);
         members = [];
       }
-      const node: RecordSpec = {
-        kind: "Record",
-        loc: this.real(kw),
-        tagKind: kw.tokenType === T.Struct ? "struct" : "union",
-        tag: tagTok !== null ? tagTok.image : null,
-        tagLoc: tagTok !== null ? this.real(tagTok) : null,
-        members,
-        attributes: exact(members !== null ? joined(attributes, pragma!.attributes) : attributes),
-        maxFieldAlign: members !== null ? pragma!.pack : 0,
-      };
-      return node;
+      return members !== null
+        ? this.recordNode(
+            kw,
+            tagTok,
+            members,
+            exact(joined(attributes, pragma!.attributes)),
+            pragma!.pack,
+          )
+        : this.recordNode(kw, tagTok, null, exact(attributes), 0);
     },
     {
       recoveryValueFunc: (): RecordSpec => ({
@@ -629,6 +667,25 @@ export abstract class DeclParser extends ParserBase {
       }),
     },
   );
+
+  private recordNode(
+    kw: IToken,
+    tag: IToken | null,
+    members: MemberDecl[] | null,
+    attributes: Attribute[],
+    maxFieldAlign: number,
+  ): RecordSpec {
+    return {
+      kind: "Record",
+      loc: this.real(kw),
+      tagKind: kw.tokenType === T.Struct ? "struct" : "union",
+      tag: tag !== null ? tag.image : null,
+      tagLoc: tag !== null ? this.real(tag) : null,
+      members,
+      attributes,
+      maxFieldAlign,
+    };
+  }
 
   // struct-declaration (parsed inside recordSpecifier, one rule call less per member; the
   // numbered DSL calls 5 and 6 are not used elsewhere in that rule):
@@ -647,7 +704,7 @@ export abstract class DeclParser extends ParserBase {
     {
       ALT: () => {
         this.MANY5(() => this.CONSUME5(T.Extension));
-        const spec = this.SUBRULE5(this.declarationSpecifiers, { ARGS: [DeclContext.Member] });
+        const spec = this.SUBRULE5(this.declarationSpecifiers, MEMBER_ARGS);
         const declarators: FieldDeclarator[] = [];
         this.OPTION5(() => {
           declarators.push(this.SUBRULE5(this.memberDeclarator));
@@ -676,18 +733,36 @@ export abstract class DeclParser extends ParserBase {
    * cost more than reading its few tokens.
    */
   private fieldDeclaration(): MemberDecl {
-    const spec = this.SUBRULE5(this.declarationSpecifiers, { ARGS: [DeclContext.Member] });
+    const spec = this.SUBRULE5(this.declarationSpecifiers, MEMBER_ARGS);
     const declarators: FieldDeclarator[] = [];
     if (startsMemberDeclarator[this.LA_FAST(1).tokenTypeIdx] === true) {
-      declarators.push(this.SUBRULE5(this.memberDeclarator));
+      declarators.push(
+        this.plainDeclaratorAhead(endsPlainField)
+          ? this.plainFieldDeclarator()
+          : this.SUBRULE5(this.memberDeclarator),
+      );
       while (this.LA_FAST(1).tokenTypeIdx === COMMA_IDX) {
         this.CONSUME5(T.Comma);
-        declarators.push(this.SUBRULE6(this.memberDeclarator));
+        declarators.push(
+          this.plainDeclaratorAhead(endsPlainField)
+            ? this.plainFieldDeclarator()
+            : this.SUBRULE6(this.memberDeclarator),
+        );
       }
     }
     if (this.LA_FAST(1).tokenTypeIdx === SEMICOLON_IDX) this.CONSUME9(T.Semicolon);
     else this.missingMemberSemicolon();
     return { kind: "FieldDecl" as const, loc: spec.loc, spec, declarators: exact(declarators) };
+  }
+
+  /**
+   * A member declarator that is `*`s and a name before `;` or `,` (plainDeclaratorAhead): the
+   * node memberDeclarator builds for it, without the rule call.
+   */
+  private plainFieldDeclarator(): FieldDeclarator {
+    const first = this.LA_FAST(1);
+    const declarator = this.plainDeclarator(first);
+    return { kind: "FieldDeclarator", loc: this.real(first), declarator, bitWidth: null };
   }
 
   /** clang: a warning before '}', else an error and a skip to the next ';'. */
@@ -727,6 +802,11 @@ export abstract class DeclParser extends ParserBase {
           this.CONSUME(T.Colon);
           bitWidth = this.SUBRULE(this.conditionalExpression);
         }
+      } else if (!this.RECORDING_PHASE && this.LA_FAST(1).tokenTypeIdx === COLON_IDX) {
+        // An unnamed bit-field (`long: 64;` pads most structs of a vmlinux.h): the second
+        // alternative below, which the OR would take, and no OPTION after it.
+        this.CONSUME2(T.Colon);
+        bitWidth = this.SUBRULE2(this.conditionalExpression);
       } else {
         const head = this.OR(this.memberDeclaratorHead);
         if (!this.RECORDING_PHASE) {
@@ -741,8 +821,9 @@ export abstract class DeclParser extends ParserBase {
           },
         });
       }
-      const attributes: Attribute[] = [];
+      let attributes = NO_ATTRIBUTES;
       if (this.RECORDING_PHASE || this.LA_FAST(1).tokenTypeIdx === ATTRIBUTE_IDX) {
+        attributes = [];
         this.attributesInto(attributes);
       }
       if (this.RECORDING_PHASE) return undefined as never;
@@ -806,14 +887,7 @@ export abstract class DeclParser extends ParserBase {
         this.errorAt(this.LA_FAST(1), "expected identifier or '{'");
         enumerators = [];
       }
-      return {
-        kind: "Enum",
-        loc: this.real(kw),
-        tag: tagTok !== null ? tagTok.image : null,
-        tagLoc: tagTok !== null ? this.real(tagTok) : null,
-        enumerators,
-        attributes: exact(attributes),
-      };
+      return this.enumNode(kw, tagTok, enumerators, exact(attributes));
     },
     {
       recoveryValueFunc: (): EnumSpec => ({
@@ -826,6 +900,22 @@ export abstract class DeclParser extends ParserBase {
       }),
     },
   );
+
+  private enumNode(
+    kw: IToken,
+    tag: IToken | null,
+    enumerators: Enumerator[] | null,
+    attributes: Attribute[],
+  ): EnumSpec {
+    return {
+      kind: "Enum",
+      loc: this.real(kw),
+      tag: tag !== null ? tag.image : null,
+      tagLoc: tag !== null ? this.real(tag) : null,
+      enumerators,
+      attributes,
+    };
+  }
 
   // enumerator: identifier attribute-specifier* ('=' constant-expression)?
   enumerator = this.RULE(
