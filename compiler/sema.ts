@@ -22,6 +22,7 @@ import {
 import {
   type ArrayType,
   type CType,
+  type DeclaredField,
   type FunctionType,
   type IntegerType,
   type Member,
@@ -495,6 +496,8 @@ class Sema implements ConstEvalHost {
   private readonly builtins: Map<string, FunctionDecl>;
   // Suppresses diagnostics while a value is only probed (e.g. is it a null pointer constant).
   private quiet = 0;
+  // The member names of the records being defined (see MemberNames).
+  private readonly memberNameStack: MemberNameStack = { names: [], locs: [], top: 0 };
 
   constructor(
     private readonly unit: A.TranslationUnit,
@@ -1504,7 +1507,7 @@ class Sema implements ConstEvalHost {
     decl.definedAt = rs.tagLoc ?? rs.loc;
     const fields: LayoutField[] = [];
 
-    const seen = new Map<string, SourcePos>();
+    const seen = new MemberNames(this.memberNameStack);
     const memberDecls = rs.members!;
     for (let i = 0; i < memberDecls.length; i++) {
       const md = memberDecls[i]!;
@@ -1514,6 +1517,7 @@ class Sema implements ConstEvalHost {
       }
       this.fieldDecl(md, fields, seen, decl);
     }
+    seen.end();
     this.checkFlexibleArrays(decl, fields);
     const attrs = rs.attributes;
     let packed = false;
@@ -1528,8 +1532,7 @@ class Sema implements ConstEvalHost {
   private fieldDecl(
     md: A.FieldDecl,
     fields: LayoutField[],
-
-    seen: Map<string, SourcePos>,
+    seen: MemberNames,
     record: RecordDecl,
   ): void {
     const base = this.specType(md.spec, false);
@@ -1539,7 +1542,8 @@ class Sema implements ConstEvalHost {
       const c = canonical(base);
       const ts = md.spec.typeSpec;
       if (c.kind === "record" && ts?.kind === "Record" && ts.tag === null) {
-        for (const m of c.decl.members ?? []) this.noteMemberNames(m, seen, record);
+        const inner = c.decl.declaredFields ?? [];
+        for (let j = 0; j < inner.length; j++) this.noteMemberNames(inner[j]!, seen, record);
         fields.push({
           name: undefined,
           type: base,
@@ -1597,7 +1601,9 @@ class Sema implements ConstEvalHost {
     }
   }
 
-  private noteMemberNames(m: Member, seen: Map<string, SourcePos>, record: RecordDecl): void {
+  // The names an anonymous struct/union member brings in (its fields are read as declared: the
+  // record need not be laid out for this).
+  private noteMemberNames(m: DeclaredField, seen: MemberNames, record: RecordDecl): void {
     if (m.name !== undefined) {
       const at = m.loc;
       const prev = seen.get(m.name);
@@ -1611,8 +1617,10 @@ class Sema implements ConstEvalHost {
       return;
     }
     const c = canonical(m.type);
-    if (m.bitWidth === undefined && c.kind === "record")
-      for (const x of c.decl.members ?? []) this.noteMemberNames(x, seen, record);
+    if (m.bitWidth === undefined && c.kind === "record") {
+      const inner = c.decl.declaredFields ?? [];
+      for (let j = 0; j < inner.length; j++) this.noteMemberNames(inner[j]!, seen, record);
+    }
   }
 
   private bitFieldWidth(
@@ -4633,6 +4641,58 @@ function macroNotes(at: SourcePos): Diagnostic[] {
 // only when printed, so the hot path never touches the token).
 function posOf(t: A.SourceLoc): SourcePos {
   return t;
+}
+
+// The names (and where they were declared) of the members a record definition has declared so
+// far: a record's are on top of the stack all records share while it is being defined (a
+// member's type may define another record: its names go on top and are dropped when it ends).
+interface MemberNameStack {
+  names: string[];
+  locs: SourcePos[];
+  top: number;
+}
+
+// Looks the stack's names up one by one (records have a few members) until a record has so
+// many that a map is cheaper.
+const MEMBER_SCAN_LIMIT = 16;
+
+// One record definition's member names, for "duplicate member" (see MemberNameStack).
+class MemberNames {
+  private readonly from: number;
+  private index: Map<string, SourcePos> | undefined = undefined;
+
+  constructor(private readonly stack: MemberNameStack) {
+    this.from = stack.top;
+  }
+
+  get(name: string): SourcePos | undefined {
+    if (this.index !== undefined) return this.index.get(name);
+    const { names, top } = this.stack;
+    for (let i = this.from; i < top; i++) if (names[i] === name) return this.stack.locs[i];
+    return undefined;
+  }
+
+  set(name: string, loc: SourcePos): void {
+    if (this.index !== undefined) {
+      this.index.set(name, loc);
+      return;
+    }
+    const s = this.stack;
+    if (s.top - this.from < MEMBER_SCAN_LIMIT) {
+      s.names[s.top] = name;
+      s.locs[s.top] = loc;
+      s.top++;
+      return;
+    }
+    this.index = new Map();
+    for (let i = this.from; i < s.top; i++) this.index.set(s.names[i]!, s.locs[i]!);
+    this.index.set(name, loc);
+  }
+
+  /** The record's definition is over: its names leave the stack. */
+  end(): void {
+    this.stack.top = this.from;
+  }
 }
 
 // The names in btf_type_tag("...") attributes, in source order; undefined if none.

@@ -178,6 +178,11 @@ export class RecordDecl {
     return this.pending !== undefined || this.laidOut !== undefined;
   }
 
+  /** The definition's fields as declared, laid out or not; undefined while incomplete. */
+  get declaredFields(): readonly DeclaredField[] | undefined {
+    return this.pending ?? this.laidOut;
+  }
+
   // undefined until the definition is seen (or for a forward declaration only).
   get members(): Member[] | undefined {
     if (this.pending !== undefined) this.layOut();
@@ -612,6 +617,9 @@ export interface FieldDecl {
   declLoc?: SourcePos;
   declTags?: readonly string[];
 }
+
+// What a field and the member laid out from it both tell.
+export type DeclaredField = Pick<FieldDecl, "name" | "type" | "bitWidth" | "loc">;
 
 export interface RecordAttrs {
   packed?: boolean;
