@@ -78,6 +78,8 @@ for (const t of [T.Const, T.Volatile, T.Restrict, T.Atomic, T.Attribute]) {
 
 /** The attribute list of a node without attributes (the shared empty list exact() gives). */
 const NO_ATTRIBUTES: Attribute[] = exact([]);
+/** The derivation list of a declarator that is only a name. */
+const NO_DERIVATIONS: Derivation[] = exact([]);
 
 const STRUCT_IDX = T.Struct.tokenTypeIdx!;
 const UNION_IDX = T.Union.tokenTypeIdx!;
@@ -1202,21 +1204,35 @@ export abstract class DeclParser extends ParserBase {
 
   /**
    * Reads the declarator plainDeclaratorAhead saw, without the pointer and declarator rules:
-   * the node they build for plain `*`s and a name (most declarators of a header are one).
+   * the node buildDeclarator makes of plain `*`s and a name (most declarators of a header are
+   * one), built directly.
    */
   private plainDeclarator(first: IToken): Declarator {
-    const parts = this.newParts();
-    while (this.LA_FAST(1).tokenTypeIdx === STAR_IDX) {
-      const star = this.CONSUME(T.Star);
-      (parts.pointers ??= []).push({
-        kind: "Pointer",
-        loc: this.real(star),
-        qualifiers: NO_QUALIFIERS,
-        attributes: exact([]),
-      });
+    let derivations = NO_DERIVATIONS;
+    if (this.LA_FAST(1).tokenTypeIdx === STAR_IDX) {
+      const pointers: Derivation[] = [];
+      do {
+        const star = this.CONSUME(T.Star);
+        pointers.push({
+          kind: "Pointer",
+          loc: this.real(star),
+          qualifiers: NO_QUALIFIERS,
+          attributes: NO_ATTRIBUTES,
+        });
+      } while (this.LA_FAST(1).tokenTypeIdx === STAR_IDX);
+      // Read from the name outward: the last `*` first.
+      derivations = pointers.length === 1 ? [pointers[0]!] : pointers.reverse();
     }
-    parts.name = this.CONSUME(T.Identifier) as CToken;
-    return this.buildDeclarator(this.real(first), parts);
+    const name = this.CONSUME(T.Identifier) as CToken;
+    return {
+      kind: "Declarator",
+      loc: this.real(first),
+      name: name.image,
+      nameLoc: name,
+      derivations,
+      attributes: NO_ATTRIBUTES,
+      asmLabel: null,
+    };
   }
 
   // After a declarator: `asm("name")` (clang allows it once, before the attributes; any order

@@ -20,6 +20,11 @@ export class TypedefScopes {
    * enumerators).
    */
   private readonly fileScopeNames = new Set<string>();
+  /**
+   * File-scope ordinary names not yet in fileScopeNames: only isDeclared reads them, rarely, so
+   * declare (once per enumerator of a vmlinux.h) only appends.
+   */
+  private readonly newFileScopeNames: string[] = [];
   private readonly undo: Undo[][] = [];
   generation = 1;
 
@@ -41,6 +46,7 @@ export class TypedefScopes {
     const copy = this.base !== undefined ? this.base.clone() : new TypedefScopes([]);
     for (const [name, typedef] of this.visible) copy.visible.set(name, typedef);
     for (const name of this.fileScopeNames) copy.fileScopeNames.add(name);
+    for (const name of this.newFileScopeNames) copy.fileScopeNames.add(name);
     copy.generation = this.generation;
     return copy;
   }
@@ -61,6 +67,9 @@ export class TypedefScopes {
 
   /** Declared in some enclosing scope (as a typedef or an ordinary identifier)? */
   isDeclared(name: string): boolean {
+    const added = this.newFileScopeNames;
+    for (let i = 0; i < added.length; i++) this.fileScopeNames.add(added[i]!);
+    added.length = 0;
     return (
       this.meaning(name) !== undefined ||
       this.fileScopeNames.has(name) ||
@@ -95,7 +104,7 @@ export class TypedefScopes {
   declare(name: string, isTypedef: boolean): void {
     const previous = this.meaning(name);
     if (!isTypedef && previous === undefined && this.undo.length === 0) {
-      this.fileScopeNames.add(name);
+      this.newFileScopeNames.push(name);
       return;
     }
     if (previous === isTypedef) return;
