@@ -86,6 +86,8 @@ const UNION_IDX = T.Union.tokenTypeIdx!;
 const ENUM_IDX = T.Enum.tokenTypeIdx!;
 const LBRACE_IDX = T.LBrace.tokenTypeIdx!;
 const COMMA_IDX = T.Comma.tokenTypeIdx!;
+const ASSIGN_IDX = T.Assign.tokenTypeIdx!;
+const INTEGER_IDX = T.IntegerConstant.tokenTypeIdx!;
 const SEMICOLON_IDX = T.Semicolon.tokenTypeIdx!;
 const COLON_IDX = T.Colon.tokenTypeIdx!;
 const ATTRIBUTE_IDX = T.Attribute.tokenTypeIdx!;
@@ -103,6 +105,10 @@ for (const t of [T.Semicolon, T.Comma, T.Colon]) endsPlainMember[t.tokenTypeIdx!
 /** Tokens after a member's name that end the whole member declarator (`; ,`: no bit-field). */
 const endsPlainField: boolean[] = [];
 for (const t of [T.Semicolon, T.Comma]) endsPlainField[t.tokenTypeIdx!] = true;
+
+/** Tokens that end an enumerator (`, }`). */
+const endsEnumerator: boolean[] = [];
+for (const t of [T.Comma, T.RBrace]) endsEnumerator[t.tokenTypeIdx!] = true;
 
 /** The member context argument of declarationSpecifiers, made once (it is not changed). */
 const MEMBER_ARGS = { ARGS: [DeclContext.Member] as [DeclContext] };
@@ -122,6 +128,8 @@ export abstract class DeclParser extends ParserBase {
   abstract conditionalExpression: ParserMethod<[], Expr>;
   abstract expression: ParserMethod<[], Expr>;
   abstract compoundStatement: ParserMethod<[], CompoundStmt>;
+  /** An integer constant or an identifier as a whole operand (see ExprParser). */
+  protected abstract loneOperand(): Expr | undefined;
 
   /** Builds a Declarator node from its parts: derivations read from the name outward. */
   private buildDeclarator(first: CToken, parts: DeclaratorParts): Declarator {
@@ -626,16 +634,18 @@ export abstract class DeclParser extends ParserBase {
       this.OPTION2(() => {
         this.CONSUME(T.LBrace);
         members = [];
-        this.MANY({
-          GATE: () => this.LA_FAST(1).tokenType !== T.RBrace,
-          DEF: () => {
-            const m =
-              !this.RECORDING_PHASE && declarationStart[this.LA_FAST(1).tokenTypeIdx] === true
-                ? this.fieldDeclaration()
-                : this.OR5(this.memberChoice);
-            if (m !== null) members!.push(m);
-          },
-        });
+        if (this.RECORDING_PHASE || this.fieldDeclarations(members)) {
+          this.MANY({
+            GATE: () => this.LA_FAST(1).tokenType !== T.RBrace,
+            DEF: () => {
+              const m =
+                !this.RECORDING_PHASE && declarationStart[this.LA_FAST(1).tokenTypeIdx] === true
+                  ? this.fieldDeclaration()
+                  : this.OR5(this.memberChoice);
+              if (m !== null) members!.push(m);
+            },
+          });
+        }
         this.CONSUME(T.RBrace, { ERR_MSG: "expected '}'" });
         this.MANY2(() => {
           this.pushAll(attributes, this.SUBRULE(this.attributeSpecifier));
@@ -758,6 +768,21 @@ export abstract class DeclParser extends ParserBase {
   }
 
   /**
+   * The members from here on that start with a specifier, read without the MANY around them in
+   * recordSpecifier (whose lookahead would take them, one at a time, all the same); the MANY
+   * goes on from the first other token. False when a member read nothing: the MANY would have
+   * stopped there, stuck, with no recovery, so it must not run again.
+   */
+  private fieldDeclarations(members: MemberDecl[]): boolean {
+    while (declarationStart[this.LA_FAST(1).tokenTypeIdx] === true) {
+      const before = this.position();
+      members.push(this.fieldDeclaration());
+      if (this.position() === before) return false;
+    }
+    return true;
+  }
+
+  /**
    * A member declarator that is `*`s and a name before `;` or `,` (plainDeclaratorAhead): the
    * node memberDeclarator builds for it, without the rule call.
    */
@@ -875,8 +900,16 @@ export abstract class DeclParser extends ParserBase {
         this.CONSUME(T.LBrace);
         enumerators = [];
         this.MANY(() => {
-          enumerators!.push(this.SUBRULE(this.enumerator));
-          this.OR(this.enumeratorSeparator);
+          enumerators!.push(
+            !this.RECORDING_PHASE && this.plainEnumeratorAhead()
+              ? this.plainEnumerator()
+              : this.SUBRULE(this.enumerator),
+          );
+          if (!this.RECORDING_PHASE && this.LA_FAST(1).tokenTypeIdx === COMMA_IDX) {
+            this.CONSUME(T.Comma); // the separator's first alternative
+          } else {
+            this.OR(this.enumeratorSeparator);
+          }
         });
         this.CONSUME(T.RBrace, { ERR_MSG: "expected '}'" });
         this.MANY2(() => {
@@ -919,6 +952,37 @@ export abstract class DeclParser extends ParserBase {
     };
   }
 
+  /**
+   * `name = 5` or `name = other` before `,` or `}` (every enumerator of a vmlinux.h): what the
+   * enumerator rule does, without it. Its attribute loop takes nothing and, with `=` next,
+   * tries no recovery; conditionalExpression would take the operand alone (loneExpression).
+   */
+  private plainEnumeratorAhead(): boolean {
+    if (
+      this.LA_FAST(1).tokenTypeIdx !== IDENTIFIER_IDX ||
+      this.LA_FAST(2).tokenTypeIdx !== ASSIGN_IDX
+    ) {
+      return false;
+    }
+    const operand = this.LA_FAST(3).tokenTypeIdx;
+    return (
+      (operand === INTEGER_IDX || operand === IDENTIFIER_IDX) &&
+      endsEnumerator[this.LA_FAST(4).tokenTypeIdx] === true
+    );
+  }
+
+  private plainEnumerator(): Enumerator {
+    const name = this.CONSUME(T.Identifier);
+    this.CONSUME(T.Assign);
+    const value = this.loneOperand()!;
+    this.scopes.declare(name.image, false);
+    return this.enumeratorNode(name, value, NO_ATTRIBUTES);
+  }
+
+  private enumeratorNode(name: IToken, value: Expr | null, attributes: Attribute[]): Enumerator {
+    return { kind: "Enumerator", loc: this.real(name), name: name.image, value, attributes };
+  }
+
   // enumerator: identifier attribute-specifier* ('=' constant-expression)?
   enumerator = this.RULE(
     "enumerator",
@@ -934,13 +998,7 @@ export abstract class DeclParser extends ParserBase {
       if (this.RECORDING_PHASE) return undefined as never;
       // An enumeration constant is an ordinary identifier: it hides a typedef of the same name.
       this.scopes.declare(name.image, false);
-      return {
-        kind: "Enumerator",
-        loc: this.real(name),
-        name: name.image,
-        value,
-        attributes: exact(attributes),
-      };
+      return this.enumeratorNode(name, value, exact(attributes));
     },
     {
       recoveryValueFunc: (): Enumerator => ({

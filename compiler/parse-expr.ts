@@ -555,7 +555,7 @@ export abstract class ExprParser extends DeclParser {
   }
 
   /** Such a token as a whole operand, when the caller has seen that nothing after it joins it. */
-  private loneOperand(): Expr | undefined {
+  protected loneOperand(): Expr | undefined {
     const type = this.LA_FAST(1).tokenTypeIdx;
     if (type === INTEGER_IDX) return this.integerExpr(this.CONSUME(T.IntegerConstant));
     if (type === IDENTIFIER_IDX) return this.identifierExpr(this.CONSUME(T.Identifier));
