@@ -64,6 +64,7 @@ import {
   longDoubleType,
   longType,
   longlongType,
+  noRecordAttrs,
   pointerTo,
   promote,
   ptrdiffType,
@@ -496,8 +497,14 @@ class Sema implements ConstEvalHost {
   private readonly builtins: Map<string, FunctionDecl>;
   // Suppresses diagnostics while a value is only probed (e.g. is it a null pointer constant).
   private quiet = 0;
-  // The member names of the records being defined (see MemberNames).
-  private readonly memberNameStack: MemberNameStack = { names: [], locs: [], top: 0 };
+  // What the records being defined have declared so far (see RecordMembers).
+  private readonly memberStack: MemberStack = {
+    names: [],
+    locs: [],
+    nameTop: 0,
+    fields: [],
+    fieldTop: 0,
+  };
 
   constructor(
     private readonly unit: A.TranslationUnit,
@@ -1505,9 +1512,7 @@ class Sema implements ConstEvalHost {
   private recordBody(decl: RecordDecl, rs: A.RecordSpec): void {
     this.touch(decl);
     decl.definedAt = rs.tagLoc ?? rs.loc;
-    const fields: LayoutField[] = [];
-
-    const seen = new MemberNames(this.memberNameStack);
+    const members = new RecordMembers(this.memberStack);
     const memberDecls = rs.members!;
     for (let i = 0; i < memberDecls.length; i++) {
       const md = memberDecls[i]!;
@@ -1515,26 +1520,26 @@ class Sema implements ConstEvalHost {
         this.staticAssert(md);
         continue;
       }
-      this.fieldDecl(md, fields, seen, decl);
+      this.fieldDecl(md, members, decl);
     }
-    seen.end();
+    const fields = members.end();
     this.checkFlexibleArrays(decl, fields);
     const attrs = rs.attributes;
     let packed = false;
     for (let i = 0; i < attrs.length; i++) if (attrs[i]!.name === "packed") packed = true;
     const alignAttr = this.alignAttribute(attrs);
     if (hasAttribute(attrs, "preserve_access_index")) decl.preserveAccessIndex = true;
-    layoutRecord(decl, fields, { packed, alignAttr, maxFieldAlign: packMaxAlign(rs) });
+    const maxFieldAlign = packMaxAlign(rs);
+    const recordAttrs =
+      packed || alignAttr !== 0 || maxFieldAlign !== 0
+        ? { packed, alignAttr, maxFieldAlign }
+        : noRecordAttrs;
+    layoutRecord(decl, fields, recordAttrs);
 
     this.result.records.push(decl);
   }
 
-  private fieldDecl(
-    md: A.FieldDecl,
-    fields: LayoutField[],
-    seen: MemberNames,
-    record: RecordDecl,
-  ): void {
+  private fieldDecl(md: A.FieldDecl, members: RecordMembers, record: RecordDecl): void {
     const base = this.specType(md.spec, false);
     const specAlign = this.alignas(md.spec);
     if (md.declarators.length === 0) {
@@ -1543,8 +1548,8 @@ class Sema implements ConstEvalHost {
       const ts = md.spec.typeSpec;
       if (c.kind === "record" && ts?.kind === "Record" && ts.tag === null) {
         const inner = c.decl.declaredFields ?? [];
-        for (let j = 0; j < inner.length; j++) this.noteMemberNames(inner[j]!, seen, record);
-        fields.push({
+        for (let j = 0; j < inner.length; j++) this.noteMemberNames(inner[j]!, members, record);
+        members.addField({
           name: undefined,
           type: base,
           packed: hasAttribute(md.spec.attributes, "packed"),
@@ -1566,14 +1571,14 @@ class Sema implements ConstEvalHost {
       const attrs = dr ? joinAttributes(md.spec.attributes, dr.attributes) : md.spec.attributes;
       const c = canonical(type);
       if (name !== undefined) {
-        const prev = seen.get(name);
+        const prev = members.declaredAt(name);
         if (prev) {
           this.error(loc, `duplicate member '${name}'`, [
             this.noteAt(prev, "previous declaration is here"),
           ]);
           continue;
         }
-        seen.set(name, loc);
+        members.declare(name, loc);
       }
       if (c.kind === "function") {
         this.error(loc, `field '${name ?? ""}' declared as a function`);
@@ -1588,38 +1593,49 @@ class Sema implements ConstEvalHost {
         this.error(loc, `field has incomplete type ${describeType(type)}`, this.forwardNote(c));
         continue;
       }
-      fields.push({
-        name,
-        type,
-        bitWidth,
-        packed: hasAttribute(attrs, "packed"),
-        alignAttr: Math.max(specAlign, this.alignAttribute(attrs)),
-        loc: posOf(loc),
-        declLoc: md.loc,
-        declTags: btfDeclTags(attrs),
-      });
+      const packed = hasAttribute(attrs, "packed");
+      const alignAttr = Math.max(specAlign, this.alignAttribute(attrs));
+      const declTags = btfDeclTags(attrs);
+      // Most fields (vmlinux.h has 70k, all kept to the end) have no attributes and are not
+      // bit-fields: their objects carry only what they need.
+      if (packed || alignAttr !== 0 || declTags !== undefined) {
+        members.addField({
+          name,
+          type,
+          bitWidth,
+          packed,
+          alignAttr,
+          loc: posOf(loc),
+          declLoc: md.loc,
+          declTags,
+        });
+      } else if (bitWidth !== undefined) {
+        members.addField({ name, type, bitWidth, loc: posOf(loc), declLoc: md.loc });
+      } else {
+        members.addField({ name, type, loc: posOf(loc), declLoc: md.loc });
+      }
     }
   }
 
   // The names an anonymous struct/union member brings in (its fields are read as declared: the
   // record need not be laid out for this).
-  private noteMemberNames(m: DeclaredField, seen: MemberNames, record: RecordDecl): void {
+  private noteMemberNames(m: DeclaredField, members: RecordMembers, record: RecordDecl): void {
     if (m.name !== undefined) {
       const at = m.loc;
-      const prev = seen.get(m.name);
+      const prev = members.declaredAt(m.name);
       if (prev && at) {
         this.error(
           at,
           `member of anonymous ${record.isUnion ? "union" : "struct"} redeclares '${m.name}'`,
           [this.noteAt(prev, "previous declaration is here")],
         );
-      } else if (at) seen.set(m.name, at);
+      } else if (at) members.declare(m.name, at);
       return;
     }
     const c = canonical(m.type);
     if (m.bitWidth === undefined && c.kind === "record") {
       const inner = c.decl.declaredFields ?? [];
-      for (let j = 0; j < inner.length; j++) this.noteMemberNames(inner[j]!, seen, record);
+      for (let j = 0; j < inner.length; j++) this.noteMemberNames(inner[j]!, members, record);
     }
   }
 
@@ -1722,14 +1738,15 @@ class Sema implements ConstEvalHost {
     this.touch(decl);
     decl.definedAt = es.tagLoc ?? es.loc;
     decl.packed = hasAttribute(es.attributes, "packed");
-    if (es.enumerators!.length === 0) {
+    const enumerators = es.enumerators!;
+    if (enumerators.length === 0) {
       this.error(es.loc, "use of empty enum");
     }
-    const consts: EnumConstDecl[] = [];
+    // One per enumerator, made at its size (vmlinux.h's 2.4k enums keep theirs to the end).
+    const consts: EnumConstDecl[] = new Array(enumerators.length);
     // The previous enumerator's value; the next one without a value is one more.
     let prev = -1n;
     const scopeNames = this.scope.names;
-    const enumerators = es.enumerators!;
     for (let i = 0; i < enumerators.length; i++) {
       const en = enumerators[i]!;
       let value: bigint | undefined;
@@ -1768,7 +1785,7 @@ class Sema implements ConstEvalHost {
         loc: en.loc,
       };
       if (!existing) scopeNames.set(en.name, c);
-      consts.push(c);
+      consts[i] = c;
       prev = value;
     }
     let min = 0n;
@@ -4643,55 +4660,69 @@ function posOf(t: A.SourceLoc): SourcePos {
   return t;
 }
 
-// The names (and where they were declared) of the members a record definition has declared so
-// far: a record's are on top of the stack all records share while it is being defined (a
-// member's type may define another record: its names go on top and are dropped when it ends).
-interface MemberNameStack {
+// What the records being defined have declared so far: their fields, and their member names
+// (and where they were declared) for "duplicate member". A record's are on top of these stacks
+// while it is being defined (a member's type may define another record: its entries go on top
+// and leave when it ends).
+interface MemberStack {
   names: string[];
   locs: SourcePos[];
-  top: number;
+  nameTop: number;
+  fields: LayoutField[];
+  fieldTop: number;
 }
 
-// Looks the stack's names up one by one (records have a few members) until a record has so
-// many that a map is cheaper.
+// Looks a record's names up one by one (records have a few members) until it has so many that
+// a map is cheaper.
 const MEMBER_SCAN_LIMIT = 16;
 
-// One record definition's member names, for "duplicate member" (see MemberNameStack).
-class MemberNames {
-  private readonly from: number;
+// One record definition's fields and member names (see MemberStack).
+class RecordMembers {
+  private readonly namesFrom: number;
+  private readonly fieldsFrom: number;
   private index: Map<string, SourcePos> | undefined = undefined;
 
-  constructor(private readonly stack: MemberNameStack) {
-    this.from = stack.top;
+  constructor(private readonly stack: MemberStack) {
+    this.namesFrom = stack.nameTop;
+    this.fieldsFrom = stack.fieldTop;
   }
 
-  get(name: string): SourcePos | undefined {
+  /** Where the record declared a member of this name, if it did. */
+  declaredAt(name: string): SourcePos | undefined {
     if (this.index !== undefined) return this.index.get(name);
-    const { names, top } = this.stack;
-    for (let i = this.from; i < top; i++) if (names[i] === name) return this.stack.locs[i];
+    const { names, nameTop } = this.stack;
+    for (let i = this.namesFrom; i < nameTop; i++) if (names[i] === name) return this.stack.locs[i];
     return undefined;
   }
 
-  set(name: string, loc: SourcePos): void {
+  declare(name: string, loc: SourcePos): void {
     if (this.index !== undefined) {
       this.index.set(name, loc);
       return;
     }
     const s = this.stack;
-    if (s.top - this.from < MEMBER_SCAN_LIMIT) {
-      s.names[s.top] = name;
-      s.locs[s.top] = loc;
-      s.top++;
+    if (s.nameTop - this.namesFrom < MEMBER_SCAN_LIMIT) {
+      s.names[s.nameTop] = name;
+      s.locs[s.nameTop] = loc;
+      s.nameTop++;
       return;
     }
     this.index = new Map();
-    for (let i = this.from; i < s.top; i++) this.index.set(s.names[i]!, s.locs[i]!);
+    for (let i = this.namesFrom; i < s.nameTop; i++) this.index.set(s.names[i]!, s.locs[i]!);
     this.index.set(name, loc);
   }
 
-  /** The record's definition is over: its names leave the stack. */
-  end(): void {
-    this.stack.top = this.from;
+  addField(f: LayoutField): void {
+    this.stack.fields[this.stack.fieldTop++] = f;
+  }
+
+  /** The definition is over: its entries leave the stacks; its fields, in an array of their number. */
+  end(): LayoutField[] {
+    const s = this.stack;
+    const fields = s.fields.slice(this.fieldsFrom, s.fieldTop);
+    s.fieldTop = this.fieldsFrom;
+    s.nameTop = this.namesFrom;
+    return fields;
   }
 }
 

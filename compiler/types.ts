@@ -153,17 +153,13 @@ export class RecordDecl {
   // The definition's fields, laid out on first need (as clang does): most records of a header
   // such as vmlinux.h are never asked for their layout; and its attributes.
   private pending: readonly FieldDecl[] | undefined = undefined;
-  private attrs: RecordAttrs = {};
-  private laidOut: Member[] | undefined = undefined;
-  private sizeBytes = 0;
-  private alignBytes = 1;
-  private flexibleTail = false;
+  private attrs: RecordAttrs = noRecordAttrs;
+  private layout: RecordLayout | undefined = undefined;
   // __attribute__((preserve_access_index)) (CO-RE: accesses become relocations).
   preserveAccessIndex = false;
   // Where the tag was first declared and where it was defined (for notes).
   declaredAt: SourcePos | undefined = undefined;
   definedAt: SourcePos | undefined = undefined;
-  private lookup: Map<string, MemberPath> | undefined = undefined;
   readonly type: RecordType;
 
   constructor(
@@ -175,28 +171,28 @@ export class RecordDecl {
   }
 
   get complete(): boolean {
-    return this.pending !== undefined || this.laidOut !== undefined;
+    return this.pending !== undefined || this.layout !== undefined;
   }
 
   /** The definition's fields as declared, laid out or not; undefined while incomplete. */
   get declaredFields(): readonly DeclaredField[] | undefined {
-    return this.pending ?? this.laidOut;
+    return this.pending ?? this.layout?.members;
   }
 
   // undefined until the definition is seen (or for a forward declaration only).
   get members(): Member[] | undefined {
     if (this.pending !== undefined) this.layOut();
-    return this.laidOut;
+    return this.layout?.members;
   }
 
   get size(): number {
     if (this.pending !== undefined) this.layOut();
-    return this.sizeBytes;
+    return this.layout?.size ?? 0;
   }
 
   get align(): number {
     if (this.pending !== undefined) this.layOut();
-    return this.alignBytes;
+    return this.layout?.align ?? 1;
   }
 
   // An aligned attribute on the record's definition (bytes), 0 if none.
@@ -211,7 +207,7 @@ export class RecordDecl {
   // The last member is a flexible array member (or such a record nests one at its end).
   get hasFlexibleArray(): boolean {
     if (this.pending !== undefined) this.layOut();
-    return this.flexibleTail;
+    return this.layout?.hasFlexibleArray ?? false;
   }
 
   /** Defined, and not laid out yet. */
@@ -223,8 +219,7 @@ export class RecordDecl {
   define(fields: readonly FieldDecl[], attrs: RecordAttrs): void {
     this.pending = fields;
     this.attrs = attrs;
-    this.laidOut = undefined;
-    this.lookup = undefined;
+    this.layout = undefined;
   }
 
   private layOut(): void {
@@ -252,23 +247,20 @@ export class RecordDecl {
   private layOutSelf(): void {
     if (this.pending === undefined) return;
     // `pending` is cleared only once laid out: a layout that throws leaves the record as it was.
-    const layout = layoutFields(this.isUnion, this.pending, this.attrs);
+    this.layout = layoutFields(this.isUnion, this.pending, this.attrs);
     this.pending = undefined;
-    this.laidOut = layout.members;
-    this.alignBytes = layout.align;
-    this.sizeBytes = layout.size;
-    this.flexibleTail = layout.hasFlexibleArray;
   }
 
   // Finds a member by name, looking through anonymous struct/union members as C11 says.
   findMember(name: string): MemberPath | undefined {
     const members = this.members;
     if (members === undefined) return undefined;
-    if (this.lookup === undefined) {
-      this.lookup = new Map();
-      addMembersTo(this.lookup, members, [], 0);
+    const layout = this.layout!;
+    if (layout.lookup === undefined) {
+      layout.lookup = new Map();
+      addMembersTo(layout.lookup, members, [], 0);
     }
-    return this.lookup.get(name);
+    return layout.lookup.get(name);
   }
 }
 
@@ -629,13 +621,16 @@ export interface RecordAttrs {
   maxFieldAlign?: number;
 }
 
+// What most records have: one object for all (vmlinux.h has 11.7k records).
+export const noRecordAttrs: RecordAttrs = Object.freeze({});
+
 // Completes `decl` with `fields`, laid out when first asked (RecordDecl.members, size...).
 // Field types must be complete, except that the last member of a struct may be an
 // incomplete array (flexible member).
 export function layoutRecord(
   decl: RecordDecl,
   fields: readonly FieldDecl[],
-  attrs: RecordAttrs = {},
+  attrs: RecordAttrs = noRecordAttrs,
 ): void {
   decl.define(fields, attrs);
 }
@@ -645,6 +640,8 @@ interface RecordLayout {
   size: number;
   align: number;
   hasFlexibleArray: boolean;
+  // The members by name (anonymous members looked through), made on first findMember.
+  lookup: Map<string, MemberPath> | undefined;
 }
 
 function layoutFields(
@@ -753,6 +750,7 @@ function layoutFields(
     size: alignTo(sizeBits, alignBits) / 8,
     align: alignBits / 8,
     hasFlexibleArray,
+    lookup: undefined,
   };
 }
 
