@@ -338,6 +338,33 @@ const cases: Case[] = [
     expected: ["parameters.c:1:15: error: expected parameter declarator"],
   },
   {
+    // Tag references next to other specifiers (read without the record and enum rules).
+    name: "tag_reference_specifiers.c",
+    source: "int struct S *x;\nstruct S struct T *y;\nunion U const *const p;\nenum E long e;\n",
+    expected: [
+      "tag_reference_specifiers.c:1:5: error: cannot combine with previous 'int' declaration specifier",
+      "tag_reference_specifiers.c:2:10: error: cannot combine with previous 'struct' declaration specifier",
+      "tag_reference_specifiers.c:4:8: error: 'long enum' is invalid",
+    ],
+  },
+  {
+    // `name = value` enumerators (read without the enumerator rule) with commas missing.
+    name: "enumerator_values.c",
+    source: "enum e { A = 1 B = 2, C = A D };\nenum f { X = 1, Y = X, Z = 0x10000000000000000 };\n",
+    expected: [
+      "enumerator_values.c:1:15: error: missing ',' between enumerators",
+      "enumerator_values.c:1:28: error: missing ',' between enumerators",
+      "enumerator_values.c:2:28: error: integer literal is too large to be represented in any integer type",
+    ],
+  },
+  {
+    // Plain members, a padding bit-field and a member with an error, read in one loop.
+    name: "member_loop.c",
+    source:
+      "struct s { int a; struct t *p; long: 64; int b c; unsigned d: 3; };\nstruct u { struct t *q, **r; enum e *s; };\n",
+    expected: ["member_loop.c:1:47: error: expected ';' at end of declaration list"],
+  },
+  {
     name: "static_assert.c",
     source: '_Static_assert(1, "x")\nint y;\n',
     expected: ["static_assert.c:1:23: error: expected ';' after static_assert"],
