@@ -543,6 +543,14 @@ class CTokenLexer extends Lexer {
     lexing.locate(t);
     return t;
   }
+
+  // Chevrotain pushes each token onto an array it starts empty (with custom patterns it does not
+  // guess a size): the tokens go into Lexing's array instead, sized from the text once, so that
+  // a 500,000-token file is not copied into ever larger arrays as it grows.
+  addTokenUsingPush(_tokens: IToken[], index: number, t: CToken): number {
+    lexing.tokens[lexing.made++] = t;
+    return index;
+  }
 }
 
 let sharedLexer: CTokenLexer | undefined;
@@ -617,7 +625,8 @@ function lexText(
   if (result.errors.length > 0) {
     throw new Error(`internal error: the C lexer failed in ${file}: ${result.errors[0]!.message}`);
   }
-  const tokens = result.tokens as CToken[];
+  const tokens = lexing.tokens;
+  tokens.length = lexing.made;
   const directives = lexing.directives;
   // A UTF-8 byte order mark is not a token (Chevrotain lexes it as `Other`).
   // (Tokens are counted without it.)
@@ -714,6 +723,9 @@ class Lexing {
   end = 0;
   /** Tokens made so far (the index of the next one). */
   count = 0;
+  /** The tokens Chevrotain made, in order (a byte order mark's too): `made` of them. */
+  tokens: CToken[] = [];
+  made = 0;
   directives: number[] = [];
   /** The text starts with a byte order mark (lexed as a token that lexText drops). */
   byteOrderMark = false;
@@ -726,6 +738,9 @@ class Lexing {
     this.where = new LineTracker();
     this.end = 0;
     this.count = 0;
+    // (A vmlinux.h has a token per 5.6 characters; a header with long comments, fewer.)
+    this.tokens = new Array<CToken>(Math.ceil(text.length / 5) + 16);
+    this.made = 0;
     this.directives = [];
     this.byteOrderMark = text.charCodeAt(0) === BYTE_ORDER_MARK;
     this.unterminatedComment = undefined;
