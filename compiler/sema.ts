@@ -1322,7 +1322,9 @@ class Sema implements ConstEvalHost {
     const scope = protoScope ?? new Scope(this.scope, "prototype");
     const outer = this.scope;
     this.scope = scope;
-    const params: Param[] = [];
+    // Made at its size: vmlinux.h's 6k prototypes keep theirs to the end.
+    const params: Param[] = new Array(d.params.length);
+    let count = 0;
     try {
       for (let i = 0; i < d.params.length; i++) {
         const p = d.params[i]!;
@@ -1344,12 +1346,13 @@ class Sema implements ConstEvalHost {
         // Parameter adjustment (C11 6.7.6.3p7-8).
         if (c.kind === "array") t = pointerTo(c.element, qualsOfArrayParam(p.declarator));
         else if (c.kind === "function") t = pointerTo(t);
-        params.push({ name: p.declarator.name ?? undefined, type: t });
+        params[count++] = { name: p.declarator.name ?? undefined, type: t };
         this.declareParam(p, t, scope);
       }
     } finally {
       this.scope = outer;
     }
+    if (count < params.length) params.length = count; // `(void)`, or parameters in error
     return functionType(ret, params, d.variadic, d.hasPrototype);
   }
 
