@@ -103,39 +103,73 @@ interface KeywordWord {
 }
 const keywordWords = new Map<string, KeywordWord>();
 
+// The words lexed last, by a hash of their characters (one word per slot): a word found here
+// costs no string and shares its image with the tokens spelled the same before it (a vmlinux.h
+// has 240,000 words, of which a 4096-slot cache leaves 80,000 to be made; the images outlive
+// the parse). Only words of up to 12 characters are kept: V8 makes a longer slice a view into
+// the file's text, which the cache would keep alive, and long words seldom repeat.
+const WORD_CACHE_BITS = 12;
+const WORD_CACHE_MAX_LENGTH = 12;
+const cachedWords: string[] = new Array<string>(1 << WORD_CACHE_BITS).fill("");
+const cachedWordHashes = new Int32Array(1 << WORD_CACHE_BITS);
+const cachedWordTypes: (TokenType | undefined)[] = new Array<TokenType | undefined>(
+  1 << WORD_CACHE_BITS,
+).fill(undefined);
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
 /** The type of the word last matched: Identifier or a keyword's type. */
 let wordType: TokenType;
 /** One match array for the word pattern: Chevrotain reads it at once and keeps only the image. */
 const wordMatch: [string] = [""];
 
 /** An encoding prefix (L u U u8) right before a quote starts a literal, not an identifier. */
-function isLiteralPrefix(text: string, offset: number, spelling: string): boolean {
-  const length = spelling.length;
-  if (length > 2) return false;
+function isLiteralPrefix(text: string, offset: number, length: number): boolean {
   const next = text.charCodeAt(offset + length);
   if (next !== 39 && next !== 34) return false;
-  return spelling === "L" || spelling === "u" || spelling === "U" || spelling === "u8";
+  const c = text.charCodeAt(offset);
+  if (length === 1) return c === 76 || c === 117 || c === 85; // L u U
+  return c === 117 && text.charCodeAt(offset + 1) === 56; // u8
 }
 
 function matchWord(text: string, offset: number): [string] | null {
   // (Chevrotain's own checks also try the pattern on other characters.)
   const c = text.charCodeAt(offset);
   if (c >= 128 || identChar[c] !== 1) return null;
+  let hash = Math.imul(FNV_OFFSET ^ c, FNV_PRIME);
   let end = offset + 1;
   for (const n = text.length; end < n; end++) {
     const d = text.charCodeAt(end);
     if (d >= 128 || identChar[d] === 0) break;
+    hash = Math.imul(hash ^ d, FNV_PRIME);
   }
-  const word = text.slice(offset, end);
+  const length = end - offset;
+  if (length <= 2 && isLiteralPrefix(text, offset, length)) return null;
+  const slot = (hash ^ (hash >>> WORD_CACHE_BITS)) & ((1 << WORD_CACHE_BITS) - 1);
+  const cached = cachedWords[slot]!;
+  if (
+    cachedWordHashes[slot] === hash &&
+    cached.length === length &&
+    text.startsWith(cached, offset)
+  ) {
+    wordType = cachedWordTypes[slot]!;
+    wordMatch[0] = cached;
+    return wordMatch;
+  }
+  let word = text.slice(offset, end);
   const keyword = keywordWords.get(word);
   if (keyword !== undefined) {
     wordType = keyword.type;
-    wordMatch[0] = keyword.image;
+    word = keyword.image;
   } else {
-    if (isLiteralPrefix(text, offset, word)) return null;
     wordType = Identifier;
-    wordMatch[0] = word;
   }
+  if (length <= WORD_CACHE_MAX_LENGTH) {
+    cachedWords[slot] = word;
+    cachedWordHashes[slot] = hash;
+    cachedWordTypes[slot] = wordType;
+  }
+  wordMatch[0] = word;
   return wordMatch;
 }
 
