@@ -26,6 +26,16 @@ function digitValue(c: number): number {
   return 99;
 }
 
+function failed(result: DecodedInteger, message: string, offset: number): DecodedInteger {
+  result.error = message;
+  result.errorOffset = offset;
+  return result;
+}
+
+function radixName(radix: 2 | 8 | 10 | 16): string {
+  return radix === 8 ? "octal" : radix === 2 ? "binary" : "decimal";
+}
+
 /** `123`, `0x1fULL`, `0b101`, `0777u`, `10l` -> value and suffix. */
 export function decodeInteger(text: string): DecodedInteger {
   let radix: 2 | 8 | 10 | 16 = 10;
@@ -61,35 +71,30 @@ export function decodeInteger(text: string): DecodedInteger {
     error: null,
     errorOffset: 0,
   };
-  const fail = (message: string, offset: number): DecodedInteger => {
-    result.error = message;
-    result.errorOffset = offset;
-    return result;
-  };
-  const radixName = radix === 8 ? "octal" : radix === 2 ? "binary" : "decimal";
   if (end === start && radix !== 8)
-    return fail(`invalid suffix '${text.slice(1)}' on integer constant`, 1);
+    return failed(result, `invalid suffix '${text.slice(1)}' on integer constant`, 1);
   for (let i = start; i < end; i++) {
     if (digitValue(text.charCodeAt(i)) >= radix)
-      return fail(`invalid digit '${text[i]}' in ${radixName} constant`, i);
+      return failed(result, `invalid digit '${text[i]}' in ${radixName(radix)} constant`, i);
   }
-  const suffix = text.slice(end);
-  if (suffix !== "") {
+  if (end < text.length) {
+    const suffix = text.slice(end);
     if (/^(?:[uU](?:ll|LL|[lL])?|(?:ll|LL|[lL])[uU]?)$/.test(suffix)) {
       result.unsigned = /[uU]/.test(suffix);
       result.longness = suffix.replace(/[uU]/, "").length as 0 | 1 | 2;
     } else if (radix !== 16 && digitValue(text.charCodeAt(end)) < 16) {
       // A hex letter after decimal digits reads as a bad digit, not a suffix (clang).
-      return fail(`invalid digit '${text[end]}' in ${radixName} constant`, end);
+      return failed(result, `invalid digit '${text[end]}' in ${radixName(radix)} constant`, end);
     } else {
-      return fail(`invalid suffix '${suffix}' on integer constant`, end);
+      return failed(result, `invalid suffix '${suffix}' on integer constant`, end);
     }
   }
   const digits = end - start;
   const safeDigits = radix === 16 ? 13 : radix === 10 ? 15 : radix === 8 ? 17 : 52;
   if (digits <= safeDigits) {
-    // Below 2^53: a double holds it exactly.
-    const v = digits === 0 ? 0 : parseInt(text.slice(start, end), radix);
+    // Below 2^53: a double holds it, and every step to it, exactly.
+    let v = 0;
+    for (let i = start; i < end; i++) v = v * radix + digitValue(text.charCodeAt(i));
     result.lo = v % TWO_32;
     result.hi = Math.floor(v / TWO_32);
     return result;
