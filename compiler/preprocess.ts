@@ -408,6 +408,16 @@ for (const t of allTokens) {
     t === IdentifierOrKeyword || t.CATEGORIES?.includes(IdentifierOrKeyword) === true;
 }
 
+/**
+ * Appends from[start, end) to `out`, which grows once for the run instead of at every push (a
+ * vmlinux.h is one run of 500,000 tokens).
+ */
+function appendRun(out: CToken[], from: readonly CToken[], start: number, end: number): void {
+  let next = out.length;
+  out.length = next + (end - start);
+  for (let i = start; i < end; i++) out[next++] = from[i]!;
+}
+
 function isIdentifier(t: CToken | undefined): t is CToken {
   return t !== undefined && identifierLike[t.tokenTypeIdx] === true;
 }
@@ -860,25 +870,29 @@ class Preprocessor {
       const n = tokens.length;
       let pos = file.pos;
       const stop = this.nextDirective(file);
-      // The hot path: plain tokens straight from the file to the output, up to a directive.
+      // The hot path: plain tokens straight from the file to the output, up to a directive, a
+      // run between macro uses at a time.
+      let run = pos;
       while (pos < stop) {
-        const t = tokens[pos++]!;
+        const t = tokens[pos]!;
         if (identifierLike[t.tokenTypeIdx] === true) {
           const m = macros.get(t.image);
           if (m !== undefined) {
-            file.pos = pos;
+            appendRun(out, tokens, run, pos);
+            file.pos = pos + 1;
             this.expandAtTopLevel(t, m);
             if (this.file !== file) break; // unreachable today: includes only come from directives
-            pos = file.pos; // (past `stop` when the arguments ran over a directive)
+            pos = run = file.pos; // (past `stop` when the arguments ran over a directive)
             macros = this.macros; // (a copy, if a #define among the arguments changed it)
             continue;
           }
         } else if (t.tokenType === UnterminatedString || t.tokenType === UnterminatedChar) {
           this.warnUnterminated(t);
         }
-        out.push(t);
+        pos++;
       }
       if (this.file !== file) continue;
+      appendRun(out, tokens, run, pos);
       file.pos = pos;
       if (pos < n) {
         if (pos === stop) this.directive();
