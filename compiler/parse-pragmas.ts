@@ -98,19 +98,33 @@ export function scanPragmas(
     packStack: prefix !== undefined ? prefix.packStack.slice() : [],
   };
   // Without pragmas and prefix, the array itself (the parser does not change it). Otherwise the
-  // runs of tokens between pragmas, copied into an array made at the size of the result (slices
-  // joined by concat copied every token twice, Array.prototype.copyWithin took some 80 ms on a
-  // vmlinux.h's 500,000 tokens, a push loop 15-25 as the array grew), or pushed behind the
-  // prefix's tokens (see ScanRange.from).
+  // runs of tokens between pragmas, by slice and, if there are several, concat: both copy as a
+  // block (Array.prototype.copyWithin took some 80 ms on a vmlinux.h's 500,000 tokens, a push
+  // loop 15-25, a loop into an array made at the result's size 11-19, a store and its write
+  // barrier per token); a vmlinux.h, with pragmas only as its first and last token, is one
+  // slice. Or pushed behind the prefix's tokens (see ScanRange.from).
   const base = prefix?.tokens.length ?? 0;
-  if (prefix !== undefined || pragmaAt.length > 0 || begin > 0 || end < input.length) {
-    const tokens = prefix?.tokens ?? new Array<CToken>(end - begin - pragmaAt.length);
-    let next = base;
+  if (prefix !== undefined) {
+    const tokens = prefix.tokens;
     let from = begin;
     for (let k = 0; k <= pragmaAt.length; k++) {
       const to = k < pragmaAt.length ? pragmaAt[k]! : end;
-      for (let i = from; i < to; i++) tokens[next++] = input[i]!;
+      for (let i = from; i < to; i++) tokens.push(input[i]!);
       from = to + 1;
+    }
+    scan.tokens = tokens;
+  } else if (pragmaAt.length > 0 || begin > 0 || end < input.length) {
+    const runs: CToken[][] = [];
+    let from = begin;
+    for (let k = 0; k <= pragmaAt.length; k++) {
+      const to = k < pragmaAt.length ? pragmaAt[k]! : end;
+      if (to > from) runs.push(input.slice(from, to));
+      from = to + 1;
+    }
+    // (concat takes the runs as arguments: in batches, as a file may have 100,000 pragmas)
+    let tokens: CToken[] = runs.length === 1 ? runs[0]! : [];
+    for (let i = 0; runs.length > 1 && i < runs.length; i += 1024) {
+      tokens = tokens.concat(...runs.slice(i, i + 1024));
     }
     scan.tokens = tokens;
   }
