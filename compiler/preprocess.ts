@@ -414,7 +414,11 @@ for (const t of allTokens) {
  */
 function appendRun(out: CToken[], from: readonly CToken[], start: number, end: number): void {
   let next = out.length;
-  out.length = next + (end - start);
+  const length = next + (end - start);
+  // A length past the capacity allocates just that much, and the next push would copy it all
+  // again: a long run leaves room behind it (a shorter length keeps the capacity).
+  if (end - start > 4096) out.length = length + (length >> 3);
+  out.length = length;
   for (let i = start; i < end; i++) out[next++] = from[i]!;
 }
 
