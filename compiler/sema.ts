@@ -1551,7 +1551,7 @@ class Sema implements ConstEvalHost {
       const ts = md.spec.typeSpec;
       if (c.kind === "record" && ts?.kind === "Record" && ts.tag === null) {
         const inner = c.decl.declaredFields ?? [];
-        for (let j = 0; j < inner.length; j++) this.noteMemberNames(inner[j]!, members, record);
+        for (let j = 0; j < inner.length; j++) this.noteMemberNames(inner[j]!, members, c.decl);
         members.addField({
           name: undefined,
           type: base,
@@ -1621,15 +1621,16 @@ class Sema implements ConstEvalHost {
   }
 
   // The names an anonymous struct/union member brings in (its fields are read as declared: the
-  // record need not be laid out for this).
-  private noteMemberNames(m: DeclaredField, members: RecordMembers, record: RecordDecl): void {
+  // record need not be laid out for this). `anonymous` is the member's record, the outermost one
+  // when they nest: clang names its kind.
+  private noteMemberNames(m: DeclaredField, members: RecordMembers, anonymous: RecordDecl): void {
     if (m.name !== undefined) {
       const at = m.loc;
       const prev = members.declaredAt(m.name);
       if (prev && at) {
         this.error(
           at,
-          `member of anonymous ${record.isUnion ? "union" : "struct"} redeclares '${m.name}'`,
+          `member of anonymous ${anonymous.isUnion ? "union" : "struct"} redeclares '${m.name}'`,
           [this.noteAt(prev, "previous declaration is here")],
         );
       } else if (at) members.declare(m.name, at);
@@ -1638,7 +1639,7 @@ class Sema implements ConstEvalHost {
     const c = canonical(m.type);
     if (m.bitWidth === undefined && c.kind === "record") {
       const inner = c.decl.declaredFields ?? [];
-      for (let j = 0; j < inner.length; j++) this.noteMemberNames(inner[j]!, members, record);
+      for (let j = 0; j < inner.length; j++) this.noteMemberNames(inner[j]!, members, anonymous);
     }
   }
 

@@ -70,6 +70,25 @@ const cases: Case[] = [
       "test.c:1:72: note: previous declaration is here",
     ],
   },
+  {
+    name: "clang names the anonymous member's kind, not the enclosing record's",
+    source: "struct s { int a; union { int a; }; };\n",
+    expected: [
+      "test.c:1:31: error: member of anonymous union redeclares 'a'",
+      "test.c:1:16: note: previous declaration is here",
+    ],
+  },
+  {
+    name: "nested anonymous members: the outermost one's kind",
+    source:
+      "union t { int b; struct { int c; union { int b; }; }; };\nstruct u { int d; struct { union { int d; }; }; };\n",
+    expected: [
+      "test.c:1:46: error: member of anonymous struct redeclares 'b'",
+      "test.c:1:15: note: previous declaration is here",
+      "test.c:2:40: error: member of anonymous struct redeclares 'd'",
+      "test.c:2:16: note: previous declaration is here",
+    ],
+  },
 ];
 
 describe("member names of a record definition", () => {
