@@ -106,6 +106,10 @@ for (const t of [T.Semicolon, T.Comma, T.Colon]) endsPlainMember[t.tokenTypeIdx!
 const endsPlainField: boolean[] = [];
 for (const t of [T.Semicolon, T.Comma]) endsPlainField[t.tokenTypeIdx!] = true;
 
+/** Tokens that end a parameter's or a type name's declarator (`, )`). */
+const endsPlainParam: boolean[] = [];
+for (const t of [T.Comma, T.RParen]) endsPlainParam[t.tokenTypeIdx!] = true;
+
 /** Tokens that end an enumerator (`, }`). */
 const endsEnumerator: boolean[] = [];
 for (const t of [T.Comma, T.RBrace]) endsEnumerator[t.tokenTypeIdx!] = true;
@@ -1261,9 +1265,28 @@ export abstract class DeclParser extends ParserBase {
   }
 
   /**
-   * Reads the declarator plainDeclaratorAhead saw, without the pointer and declarator rules:
-   * the node buildDeclarator makes of plain `*`s and a name (most declarators of a header are
-   * one), built directly.
+   * For anyDeclarator: `*`s without qualifiers or attributes, maybe a name, then `,` or `)` (a
+   * parameter or a type name's declarator, most often `*` or nothing). Its loops would take
+   * nothing more, and none of them tries recovery after it (Chevrotain finds no token that must
+   * follow them), so plainDeclarator reads what the rule would.
+   */
+  private plainAnyDeclaratorAhead(): boolean {
+    let i = 1;
+    while (
+      this.LA_FAST(i).tokenTypeIdx === STAR_IDX &&
+      qualifiesPointer[this.LA_FAST(i + 1).tokenTypeIdx] !== true
+    ) {
+      i++;
+    }
+    const type = this.LA_FAST(i).tokenTypeIdx;
+    if (type === IDENTIFIER_IDX || type === TYPEDEF_IDX) i++;
+    return endsPlainParam[this.LA_FAST(i).tokenTypeIdx] === true;
+  }
+
+  /**
+   * Reads the declarator plainDeclaratorAhead or plainAnyDeclaratorAhead saw, without the
+   * pointer and declarator rules: the node buildDeclarator makes of plain `*`s and a name, if
+   * any (most declarators of a header are one), built directly.
    */
   private plainDeclarator(first: IToken): Declarator {
     let derivations = NO_DERIVATIONS;
@@ -1281,11 +1304,15 @@ export abstract class DeclParser extends ParserBase {
       // Read from the name outward: the last `*` first.
       derivations = pointers.length === 1 ? [pointers[0]!] : pointers.reverse();
     }
-    const name = this.CONSUME(T.Identifier) as CToken;
+    const type = this.LA_FAST(1).tokenTypeIdx;
+    const name =
+      type === IDENTIFIER_IDX || type === TYPEDEF_IDX
+        ? (this.CONSUME(T.Identifier) as CToken)
+        : null;
     return {
       kind: "Declarator",
       loc: this.real(first),
-      name: name.image,
+      name: name !== null ? name.image : null,
       nameLoc: name,
       derivations,
       attributes: NO_ATTRIBUTES,
@@ -1331,6 +1358,8 @@ export abstract class DeclParser extends ParserBase {
     "anyDeclarator",
     (): Declarator => {
       const first = this.LA_FAST(1);
+      if (!this.RECORDING_PHASE && this.plainAnyDeclaratorAhead())
+        return this.plainDeclarator(first);
       const parts = this.newParts();
       this.MANY(() => (parts.pointers ??= []).push(this.SUBRULE(this.pointer)));
       this.OR({
