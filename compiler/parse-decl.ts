@@ -1245,11 +1245,8 @@ export abstract class DeclParser extends ParserBase {
     { recoveryValueFunc: () => this.errorDeclarator() },
   );
 
-  /**
-   * Whether the next tokens are `*`s without qualifiers or attributes, a name, then a token in
-   * `ends`: a declarator that is only pointers and a name.
-   */
-  private plainDeclaratorAhead(ends: readonly boolean[]): boolean {
+  /** The lookahead position after the `*`s without qualifiers or attributes that come next. */
+  private afterPlainPointers(): number {
     let i = 1;
     while (
       this.LA_FAST(i).tokenTypeIdx === STAR_IDX &&
@@ -1257,6 +1254,15 @@ export abstract class DeclParser extends ParserBase {
     ) {
       i++;
     }
+    return i;
+  }
+
+  /**
+   * Whether the next tokens are `*`s without qualifiers or attributes, a name, then a token in
+   * `ends`: a declarator that is only pointers and a name.
+   */
+  private plainDeclaratorAhead(ends: readonly boolean[]): boolean {
+    const i = this.afterPlainPointers();
     const type = this.LA_FAST(i).tokenTypeIdx;
     return (
       (type === IDENTIFIER_IDX || type === TYPEDEF_IDX) &&
@@ -1271,13 +1277,7 @@ export abstract class DeclParser extends ParserBase {
    * follow them), so plainDeclarator reads what the rule would.
    */
   private plainAnyDeclaratorAhead(): boolean {
-    let i = 1;
-    while (
-      this.LA_FAST(i).tokenTypeIdx === STAR_IDX &&
-      qualifiesPointer[this.LA_FAST(i + 1).tokenTypeIdx] !== true
-    ) {
-      i++;
-    }
+    let i = this.afterPlainPointers();
     const type = this.LA_FAST(i).tokenTypeIdx;
     if (type === IDENTIFIER_IDX || type === TYPEDEF_IDX) i++;
     return endsPlainParam[this.LA_FAST(i).tokenTypeIdx] === true;
