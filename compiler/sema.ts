@@ -1769,7 +1769,7 @@ class Sema implements ConstEvalHost {
       }
       if (value === undefined) value = prev + 1n;
       // While the enum is being defined an enumerator has the type its value needs.
-      const type = fitsInInt(value)
+      const type = fitsIn(value, intType)
         ? intType
         : enumUnderlyingType(value < 0n ? value : 0n, value, false);
       const existing = scopeNames.get(en.name);
@@ -1801,7 +1801,7 @@ class Sema implements ConstEvalHost {
     const underlying = enumUnderlyingType(min, max, decl.packed);
     decl.underlying = underlying;
     // The declarations serve as the enum's constants (same name, value, type and place).
-    for (const c of consts) c.type = fitsInInt(c.value) ? intType : underlying;
+    for (const c of consts) c.type = fitsIn(c.value, intType) ? intType : underlying;
     decl.constants = consts;
     this.result.enums.push(decl);
   }
@@ -4565,15 +4565,6 @@ const literalCandidates: readonly (readonly IntegerType[])[] = [
   [ulonglongType],
   [ulonglongType],
 ];
-
-// The value of an integer literal (one BigInt unless it needs more than 32 bits).
-const INT_MIN = -0x80000000n;
-const INT_MAX = 0x7fffffffn;
-
-// fitsIn(value, intType) without the range table.
-function fitsInInt(value: bigint): boolean {
-  return value >= INT_MIN && value <= INT_MAX;
-}
 
 // Precedence levels for re-parenthesizing printed expressions (higher binds tighter).
 const PREC_ASSIGN = 2;
