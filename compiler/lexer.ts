@@ -755,8 +755,6 @@ class Lexing {
   where = new LineTracker();
   /** Just past the previous token: where skipped text starts. */
   end = 0;
-  /** Tokens made so far (the index of the next one). */
-  count = 0;
   /** The tokens Chevrotain made, in order (a byte order mark's too): `made` of them. */
   tokens: CToken[] = [];
   made = 0;
@@ -771,7 +769,6 @@ class Lexing {
     this.file = file;
     this.where = new LineTracker();
     this.end = 0;
-    this.count = 0;
     // (A vmlinux.h has a token per 5.6 characters; a header with long comments, fewer.)
     this.tokens = new Array<CToken>(Math.ceil(text.length / 5) + 16);
     this.made = 0;
@@ -786,12 +783,14 @@ class Lexing {
       this.end = 1;
       return;
     }
+    // Its index among the file's tokens (it is stored after this; a byte order mark is not one).
+    const index = this.byteOrderMark ? this.made - 1 : this.made;
     const text = this.text;
     const where = this.where;
     where.skip(text, this.end, start);
     if (t.tokenTypeIdx === UNTERMINATED_COMMENT_IDX) {
       const col = start - where.lineStart + 1;
-      this.unterminatedComment ??= { offset: start, line: where.line, col, index: this.count };
+      this.unterminatedComment ??= { offset: start, line: where.line, col, index };
       return;
     }
     t.file = this.file;
@@ -802,11 +801,10 @@ class Lexing {
     if (where.atLineStart) {
       t.atLineStart = true;
       where.atLineStart = false;
-      if (t.tokenTypeIdx === HASH_IDX) this.directives.push(this.count);
+      if (t.tokenTypeIdx === HASH_IDX) this.directives.push(index);
     }
     const end = start + t.image.length;
     this.end = end;
-    this.count++;
     // A literal may contain spliced newlines.
     const type = t.tokenTypeIdx;
     if (type === STRING_LITERAL_IDX || type === CHAR_CONSTANT_IDX)
