@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile, type CompileOptions } from "../compiler/compile.js";
-import { timed } from "./frontend.js";
+import { medianTiming, succeeded, timed, type Timing } from "./frontend.js";
 import { median, repoRoot, type BenchSection } from "./section.js";
 
 export interface CoreCompileRow {
@@ -44,36 +44,11 @@ const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
 const round = (n: number | null, digits: number): number | null =>
   n === null ? null : Number(n.toFixed(digits));
 
-/** A command's timing, ok when it exited with 0. */
-function succeeded(t: { ms: number; cpuMs: number; status: number | null }): {
-  ms: number;
-  cpuMs: number;
-  ok: boolean;
-} {
-  return { ms: t.ms, cpuMs: t.cpuMs, ok: t.status === 0 };
-}
-
-/** Medians of `runs` timings; undefined when one failed. */
-function medians(
-  runs: number,
-  once: () => { ms: number; cpuMs: number; ok: boolean },
-): { ms: number; cpuMs: number } | undefined {
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = once();
-    if (!t.ok) return undefined;
-    wall.push(t.ms);
-    cpu.push(t.cpuMs);
-  }
-  return { ms: median(wall), cpuMs: median(cpu) };
-}
-
-function inProcess(file: string, opts: CompileOptions): { ms: number; cpuMs: number; ok: boolean } {
+function inProcess(file: string, opts: CompileOptions): Timing {
   const u = process.cpuUsage();
   const start = performance.now();
   compile(file, opts);
-  return { ms: performance.now() - start, cpuMs: cpuMs(process.cpuUsage(u)), ok: true };
+  return { ms: performance.now() - start, cpuMs: cpuMs(process.cpuUsage(u)) };
 }
 
 export const coreCompileSection: BenchSection<CoreCompileRow> = {
@@ -149,13 +124,13 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
           cold_ratio: null,
         };
         try {
-          const warm = medians(options.runs, () => inProcess(file, { ...opts, cache: false }));
+          const warm = medianTiming(options.runs, () => inProcess(file, { ...opts, cache: false }));
           row.inprocess_ms = round(warm!.ms, 1);
           row.inprocess_cpu_ms = round(warm!.cpuMs, 1);
           compile(file, opts); // stores the prefix state
-          row.cached_ms = round(medians(options.runs, () => inProcess(file, opts))!.ms, 2);
+          row.cached_ms = round(medianTiming(options.runs, () => inProcess(file, opts))!.ms, 2);
           if (hasCli) {
-            const cold = medians(1, () =>
+            const cold = medianTiming(1, () =>
               succeeded(
                 timed(process.execPath, [cli, "build", ...flags, ...includes, file, "-o", out]),
               ),
@@ -164,7 +139,7 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
             row.cold_cpu_ms = round(cold?.cpuMs ?? null, 0);
           }
           if (hasClang) {
-            const clang = medians(options.runs, () =>
+            const clang = medianTiming(options.runs, () =>
               succeeded(
                 timed("clang", ["-target", "bpf", ...flags, ...includes, "-c", file, "-o", out]),
               ),

@@ -143,19 +143,39 @@ function inputSize(file: string, c: HeaderCase): { lines: number; bytes: number 
   return { lines: r.lines, bytes };
 }
 
-function warm(file: string, c: HeaderCase, options: BenchOptions): { ms: number; cpuMs: number } {
-  const opts: FrontendOptions = { ...c.options, cache: false };
-  for (let i = 0; i < options.warmup; i++) checkProgram({ file, source: c.source }, opts);
+/** A wall time and a CPU time, in ms. */
+export interface Timing {
+  ms: number;
+  cpuMs: number;
+}
+
+/** The medians of `runs` timings; undefined as soon as one fails (is undefined). */
+export function medianTiming(runs: number, once: () => Timing | undefined): Timing | undefined {
   const wall: number[] = [];
   const cpu: number[] = [];
-  for (let i = 0; i < options.runs; i++) {
+  for (let i = 0; i < runs; i++) {
+    const t = once();
+    if (t === undefined) return undefined;
+    wall.push(t.ms);
+    cpu.push(t.cpuMs);
+  }
+  return { ms: median(wall), cpuMs: median(cpu) };
+}
+
+/** A command's timing (see timed) if it exited with 0. */
+export function succeeded(t: Timing & { status: number | null }): Timing | undefined {
+  return t.status === 0 ? { ms: t.ms, cpuMs: t.cpuMs } : undefined;
+}
+
+function warm(file: string, c: HeaderCase, options: BenchOptions): Timing {
+  const opts: FrontendOptions = { ...c.options, cache: false };
+  for (let i = 0; i < options.warmup; i++) checkProgram({ file, source: c.source }, opts);
+  return medianTiming(options.runs, () => {
     const w = performance.now();
     const u = process.cpuUsage();
     checkProgram({ file, source: c.source }, opts);
-    cpu.push(cpuMs(process.cpuUsage(u)));
-    wall.push(performance.now() - w);
-  }
-  return { ms: median(wall), cpuMs: median(cpu) };
+    return { ms: performance.now() - w, cpuMs: cpuMs(process.cpuUsage(u)) };
+  })!;
 }
 
 // Fresh processes: one running the CLI's build (its whole CPU time), one running the front end
@@ -251,20 +271,10 @@ function cold(
   return { ms: median(wall), cpuMs: median(cpu), frontendCpuMs: median(front) };
 }
 
-function clangTime(
-  file: string,
-  c: HeaderCase,
-  options: BenchOptions,
-): { ms: number; cpuMs: number } | undefined {
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < options.runs; i++) {
-    const r = timed("clang", ["-target", "bpf", "-fsyntax-only", ...c.clangFlags, file]);
-    if (r.status !== 0) return undefined;
-    wall.push(r.ms);
-    cpu.push(r.cpuMs);
-  }
-  return { ms: median(wall), cpuMs: median(cpu) };
+function clangTime(file: string, c: HeaderCase, options: BenchOptions): Timing | undefined {
+  return medianTiming(options.runs, () =>
+    succeeded(timed("clang", ["-target", "bpf", "-fsyntax-only", ...c.clangFlags, file])),
+  );
 }
 
 export const frontendSection: BenchSection<FrontendRow> = {
