@@ -3,20 +3,18 @@
 // -fsyntax-only's own lines for the snippet, which the second test re-checks where clang is
 // installed.
 import { describe, expect, test } from "vitest";
-import { clangDiagnostics, hasClang, ourDiagnostics } from "./sema-harness.js";
+import {
+  clangDiagnostics,
+  hasClang,
+  ourDiagnostics,
+  testDiagnosticCases,
+  type DiagnosticCase,
+} from "./sema-harness.js";
 
 if (!hasClang)
   console.log("sema diagnostics: comparison with clang skipped (clang is not installed)");
 
-interface BadInput {
-  name: string;
-  source: string;
-  expected: string[];
-  // Set where tsbpf deliberately says something else than clang 14, and why.
-  clangDiffers?: string;
-}
-
-const cases: BadInput[] = [
+const cases: DiagnosticCase[] = [
   {
     name: "undeclared identifier",
     source: "int f(void) { return x; }\n",
@@ -1016,24 +1014,7 @@ const cases: BadInput[] = [
   },
 ];
 
-describe("sema diagnostics on bad input", () => {
-  for (const c of cases) {
-    test(c.name, () => {
-      expect(ourDiagnostics(c.source)).toEqual(c.expected);
-    });
-  }
-});
-
-describe.skipIf(!hasClang)("the expected diagnostics are clang's", () => {
-  test(`clang -fsyntax-only prints the same lines for ${cases.length} snippets`, () => {
-    const differing = cases.filter(
-      (c) =>
-        c.clangDiffers === undefined &&
-        JSON.stringify(clangDiagnostics(c.source)) !== JSON.stringify(c.expected),
-    );
-    expect(differing.map((c) => c.name)).toEqual([]);
-  });
-});
+testDiagnosticCases("sema diagnostics on bad input", cases);
 
 // Random conversions between a pool of object types, in the four contexts clang words
 // differently (assigning, initializing, passing, returning): every warning, error, hint and

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkProgram, type CheckedProgram } from "../../compiler/frontend.js";
 import { renderDiagnostics } from "../../compiler/diagnostics.js";
+import { describe, expect, test } from "vitest";
 
 export const hasClang = spawnSync("clang", ["--version"]).status === 0;
 
@@ -60,4 +61,37 @@ export function clangAccepts(source: string, args: string[] = []): boolean {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A snippet and the diagnostic header lines it must give. */
+export interface DiagnosticCase {
+  name: string;
+  source: string;
+  expected: string[];
+  // Set where tsbpf deliberately says something else than clang 14, and why.
+  clangDiffers?: string;
+}
+
+/**
+ * One test per case: our lines are exactly the expected ones. And, where clang is installed,
+ * one test that they are clang -fsyntax-only's own lines (but for the cases that say why not).
+ */
+export function testDiagnosticCases(title: string, cases: DiagnosticCase[]): void {
+  describe(title, () => {
+    for (const c of cases) {
+      test(c.name, () => {
+        expect(ourDiagnostics(c.source)).toEqual(c.expected);
+      });
+    }
+  });
+  describe.skipIf(!hasClang)(`${title}: the expected lines are clang's`, () => {
+    test(`clang -fsyntax-only prints the same lines for ${cases.length} snippets`, () => {
+      const differing = cases.filter(
+        (c) =>
+          c.clangDiffers === undefined &&
+          JSON.stringify(clangDiagnostics(c.source)) !== JSON.stringify(c.expected),
+      );
+      expect(differing.map((c) => c.name)).toEqual([]);
+    });
+  });
 }

@@ -2,8 +2,7 @@
 // redeclares" in records with few and with many members (sema compares a few names one by one
 // and indexes many), with records defined inside others between the outer record's members.
 // Each snippet's lines are clang -target bpf -fsyntax-only's, re-checked where clang is installed.
-import { describe, expect, test } from "vitest";
-import { clangDiagnostics, hasClang, ourDiagnostics } from "./sema-harness.js";
+import { testDiagnosticCases, type DiagnosticCase } from "./sema-harness.js";
 
 // `int m0; int m1; ...` for members first..last-1.
 function members(first: number, last: number): string {
@@ -12,13 +11,7 @@ function members(first: number, last: number): string {
   return s;
 }
 
-interface Case {
-  name: string;
-  source: string;
-  expected: string[];
-}
-
-const cases: Case[] = [
+const cases: DiagnosticCase[] = [
   {
     name: "duplicate of the first of many members",
     source: `struct s {${members(0, 40)} long m0; };\n`,
@@ -91,19 +84,4 @@ const cases: Case[] = [
   },
 ];
 
-describe("member names of a record definition", () => {
-  for (const c of cases) {
-    test(c.name, () => {
-      expect(ourDiagnostics(c.source)).toEqual(c.expected);
-    });
-  }
-});
-
-describe.skipIf(!hasClang)("the expected member diagnostics are clang's", () => {
-  test(`clang -fsyntax-only prints the same lines for ${cases.length} snippets`, () => {
-    const differing = cases.filter(
-      (c) => JSON.stringify(clangDiagnostics(c.source)) !== JSON.stringify(c.expected),
-    );
-    expect(differing.map((c) => c.name)).toEqual([]);
-  });
-});
+testDiagnosticCases("member names of a record definition", cases);
