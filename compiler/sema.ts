@@ -1334,7 +1334,7 @@ class Sema implements ConstEvalHost {
         if (c.kind === "void") {
           if (d.params.length === 1 && p.declarator.name !== null) {
             this.error(p.declarator.nameLoc ?? p.loc, "argument may not have 'void' type");
-          } else if (d.params.length > 1 || qualsOf(t) !== 0) {
+          } else if (d.params.length > 1 || d.variadic || qualsOf(t) !== 0) {
             // clang points where the parameter's name would be.
             this.error(
               p.declarator.nameLoc ?? p.declarator.loc,

@@ -468,6 +468,14 @@ const cases: DiagnosticCase[] = [
     expected: ["test.c:1:12: error: 'void' must be the first and only parameter if specified"],
   },
   {
+    name: "void must not be followed by '...'",
+    source: "void f(void, ...);\nstruct s { void (*g)(void, ...); };\n",
+    expected: [
+      "test.c:1:12: error: 'void' must be the first and only parameter if specified",
+      "test.c:2:26: error: 'void' must be the first and only parameter if specified",
+    ],
+  },
+  {
     name: "increment and unary on a struct",
     source: "struct s { int a; };\nvoid f(struct s v) { v++; -v; ~v; !v; }\n",
     expected: [
