@@ -91,6 +91,24 @@ export interface RecordSpec {
   readonly attributes: Attribute[];
   /** `#pragma pack(N)` in effect where the body was parsed, in bytes; 0 (or absent) if none. */
   readonly maxFieldAlign?: number;
+  /**
+   * A body the parser read past (parse-skim.ts): reading `members` parses it. Code that can do
+   * without the members (sema's first look at a definition) asks isDefinition and this first.
+   */
+  readonly deferred?: DeferredBody;
+}
+
+/** A record body's tokens, from its '{' to its '}', parsed when first asked for. */
+export interface DeferredBody {
+  readonly tokens: readonly CToken[];
+  readonly open: number;
+  readonly close: number;
+  parse(): MemberDecl[];
+}
+
+/** Whether a record specifier has a body (parsed or not). */
+export function isDefinition(rs: RecordSpec): boolean {
+  return rs.deferred !== undefined || rs.members !== null;
 }
 
 /** `enum tag { A, B = 2 }` or `enum tag`. */

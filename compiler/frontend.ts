@@ -37,6 +37,9 @@ export interface FrontendOptions {
   readFile?: (path: string) => string | undefined;
   // The prefix cache (see FrontendCache): a process-wide one by default; false for none.
   cache?: FrontendCache | false;
+  // false: every record body is parsed and checked where it is, none read past to be parsed
+  // when first used (parse-skim.ts); for the tests that compare the two. Implies no cache.
+  deferBodies?: boolean;
 }
 
 export interface FrontendTimings {
@@ -61,7 +64,8 @@ export interface CheckedProgram {
 export function checkProgram(input: FrontendInput, opts: FrontendOptions = {}): CheckedProgram {
   const diagnostics = new DiagnosticBag();
   const t0 = performance.now();
-  const cache = opts.cache === false ? undefined : (opts.cache ?? sharedCache);
+  const cache =
+    opts.cache === false || opts.deferBodies === false ? undefined : (opts.cache ?? sharedCache);
   const run = cache?.begin(input, opts, diagnostics);
   const pre =
     run?.preprocessed() ??
@@ -81,7 +85,9 @@ export function checkProgram(input: FrontendInput, opts: FrontendOptions = {}): 
   };
   if (diagnostics.items.some((d: Diagnostic) => d.fatal === true)) return result;
 
-  const parsed = run?.parse(pre) ?? parseTranslationUnit(pre.tokens, { pragmas: pre.pragmas });
+  const parsed =
+    run?.parse(pre) ??
+    parseTranslationUnit(pre.tokens, { pragmas: pre.pragmas, deferBodies: opts.deferBodies });
   for (const d of parsed.diagnostics) diagnostics.add(withIncludeChain(d, pre.includedFrom));
   const t2 = performance.now();
   timings.parseMs = t2 - t1;

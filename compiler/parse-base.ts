@@ -41,6 +41,7 @@ import {
   resolveBasicKeywords,
   type SpecifierProblem,
 } from "./parse-specifiers.js";
+import { nameKind, skimRecordBody } from "./parse-skim.js";
 
 /** An identifier that names a typedef in the scope where it appears (never produced by the lexer). */
 export const TypedefName = createToken({
@@ -48,6 +49,7 @@ export const TypedefName = createToken({
   pattern: Lexer.NA,
   categories: [T.Identifier],
 });
+nameKind(TypedefName);
 
 export const parserVocabulary: TokenType[] = [...T.allTokens, TypedefName];
 
@@ -127,6 +129,21 @@ export interface SnapshotOptions {
   resume?: ParseSnapshot;
   /** Where the Pragma tokens are in the token array, ascending (found by a scan if not given). */
   pragmas?: readonly number[];
+  /**
+   * Read past the record bodies parse-skim.ts accepts, to be parsed when first asked for
+   * (default true; false parses every body at once).
+   */
+  deferBodies?: boolean;
+}
+
+/** A record body read past (parse-skim.ts): its tokens and what was in effect there. */
+export interface DeferredTokens {
+  /** Its tokens (with its braces). */
+  readonly tokens: readonly CToken[];
+  /** Indexes of its '{' and '}' in them. */
+  readonly open: number;
+  readonly close: number;
+  readonly pragma: PragmaState;
 }
 
 /** Stops the parse after clang's default error limit. */
@@ -315,6 +332,14 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   /** Where the snapshot asked for is taken (index among the parsed tokens; -1: none). */
   private snapshotIndex = -1;
   private snapshotOptions: SnapshotOptions = {};
+  /** Whether bodies may be read past (SnapshotOptions.deferBodies). */
+  private deferBodies = true;
+  /** Record bodies being parsed around the parser: one inside another is never read past. */
+  protected recordNesting = 0;
+  /** A deferred body's parse: its identifiers keep the types the skim gave them. */
+  private frozenClassification = false;
+  /** Between begin (or beginDeferred) and end. */
+  private inParse = false;
   private problemsAtBegin = 0;
 
   constructor(validate: boolean) {
@@ -364,6 +389,10 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     this.problemsAtBegin = this.problems.length;
     this.snapshotOptions = snapshot;
     this.snapshotIndex = -1;
+    this.inParse = true;
+    this.deferBodies = snapshot.deferBodies ?? true;
+    this.recordNesting = 0;
+    this.frozenClassification = false;
     if (snapshot.snapshotAt !== undefined && snapshot.onSnapshot !== undefined) {
       let pragmas = 0;
       for (let i = 0; i < snapshot.snapshotAt; i++)
@@ -431,6 +460,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     }
     this.retyped = [];
     this.given = { tokens: [], pragmas: undefined };
+    this.inParse = false;
   }
 
   /** Gives a resumed parse's lent token array back as it was (after the parse's last use). */
@@ -475,6 +505,10 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   }
 
   private classify(tok: IToken, pos: number): void {
+    if (this.frozenClassification) {
+      this.classGen[pos - this.classBase] = this.scopes.generation;
+      return;
+    }
     // A tag (after struct, union or enum) is a name either way: no need to look it up (a
     // vmlinux.h has some 40,000).
     const before = (this as unknown as TokenCursor).tokVector[pos - 1]?.tokenTypeIdx;
@@ -490,6 +524,83 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       tok.tokenTypeIdx = IDENTIFIER_IDX;
     }
     this.classGen[pos - this.classBase] = this.scopes.generation;
+  }
+
+  /**
+   * With the '{' of a record body just read: the index of its '}' when the body can be read past
+   * (parse-skim.ts): at file scope, not inside another body, with no pragma taking effect inside
+   * it. Else -1.
+   */
+  protected deferrableBody(): number {
+    if (!this.deferBodies || this.recordNesting !== 0 || this.scopes.depth !== 0) return -1;
+    const cursor = this as unknown as TokenCursor;
+    const close = skimRecordBody(cursor.tokVector, cursor.currIdx, this.isTypedefHere, TypedefName);
+    if (close < 0) return -1;
+    const events = this.pragmas.events;
+    if (this.eventCursor < events.length && events[this.eventCursor]!.index <= close) return -1;
+    return close;
+  }
+
+  private readonly isTypedefHere = (name: string): boolean => this.scopes.isTypedef(name);
+
+  /**
+   * What a deferred body keeps of the parse (see deferrableBody), and the parse goes on after
+   * it. The body's own copy of its tokens: the token array may be lent and written over later
+   * (the front end's prefix cache), while the record is asked for its fields any time later.
+   */
+  protected deferredTokens(close: number, pragma: PragmaState): DeferredTokens {
+    const cursor = this as unknown as TokenCursor;
+    const open = cursor.currIdx;
+    cursor.currIdx = close;
+    const tokens = cursor.tokVector.slice(open, close + 1) as CToken[];
+    return { tokens, open: 0, close: close - open, pragma };
+  }
+
+  /**
+   * Prepares the parse of a deferred body's members: its tokens after the '{' through the '}',
+   * with the pragma state of its place and the identifiers typed as the skim left them.
+   */
+  protected beginDeferred(d: DeferredTokens): void {
+    // Sema asks for a body, after the parse: never during one, which this would wreck.
+    if (this.inParse) throw new Error("internal error: a deferred record body read during a parse");
+    this.inParse = true;
+    const tokens = d.tokens.slice(d.open + 1, d.close + 1);
+    this.lent = undefined;
+    this.pragmas = {
+      tokens,
+      loopPragmas: new Map(),
+      events: [],
+      problems: [],
+      pack: 0,
+      packStack: [],
+    };
+    this.given = { tokens, pragmas: undefined };
+    this.scopes = new TypedefScopes(BUILTIN_TYPEDEFS);
+    this.classBase = 0;
+    this.classGen = new Int32Array(tokens.length + 8);
+    this.problems = [];
+    this.eventCursor = 0;
+    this.attributeGroups = [];
+    this.pragmaState = d.pragma;
+    this.pack = d.pragma.pack;
+    this.takenLoopPragmas = new Set();
+    this.spec = undefined;
+    this.pendingAttributes = [];
+    this.attributeArgDepth = 0;
+    this.errorCount = 0;
+    this.firstToken = tokens[0];
+    this.snapshotOptions = {};
+    this.snapshotIndex = -1;
+    this.deferBodies = false;
+    this.recordNesting = 1;
+    this.frozenClassification = true;
+    this.input = tokens;
+    this.problemsAtBegin = 0;
+  }
+
+  /** Whether the parse begun so far reported nothing. */
+  protected reportedNothing(): boolean {
+    return this.problems.length === 0 && this.errors.length === 0 && this.errorCount === 0;
   }
 
   /** Index of the last consumed token. */

@@ -28,6 +28,8 @@ import {
   type ParamDecl,
   type PointerDerivation,
   type RecordSpec,
+  type DeferredBody,
+  isDefinition,
   type StaticAssertDecl,
   type StringLiteral,
   type TypeName,
@@ -47,6 +49,7 @@ import {
   joined,
   NO_QUALIFIERS,
   type Building,
+  type DeferredTokens,
 } from "./parse-base.js";
 import { BasicKeyword } from "./parse-specifiers.js";
 import { normalizeAttributeName } from "./parse-pragmas.js";
@@ -124,6 +127,34 @@ const MEMBER_ARGS = { ARGS: [DeclContext.Member] as [DeclContext] };
 const endsPlainDeclarator: boolean[] = [];
 for (const t of [T.Semicolon, T.Comma, T.Colon, T.Assign, T.RParen]) {
   endsPlainDeclarator[t.tokenTypeIdx!] = true;
+}
+
+/** A record specifier whose body was read past: its members are parsed when first read. */
+class DeferredRecordSpec implements RecordSpec {
+  readonly kind = "Record";
+  readonly loc: RecordSpec["loc"];
+  readonly tagKind: RecordSpec["tagKind"];
+  readonly tag: string | null;
+  readonly tagLoc: RecordSpec["tagLoc"];
+  readonly attributes: Attribute[];
+  readonly maxFieldAlign: number;
+  private parsed: MemberDecl[] | undefined = undefined;
+
+  constructor(
+    head: RecordSpec,
+    readonly deferred: DeferredBody,
+  ) {
+    this.loc = head.loc;
+    this.tagKind = head.tagKind;
+    this.tag = head.tag;
+    this.tagLoc = head.tagLoc;
+    this.attributes = head.attributes;
+    this.maxFieldAlign = head.maxFieldAlign ?? 0;
+  }
+
+  get members(): MemberDecl[] {
+    return (this.parsed ??= this.deferred.parse());
+  }
 }
 
 export abstract class DeclParser extends ParserBase {
@@ -473,10 +504,7 @@ export abstract class DeclParser extends ParserBase {
     // After `struct s { ... }` a type keyword means the ';' was forgotten (clang: expected ';' after struct).
     if (basicTypeKeyword[t.tokenTypeIdx] === true && this.spec!.other !== null) {
       const o = this.spec!.other;
-      if (
-        (o.kind === "Record" && o.members !== null) ||
-        (o.kind === "Enum" && o.enumerators !== null)
-      )
+      if ((o.kind === "Record" && isDefinition(o)) || (o.kind === "Enum" && o.enumerators !== null))
         return false;
     }
     return true;
@@ -635,28 +663,40 @@ export abstract class DeclParser extends ParserBase {
         tag = this.CONSUME(T.Identifier);
       });
       let members: MemberDecl[] | null = null;
+      let deferred: DeferredTokens | undefined;
       this.OPTION2(() => {
         this.CONSUME(T.LBrace);
-        members = [];
-        if (this.RECORDING_PHASE || this.fieldDeclarations(members)) {
-          this.MANY({
-            GATE: () => this.LA_FAST(1).tokenType !== T.RBrace,
-            DEF: () => {
-              const m =
-                !this.RECORDING_PHASE && declarationStart[this.LA_FAST(1).tokenTypeIdx] === true
-                  ? this.fieldDeclaration()
-                  : this.OR5(this.memberChoice);
-              if (m !== null) members!.push(m);
-            },
-          });
+        const close = this.RECORDING_PHASE ? -1 : this.deferrableBody();
+        if (close >= 0) {
+          deferred = this.deferredTokens(close, pragma!);
+        } else {
+          members = [];
+          this.recordNesting++;
+          try {
+            this.recordMembers(members);
+          } finally {
+            this.recordNesting--;
+          }
+          this.CONSUME(T.RBrace, { ERR_MSG: "expected '}'" });
         }
-        this.CONSUME(T.RBrace, { ERR_MSG: "expected '}'" });
         this.MANY2(() => {
           this.pushAll(attributes, this.SUBRULE(this.attributeSpecifier));
         });
       });
       if (this.RECORDING_PHASE) return undefined as never;
       const tagTok = tag as IToken | null;
+      if (deferred !== undefined) {
+        return new DeferredRecordSpec(
+          this.recordNode(
+            kw,
+            tagTok,
+            null,
+            exact(joined(attributes, pragma!.attributes)),
+            pragma!.pack,
+          ),
+          this.deferredBody(deferred),
+        );
+      }
       if (tagTok === null && members === null) {
         this.errorAt(kw, `declaration of anonymous ${kw.image} must be a definition`);
         members = [];
@@ -683,6 +723,59 @@ export abstract class DeclParser extends ParserBase {
       }),
     },
   );
+
+  /** A record body's members, up to its '}'. */
+  private recordMembers(members: MemberDecl[]): void {
+    if (this.RECORDING_PHASE || this.fieldDeclarations(members)) {
+      this.MANY({
+        GATE: () => this.LA_FAST(1).tokenType !== T.RBrace,
+        DEF: () => {
+          const m =
+            !this.RECORDING_PHASE && declarationStart[this.LA_FAST(1).tokenTypeIdx] === true
+              ? this.fieldDeclaration()
+              : this.OR5(this.memberChoice);
+          if (m !== null) members!.push(m);
+        },
+      });
+    }
+  }
+
+  // The members of a body recordSpecifier read past, then its '}' (see parseDeferred).
+  deferredRecordBody = this.RULE("deferredRecordBody", (): MemberDecl[] => {
+    const members: MemberDecl[] = [];
+    this.recordMembers(members);
+    this.CONSUME(T.RBrace);
+    return members;
+  });
+
+  private deferredBody(d: DeferredTokens): DeferredBody {
+    return {
+      tokens: d.tokens,
+      open: d.open,
+      close: d.close,
+      parse: () => this.parseDeferred(d),
+    };
+  }
+
+  /**
+   * The members of a deferred body, parsed now. The skim saw to it that there is nothing to
+   * report; a problem here is the skim's bug.
+   */
+  private parseDeferred(d: DeferredTokens): MemberDecl[] {
+    this.beginDeferred(d);
+    try {
+      const members = this.deferredRecordBody();
+      if (!this.reportedNothing()) {
+        const at = d.tokens[d.open]!;
+        throw new Error(
+          `internal error: the record body at ${at.file}:${at.line}:${at.col} was read past but does not parse`,
+        );
+      }
+      return members;
+    } finally {
+      this.end();
+    }
+  }
 
   private recordNode(
     kw: IToken,
@@ -1712,7 +1805,7 @@ export abstract class DeclParser extends ParserBase {
     const t = spec.typeSpec;
     if (
       t !== null &&
-      ((t.kind === "Record" && t.members !== null) || (t.kind === "Enum" && t.enumerators !== null))
+      ((t.kind === "Record" && isDefinition(t)) || (t.kind === "Enum" && t.enumerators !== null))
     ) {
       // `struct s { ... }` then another declaration: clang inserts the ';'.
       this.errorAfterPrevious(`expected ';' after ${t.kind === "Enum" ? "enum" : t.tagKind}`);

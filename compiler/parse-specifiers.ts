@@ -143,6 +143,34 @@ export function addBasicKeyword<Tok>(
   }
 }
 
+/** A width keyword (short, long) goes with the type keyword, if any (and with no other type). */
+function widthFits<Tok>(s: BasicSpecifiers<Tok>, otherType: string | null): boolean {
+  return (
+    otherType === null &&
+    (s.type < 0 || s.type === BasicKeyword.Int || (s.type === BasicKeyword.Double && s.width === 2))
+  );
+}
+
+/** A sign keyword goes with the type keyword, if any (and with no other type). */
+function signFits<Tok>(s: BasicSpecifiers<Tok>, otherType: string | null): boolean {
+  return (
+    otherType === null &&
+    (s.type < 0 ||
+      s.type === BasicKeyword.Int ||
+      s.type === BasicKeyword.Char ||
+      s.type === BasicKeyword.Int128)
+  );
+}
+
+/** Whether resolveBasicKeywords finds no problem (without making its result). */
+export function basicKeywordsFit<Tok>(s: BasicSpecifiers<Tok>, otherType: string | null): boolean {
+  return (
+    s.complexToken === undefined &&
+    (s.width === 0 || widthFits(s, otherType)) &&
+    (s.sign === 0 || signFits(s, otherType))
+  );
+}
+
 /**
  * The basic type the keywords name, checking width and sign against the type keyword.
  * `otherType` is the struct/union/enum/typedef specifier they were written with, if any
@@ -159,12 +187,7 @@ export function resolveBasicKeywords<Tok>(
   let width = s.width;
   let sign = s.sign;
   if (width !== 0) {
-    const ok =
-      otherType === null &&
-      (s.type < 0 ||
-        s.type === BasicKeyword.Int ||
-        (s.type === BasicKeyword.Double && width === 2));
-    if (!ok) {
+    if (!widthFits(s, otherType)) {
       problems.push({
         token: s.widthToken!,
         message: `'${WIDTH_SPELLING[width]} ${typeName}' is invalid`,
@@ -173,13 +196,7 @@ export function resolveBasicKeywords<Tok>(
     }
   }
   if (sign !== 0) {
-    const ok =
-      otherType === null &&
-      (s.type < 0 ||
-        s.type === BasicKeyword.Int ||
-        s.type === BasicKeyword.Char ||
-        s.type === BasicKeyword.Int128);
-    if (!ok) {
+    if (!signFits(s, otherType)) {
       problems.push({
         token: s.signToken!,
         message: `'${otherType ?? SPELLING[s.type]}' cannot be signed or unsigned`,

@@ -9,8 +9,10 @@
 // The order of checks follows clang's so that the first diagnostic on bad input is the one
 // clang gives, in clang's words.
 import type * as A from "./ast.js";
+import { isDefinition } from "./ast.js";
 import { type Diagnostic, DiagnosticBag, type SourceLoc as DiagLoc, note } from "./diagnostics.js";
 import { diagnosticLoc, expansionChain } from "./lexer.js";
+import { bodyChecksOut, type SkimScope } from "./sema-skim.js";
 import {
   ConstEvaluator,
   type ConstEvalHost,
@@ -85,6 +87,7 @@ import {
   voidType,
   withQuals,
   type FieldDecl as LayoutField,
+  type RecordAttrs,
 } from "./types.js";
 
 // ---------------------------------------------------------------------------------------
@@ -482,7 +485,7 @@ function resultFrom(
 
 class Sema implements ConstEvalHost {
   readonly result: SemaResult;
-  private readonly bag: DiagnosticBag;
+  private bag: DiagnosticBag;
   private readonly fileScope: Scope;
   private scope: Scope;
   // The snapshot's entities (see SemaSnapshot), when going on from one or having taken one.
@@ -498,6 +501,24 @@ class Sema implements ConstEvalHost {
   // Suppresses diagnostics while a value is only probed (e.g. is it a null pointer constant).
   private quiet = 0;
   // What the records being defined have declared so far (see RecordMembers).
+  /**
+   * The scope deferred record bodies are checked in (see deferredFields): the file scope, and
+   * for those defined before a snapshot the snapshot's copy of it, which later declarations of
+   * this compile do not change.
+   */
+  private era: { scope: Scope };
+  private readonly skimScope: SkimScope = {
+    typedefType: (name) => {
+      const e = this.scope.lookup(name);
+      return e !== undefined
+        ? e.kind === "typedef"
+          ? e.decl.type
+          : undefined
+        : builtinTypedef(name);
+    },
+    tag: (name) => this.scope.lookupTag(name),
+    basicType,
+  };
   private readonly memberStack: MemberStack = {
     names: [],
     locs: [],
@@ -523,6 +544,7 @@ class Sema implements ConstEvalHost {
         new LayeredMap(resume.tags),
       );
       this.scope = this.fileScope;
+      this.era = { scope: this.fileScope };
       this.frozen = resume.frozen;
       this.builtins = new LayeredMap(resume.builtins);
       this.evalWarnings = new LayeredSet(resume.evalWarnings);
@@ -532,6 +554,7 @@ class Sema implements ConstEvalHost {
     }
     this.fileScope = new Scope(undefined, "file");
     this.scope = this.fileScope;
+    this.era = { scope: this.fileScope };
     this.builtins = new Map();
     this.evalWarnings = new Set();
     this.paramLocs = new Map();
@@ -563,12 +586,17 @@ class Sema implements ConstEvalHost {
     for (const e of this.fileScope.names.values()) frozen.add(e);
     for (const t of this.fileScope.tags.values()) frozen.add(t);
     this.frozen = frozen;
+    const names = new Map(this.fileScope.names);
+    const tags = new Map(this.fileScope.tags);
+    // Bodies deferred so far are checked against the names as they are now.
+    this.era.scope = new Scope(undefined, "file", names, tags);
+    this.era = { scope: this.fileScope };
     return {
       count,
       decls: this.unit.decls.slice(0, count),
       result: resultFrom(this.result, this.unit, (m) => new Map(m)),
-      names: new Map(this.fileScope.names),
-      tags: new Map(this.fileScope.tags),
+      names,
+      tags,
       frozen,
       builtins: new Map(this.builtins),
       evalWarnings: new Set(this.evalWarnings),
@@ -1450,11 +1478,11 @@ class Sema implements ConstEvalHost {
     const tagLoc = rs.tagLoc ?? rs.loc;
     let decl: RecordDecl | undefined;
     if (rs.tag !== null) {
-      if (rs.members !== null || standalone) {
+      if (isDefinition(rs) || standalone) {
         // A definition or `struct s;` declares the tag in the current scope.
         const here = this.scope.tags.get(rs.tag);
         if (here) decl = this.checkTagKind(here, isUnion, rs.tag, rs.loc) as RecordDecl | undefined;
-        if (here && rs.members !== null && decl?.complete) {
+        if (here && isDefinition(rs) && decl?.complete) {
           this.error(tagLoc, `redefinition of '${rs.tag}'`, [
             this.noteAt(decl.definedAt ?? decl.declaredAt!, "previous definition is here"),
           ]);
@@ -1477,7 +1505,7 @@ class Sema implements ConstEvalHost {
       decl = new RecordDecl(isUnion, undefined, posOf(rs.loc));
       decl.declaredAt = rs.loc;
     }
-    if (rs.members !== null) this.recordBody(decl, rs);
+    if (isDefinition(rs)) this.recordBody(decl, rs);
     return decl.type;
   }
 
@@ -1515,6 +1543,34 @@ class Sema implements ConstEvalHost {
   private recordBody(decl: RecordDecl, rs: A.RecordSpec): void {
     this.touch(decl);
     decl.definedAt = rs.tagLoc ?? rs.loc;
+    const deferred = rs.deferred;
+    if (deferred !== undefined && bodyChecksOut(deferred, this.skimScope)) {
+      // Nothing to report: parsed and checked when its fields are first asked for.
+      const attrs = this.recordAttributes(decl, rs);
+      const era = this.era;
+      decl.defineLater(() => this.deferredFields(decl, rs, attrs, era.scope));
+    } else {
+      const fields = this.fields(decl, rs);
+      layoutRecord(decl, fields, this.recordAttributes(decl, rs));
+    }
+    this.result.records.push(decl);
+  }
+
+  /** The attributes of a record's definition (after its fields: clang reports them after). */
+  private recordAttributes(decl: RecordDecl, rs: A.RecordSpec): RecordAttrs {
+    const attrs = rs.attributes;
+    let packed = false;
+    for (let i = 0; i < attrs.length; i++) if (attrs[i]!.name === "packed") packed = true;
+    const alignAttr = this.alignAttribute(attrs);
+    if (hasAttribute(attrs, "preserve_access_index")) decl.preserveAccessIndex = true;
+    const maxFieldAlign = packMaxAlign(rs);
+    return packed || alignAttr !== 0 || maxFieldAlign !== 0
+      ? { packed, alignAttr, maxFieldAlign }
+      : noRecordAttrs;
+  }
+
+  /** The fields of a record's body (parsed now if it was read past). */
+  private fields(decl: RecordDecl, rs: A.RecordSpec): LayoutField[] {
     const members = new RecordMembers(this.memberStack);
     const memberDecls = rs.members!;
     for (let i = 0; i < memberDecls.length; i++) {
@@ -1527,19 +1583,40 @@ class Sema implements ConstEvalHost {
     }
     const fields = members.end();
     this.checkFlexibleArrays(decl, fields);
-    const attrs = rs.attributes;
-    let packed = false;
-    for (let i = 0; i < attrs.length; i++) if (attrs[i]!.name === "packed") packed = true;
-    const alignAttr = this.alignAttribute(attrs);
-    if (hasAttribute(attrs, "preserve_access_index")) decl.preserveAccessIndex = true;
-    const maxFieldAlign = packMaxAlign(rs);
-    const recordAttrs =
-      packed || alignAttr !== 0 || maxFieldAlign !== 0
-        ? { packed, alignAttr, maxFieldAlign }
-        : noRecordAttrs;
-    layoutRecord(decl, fields, recordAttrs);
+    return fields;
+  }
 
-    this.result.records.push(decl);
+  /**
+   * Defines a record whose body bodyChecksOut passed: parses and checks it in `scope`, the file
+   * scope as it was where the record was defined (or a superset: the names the body uses mean
+   * there what they meant then), from wherever the fields are first asked for.
+   */
+  private deferredFields(
+    decl: RecordDecl,
+    rs: A.RecordSpec,
+    attrs: RecordAttrs,
+    scope: Scope,
+  ): void {
+    const outer = { scope: this.scope, fn: this.fn, bag: this.bag };
+    const bag = new DiagnosticBag();
+    this.scope = scope;
+    this.fn = undefined;
+    this.bag = bag;
+    let fields: LayoutField[];
+    try {
+      fields = this.fields(decl, rs);
+    } finally {
+      this.scope = outer.scope;
+      this.fn = outer.fn;
+      this.bag = outer.bag;
+    }
+    const reported = bag.items[0];
+    if (reported !== undefined) {
+      throw new Error(
+        `internal error: the body of ${describeType(decl.type)} was checked ahead but reports: ${reported.message}`,
+      );
+    }
+    layoutRecord(decl, fields, attrs);
   }
 
   private fieldDecl(md: A.FieldDecl, members: RecordMembers, record: RecordDecl): void {

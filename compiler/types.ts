@@ -153,6 +153,8 @@ export class RecordDecl {
   // The definition's fields, laid out on first need (as clang does): most records of a header
   // such as vmlinux.h are never asked for their layout; and its attributes.
   private pending: readonly FieldDecl[] | undefined = undefined;
+  // A definition whose body is not parsed yet (sema's deferred bodies): defines the record.
+  private unresolved: (() => void) | undefined = undefined;
   private attrs: RecordAttrs = noRecordAttrs;
   private layout: RecordLayout | undefined = undefined;
   // __attribute__((preserve_access_index)) (CO-RE: accesses become relocations).
@@ -171,52 +173,72 @@ export class RecordDecl {
   }
 
   get complete(): boolean {
-    return this.pending !== undefined || this.layout !== undefined;
+    return this.pending !== undefined || this.layout !== undefined || this.unresolved !== undefined;
   }
 
   /** The definition's fields as declared, laid out or not; undefined while incomplete. */
   get declaredFields(): readonly DeclaredField[] | undefined {
+    if (this.unresolved !== undefined) this.resolve();
     return this.pending ?? this.layout?.members;
   }
 
   // undefined until the definition is seen (or for a forward declaration only).
   get members(): Member[] | undefined {
-    if (this.pending !== undefined) this.layOut();
+    if (this.unresolved !== undefined || this.pending !== undefined) this.layOut();
     return this.layout?.members;
   }
 
   get size(): number {
-    if (this.pending !== undefined) this.layOut();
+    if (this.unresolved !== undefined || this.pending !== undefined) this.layOut();
     return this.layout?.size ?? 0;
   }
 
   get align(): number {
-    if (this.pending !== undefined) this.layOut();
+    if (this.unresolved !== undefined || this.pending !== undefined) this.layOut();
     return this.layout?.align ?? 1;
   }
 
   // An aligned attribute on the record's definition (bytes), 0 if none.
   get alignAttr(): number {
+    if (this.unresolved !== undefined) this.resolve();
     return this.attrs.alignAttr ?? 0;
   }
 
   get packed(): boolean {
+    if (this.unresolved !== undefined) this.resolve();
     return this.attrs.packed === true;
   }
 
   // The last member is a flexible array member (or such a record nests one at its end).
   get hasFlexibleArray(): boolean {
-    if (this.pending !== undefined) this.layOut();
+    if (this.unresolved !== undefined || this.pending !== undefined) this.layOut();
     return this.layout?.hasFlexibleArray ?? false;
   }
 
   /** Defined, and not laid out yet. */
   get hasPendingLayout(): boolean {
-    return this.pending !== undefined;
+    return this.pending !== undefined || this.unresolved !== undefined;
+  }
+
+  /**
+   * Completes the record with a body that was checked but not parsed: `resolve` parses it and
+   * calls define, when the fields are first asked for.
+   */
+  defineLater(resolve: () => void): void {
+    this.unresolved = resolve;
+    this.pending = undefined;
+    this.layout = undefined;
+  }
+
+  private resolve(): void {
+    const resolve = this.unresolved!;
+    this.unresolved = undefined;
+    resolve();
   }
 
   /** Completes the record with these fields; layoutRecord lays them out when first asked. */
   define(fields: readonly FieldDecl[], attrs: RecordAttrs): void {
+    this.unresolved = undefined;
     this.pending = fields;
     this.attrs = attrs;
     this.layout = undefined;
@@ -230,6 +252,7 @@ export class RecordDecl {
     const seen = new Set<RecordDecl>([this]);
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
+      if (top.record.unresolved !== undefined) top.record.resolve();
       const fields = top.record.pending ?? [];
       if (top.next < fields.length) {
         const nested = pendingRecordIn(fields[top.next++]!.type);
@@ -245,6 +268,7 @@ export class RecordDecl {
   }
 
   private layOutSelf(): void {
+    if (this.unresolved !== undefined) this.resolve();
     if (this.pending === undefined) return;
     // `pending` is cleared only once laid out: a layout that throws leaves the record as it was.
     this.layout = layoutFields(this.isUnion, this.pending, this.attrs);
