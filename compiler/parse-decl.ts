@@ -1721,6 +1721,11 @@ export abstract class DeclParser extends ParserBase {
     "declaration",
     (context: DeclContext): Declaration | FunctionDef => {
       const spec = this.SUBRULE(this.declarationSpecifiers, { ARGS: [context] });
+      if (!this.RECORDING_PHASE && this.LA_FAST(1).tokenTypeIdx === SEMICOLON_IDX) {
+        // `struct s { ... };`, `struct s;`: the first alternative, without the OR.
+        this.CONSUME(T.Semicolon);
+        return { kind: "Declaration", loc: spec.loc, spec, declarators: [] };
+      }
       return this.OR({
         DEF: [
           {

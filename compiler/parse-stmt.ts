@@ -29,6 +29,9 @@ import {
 } from "./parse-base.js";
 import { ExprParser } from "./parse-expr.js";
 
+const EXTENSION_IDX = T.Extension.tokenTypeIdx!;
+const FILE_ARGS = { ARGS: [DeclContext.File] as [DeclContext] };
+
 export class CParser extends ExprParser {
   /** The external declarations parsed so far (kept if the parse stops early). */
   protected unitDecls: ExternalDecl[] = [];
@@ -76,47 +79,56 @@ export class CParser extends ExprParser {
   //   anything else: an error, skipped
   externalDeclaration = this.RULE(
     "externalDeclaration",
-    (): ExternalDecl | null =>
-      this.OR({
-        DEF: [
-          {
-            ALT: (): ExternalDecl | null => {
-              this.CONSUME(T.Semicolon);
-              return null;
-            },
-          },
-          {
-            ALT: (): ExternalDecl | null => {
-              const brace = this.CONSUME(T.RBrace);
-              if (!this.RECORDING_PHASE) this.errorAt(brace, "extraneous closing brace ('}')");
-              return null;
-            },
-          },
-          { ALT: (): ExternalDecl | null => this.SUBRULE(this.staticAssertDeclaration) },
-          { ALT: (): ExternalDecl | null => this.SUBRULE(this.fileScopeAsm) },
-          {
-            ALT: (): ExternalDecl | null => {
-              this.MANY(() => this.CONSUME(T.Extension));
-              return this.SUBRULE(this.declaration, { ARGS: [DeclContext.File] });
-            },
-          },
-          {
-            // Anything else cannot start a declaration: report it and skip to the next ';'.
-            ALT: (): ExternalDecl | null => {
-              if (this.RECORDING_PHASE) return null;
-              this.errorAt(this.LA_FAST(1), "expected identifier or '('");
-              const start = this.position();
-              this.skipToSemicolonOrBrace();
-              if (this.LA_FAST(1).tokenType === T.Semicolon) this.skipToken();
-              if (this.position() === start) this.skipToken();
-              return null;
-            },
-          },
-        ],
-        IGNORE_AMBIGUITIES: true,
-      }),
+    (): ExternalDecl | null => {
+      // A declaration-specifier next: the fifth alternative, which the OR would take (a header
+      // is tens of thousands of these), without it.
+      const next = this.LA_FAST(1).tokenTypeIdx;
+      if (!this.RECORDING_PHASE && declarationStart[next] === true && next !== EXTENSION_IDX) {
+        return this.SUBRULE(this.declaration, FILE_ARGS);
+      }
+      return this.OR(this.externalAlternatives);
+    },
     { recoveryValueFunc: () => null },
   );
+
+  private readonly externalAlternatives = {
+    DEF: [
+      {
+        ALT: (): ExternalDecl | null => {
+          this.CONSUME(T.Semicolon);
+          return null;
+        },
+      },
+      {
+        ALT: (): ExternalDecl | null => {
+          const brace = this.CONSUME(T.RBrace);
+          if (!this.RECORDING_PHASE) this.errorAt(brace, "extraneous closing brace ('}')");
+          return null;
+        },
+      },
+      { ALT: (): ExternalDecl | null => this.SUBRULE(this.staticAssertDeclaration) },
+      { ALT: (): ExternalDecl | null => this.SUBRULE(this.fileScopeAsm) },
+      {
+        ALT: (): ExternalDecl | null => {
+          this.MANY(() => this.CONSUME(T.Extension));
+          return this.SUBRULE(this.declaration, FILE_ARGS);
+        },
+      },
+      {
+        // Anything else cannot start a declaration: report it and skip to the next ';'.
+        ALT: (): ExternalDecl | null => {
+          if (this.RECORDING_PHASE) return null;
+          this.errorAt(this.LA_FAST(1), "expected identifier or '('");
+          const start = this.position();
+          this.skipToSemicolonOrBrace();
+          if (this.LA_FAST(1).tokenType === T.Semicolon) this.skipToken();
+          if (this.position() === start) this.skipToken();
+          return null;
+        },
+      },
+    ],
+    IGNORE_AMBIGUITIES: true,
+  };
 
   // file-scope-asm: 'asm' '(' string-literal+ ')' ';'
   fileScopeAsm = this.RULE("fileScopeAsm", (): FileScopeAsm => {
