@@ -3,6 +3,7 @@
 import { type Diagnostic, DiagnosticBag, type SourceProvider } from "./diagnostics.js";
 import type { TranslationUnit } from "./ast.js";
 import { readFileSync, statSync } from "node:fs";
+import { withoutPagePromotion } from "./gc.js";
 import {
   preprocess,
   resumePreprocess,
@@ -62,6 +63,10 @@ export interface CheckedProgram {
 }
 
 export function checkProgram(input: FrontendInput, opts: FrontendOptions = {}): CheckedProgram {
+  return withoutPagePromotion(() => check(input, opts));
+}
+
+function check(input: FrontendInput, opts: FrontendOptions): CheckedProgram {
   const diagnostics = new DiagnosticBag();
   const t0 = performance.now();
   const cache =
