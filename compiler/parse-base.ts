@@ -136,9 +136,9 @@ export interface SnapshotOptions {
   deferBodies?: boolean;
 }
 
-/** A record body read past (parse-skim.ts): its tokens and what was in effect there. */
+/** A record body read past (parse-skim.ts): where its tokens are and what was in effect there. */
 export interface DeferredTokens {
-  /** Its tokens (with its braces). */
+  /** Tokens holding the body's, braces included. */
   readonly tokens: readonly CToken[];
   /** Indexes of its '{' and '}' in them. */
   readonly open: number;
@@ -544,16 +544,18 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   private readonly isTypedefHere = (name: string): boolean => this.scopes.isTypedef(name);
 
   /**
-   * What a deferred body keeps of the parse (see deferrableBody), and the parse goes on after
-   * it. The body's own copy of its tokens: the token array may be lent and written over later
-   * (the front end's prefix cache), while the record is asked for its fields any time later.
+   * Where a deferred body's tokens are (see deferrableBody), and the parse goes on after it. A
+   * resumed parse's token array is the prefix cache's, which the next compile going on from the
+   * same state writes over past the prefix: such a body gets a copy of its tokens. Any other
+   * parse's array is kept as it is, for as long as a body needs it.
    */
-  protected deferredTokens(close: number, pragma: PragmaState): DeferredTokens {
+  protected deferredTokens(close: number): { tokens: CToken[]; open: number; close: number } {
     const cursor = this as unknown as TokenCursor;
     const open = cursor.currIdx;
     cursor.currIdx = close;
-    const tokens = cursor.tokVector.slice(open, close + 1) as CToken[];
-    return { tokens, open: 0, close: close - open, pragma };
+    const tokens = cursor.tokVector as CToken[];
+    if (this.lent === undefined) return { tokens, open, close };
+    return { tokens: tokens.slice(open, close + 1), open: 0, close: close - open };
   }
 
   /**

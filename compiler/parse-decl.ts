@@ -50,6 +50,7 @@ import {
   NO_QUALIFIERS,
   type Building,
   type DeferredTokens,
+  type PragmaState,
 } from "./parse-base.js";
 import { BasicKeyword } from "./parse-specifiers.js";
 import { normalizeAttributeName } from "./parse-pragmas.js";
@@ -127,6 +128,21 @@ const MEMBER_ARGS = { ARGS: [DeclContext.Member] as [DeclContext] };
 const endsPlainDeclarator: boolean[] = [];
 for (const t of [T.Semicolon, T.Comma, T.Colon, T.Assign, T.RParen]) {
   endsPlainDeclarator[t.tokenTypeIdx!] = true;
+}
+
+/** A body recordSpecifier read past: its tokens, parsed by the parser that read past them. */
+class DeferredRecordBody implements DeferredBody, DeferredTokens {
+  constructor(
+    readonly tokens: readonly CToken[],
+    readonly open: number,
+    readonly close: number,
+    readonly pragma: PragmaState,
+    private readonly parser: DeclParser,
+  ) {}
+
+  parse(): MemberDecl[] {
+    return this.parser.parseDeferred(this);
+  }
 }
 
 /** A record specifier whose body was read past: its members are parsed when first read. */
@@ -663,12 +679,13 @@ export abstract class DeclParser extends ParserBase {
         tag = this.CONSUME(T.Identifier);
       });
       let members: MemberDecl[] | null = null;
-      let deferred: DeferredTokens | undefined;
+      let deferred: DeferredRecordBody | undefined;
       this.OPTION2(() => {
         this.CONSUME(T.LBrace);
         const close = this.RECORDING_PHASE ? -1 : this.deferrableBody();
         if (close >= 0) {
-          deferred = this.deferredTokens(close, pragma!);
+          const at = this.deferredTokens(close);
+          deferred = new DeferredRecordBody(at.tokens, at.open, at.close, pragma!, this);
         } else {
           members = [];
           this.recordNesting++;
@@ -694,7 +711,7 @@ export abstract class DeclParser extends ParserBase {
             exact(joined(attributes, pragma!.attributes)),
             pragma!.pack,
           ),
-          this.deferredBody(deferred),
+          deferred,
         );
       }
       if (tagTok === null && members === null) {
@@ -748,20 +765,11 @@ export abstract class DeclParser extends ParserBase {
     return members;
   });
 
-  private deferredBody(d: DeferredTokens): DeferredBody {
-    return {
-      tokens: d.tokens,
-      open: d.open,
-      close: d.close,
-      parse: () => this.parseDeferred(d),
-    };
-  }
-
   /**
    * The members of a deferred body, parsed now. The skim saw to it that there is nothing to
    * report; a problem here is the skim's bug.
    */
-  private parseDeferred(d: DeferredTokens): MemberDecl[] {
+  parseDeferred(d: DeferredTokens): MemberDecl[] {
     this.beginDeferred(d);
     try {
       const members = this.deferredRecordBody();
