@@ -100,6 +100,7 @@ export interface PragmaState {
   readonly pack: number;
 }
 const NO_PRAGMA_STATE: PragmaState = { attributes: [], pack: 0 };
+const NO_POSITIONS: readonly number[] = [];
 
 /**
  * The parser's state between two external declarations, for the front end's prefix cache
@@ -143,6 +144,8 @@ export interface DeferredTokens {
   /** Indexes of its '{' and '}' in them. */
   readonly open: number;
   readonly close: number;
+  /** The identifiers the skim read as typedef names: their places after the '{' (0: the first). */
+  readonly typedefs: readonly number[];
   readonly pragma: PragmaState;
 }
 
@@ -336,8 +339,13 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   private deferBodies = true;
   /** Record bodies being parsed around the parser: one inside another is never read past. */
   protected recordNesting = 0;
-  /** A deferred body's parse: its identifiers keep the types the skim gave them. */
-  private frozenClassification = false;
+  /**
+   * A deferred body's parse: 1 for the places of the identifiers the skim read as typedef
+   * names (see DeferredTokens.typedefs); undefined in other parses.
+   */
+  private deferredTypedefs: Uint8Array | undefined = undefined;
+  /** The typedef names of the body the skim last read past (indexes in the parse's tokens). */
+  private readonly skimTypedefs: number[] = [];
   /** Between begin (or beginDeferred) and end. */
   private inParse = false;
   private problemsAtBegin = 0;
@@ -392,7 +400,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     this.inParse = true;
     this.deferBodies = snapshot.deferBodies ?? true;
     this.recordNesting = 0;
-    this.frozenClassification = false;
+    this.deferredTypedefs = undefined;
     if (snapshot.snapshotAt !== undefined && snapshot.onSnapshot !== undefined) {
       let pragmas = 0;
       for (let i = 0; i < snapshot.snapshotAt; i++)
@@ -461,6 +469,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     this.retyped = [];
     this.given = { tokens: [], pragmas: undefined };
     this.inParse = false;
+    this.deferredTypedefs = undefined;
   }
 
   /** Gives a resumed parse's lent token array back as it was (after the parse's last use). */
@@ -505,15 +514,12 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   }
 
   private classify(tok: IToken, pos: number): void {
-    if (this.frozenClassification) {
-      this.classGen[pos - this.classBase] = this.scopes.generation;
-      return;
-    }
     // A tag (after struct, union or enum) is a name either way: no need to look it up (a
     // vmlinux.h has some 40,000).
     const before = (this as unknown as TokenCursor).tokVector[pos - 1]?.tokenTypeIdx;
     const isTag = before === STRUCT_IDX || before === UNION_IDX || before === ENUM_IDX;
-    if (!isTag && this.scopes.isTypedef(tok.image)) {
+    const deferred = this.deferredTypedefs;
+    if (deferred !== undefined ? deferred[pos] === 1 : !isTag && this.scopes.isTypedef(tok.image)) {
       if (tok.tokenTypeIdx !== TYPEDEF_IDX) {
         tok.tokenType = TypedefName;
         tok.tokenTypeIdx = TYPEDEF_IDX;
@@ -534,7 +540,13 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   protected deferrableBody(): number {
     if (!this.deferBodies || this.recordNesting !== 0 || this.scopes.depth !== 0) return -1;
     const cursor = this as unknown as TokenCursor;
-    const close = skimRecordBody(cursor.tokVector, cursor.currIdx, this.isTypedefHere, TypedefName);
+    this.skimTypedefs.length = 0;
+    const close = skimRecordBody(
+      cursor.tokVector,
+      cursor.currIdx,
+      this.isTypedefHere,
+      this.skimTypedefs,
+    );
     if (close < 0) return -1;
     const events = this.pragmas.events;
     if (this.eventCursor < events.length && events[this.eventCursor]!.index <= close) return -1;
@@ -549,18 +561,27 @@ export abstract class ParserBase extends EmbeddedActionsParser {
    * same state writes over past the prefix: such a body gets a copy of its tokens. Any other
    * parse's array is kept as it is, for as long as a body needs it.
    */
-  protected deferredTokens(close: number): { tokens: CToken[]; open: number; close: number } {
+  protected deferredTokens(
+    close: number,
+  ): Pick<DeferredTokens, "tokens" | "open" | "close" | "typedefs"> {
     const cursor = this as unknown as TokenCursor;
     const open = cursor.currIdx;
     cursor.currIdx = close;
+    const found = this.skimTypedefs;
+    let typedefs = NO_POSITIONS;
+    if (found.length > 0) {
+      const places = new Array<number>(found.length);
+      for (let i = 0; i < found.length; i++) places[i] = found[i]! - open - 1;
+      typedefs = places;
+    }
     const tokens = cursor.tokVector as CToken[];
-    if (this.lent === undefined) return { tokens, open, close };
-    return { tokens: tokens.slice(open, close + 1), open: 0, close: close - open };
+    if (this.lent === undefined) return { tokens, open, close, typedefs };
+    return { tokens: tokens.slice(open, close + 1), open: 0, close: close - open, typedefs };
   }
 
   /**
    * Prepares the parse of a deferred body's members: its tokens after the '{' through the '}',
-   * with the pragma state of its place and the identifiers typed as the skim left them.
+   * with the pragma state of its place and its identifiers read as the skim read them.
    */
   protected beginDeferred(d: DeferredTokens): void {
     // Sema asks for a body, after the parse: never during one, which this would wreck.
@@ -595,7 +616,8 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     this.snapshotIndex = -1;
     this.deferBodies = false;
     this.recordNesting = 1;
-    this.frozenClassification = true;
+    this.deferredTypedefs = new Uint8Array(tokens.length + 1);
+    for (const at of d.typedefs) this.deferredTypedefs[at] = 1;
     this.input = tokens;
     this.problemsAtBegin = 0;
   }

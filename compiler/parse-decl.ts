@@ -53,6 +53,7 @@ import {
   type PragmaState,
 } from "./parse-base.js";
 import { BasicKeyword } from "./parse-specifiers.js";
+import { basicKeywordTokens } from "./parse-skim.js";
 import { normalizeAttributeName } from "./parse-pragmas.js";
 import { decodeStrings } from "./parse-literals.js";
 
@@ -136,6 +137,7 @@ class DeferredRecordBody implements DeferredBody, DeferredTokens {
     readonly tokens: readonly CToken[],
     readonly open: number,
     readonly close: number,
+    readonly typedefs: readonly number[],
     readonly pragma: PragmaState,
     private readonly parser: DeclParser,
   ) {}
@@ -429,21 +431,9 @@ export abstract class DeclParser extends ParserBase {
     on(T.Restrict, (tok) => this.setQualifier(tok, "restrict"));
     on(T.Inline, () => void (this.spec!.node.inline = true));
     on(T.Noreturn, () => void (this.spec!.node.noreturn = true));
-    const basics: [typeof T.Int, BasicKeyword][] = [
-      [T.Void, BasicKeyword.Void],
-      [T.Char, BasicKeyword.Char],
-      [T.Short, BasicKeyword.Short],
-      [T.Int, BasicKeyword.Int],
-      [T.Long, BasicKeyword.Long],
-      [T.Float, BasicKeyword.Float],
-      [T.Double, BasicKeyword.Double],
-      [T.Signed, BasicKeyword.Signed],
-      [T.Unsigned, BasicKeyword.Unsigned],
-      [T.Bool, BasicKeyword.Bool],
-      [T.Int128, BasicKeyword.Int128],
-      [T.Complex, BasicKeyword.Complex],
-    ];
-    for (const [type, keyword] of basics) on(type, (tok) => this.addBasic(tok, keyword));
+    for (const [type, keyword] of basicKeywordTokens)
+      on(type, (tok) => this.addBasic(tok, keyword));
+    on(T.Complex, (tok) => this.addBasic(tok, BasicKeyword.Complex));
     return table;
   })();
 
@@ -685,7 +675,14 @@ export abstract class DeclParser extends ParserBase {
         const close = this.RECORDING_PHASE ? -1 : this.deferrableBody();
         if (close >= 0) {
           const at = this.deferredTokens(close);
-          deferred = new DeferredRecordBody(at.tokens, at.open, at.close, pragma!, this);
+          deferred = new DeferredRecordBody(
+            at.tokens,
+            at.open,
+            at.close,
+            at.typedefs,
+            pragma!,
+            this,
+          );
         } else {
           members = [];
           this.recordNesting++;

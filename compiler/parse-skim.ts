@@ -24,9 +24,10 @@
 //   integer     a decimal literal without suffix, at most 9 digits
 //
 // An identifier names a type only where no type specifier came before it (as clang decides):
-// after one it is the member's name, a typedef name or not. The skim leaves every identifier of the body
-// typed as the parser would have seen it here (TypedefName or Identifier), so that the later
-// parse reads the body as it stands here whatever is declared after it.
+// after one it is the member's name, a typedef name or not. The skim notes which identifiers it
+// read as typedef names, and the later parse reads them so (and the rest as names) whatever is
+// declared after the body. It changes no token: a header's token objects appear again at each
+// of its inclusions, and in later compiles through the front end's prefix cache.
 import type { IToken, TokenType } from "./chevrotain.js";
 import * as T from "./lexer.js";
 import {
@@ -85,7 +86,8 @@ setKind(T.RBracket, Kind.RBracket);
 setKind(T.Colon, Kind.Colon);
 setKind(T.IntegerConstant, Kind.Integer);
 setKind(T.Ellipsis, Kind.Ellipsis);
-const basics: [TokenType, BasicKeyword][] = [
+/** The basic type keywords (but _Complex, which the skims leave to the parser) as BasicKeywords. */
+export const basicKeywordTokens: readonly (readonly [TokenType, BasicKeyword])[] = [
   [T.Void, BasicKeyword.Void],
   [T.Char, BasicKeyword.Char],
   [T.Short, BasicKeyword.Short],
@@ -98,7 +100,7 @@ const basics: [TokenType, BasicKeyword][] = [
   [T.Bool, BasicKeyword.Bool],
   [T.Int128, BasicKeyword.Int128],
 ];
-for (const [type, keyword] of basics) {
+for (const [type, keyword] of basicKeywordTokens) {
   setKind(type, Kind.Basic);
   basicKeywordOf[type.tokenTypeIdx!] = keyword;
 }
@@ -145,23 +147,24 @@ export function basicsValid(b: BasicSpecifiers<number>): boolean {
 
 /**
  * The parser's skim. `open` is the index of a body's '{'. Returns the index of the '}' that
- * closes it when the body has only the forms above, else -1. Identifiers of the body are typed
- * as they go: `typedefType` for the typedef names, T.Identifier for the rest.
+ * closes it when the body has only the forms above, else -1. The indexes of the identifiers it
+ * read as typedef names are pushed onto `typedefs`.
  */
 export function skimRecordBody(
   tokens: readonly IToken[],
   open: number,
   isTypedef: (name: string) => boolean,
-  typedefType: TokenType,
+  typedefs: number[],
 ): number {
   skim.tokens = tokens;
   skim.i = open + 1;
   skim.isTypedef = isTypedef;
-  skim.typedefType = typedefType;
+  skim.typedefs = typedefs;
   try {
     return skim.members() ? skim.i : -1;
   } finally {
     skim.tokens = NO_TOKENS;
+    skim.typedefs = [];
   }
 }
 
@@ -171,7 +174,7 @@ class ParserSkim {
   tokens = NO_TOKENS;
   i = 0;
   isTypedef: (name: string) => boolean = () => false;
-  typedefType: TokenType = T.Identifier;
+  typedefs: number[] = [];
   private readonly basics = new BasicSpecifiers<number>();
 
   private kind(): number {
@@ -224,7 +227,7 @@ class ParserSkim {
         // After a type specifier, the declarator's name.
         if (other !== 0 || b.any()) break;
         if (!this.isTypedef(tok!.image)) return -1;
-        this.retype(tok!, this.typedefType);
+        this.typedefs.push(this.i);
         other = 1;
       } else if (k === Kind.Struct || k === Kind.Union || k === Kind.Enum) {
         if (other !== 0 || b.any()) return -1;
@@ -232,7 +235,6 @@ class ParserSkim {
         const nk = kindOf(next);
         if (nk === Kind.Name) {
           if (kindOf(this.tokens[this.i + 2]) === Kind.LBrace) return -1;
-          this.retype(next!, T.Identifier);
           this.i++;
           other = 2;
         } else if (nk === Kind.LBrace && k !== Kind.Enum && allowBody) {
@@ -296,7 +298,6 @@ class ParserSkim {
     const tok = this.tokens[this.i];
     // A typedef name too: after the specifiers it is the member's name (clang's reading).
     if (kindOf(tok) !== Kind.Name) return false;
-    this.retype(tok!, T.Identifier);
     this.i++;
     return true;
   }
@@ -328,11 +329,6 @@ class ParserSkim {
         return true;
       }
     }
-  }
-
-  private retype(tok: IToken, type: TokenType): void {
-    tok.tokenType = type;
-    tok.tokenTypeIdx = type.tokenTypeIdx!;
   }
 }
 

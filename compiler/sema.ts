@@ -195,7 +195,9 @@ export interface SemaResult {
   readonly initializers: Map<A.Initializer, InitEntry[]>;
   // File-scope variables and functions in order of first declaration.
   readonly globals: (VarDecl | FunctionDecl)[];
-  // Records and enums in order of definition (for BTF).
+  // Records and enums in order of definition. The anonymous records inside a body read past
+  // (parse-skim.ts) are not among them: they are made when the body is first used, maybe by a
+  // later compile that goes on from this one's state.
   readonly records: RecordDecl[];
   readonly enums: EnumDecl[];
   // Case/default statements of each switch, and the value of each case label.
@@ -507,6 +509,8 @@ class Sema implements ConstEvalHost {
    * this compile do not change.
    */
   private era: { scope: Scope };
+  // Deferred bodies being checked (see deferredFields).
+  private deferredDepth = 0;
   private readonly skimScope: SkimScope = {
     typedefType: (name) => {
       const e = this.scope.lookup(name);
@@ -1553,7 +1557,7 @@ class Sema implements ConstEvalHost {
       const fields = this.fields(decl, rs);
       layoutRecord(decl, fields, this.recordAttributes(decl, rs));
     }
-    this.result.records.push(decl);
+    if (this.deferredDepth === 0) this.result.records.push(decl);
   }
 
   /** The attributes of a record's definition (after its fields: clang reports them after). */
@@ -1602,6 +1606,7 @@ class Sema implements ConstEvalHost {
     this.scope = scope;
     this.fn = undefined;
     this.bag = bag;
+    this.deferredDepth++;
     let fields: LayoutField[];
     try {
       fields = this.fields(decl, rs);
@@ -1609,6 +1614,7 @@ class Sema implements ConstEvalHost {
       this.scope = outer.scope;
       this.fn = outer.fn;
       this.bag = outer.bag;
+      this.deferredDepth--;
     }
     const reported = bag.items[0];
     if (reported !== undefined) {

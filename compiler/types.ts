@@ -233,7 +233,13 @@ export class RecordDecl {
   private resolve(): void {
     const resolve = this.unresolved!;
     this.unresolved = undefined;
-    resolve();
+    try {
+      resolve();
+    } catch (e) {
+      // Still defined but unparsed: the next use fails the same way, not as an incomplete type.
+      this.unresolved = resolve;
+      throw e;
+    }
   }
 
   /** Completes the record with these fields; layoutRecord lays them out when first asked. */

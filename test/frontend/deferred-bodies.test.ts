@@ -12,6 +12,7 @@ import type { ExternalDecl, RecordSpec } from "../../compiler/ast.js";
 import { renderDiagnostics } from "../../compiler/diagnostics.js";
 import { checkProgram, FrontendCache, type FrontendOptions } from "../../compiler/frontend.js";
 import { canonical, typeToString, type RecordDecl } from "../../compiler/types.js";
+import { makePrng } from "../../runtime/object/fuzz.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const archInclude = "/usr/include/x86_64-linux-gnu";
@@ -283,6 +284,83 @@ describe("the prefix cache", () => {
   }
 });
 
+// A header's token objects appear again at each of its inclusions (and in later compiles, through
+// the prefix cache): what one place makes of a token must not change another's (found by review).
+describe("token objects that appear in more than one place", () => {
+  const header = (name: string, text: string): void => writeFileSync(join(dir, name), text);
+
+  test("a header read first in a body parsed at once, then in a body read past", () => {
+    header("fields.h", "t a;\nlong b;\n");
+    const o = bothWays(
+      "typedef int t;" +
+        '\nstruct first {\n  char buf[2 * 8];\n#include "fields.h"\n};\n' +
+        'struct second {\n#include "fields.h"\n};\nint g(void) { return sizeof(struct second); }\n',
+      { includeDirs: [dir] },
+    );
+    expect(o.diagnostics).toBe("");
+    expect(o.deferred).toBe(1);
+    expect(o.records).toContain("struct second: size 16 align 8 [a@0 t, b@64 long]");
+  });
+
+  test("a typedef name in a body read past, then a variable's name in a function", () => {
+    header("tok.h", "t\n");
+    const o = bothWays(
+      'typedef int t;\nstruct s {\n#include "tok.h"\n a; long b; };\n' +
+        'int f(void) { int t = 3; return\n#include "tok.h"\n; }\n' +
+        "int g(void) { return sizeof(struct s); }\n",
+      { includeDirs: [dir] },
+    );
+    expect(o.diagnostics).toBe("");
+    expect(o.records).toEqual(["struct s: size 16 align 8 [a@0 t, b@64 long]"]);
+  });
+
+  test("through the prefix cache: a name in one compile, a body read past in the next", () => {
+    header("tok.h", "t\n");
+    header(
+      "defs6.h",
+      '#ifndef DEFS6\n#define DEFS6\ntypedef int t;\nstruct s {\n#include "tok.h"\n a; long b; };\n#endif\n',
+    );
+    const cache = new FrontendCache();
+    const file = join(dir, "cached.c");
+    const opts = { includeDirs: [dir], cache };
+    const run = (body: string) =>
+      checkProgram({ file, source: `#include "defs6.h"\n${body}` }, opts);
+    expect(run("int f(void) { return 1; }\n").diagnostics.items).toEqual([]);
+    expect(run('int f(int t) { return\n#include "tok.h"\n; }\n').diagnostics.items).toEqual([]);
+    const source = "int g(void) { return sizeof(struct s); }\n";
+    for (let i = 0; i < 2; i++) {
+      const p = run(source);
+      expect(p.diagnostics.items).toEqual([]);
+      expect(recordLine(p.sema!.records.find((r) => r.tag === "s")!)).toBe(
+        "struct s: size 16 align 8 [a@0 t, b@64 long]",
+      );
+    }
+    expect(cache.hits).toBe(3);
+  });
+
+  test("through the prefix cache: a macro defined after a cached header expands its tokens", () => {
+    header("fields3.h", "t a;\nt b;\n");
+    header(
+      "defs4.h",
+      '#ifndef DEFS4\n#define DEFS4\ntypedef int t;\nstruct s {\n#include "fields3.h"\n};\n#endif\n',
+    );
+    const cache = new FrontendCache();
+    const file = join(dir, "macro.c");
+    const opts = { includeDirs: [dir], cache };
+    checkProgram({ file, source: '#include "defs4.h"\nint f(void) { return 1; }\n' }, opts);
+    const source =
+      '#include "defs4.h"\n#define t char\nstruct other {\n#include "fields3.h"\n};\n' +
+      "int g(void) { return sizeof(struct other); }\n";
+    const cached = checkProgram({ file, source }, opts);
+    expect(cache.hits).toBe(1);
+    const other = cached.sema!.records.find((r) => r.tag === "other")!;
+    expect(recordLine(other)).toBe("struct other: size 2 align 1 [a@0 char, b@8 char]");
+    expect(frontEnd(source, false, { includeDirs: [dir] }, file).records).toContain(
+      recordLine(other),
+    );
+  });
+});
+
 // Mutated bodies: tokens of the skims' grammar (and some not) deleted, repeated or replaced in
 // a body no code uses, so that a body the skims let through wrongly would lose its diagnostics.
 const mutationSeed = `typedef unsigned int u32;
@@ -348,22 +426,11 @@ const pieces = [
   "__attribute__((packed))",
 ];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("mutated bodies", () => {
   test("1,500 mutants of a body report the same diagnostics and define the same records", () => {
     const head = mutationSeed.slice(0, mutationSeed.indexOf("struct s {") + "struct s {".length);
     const body = mutationSeed.slice(head.length).match(/[A-Za-z_]\w*|\d+|\.\.\.|\S/g)!;
-    const random = mulberry32(20261122);
+    const random = makePrng(20261122);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     let reported = 0;
     let readPast = 0;
