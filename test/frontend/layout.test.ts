@@ -37,6 +37,7 @@ import {
 } from "../../compiler/types.js";
 import { askClang, hasBpftool, hasClang, type OracleQuery } from "./layout-oracle.js";
 import { checkProgram } from "../../compiler/frontend.js";
+import { makePrng } from "../../runtime/object/fuzz.js";
 
 const hasTools = hasClang && hasBpftool;
 if (!hasTools)
@@ -467,17 +468,6 @@ function handCases(c: Corpus): void {
 // ---------------------------------------------------------------------------------------
 // Seeded random records over a pool of scalar, array, enum, typedef and record types.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const bitfieldTypes: CType[] = [
   boolType,
   charType,
@@ -494,7 +484,7 @@ const bitfieldTypes: CType[] = [
 ];
 
 function randomCases(c: Corpus, count: number, seed: number): void {
-  const rnd = mulberry32(seed);
+  const rnd = makePrng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const chance = (p: number) => rnd() < p;
   const pool: CType[] = [

@@ -6,6 +6,7 @@ import { describe, expect, test } from "vitest";
 import type { Declaration } from "../../compiler/ast.js";
 import { constantValue } from "../../compiler/sema.js";
 import { askClang, frontend, hasClang } from "./sema-harness.js";
+import { makePrng } from "../../runtime/object/fuzz.js";
 
 if (!hasClang) console.log("constant evaluation differential test skipped: clang is not installed");
 
@@ -138,19 +139,8 @@ const handPicked = [
 ];
 
 // A seeded generator of well-defined-by-clang integer expressions (divisors made odd).
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomExpressions(count: number, seed: number): string[] {
-  const rnd = mulberry32(seed);
+  const rnd = makePrng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const literals = [
     "0",

@@ -3,6 +3,7 @@
 // exception (a TypeError in sema would be a bug) and never as a hang.
 import { describe, expect, test } from "vitest";
 import { checkProgram } from "../../compiler/frontend.js";
+import { makePrng } from "../../runtime/object/fuzz.js";
 
 const seeds = [
   `struct s { int a; char b[4]; unsigned bf : 3; union { long l; short h[4]; }; };
@@ -26,17 +27,6 @@ void copy(void *dst, const void *src) { __builtin_memcpy(dst, src, 8); }`,
   `int x = 1 << 33; char c = 300; int *p = 5; struct t; struct t *q; int y = sizeof(struct t);
 void h(void) { break; goto nowhere; } int k(void) { return; }`,
 ];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const replacements = [
   "int",
@@ -89,7 +79,7 @@ function mutate(source: string, rnd: () => number): string {
 
 describe("front end on mutated input", () => {
   test("400 seeded mutants give diagnostics, never an exception", () => {
-    const rnd = mulberry32(Number(process.env.TSBPF_FUZZ_SEED ?? 99));
+    const rnd = makePrng(Number(process.env.TSBPF_FUZZ_SEED ?? 99));
     const failures: string[] = [];
     let withErrors = 0;
     let reachedSema = 0;
