@@ -58,6 +58,12 @@ const STRUCT_IDX = T.Struct.tokenTypeIdx!;
 const UNION_IDX = T.Union.tokenTypeIdx!;
 const ENUM_IDX = T.Enum.tokenTypeIdx!;
 export const TYPEDEF_IDX = TypedefName.tokenTypeIdx!;
+const LPAREN_IDX = T.LParen.tokenTypeIdx!;
+const LBRACKET_IDX = T.LBracket.tokenTypeIdx!;
+const LBRACE_IDX = T.LBrace.tokenTypeIdx!;
+const RPAREN_IDX = T.RParen.tokenTypeIdx!;
+const RBRACKET_IDX = T.RBracket.tokenTypeIdx!;
+const RBRACE_IDX = T.RBrace.tokenTypeIdx!;
 
 /** Where a declaration-specifier list or declaration appears: decides messages and what is allowed. */
 export const DeclContext = {
@@ -78,6 +84,8 @@ export interface ParseProblem {
   token: CToken;
   /** Point just past the token (clang's place for a missing ';') instead of at it. */
   afterToken: boolean;
+  /** An error that stopped the parse (printed "fatal error"). */
+  fatal?: boolean;
   flag?: string;
   notes: { token: CToken; message: string }[];
   /** Position in the token array, to order problems from different sources. */
@@ -151,6 +159,33 @@ export interface DeferredTokens {
 
 /** Stops the parse after clang's default error limit. */
 export class TooManyErrors extends Error {}
+
+/** clang's -fbracket-depth default: more nested (, [ and { than this stop the parse. */
+export const BRACKET_DEPTH = 256;
+
+/** Stops the parse at the bracket nested past BRACKET_DEPTH (clang: a fatal error). */
+export class BracketDepthExceeded extends Error {
+  constructor(readonly token: CToken) {
+    super("bracket nesting level exceeded");
+  }
+}
+
+/** No bracket is nested too deep (see ParserBase.tooDeepAt). */
+const NOT_TOO_DEEP = 0x7fffffff;
+
+/** The index of the first bracket nested past BRACKET_DEPTH from `from` on, else NOT_TOO_DEEP. */
+function bracketPastDepth(tokens: readonly CToken[], from: number): number {
+  let depth = 0;
+  for (let i = from; i < tokens.length; i++) {
+    const type = tokens[i]!.tokenTypeIdx;
+    if (type === LPAREN_IDX || type === LBRACKET_IDX || type === LBRACE_IDX) {
+      if (++depth > BRACKET_DEPTH) return i;
+    } else if (type === RPAREN_IDX || type === RBRACKET_IDX || type === RBRACE_IDX) {
+      if (depth > 0) depth--;
+    }
+  }
+  return NOT_TOO_DEEP;
+}
 
 export const ERROR_LIMIT = 20;
 
@@ -348,6 +383,8 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   private readonly skimTypedefs: number[] = [];
   /** Between begin (or beginDeferred) and end. */
   private inParse = false;
+  /** The index of the bracket nested past BRACKET_DEPTH: the parse stops on looking at it. */
+  private tooDeepAt = NOT_TOO_DEEP;
   private problemsAtBegin = 0;
 
   constructor(validate: boolean) {
@@ -398,6 +435,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     this.snapshotOptions = snapshot;
     this.snapshotIndex = -1;
     this.inParse = true;
+    this.tooDeepAt = bracketPastDepth(this.pragmas.tokens, this.classBase);
     this.deferBodies = snapshot.deferBodies ?? true;
     this.recordNesting = 0;
     this.deferredTypedefs = undefined;
@@ -493,6 +531,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     const tok = cursor.tokVector[pos];
     // Only while Chevrotain records the grammar is there no token here.
     if (tok === undefined) return super.LA(howMuch);
+    if (pos === this.tooDeepAt) throw new BracketDepthExceeded(tok as CToken);
     const type = tok.tokenTypeIdx;
     if (
       (type === IDENTIFIER_IDX || type === TYPEDEF_IDX) &&
@@ -509,6 +548,11 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     if (howMuch > 0 && (type === IDENTIFIER_IDX || type === TYPEDEF_IDX)) {
       const pos = (this as unknown as TokenCursor).currIdx + howMuch;
       if (this.classGen[pos - this.classBase] !== this.scopes.generation) this.classify(tok, pos);
+    } else if (
+      howMuch > 0 &&
+      (this as unknown as TokenCursor).currIdx + howMuch === this.tooDeepAt
+    ) {
+      throw new BracketDepthExceeded(tok as CToken);
     }
     return tok;
   }
@@ -547,7 +591,8 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       this.isTypedefHere,
       this.skimTypedefs,
     );
-    if (close < 0) return -1;
+    // A body holding the bracket nested too deep is parsed, to stop there.
+    if (close < 0 || close >= this.tooDeepAt) return -1;
     const events = this.pragmas.events;
     if (this.eventCursor < events.length && events[this.eventCursor]!.index <= close) return -1;
     return close;
@@ -615,6 +660,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     this.snapshotOptions = {};
     this.snapshotIndex = -1;
     this.deferBodies = false;
+    this.tooDeepAt = NOT_TOO_DEEP;
     this.recordNesting = 1;
     this.deferredTypedefs = new Uint8Array(tokens.length + 1);
     for (const at of d.typedefs) this.deferredTypedefs[at] = 1;

@@ -11,6 +11,8 @@ import { copyToken, diagnosticLoc, expansionChain, lexFile, type CToken } from "
 import { note, type Diagnostic, type SourceLoc } from "./diagnostics.js";
 import type { ExternalDecl, TranslationUnit } from "./ast.js";
 import {
+  BRACKET_DEPTH,
+  BracketDepthExceeded,
   ERROR_LIMIT,
   TooManyErrors,
   type ParseProblem,
@@ -44,9 +46,18 @@ class TranslationUnitParser extends CParser {
     try {
       decls = this.parseUnit((options.resume?.decls ?? []) as ExternalDecl[]);
     } catch (e) {
-      if (!(e instanceof TooManyErrors)) throw e;
-      stopped = true;
       decls = this.unitDecls;
+      if (e instanceof BracketDepthExceeded) {
+        this.stopAt(e.token, `bracket nesting level exceeded maximum of ${BRACKET_DEPTH}`);
+      } else if (e instanceof RangeError && e.message.includes("call stack")) {
+        // Nesting under clang's bracket limit can still be deeper than the rules' recursion
+        // can go on the JavaScript stack (about 150 parentheses in an expression).
+        this.stopAt(this.current(), "nesting too deep for the parser (out of stack)");
+      } else if (e instanceof TooManyErrors) {
+        stopped = true;
+      } else {
+        throw e;
+      }
     } finally {
       this.end();
     }
@@ -64,6 +75,29 @@ class TranslationUnitParser extends CParser {
       });
     }
     return { decls, problems, stopped };
+  }
+
+  /** Reports a fatal error at `token`, where the parse stopped. */
+  private stopAt(token: CToken, message: string): void {
+    // Chevrotain took the unwinding of its outermost rule for input left over.
+    this.errors = this.errors.filter((e) => e.name !== "NotAllInputParsedException");
+    const tokens = this.pragmas.tokens;
+    const index = tokens.indexOf(token);
+    this.problems.push({
+      severity: "error",
+      fatal: true,
+      message,
+      token,
+      afterToken: false,
+      notes: [],
+      order: index < 0 ? tokens.length : index,
+    });
+  }
+
+  /** The next token (where the parse is), or the last one. */
+  private current(): CToken {
+    const tokens = this.pragmas.tokens;
+    return tokens[Math.min(this.position() + 1, tokens.length - 1)]!;
   }
 
   recognitionErrors(): IRecognitionException[] {
@@ -284,7 +318,9 @@ function toDiagnostics(problems: ParseProblem[], stopped: boolean): Diagnostic[]
       notes.push(note(diagnosticLoc(n.token), n.message), ...macroNotes(n.token));
     const d: Diagnostic = { severity: p.severity, message: p.message, loc, notes };
     if (p.flag !== undefined) d.flag = p.flag;
+    if (p.fatal === true) d.fatal = true;
     out.push(d);
+    if (p.fatal === true) break;
   }
   if (stopped)
     out.push({

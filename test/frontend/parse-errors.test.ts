@@ -23,7 +23,7 @@ function ours(name: string, source: string): string[] {
   const lines: string[] = [];
   for (const d of parseSource(source, name).diagnostics) {
     const where = d.loc ? `${d.loc.file}:${d.loc.line}:${d.loc.col}: ` : "";
-    lines.push(`${where}${d.severity}: ${d.message}`);
+    lines.push(`${where}${d.fatal === true ? "fatal error" : d.severity}: ${d.message}`);
     for (const n of d.notes)
       lines.push(`${n.loc!.file}:${n.loc!.line}:${n.loc!.col}: note: ${n.message}`);
   }
@@ -44,8 +44,8 @@ function clangDiagnostics(name: string, source: string, keepWarnings: boolean): 
   const out: string[] = [];
   let keep = false;
   for (const line of r.stderr.split("\n")) {
-    if (/: (error|warning): /.test(line)) {
-      keep = line.includes(": error: ") || keepWarnings;
+    if (/: (fatal error|error|warning): /.test(line)) {
+      keep = !line.includes(": warning: ") || keepWarnings;
       if (keep) out.push(line.replace(/ \[-W[\w-]+\]$/, ""));
     } else if (/: note: /.test(line) && keep) {
       out.push(line);
@@ -402,6 +402,54 @@ describe.skipIf(!hasClang)("parse errors: the same as clang 14", () => {
       expect(clangDiagnostics(c.name, c.source, c.warnings === true)).toEqual(c.expected);
     });
   }
+});
+
+describe("nesting limits", () => {
+  const deep = (n: number, open: string, close: string, inner: string): string =>
+    open.repeat(n) + inner + close.repeat(n);
+  // clang adds "note: use -fbracket-depth=N to increase maximum nesting level": tsbpf has no
+  // such option, and says only the error.
+  const withoutDepthNote = (lines: string[]): string[] =>
+    lines.filter((l) => !l.includes("-fbracket-depth"));
+
+  test("a 257th nested bracket is clang's fatal error, after the errors before it", () => {
+    const source = `int x = ;\nvoid f(void) { ${deep(256, "{", "}", "")} }\nint y = ;\n`;
+    const expected = [
+      "braces.c:1:9: error: expected expression",
+      "braces.c:2:271: fatal error: bracket nesting level exceeded maximum of 256",
+    ];
+    expect(ours("braces.c", source)).toEqual(expected);
+    if (hasClang)
+      expect(withoutDepthNote(clangDiagnostics("braces.c", source, false))).toEqual(expected);
+  });
+
+  test("nested struct bodies count too (one that holds the 257th is not read past)", () => {
+    const fields = Array.from({ length: 257 }, (_, i) => `} f${i}; `).join("");
+    const source = `struct s { ${"struct { ".repeat(257)}int x; ${fields}};\n`;
+    const expected = [
+      "structs.c:1:2314: fatal error: bracket nesting level exceeded maximum of 256",
+    ];
+    expect(ours("structs.c", source)).toEqual(expected);
+    if (hasClang)
+      expect(withoutDepthNote(clangDiagnostics("structs.c", source, false))).toEqual(expected);
+  });
+
+  test("nesting the rules' recursion cannot reach is a located fatal error, not an exception", () => {
+    // clang accepts 200 nested parentheses and 3,000 unary minuses; tsbpf's recursive rules run
+    // out of JavaScript stack first, and say where.
+    for (const source of [
+      `int x = ${deep(200, "(", ")", "1")};\n`,
+      `int y = ${"-".repeat(3000)}1;\n`,
+    ]) {
+      const lines = ours("deep.c", source);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^deep\.c:1:\d+: fatal error: nesting too deep for the parser \(out of stack\)$/,
+      );
+      // The parser is fine afterwards.
+      expect(ours("after.c", `int z = ${deep(20, "(", ")", "1")};\n`)).toEqual([]);
+    }
+  });
 });
 
 describe("error recovery", () => {
