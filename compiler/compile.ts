@@ -44,6 +44,11 @@ export interface CompileOptions {
    * process-wide one by default, false for none. It never changes a result.
    */
   cache?: FrontendCache | false;
+  /**
+   * false: every record body is parsed where it is, none read past (see FrontendOptions); for
+   * the tests that compare the two. Implies no cache.
+   */
+  deferBodies?: boolean;
 }
 
 /** A file path, or a file name with its text. */
@@ -168,5 +173,6 @@ function frontendOptions(options: CompileOptions): FrontendOptions {
     optimize: (options.optLevel ?? 2) > 0,
     ...(options.readFile ? { readFile: options.readFile } : {}),
     ...(options.cache !== undefined ? { cache: options.cache } : {}),
+    ...(options.deferBodies !== undefined ? { deferBodies: options.deferBodies } : {}),
   };
 }

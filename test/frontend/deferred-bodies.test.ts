@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { ExternalDecl, RecordSpec } from "../../compiler/ast.js";
 import { renderDiagnostics } from "../../compiler/diagnostics.js";
+import { compile } from "../../compiler/compile.js";
 import { checkProgram, FrontendCache, type FrontendOptions } from "../../compiler/frontend.js";
 import { canonical, typeToString, type RecordDecl } from "../../compiler/types.js";
 import { makePrng } from "../../runtime/object/fuzz.js";
@@ -123,6 +124,24 @@ describe("the corpus programs and samples", () => {
           deferred: 0,
           parsed: 0,
         });
+      }
+    }, 120_000);
+  }
+});
+
+describe("objects", () => {
+  const sets: [string, string[]][] = [
+    [join(root, "samples"), [archInclude, join(root, "samples", "include")]],
+    [join(root, "test", "core", "tools"), [join(root, "samples", "include")]],
+  ];
+  for (const [programs, includeDirs] of sets) {
+    const files = readdirSync(programs).filter((f) => f.endsWith(".bpf.c"));
+    test(`${files.length} programs of ${programs.replace(root + "/", "")} compile to the same bytes`, () => {
+      const opts = { includeDirs, defines: ["__TARGET_ARCH_x86"], cache: false as const };
+      for (const f of files) {
+        const deferred = compile(join(programs, f), { ...opts, deferBodies: true }).object;
+        const parsed = compile(join(programs, f), { ...opts, deferBodies: false }).object;
+        expect({ f, same: Buffer.compare(deferred, parsed) === 0 }).toEqual({ f, same: true });
       }
     }, 120_000);
   }
