@@ -54,13 +54,13 @@ nameKind(TypedefName);
 export const parserVocabulary: TokenType[] = [...T.allTokens, TypedefName];
 
 export const IDENTIFIER_IDX = T.Identifier.tokenTypeIdx!;
-const STRUCT_IDX = T.Struct.tokenTypeIdx!;
-const UNION_IDX = T.Union.tokenTypeIdx!;
-const ENUM_IDX = T.Enum.tokenTypeIdx!;
+export const STRUCT_IDX = T.Struct.tokenTypeIdx!;
+export const UNION_IDX = T.Union.tokenTypeIdx!;
+export const ENUM_IDX = T.Enum.tokenTypeIdx!;
 export const TYPEDEF_IDX = TypedefName.tokenTypeIdx!;
 const LPAREN_IDX = T.LParen.tokenTypeIdx!;
 const LBRACKET_IDX = T.LBracket.tokenTypeIdx!;
-const LBRACE_IDX = T.LBrace.tokenTypeIdx!;
+export const LBRACE_IDX = T.LBrace.tokenTypeIdx!;
 const RPAREN_IDX = T.RParen.tokenTypeIdx!;
 const RBRACKET_IDX = T.RBracket.tokenTypeIdx!;
 const RBRACE_IDX = T.RBrace.tokenTypeIdx!;

@@ -51,6 +51,10 @@ import {
   type Building,
   type DeferredTokens,
   type PragmaState,
+  STRUCT_IDX,
+  UNION_IDX,
+  ENUM_IDX,
+  LBRACE_IDX,
 } from "./parse-base.js";
 import { BasicKeyword } from "./parse-specifiers.js";
 import { basicKeywordTokens } from "./parse-skim.js";
@@ -86,10 +90,6 @@ const NO_ATTRIBUTES: Attribute[] = exact([]);
 /** The derivation list of a declarator that is only a name. */
 const NO_DERIVATIONS: Derivation[] = exact([]);
 
-const STRUCT_IDX = T.Struct.tokenTypeIdx!;
-const UNION_IDX = T.Union.tokenTypeIdx!;
-const ENUM_IDX = T.Enum.tokenTypeIdx!;
-const LBRACE_IDX = T.LBrace.tokenTypeIdx!;
 const COMMA_IDX = T.Comma.tokenTypeIdx!;
 const ASSIGN_IDX = T.Assign.tokenTypeIdx!;
 const INTEGER_IDX = T.IntegerConstant.tokenTypeIdx!;
