@@ -502,7 +502,6 @@ class Sema implements ConstEvalHost {
   private readonly builtins: Map<string, FunctionDecl>;
   // Suppresses diagnostics while a value is only probed (e.g. is it a null pointer constant).
   private quiet = 0;
-  // What the records being defined have declared so far (see RecordMembers).
   /**
    * The scope deferred record bodies are checked in (see deferredFields): the file scope, and
    * for those defined before a snapshot the snapshot's copy of it, which later declarations of
@@ -523,6 +522,7 @@ class Sema implements ConstEvalHost {
     tag: (name) => this.scope.lookupTag(name),
     basicType,
   };
+  // What the records being defined have declared so far (see RecordMembers).
   private readonly memberStack: MemberStack = {
     names: [],
     locs: [],
