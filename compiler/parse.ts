@@ -122,8 +122,7 @@ function parser(): TranslationUnitParser {
 
 /**
  * Parses a translation unit from preprocessed tokens (Pragma tokens included). The tokens'
- * Chevrotain types are changed while parsing (identifiers that name types) and restored after,
- * but in the record bodies read past (parse-skim.ts), which keep them for their later parse.
+ * Chevrotain types are changed while parsing (identifiers that name types) and restored after.
  */
 export function parseTranslationUnit(tokens: CToken[], options: ParseOptions = {}): ParseResult {
   const p = parser();
