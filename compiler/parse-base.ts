@@ -379,7 +379,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
    * names (see DeferredTokens.typedefs); undefined in other parses.
    */
   private deferredTypedefs: Uint8Array | undefined = undefined;
-  /** The typedef names of the body the skim last read past (indexes in the parse's tokens). */
+  /** The typedef names of the body the skim last read past (see DeferredTokens.typedefs). */
   private readonly skimTypedefs: number[] = [];
   /** Between begin (or beginDeferred) and end. */
   private inParse = false;
@@ -414,27 +414,17 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       snapshot.pragmas,
       resume !== undefined ? { from: { count: resume.count, prefix: resume.pragmaScan } } : {},
     );
-    this.given = { tokens, pragmas: snapshot.pragmas };
+    this.startParse(
+      { tokens, pragmas: snapshot.pragmas },
+      resume !== undefined ? resume.index : 0,
+      NO_PRAGMA_STATE,
+    );
     this.scopes = new TypedefScopes([...BUILTIN_TYPEDEFS, ...typedefs]);
-    this.classBase = resume !== undefined ? resume.index : 0;
-    this.classGen = new Int32Array(this.pragmas.tokens.length - this.classBase + 8);
-    this.problems = [];
-    this.eventCursor = 0;
-    this.attributeGroups = [];
-    this.pragmaState = NO_PRAGMA_STATE;
-    this.pack = 0;
-    this.takenLoopPragmas = new Set();
-    this.spec = undefined;
-    this.pendingAttributes = [];
-    this.attributeArgDepth = 0;
-    this.errorCount = 0;
     this.firstToken = this.pragmas.tokens[0] ?? tokens[0];
     this.input = this.pragmas.tokens;
     for (const p of this.pragmas.problems) this.warnAt(p.token, p.message, "-Wignored-pragmas");
     this.problemsAtBegin = this.problems.length;
     this.snapshotOptions = snapshot;
-    this.snapshotIndex = -1;
-    this.inParse = true;
     this.tooDeepAt = bracketPastDepth(this.pragmas.tokens, this.classBase);
     this.deferBodies = snapshot.deferBodies ?? true;
     this.recordNesting = 0;
@@ -455,6 +445,32 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       this.takenLoopPragmas = new Set(resume.takenLoopPragmas);
       (this as unknown as TokenCursor).currIdx = resume.index - 1;
     }
+  }
+
+  /**
+   * The state every parse starts from (begin's and beginDeferred's), once this.pragmas holds the
+   * tokens to parse: their classification from `classBase` on, the pragma state, no problems.
+   */
+  private startParse(
+    given: { tokens: CToken[]; pragmas: readonly number[] | undefined },
+    classBase: number,
+    pragmaState: PragmaState,
+  ): void {
+    this.inParse = true;
+    this.given = given;
+    this.classBase = classBase;
+    this.classGen = new Int32Array(this.pragmas.tokens.length - classBase + 8);
+    this.problems = [];
+    this.eventCursor = 0;
+    this.attributeGroups = [];
+    this.pragmaState = pragmaState;
+    this.pack = pragmaState.pack;
+    this.takenLoopPragmas = new Set();
+    this.spec = undefined;
+    this.pendingAttributes = [];
+    this.attributeArgDepth = 0;
+    this.errorCount = 0;
+    this.snapshotIndex = -1;
   }
 
   /**
@@ -613,12 +629,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     const open = cursor.currIdx;
     cursor.currIdx = close;
     const found = this.skimTypedefs;
-    let typedefs = NO_POSITIONS;
-    if (found.length > 0) {
-      const places = new Array<number>(found.length);
-      for (let i = 0; i < found.length; i++) places[i] = found[i]! - open - 1;
-      typedefs = places;
-    }
+    const typedefs = found.length === 0 ? NO_POSITIONS : found.slice();
     const tokens = cursor.tokVector as CToken[];
     if (this.lent === undefined) return { tokens, open, close, typedefs };
     return { tokens: tokens.slice(open, close + 1), open: 0, close: close - open, typedefs };
@@ -631,7 +642,6 @@ export abstract class ParserBase extends EmbeddedActionsParser {
   protected beginDeferred(d: DeferredTokens): void {
     // Sema asks for a body, after the parse: never during one, which this would wreck.
     if (this.inParse) throw new Error("internal error: a deferred record body read during a parse");
-    this.inParse = true;
     const tokens = d.tokens.slice(d.open + 1, d.close + 1);
     this.lent = undefined;
     this.pragmas = {
@@ -642,23 +652,10 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       pack: 0,
       packStack: [],
     };
-    this.given = { tokens, pragmas: undefined };
+    this.startParse({ tokens, pragmas: undefined }, 0, d.pragma);
     this.scopes = new TypedefScopes(BUILTIN_TYPEDEFS);
-    this.classBase = 0;
-    this.classGen = new Int32Array(tokens.length + 8);
-    this.problems = [];
-    this.eventCursor = 0;
-    this.attributeGroups = [];
-    this.pragmaState = d.pragma;
-    this.pack = d.pragma.pack;
-    this.takenLoopPragmas = new Set();
-    this.spec = undefined;
-    this.pendingAttributes = [];
-    this.attributeArgDepth = 0;
-    this.errorCount = 0;
     this.firstToken = tokens[0];
     this.snapshotOptions = {};
-    this.snapshotIndex = -1;
     this.deferBodies = false;
     this.tooDeepAt = NOT_TOO_DEEP;
     this.recordNesting = 1;

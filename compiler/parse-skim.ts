@@ -147,8 +147,8 @@ export function basicsValid(b: BasicSpecifiers<number>): boolean {
 
 /**
  * The parser's skim. `open` is the index of a body's '{'. Returns the index of the '}' that
- * closes it when the body has only the forms above, else -1. The indexes of the identifiers it
- * read as typedef names are pushed onto `typedefs`.
+ * closes it when the body has only the forms above, else -1. The places of the identifiers it
+ * read as typedef names are pushed onto `typedefs`, counted from the token after the '{'.
  */
 export function skimRecordBody(
   tokens: readonly IToken[],
@@ -157,24 +157,27 @@ export function skimRecordBody(
   typedefs: number[],
 ): number {
   skim.tokens = tokens;
-  skim.i = open + 1;
+  skim.first = skim.i = open + 1;
   skim.isTypedef = isTypedef;
   skim.typedefs = typedefs;
   try {
     return skim.members() ? skim.i : -1;
   } finally {
     skim.tokens = NO_TOKENS;
-    skim.typedefs = [];
+    skim.typedefs = NO_PLACES;
   }
 }
 
 const NO_TOKENS: readonly IToken[] = [];
+const NO_PLACES: number[] = [];
 
 class ParserSkim {
   tokens = NO_TOKENS;
   i = 0;
+  /** The body's first token (after its '{'). */
+  first = 0;
   isTypedef: (name: string) => boolean = () => false;
-  typedefs: number[] = [];
+  typedefs = NO_PLACES;
   private readonly basics = new BasicSpecifiers<number>();
 
   private kind(): number {
@@ -227,7 +230,7 @@ class ParserSkim {
         // After a type specifier, the declarator's name.
         if (other !== 0 || b.any()) break;
         if (!this.isTypedef(tok!.image)) return -1;
-        this.typedefs.push(this.i);
+        this.typedefs.push(this.i - this.first);
         other = 1;
       } else if (k === Kind.Struct || k === Kind.Union || k === Kind.Enum) {
         if (other !== 0 || b.any()) return -1;
