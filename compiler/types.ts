@@ -274,7 +274,6 @@ export class RecordDecl {
   }
 
   private layOutSelf(): void {
-    if (this.unresolved !== undefined) this.resolve();
     if (this.pending === undefined) return;
     // `pending` is cleared only once laid out: a layout that throws leaves the record as it was.
     this.layout = layoutFields(this.isUnion, this.pending, this.attrs);
