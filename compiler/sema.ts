@@ -511,14 +511,7 @@ class Sema implements ConstEvalHost {
   // Deferred bodies being checked (see deferredFields).
   private deferredDepth = 0;
   private readonly skimScope: SkimScope = {
-    typedefType: (name) => {
-      const e = this.scope.lookup(name);
-      return e !== undefined
-        ? e.kind === "typedef"
-          ? e.decl.type
-          : undefined
-        : builtinTypedef(name);
-    },
+    typedefType: (name) => this.typedefType(name),
     tag: (name) => this.scope.lookupTag(name),
     basicType,
   };
@@ -1235,12 +1228,16 @@ class Sema implements ConstEvalHost {
   }
 
   private typedefName(ts: A.TypedefNameSpec): CType {
-    const e = this.scope.lookup(ts.name);
-    if (e && e.kind === "typedef") return e.decl.type;
-    const builtin = builtinTypedef(ts.name);
-    if (builtin) return builtin;
+    const t = this.typedefType(ts.name);
+    if (t !== undefined) return t;
     this.error(ts.loc, `unknown type name '${ts.name}'`);
     return errorType;
+  }
+
+  /** The type a typedef name in scope (or one of clang's builtin typedefs) names. */
+  private typedefType(name: string): CType | undefined {
+    const e = this.scope.lookup(name);
+    return e?.kind === "typedef" ? e.decl.type : builtinTypedef(name);
   }
 
   // The type written in a type name (casts, sizeof, compound literals...).
