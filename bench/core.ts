@@ -7,18 +7,25 @@
 //   in process  compile() in a process that has compiled before, without the prefix cache: the
 //               whole vmlinux.h is preprocessed, parsed and checked again (median wall and CPU ms)
 //   cached      the same program compiled again with the prefix cache (median wall ms)
-//   cold        a fresh node process running `tsbpf build` (wall and CPU ms of the process)
+//   cold        `tsbpf build` in a fresh node process compiling itself (TSBPF_SERVER=0)
+//   server 1st  `tsbpf build` as users run it, with its compile server up (server-client.ts),
+//               the first time it builds the program: the server has no state for it yet
+//   server      the same program built again (as after an edit below its #include lines)
 //   clang       clang -target bpf -c, one process per run (wall and CPU ms)
-// and the ratios of the in-process and cold CPU times to clang's. CPU times are what to read on
-// a shared machine. A last "median" row sums the programs up.
+// The server columns' CPU time is the client process's and the server's during the build
+// (from the server's own count). The ratios are of CPU times to clang's, which are what to
+// read on a shared machine. A last "median" row sums the programs up.
 //
 //   JSON: "core_compile": [{ program, inprocess_ms, inprocess_cpu_ms, cached_ms, cold_ms,
-//                            cold_cpu_ms, clang_ms, clang_cpu_ms, inprocess_ratio, cold_ratio }]
+//                            cold_cpu_ms, server_first_ms, server_first_cpu_ms, server_ms,
+//                            server_cpu_ms, clang_ms, clang_cpu_ms, inprocess_ratio, cold_ratio,
+//                            server_first_ratio, server_ratio }]
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { StatsReply } from "../compiler/cli/server-client.js";
 import { compile, type CompileOptions } from "../compiler/compile.js";
 import { medianTiming, succeeded, timed, type Timing } from "./frontend.js";
 import { median, repoRoot, type BenchSection } from "./section.js";
@@ -30,12 +37,20 @@ export interface CoreCompileRow {
   cached_ms: number | null;
   cold_ms: number | null;
   cold_cpu_ms: number | null;
+  server_first_ms: number | null;
+  server_first_cpu_ms: number | null;
+  server_ms: number | null;
+  server_cpu_ms: number | null;
   clang_ms: number | null;
   clang_cpu_ms: number | null;
   /** inprocess_cpu_ms / clang_cpu_ms */
   inprocess_ratio: number | null;
   /** cold_cpu_ms / clang_cpu_ms */
   cold_ratio: number | null;
+  /** server_first_cpu_ms / clang_cpu_ms */
+  server_first_ratio: number | null;
+  /** server_cpu_ms / clang_cpu_ms */
+  server_ratio: number | null;
   error?: string;
 }
 
@@ -51,6 +66,84 @@ function inProcess(file: string, opts: CompileOptions): Timing {
   return { ms: performance.now() - start, cpuMs: cpuMs(process.cpuUsage(u)) };
 }
 
+type Client = typeof import("../compiler/cli/server-client.js");
+
+/** The compile server's client module of the built CLI (the one `tsbpf build` loads). */
+async function serverClient(cli: string): Promise<Client> {
+  return (await import(pathToFileURL(join(dirname(cli), "server-client.js")).href)) as Client;
+}
+
+/**
+ * Starts the compile server with a build of `warm` (another file than those measured, so that
+ * the server has no state of theirs) and builds it `warmup` more times through the server; the
+ * server's client and socket, or undefined if it did not come up.
+ */
+async function startWarmServer(
+  cli: string,
+  buildArgs: string[],
+  warm: string,
+  env: NodeJS.ProcessEnv,
+  warmup: number,
+): Promise<{ client: Client; socket: string } | undefined> {
+  const client = await serverClient(cli);
+  const socket = client.serverSocket(env);
+  if (socket === undefined) return undefined;
+  const argv = [...buildArgs, warm, "-o", "/dev/null"];
+  timed(process.execPath, [cli, "build", ...argv], env); // finds none, starts it
+  for (let i = 0; i < 300; i++) {
+    try {
+      await client.request(socket, { op: "stats" }, 5000);
+      for (let w = 0; w < warmup; w++) {
+        await client.request(socket, { op: "build", argv, cwd: process.cwd() }, 120_000);
+      }
+      return { client, socket };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return undefined;
+}
+
+/** One `tsbpf build` through the server: wall ms, and the client's and server's CPU ms. */
+async function throughServer(
+  server: { client: Client; socket: string },
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<Timing | undefined> {
+  const before = await server.client.request<StatsReply>(server.socket, { op: "stats" }, 5000);
+  const t = succeeded(timed(process.execPath, args, env));
+  const after = await server.client.request<StatsReply>(server.socket, { op: "stats" }, 5000);
+  if (t === undefined || after.pid !== before.pid || after.builds !== before.builds + 1)
+    return undefined; // not built by the server
+  return { ms: t.ms, cpuMs: t.cpuMs + (after.cpuUs - before.cpuUs) / 1000 };
+}
+
+async function medianTimingAsync(
+  runs: number,
+  once: () => Promise<Timing | undefined>,
+): Promise<Timing | undefined> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = await once();
+    if (t === undefined) return undefined;
+    wall.push(t.ms);
+    cpu.push(t.cpuMs);
+  }
+  return { ms: median(wall), cpuMs: median(cpu) };
+}
+
+async function stopServer(cli: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const client = await serverClient(cli);
+  const socket = client.serverSocket(env);
+  if (socket === undefined) return;
+  try {
+    await client.request(socket, { op: "stop" }, 5000);
+  } catch {
+    // not running
+  }
+}
+
 export const coreCompileSection: BenchSection<CoreCompileRow> = {
   key: "core_compile",
   title:
@@ -62,10 +155,16 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
     { header: "cached", value: (r) => r.cached_ms?.toFixed(1) ?? null },
     { header: "cold", value: (r) => r.cold_ms?.toFixed(0) ?? null },
     { header: "cpu", value: (r) => r.cold_cpu_ms?.toFixed(0) ?? null },
+    { header: "server 1st", value: (r) => r.server_first_ms?.toFixed(0) ?? null },
+    { header: "cpu", value: (r) => r.server_first_cpu_ms?.toFixed(0) ?? null },
+    { header: "server", value: (r) => r.server_ms?.toFixed(0) ?? null },
+    { header: "cpu", value: (r) => r.server_cpu_ms?.toFixed(0) ?? null },
     { header: "clang", value: (r) => r.clang_ms?.toFixed(0) ?? null },
     { header: "cpu", value: (r) => r.clang_cpu_ms?.toFixed(0) ?? null },
     { header: "in process/clang", value: (r) => r.inprocess_ratio?.toFixed(2) ?? null },
     { header: "cold/clang", value: (r) => r.cold_ratio?.toFixed(2) ?? null },
+    { header: "1st/clang", value: (r) => r.server_first_ratio?.toFixed(2) ?? null },
+    { header: "server/clang", value: (r) => r.server_ratio?.toFixed(2) ?? null },
     { header: "error", value: (r) => r.error ?? "" },
   ],
   async run(options) {
@@ -82,6 +181,8 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
     }
     const scratch = mkdtempSync(join(tmpdir(), "tsbpf-core-"));
     const rows: CoreCompileRow[] = [];
+    let serverEnv: NodeJS.ProcessEnv = {};
+    let serverCli: string | undefined;
     try {
       writeFileSync(join(scratch, "vmlinux.h"), dump.stdout);
       const opts: CompileOptions = {
@@ -94,6 +195,10 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
       const hasClang = spawnSync("clang", ["--version"]).status === 0;
       const cli = join(fileURLToPath(import.meta.url), "..", "..", "compiler", "cli", "tsbpf.js");
       const hasCli = existsSync(cli);
+      // The compile server of the server columns: its own, in the scratch directory (0700).
+      serverEnv = { ...process.env, TSBPF_SERVER_DIR: join(scratch, "server") };
+      delete serverEnv.TSBPF_SERVER;
+      if (hasCli) serverCli = cli;
       if (!hasClang) options.log("core_compile: no clang, its columns are empty");
       const programs = readdirSync(tools)
         .filter((f) => f.endsWith(".bpf.c"))
@@ -107,6 +212,19 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
       }
       const flags = ["-O2", "-g", "-mcpu=v3", ...DEFINES.map((d) => `-D${d}`)];
       const includes = [`-I${scratch}`, `-I${tools}`];
+      let server: { client: Client; socket: string } | undefined;
+      if (hasCli && programs.length > 0) {
+        const warm = join(scratch, "warm.bpf.c");
+        copyFileSync(join(tools, programs[0]!), warm);
+        server = await startWarmServer(
+          cli,
+          [...flags, ...includes],
+          warm,
+          serverEnv,
+          options.warmup,
+        );
+        if (server === undefined) options.log("core_compile: the compile server did not come up");
+      }
       for (const name of programs) {
         options.log(`core_compile: ${name}`);
         const file = join(tools, name);
@@ -118,10 +236,16 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
           cached_ms: null,
           cold_ms: null,
           cold_cpu_ms: null,
+          server_first_ms: null,
+          server_first_cpu_ms: null,
+          server_ms: null,
+          server_cpu_ms: null,
           clang_ms: null,
           clang_cpu_ms: null,
           inprocess_ratio: null,
           cold_ratio: null,
+          server_first_ratio: null,
+          server_ratio: null,
         };
         try {
           const warm = medianTiming(options.runs, () => inProcess(file, { ...opts, cache: false }));
@@ -130,13 +254,22 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
           compile(file, opts); // stores the prefix state
           row.cached_ms = round(medianTiming(options.runs, () => inProcess(file, opts))!.ms, 2);
           if (hasCli) {
+            const args = [cli, "build", ...flags, ...includes, file, "-o", out];
             const cold = medianTiming(1, () =>
-              succeeded(
-                timed(process.execPath, [cli, "build", ...flags, ...includes, file, "-o", out]),
-              ),
+              succeeded(timed(process.execPath, args, { ...process.env, TSBPF_SERVER: "0" })),
             );
             row.cold_ms = round(cold?.ms ?? null, 0);
             row.cold_cpu_ms = round(cold?.cpuMs ?? null, 0);
+            if (server !== undefined) {
+              const first = await throughServer(server, args, serverEnv);
+              row.server_first_ms = round(first?.ms ?? null, 0);
+              row.server_first_cpu_ms = round(first?.cpuMs ?? null, 0);
+              const again = await medianTimingAsync(options.runs, () =>
+                throughServer(server, args, serverEnv),
+              );
+              row.server_ms = round(again?.ms ?? null, 0);
+              row.server_cpu_ms = round(again?.cpuMs ?? null, 0);
+            }
           }
           if (hasClang) {
             const clang = medianTiming(options.runs, () =>
@@ -149,8 +282,11 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
           }
           if (row.clang_cpu_ms) {
             row.inprocess_ratio = round(row.inprocess_cpu_ms! / row.clang_cpu_ms, 2);
-            if (row.cold_cpu_ms !== null)
-              row.cold_ratio = round(row.cold_cpu_ms / row.clang_cpu_ms, 2);
+            const ratio = (cpu: number | null): number | null =>
+              cpu === null ? null : round(cpu / row.clang_cpu_ms!, 2);
+            row.cold_ratio = ratio(row.cold_cpu_ms);
+            row.server_first_ratio = ratio(row.server_first_cpu_ms);
+            row.server_ratio = ratio(row.server_cpu_ms);
           }
         } catch (e) {
           row.error = (e as Error).message.split("\n")[0];
@@ -158,6 +294,7 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
         rows.push(row);
       }
     } finally {
+      if (serverCli !== undefined) await stopServer(serverCli, serverEnv);
       rmSync(scratch, { recursive: true, force: true });
     }
     const done = rows.filter((r) => r.error === undefined);
@@ -173,10 +310,16 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
         cached_ms: mid((r) => r.cached_ms),
         cold_ms: mid((r) => r.cold_ms),
         cold_cpu_ms: mid((r) => r.cold_cpu_ms),
+        server_first_ms: mid((r) => r.server_first_ms),
+        server_first_cpu_ms: mid((r) => r.server_first_cpu_ms),
+        server_ms: mid((r) => r.server_ms),
+        server_cpu_ms: mid((r) => r.server_cpu_ms),
         clang_ms: mid((r) => r.clang_ms),
         clang_cpu_ms: mid((r) => r.clang_cpu_ms),
         inprocess_ratio: mid((r) => r.inprocess_ratio),
         cold_ratio: mid((r) => r.cold_ratio),
+        server_first_ratio: mid((r) => r.server_first_ratio),
+        server_ratio: mid((r) => r.server_ratio),
       });
     }
     return rows;

@@ -214,10 +214,11 @@ function childrenCpuMs(): number | undefined {
 export function timed(
   command: string,
   args: string[],
+  env?: NodeJS.ProcessEnv,
 ): { ms: number; cpuMs: number; status: number | null; stderr: string } {
   const cpu0 = childrenCpuMs();
   const start = performance.now();
-  const r = spawnSync(command, args, { encoding: "utf8", maxBuffer: 1 << 26 });
+  const r = spawnSync(command, args, { encoding: "utf8", maxBuffer: 1 << 26, env });
   const ms = performance.now() - start;
   const cpu1 = childrenCpuMs();
   const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : ms;

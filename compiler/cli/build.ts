@@ -122,42 +122,63 @@ function defaultOutput(input: string, ext: string): string {
   return (dot > 0 ? base.slice(0, dot) : base) + ext;
 }
 
-function printDiagnostics(diagnostics: Diagnostic[], sources: SourceProvider | undefined): void {
-  if (diagnostics.length > 0) process.stderr.write(renderDiagnostics(diagnostics, sources));
+/** Where a command writes: the process's stdout and stderr, or a compile server's reply. */
+export interface CommandOutput {
+  stdout(text: string): void;
+  stderr(text: string): void;
 }
 
+export const processOutput: CommandOutput = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
+
 export async function main(args: string[]): Promise<number> {
+  return build(args, processOutput, false);
+}
+
+/**
+ * `tsbpf build ARGS`, writing to `io`. `cache`: keep the prefix-cache state for a later build
+ * (a compile server); a build in a process of its own would store a state never used.
+ */
+export function build(args: string[], io: CommandOutput, cache: boolean): number {
   let parsed: BuildArgs;
   try {
     parsed = parseBuildArgs(args);
   } catch (err) {
     if (err instanceof BuildUsageError) {
-      process.stderr.write(`tsbpf build: ${err.message}\n`);
+      io.stderr(`tsbpf build: ${err.message}\n`);
       return 1;
     }
     throw err;
   }
   try {
-    return runBuild(parsed);
+    return runBuild(parsed, io, cache);
   } catch (err) {
     if (err instanceof CompileError) {
-      process.stderr.write(err.render());
+      io.stderr(err.render());
       return 1;
     }
     throw err;
   }
 }
 
-function runBuild({ input, output, mode, options, werror }: BuildArgs): number {
+function runBuild(
+  { input, output, mode, options, werror }: BuildArgs,
+  io: CommandOutput,
+  cache: boolean,
+): number {
+  const printDiagnostics = (diagnostics: Diagnostic[], sources: SourceProvider | undefined) => {
+    if (diagnostics.length > 0) io.stderr(renderDiagnostics(diagnostics, sources));
+  };
   if (mode === "preprocess") {
     const pre = preprocessOnly(input, options);
     printDiagnostics(pre.diagnostics, pre.sources);
     if (output !== undefined) writeOutput(output, pre.text);
-    else process.stdout.write(pre.text);
+    else io.stdout(pre.text);
     return 0;
   }
-  // One compile per process: a prefix-cache state would be stored and never used.
-  const result = compile(input, { ...options, cache: false });
+  const result = compile(input, cache ? options : { ...options, cache: false });
   printDiagnostics(result.diagnostics, result.sources);
   if (werror && result.diagnostics.some((d) => d.severity === "warning")) return 1;
   if (mode === "assembly") {
@@ -167,7 +188,7 @@ function runBuild({ input, output, mode, options, werror }: BuildArgs): number {
       relocations: true,
       source: false,
     });
-    if (out === "-") process.stdout.write(text);
+    if (out === "-") io.stdout(text);
     else writeOutput(out, text);
     return 0;
   }

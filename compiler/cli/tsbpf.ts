@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `tsbpf` command: one entry, subcommands loaded on demand so start-up stays fast.
 // Lives in compiler/ because `build` needs the compiler; runtime commands live in runtime/cli.
-import { TsbpfError } from "../../runtime/error.js";
+import { commandErrorText } from "./report.js";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -51,6 +51,13 @@ async function run(argv: string[]): Promise<number> {
     console.error(`tsbpf: unknown command '${name}'\n${usage()}`);
     return 1;
   }
+  if (name === "build") {
+    // Through the compile server when there is one (server-client.ts); the exit code is undefined
+    // when this process must compile itself.
+    const { buildOnServer } = await import("./server-client.js");
+    const code = await buildOnServer(rest, process.cwd(), process.env);
+    if (code !== undefined) return code;
+  }
   return (await command.load())(rest);
 }
 
@@ -59,11 +66,7 @@ run(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof TsbpfError) {
-      console.error(`tsbpf: ${err.message}`);
-    } else {
-      console.error("tsbpf: internal error:", err);
-    }
+    process.stderr.write(commandErrorText(err));
     process.exitCode = 1;
   },
 );

@@ -1,0 +1,192 @@
+// `tsbpf build` through a compile server. A fresh Node process spends most of a build starting
+// up: loading the compiler, and running it before V8 has compiled it to machine code (a program
+// with a vmlinux.h takes ~5x the CPU time in a fresh process that it takes in one that has
+// compiled before). So, like the Gradle and Kotlin daemons, `tsbpf build` hands its command line
+// to a server process that stays up between builds, has the compiler warm and keeps the prefix
+// cache (frontend.ts) of the programs it built: rebuilding a program after an edit below its
+// #include lines preprocesses, parses and checks only what follows them.
+//
+// The server is per user and per tsbpf build: its socket is in a directory only the user can
+// use (TSBPF_SERVER_DIR, default $TMPDIR/tsbpf-UID, mode 0700) and is named after a fingerprint
+// of the compiler's files, the Node binary and TZ (for __DATE__ and __TIME__), so a changed
+// tsbpf never answers with an old compiler. The first build finds no server: it compiles in its
+// own process, as it would without one, and starts the server, which compiles the same program
+// once to warm up and then waits. A server with no build for TSBPF_SERVER_IDLE seconds (600)
+// exits. Anything wrong with the server (none, refused, gone mid-build, a reply that does not
+// parse, no reply for 10 minutes) makes the build compile in its own process, so the server
+// can only make a build faster, never change what it gives: the server runs the same code
+// (build.ts) in the client's working directory and replies with its exit code, stdout and
+// stderr. TSBPF_SERVER=0 turns it off.
+//
+// This module is what the client loads: node built-ins only, so it costs nothing next to the
+// compiler it saves loading.
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { lstatSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export type ServerRequest =
+  { op: "build"; argv: string[]; cwd: string } | { op: "stats" } | { op: "stop" };
+
+export interface BuildReply {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StatsReply {
+  pid: number;
+  /** The server process's CPU time so far (all its threads), microseconds. */
+  cpuUs: number;
+  /** Builds it has answered. */
+  builds: number;
+}
+
+/** The directory holding this build's compiler/ and runtime/ (dist/ when run as JavaScript). */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const SERVER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "server.js");
+
+/** Unix socket paths longer than this do not fit sockaddr_un (108 bytes with the NUL). */
+const MAX_SOCKET_PATH = 100;
+/** How long a build waits for the server's reply before compiling in its own process. */
+const REPLY_TIMEOUT_MS = 600_000;
+
+/** Whether builds go through a server: not with TSBPF_SERVER=0. */
+export function serverEnabled(env: NodeJS.ProcessEnv): boolean {
+  return env.TSBPF_SERVER !== "0";
+}
+
+/**
+ * The directory for the server's socket, made if absent; undefined if it is not a directory
+ * only this user can use (another user could otherwise answer our builds).
+ */
+export function serverDirectory(env: NodeJS.ProcessEnv): string | undefined {
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  const dir = env.TSBPF_SERVER_DIR || join(tmpdir(), `tsbpf-${uid}`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return dir;
+}
+
+/** Names, sizes and modification times of the compiler's files, the Node binary's and TZ. */
+export function compilerFingerprint(root = PACKAGE_ROOT, env = process.env): string {
+  const hash = createHash("sha256");
+  hash.update(`${process.execPath}\0${process.version}\0${env.TZ ?? ""}\0`);
+  const walk = (dir: string): void => {
+    const entries = readdirSync(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (e.name.endsWith(".js")) {
+        const st = statSync(path);
+        hash.update(`${path}\0${st.size}\0${st.mtimeMs}\0`);
+      }
+    }
+  };
+  for (const sub of ["compiler", "runtime"]) walk(join(root, sub));
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** The socket of the server for this tsbpf, or undefined when builds cannot use one. */
+export function serverSocket(env: NodeJS.ProcessEnv): string | undefined {
+  if (!serverEnabled(env)) return undefined;
+  const dir = serverDirectory(env);
+  if (dir === undefined) return undefined;
+  let socket: string;
+  try {
+    socket = join(dir, `build-${compilerFingerprint(PACKAGE_ROOT, env)}.sock`);
+  } catch {
+    return undefined;
+  }
+  return socket.length <= MAX_SOCKET_PATH ? socket : undefined;
+}
+
+/**
+ * Sends one request and reads the reply (one line of JSON each way). Rejects with the
+ * connection's error (ENOENT, ECONNREFUSED: no server), or when the server closes without a
+ * reply or does not reply in time.
+ */
+export function request<T>(
+  socket: string,
+  req: ServerRequest,
+  timeoutMs = REPLY_TIMEOUT_MS,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const conn = connect(socket);
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      conn.destroy();
+      reject(new Error("the compile server did not reply in time"));
+    }, timeoutMs);
+    conn.on("connect", () => conn.end(JSON.stringify(req) + "\n"));
+    conn.on("data", (chunk: Buffer) => chunks.push(chunk));
+    conn.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    conn.on("close", () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as T);
+      } catch {
+        reject(new Error("the compile server closed without a reply"));
+      }
+    });
+  });
+}
+
+/** Starts a server on `socket`, detached: it outlives this process. */
+export function startServer(socket: string, warmUp: ServerRequest | undefined): void {
+  const args = [SERVER_SCRIPT, socket];
+  if (warmUp !== undefined) args.push(JSON.stringify(warmUp));
+  const child = spawn(process.execPath, args, { detached: true, stdio: "ignore", cwd: "/" });
+  child.on("error", () => {}); // cannot start: later builds compile in their own process
+  child.unref();
+}
+
+function isBuildReply(r: unknown): r is BuildReply {
+  const b = r as BuildReply;
+  return (
+    typeof b === "object" &&
+    b !== null &&
+    typeof b.code === "number" &&
+    typeof b.stdout === "string" &&
+    typeof b.stderr === "string"
+  );
+}
+
+/**
+ * Runs `tsbpf build ARGS` on the server and writes its output; the exit code, or undefined
+ * when the build must compile in this process (then a server is started if none answered).
+ */
+export async function buildOnServer(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<number | undefined> {
+  const socket = serverSocket(env);
+  if (socket === undefined) return undefined;
+  const req: ServerRequest = { op: "build", argv: args, cwd };
+  let reply: unknown;
+  try {
+    reply = await request<unknown>(socket, req);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ECONNREFUSED") startServer(socket, req);
+    return undefined;
+  }
+  if (!isBuildReply(reply)) return undefined;
+  if (reply.stdout) process.stdout.write(reply.stdout);
+  if (reply.stderr) process.stderr.write(reply.stderr);
+  return reply.code;
+}
