@@ -3,6 +3,7 @@
 import { type Diagnostic, DiagnosticBag, type SourceProvider } from "./diagnostics.js";
 import type { TranslationUnit } from "./ast.js";
 import { readFileSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { withoutPagePromotion } from "./gc.js";
 import {
   preprocess,
@@ -10,6 +11,7 @@ import {
   type PreprocessOptions,
   type PreprocessResult,
   type PreprocessSnapshot,
+  type SnapshotRequest,
 } from "./preprocess.js";
 import { parseTranslationUnit, type ParseResult, type ParseSnapshot } from "./parse.js";
 import { analyze, type SemaCacheOptions, type SemaResult, type SemaSnapshot } from "./sema.js";
@@ -136,6 +138,13 @@ function preprocessOptions(opts: FrontendOptions, diagnostics: DiagnosticBag): P
 // cache gives, diagnostics and locations included: the cache stores a state only when nothing
 // was reported before it (but the main file's own lexing, which is done again), at file scope
 // between declarations and outside every conditional and macro expansion.
+//
+// The state after the main file's first #include line, when only comments come before it, is
+// also kept under that line and the main file's directory: other main files there that start
+// with the same line (at the same columns, on any line) go on from it, as from a precompiled
+// header, and store their own state. Nothing in that state comes from the main file but the
+// place of the line in include chains, which the preprocessor moves (preprocess.ts, rebasable),
+// and __BASE_FILE__, whose use keeps the state to its own file.
 
 /** A file the preprocessor read (or looked for), to tell whether it still reads the same. */
 interface FileRead {
@@ -173,7 +182,7 @@ function unchanged(reads: FileRead[], read: (path: string) => string | undefined
 }
 
 interface CacheEntry {
-  /** The main file's text before `line`. */
+  /** The main file's text before `line`; for a shared entry, the #include line's text. */
   prefix: string;
   line: number;
   /** Every file read before the snapshot (found or not). */
@@ -182,6 +191,8 @@ interface CacheEntry {
   parsed: ParseSnapshot;
   /** Sema's state after the parsed declarations, once a compile has given one. */
   sema?: SemaSnapshot;
+  /** Its tokens no other entry stored by the same compile holds (for the cache's budget). */
+  ownTokens: number;
 }
 
 /** A prefix cache (see above); `new FrontendCache()` for one of your own. */
@@ -193,12 +204,15 @@ export class FrontendCache {
   hits = 0;
   stores = 0;
   misses = 0;
+  /** Compiles that went on from the state after another main file's first #include line. */
+  sharedHits = 0;
   /** Hits whose sema went on from a kept state (the rest checked the whole unit). */
   semaHits = 0;
 
   /**
    * @param maxEntries states kept (least recently used dropped first)
-   * @param maxTokens preprocessed tokens kept over all states (a 3 MB vmlinux.h has ~800,000)
+   * @param maxTokens preprocessed tokens kept over all states, each token counted once (a 3 MB
+   *   vmlinux.h has ~500,000)
    */
   constructor(
     readonly maxEntries = 16,
@@ -226,79 +240,122 @@ export class FrontendCache {
     if (cut === undefined) return undefined;
     const key = this.key(input.file, opts);
     const prefix = text.slice(0, cut.offset);
+    const run = { file: input.file, text, cut, opts, diagnostics, key };
     const entry = this.entries.get(key);
     if (entry !== undefined && entry.prefix === prefix && entry.line === cut.line) {
       if (unchanged(entry.reads, read)) {
-        this.entries.delete(key);
-        this.entries.set(key, entry);
-        return new CachedRun(this, key, input.file, text, cut.line, opts, diagnostics, entry);
+        this.touch(key, entry);
+        return new CachedRun(this, run, entry, undefined);
       }
       this.entries.delete(key);
     }
-    return new CachedRun(this, key, input.file, text, cut.line, opts, diagnostics, undefined);
+    // The state after the first #include line, which main files in one directory share.
+    let shared: { key: string; entry: CacheEntry | undefined } | undefined;
+    if (cut.first !== undefined) {
+      const sharedKey = this.sharedKey(input.file, opts, cut.first.directive);
+      let found = this.entries.get(sharedKey);
+      if (found !== undefined && unchanged(found.reads, read)) this.touch(sharedKey, found);
+      else if (found !== undefined) {
+        this.entries.delete(sharedKey);
+        found = undefined;
+      }
+      shared = { key: sharedKey, entry: found };
+    }
+    return new CachedRun(this, run, undefined, shared);
+  }
+
+  private touch(key: string, entry: CacheEntry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
   }
 
   /** @internal */
   store(key: string, entry: CacheEntry): void {
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    this.touch(key, entry);
     this.stores++;
     let tokens = 0;
-    for (const e of this.entries.values()) tokens += e.preprocessed.count;
+    for (const e of this.entries.values()) tokens += e.ownTokens;
     for (const [k, e] of this.entries) {
       if (this.entries.size <= this.maxEntries && tokens <= this.maxTokens) break;
       this.entries.delete(k);
-      tokens -= e.preprocessed.count;
+      tokens -= e.ownTokens;
     }
   }
 
   private key(file: string, opts: FrontendOptions): string {
+    return JSON.stringify([file, ...this.optionsKey(opts)]);
+  }
+
+  /** Main files in one directory include the same files by the same #include line. */
+  private sharedKey(file: string, opts: FrontendOptions, directive: string): string {
+    return JSON.stringify(["shared", dirname(file), directive, ...this.optionsKey(opts)]);
+  }
+
+  private optionsKey(opts: FrontendOptions): unknown[] {
     let reader = 0;
     if (opts.readFile !== undefined) {
       reader = this.readerIds.get(opts.readFile) ?? 0;
       if (reader === 0) this.readerIds.set(opts.readFile, (reader = ++this.readers));
     }
-    return JSON.stringify([
-      file,
+    return [
       opts.includeDirs ?? [],
       opts.defines ?? [],
       opts.undefines ?? [],
       opts.optimize ?? false,
       opts.cpu ?? "",
       reader,
-    ]);
+    ];
   }
 }
 
-/** One compile going on from a cached state, or storing one. */
+interface RunInput {
+  file: string;
+  text: string;
+  cut: LeadingIncludes;
+  opts: FrontendOptions;
+  diagnostics: DiagnosticBag;
+  /** The cache key of this main file's own state. */
+  key: string;
+}
+
+/** The preprocessor's snapshots a run takes, with the files read before each. */
+interface Pending {
+  own?: { pp: PreprocessSnapshot; reads: FileRead[] };
+  shared?: { pp: PreprocessSnapshot; reads: FileRead[] };
+}
+
+/**
+ * One compile: goes on from its main file's own state (`entry`), or from the state after the
+ * first #include line another main file of its directory stored (`shared.entry`), or reads the
+ * whole file; the last two store the states they can (its own, and the shared one).
+ */
 class CachedRun {
-  private pending: { reads: FileRead[]; pp?: PreprocessSnapshot } | undefined;
-  /** The entry this compile goes on from or stored. */
+  private pending: Pending | undefined;
+  /** The shared entry the preprocessor went on from. */
+  private resumedFrom: CacheEntry | undefined;
+  /** The entry whose sema state this compile goes on from or gives. */
   private used: CacheEntry | undefined;
+  /** An entry stored by this compile, after `used`'s state, to give a sema state as well. */
+  private also: CacheEntry | undefined;
 
   constructor(
     private readonly cache: FrontendCache,
-    private readonly key: string,
-    private readonly file: string,
-    private readonly text: string,
-    private readonly line: number,
-    private readonly opts: FrontendOptions,
-    private readonly diagnostics: DiagnosticBag,
+    private readonly run: RunInput,
     private readonly entry: CacheEntry | undefined,
+    private readonly shared: { key: string; entry: CacheEntry | undefined } | undefined,
   ) {}
 
   preprocessed(): PreprocessResult {
-    const input = { text: this.text, name: this.file };
-    const options = preprocessOptions(this.opts, this.diagnostics);
+    const { text, file, cut, opts, diagnostics } = this.run;
+    const input = { text, name: file };
+    const options = preprocessOptions(opts, diagnostics);
     if (this.entry !== undefined) {
       const pre = resumePreprocess(this.entry.preprocessed, input, options);
       if (pre !== undefined) return pre;
     }
-    // No usable state: a whole run that records what it reads and takes a snapshot.
-    this.cache.misses++;
     const reads: FileRead[] = [];
-    const custom = this.opts.readFile;
-    const pending: { reads: FileRead[]; pp?: PreprocessSnapshot } = { reads: [] };
+    const custom = opts.readFile;
+    const pending: Pending = {};
     this.pending = pending;
     options.readFile = (path) => {
       // The stat first: a write between the two makes the next compile compare the text.
@@ -307,40 +364,130 @@ class CachedRun {
       reads.push({ path, text, stat });
       return text;
     };
-    return preprocess(input, options, {
-      line: this.line,
-      onSnapshot: (snapshot) => {
-        pending.pp = snapshot;
-        pending.reads = reads.slice();
-      },
-    });
+    const first = cut.first;
+    const sharedEntry = this.shared?.entry;
+    if (sharedEntry !== undefined && first !== undefined) {
+      const own: SnapshotRequest | undefined =
+        cut.line > first.line
+          ? {
+              line: cut.line,
+              onSnapshot: (pp) => (pending.own = { pp, reads: [...sharedEntry.reads, ...reads] }),
+            }
+          : undefined;
+      const pre = resumePreprocess(sharedEntry.preprocessed, input, options, {
+        line: first.line,
+        snapshot: own,
+      });
+      if (pre !== undefined) {
+        this.resumedFrom = sharedEntry;
+        return pre;
+      }
+      pending.own = undefined;
+    }
+    // No usable state: a whole run that records what it reads and takes its snapshots.
+    this.cache.misses++;
+    const ownRequest: SnapshotRequest = {
+      line: cut.line,
+      onSnapshot: (pp) => (pending.own = { pp, reads: reads.slice() }),
+    };
+    let request = ownRequest;
+    if (first !== undefined && this.shared !== undefined) {
+      const onShared = (pp: PreprocessSnapshot) => (pending.shared = { pp, reads: reads.slice() });
+      if (first.line === cut.line) {
+        request = {
+          line: cut.line,
+          onSnapshot: (pp) => {
+            ownRequest.onSnapshot(pp);
+            onShared(pp);
+          },
+        };
+      } else request = { line: first.line, onSnapshot: onShared, next: ownRequest };
+    }
+    return preprocess(input, options, request);
   }
 
   parse(pre: PreprocessResult): ParseResult {
+    const pragmas = pre.pragmas;
     if (this.entry !== undefined && this.pending === undefined) {
       this.cache.hits++;
       this.used = this.entry;
+      return parseTranslationUnit(pre.tokens, { resume: this.entry.parsed, pragmas });
+    }
+    const own = this.pending?.own;
+    const storeOwn = (parsed: ParseSnapshot, ownTokens: number): CacheEntry => {
+      const { text, cut, key } = this.run;
+      const entry: CacheEntry = {
+        prefix: text.slice(0, lineOffset(text, cut.line)),
+        line: cut.line,
+        reads: own!.reads,
+        preprocessed: own!.pp,
+        parsed,
+        ownTokens,
+      };
+      this.cache.store(key, entry);
+      return entry;
+    };
+    if (this.resumedFrom !== undefined) {
+      // Sema goes on from the shared entry's state (or gives it one); this file's own entry
+      // gets its sema state from its next compile.
+      const from = this.resumedFrom;
+      this.cache.sharedHits++;
+      this.used = from;
       return parseTranslationUnit(pre.tokens, {
-        resume: this.entry.parsed,
-        pragmas: pre.pragmas,
+        resume: from.parsed,
+        pragmas,
+        ...(own !== undefined
+          ? {
+              snapshotAt: own.pp.count,
+              onSnapshot: (parsed) =>
+                void (this.also = storeOwn(parsed, own.pp.count - from.preprocessed.count)),
+            }
+          : {}),
       });
     }
-    const pp = this.pending?.pp;
-    if (pp === undefined) return parseTranslationUnit(pre.tokens, { pragmas: pre.pragmas });
-    const reads = this.pending!.reads;
+    const shared = this.pending?.shared;
+    const storeShared = (parsed: ParseSnapshot): void => {
+      const entry: CacheEntry = (this.used = {
+        prefix: this.run.cut.first!.directive,
+        line: this.run.cut.first!.line,
+        reads: shared!.reads,
+        preprocessed: shared!.pp,
+        parsed,
+        ownTokens: shared!.pp.count,
+      });
+      this.cache.store(this.shared!.key, entry);
+    };
+    if (own === undefined && shared === undefined) {
+      return parseTranslationUnit(pre.tokens, { pragmas });
+    }
+    if (own === undefined) {
+      return parseTranslationUnit(pre.tokens, {
+        pragmas,
+        snapshotAt: shared!.pp.count,
+        onSnapshot: storeShared,
+      });
+    }
+    const sharedCount = shared?.pp.count ?? 0;
+    const onOwn = (parsed: ParseSnapshot): void => {
+      const entry = storeOwn(parsed, own.pp.count - sharedCount);
+      if (this.used === undefined) this.used = entry;
+      else this.also = entry;
+    };
+    if (shared === undefined || shared.pp === own.pp) {
+      return parseTranslationUnit(pre.tokens, {
+        pragmas,
+        snapshotAt: own.pp.count,
+        onSnapshot: (parsed) => {
+          if (shared !== undefined) storeShared(parsed);
+          onOwn(parsed);
+        },
+      });
+    }
     return parseTranslationUnit(pre.tokens, {
-      pragmas: pre.pragmas,
-      snapshotAt: pp.count,
-      onSnapshot: (parsed) => {
-        this.used = {
-          prefix: this.text.slice(0, lineOffset(this.text, this.line)),
-          line: this.line,
-          reads,
-          preprocessed: pp,
-          parsed,
-        };
-        this.cache.store(this.key, this.used);
-      },
+      pragmas,
+      snapshotAt: shared.pp.count,
+      onSnapshot: storeShared,
+      next: { snapshotAt: own.pp.count, onSnapshot: onOwn },
     });
   }
 
@@ -348,12 +495,40 @@ class CachedRun {
   sema(): SemaCacheOptions | undefined {
     const entry = this.used;
     if (entry === undefined) return undefined;
+    const also = this.also?.sema === undefined ? this.also : undefined;
+    if (also !== undefined && also.parsed === entry.parsed) {
+      // One state stored under both keys (the first #include line is the last).
+      if (entry.sema !== undefined) also.sema = entry.sema;
+      return this.semaOptions(entry, (snapshot) => (also.sema = snapshot));
+    }
+    const later =
+      also === undefined
+        ? undefined
+        : {
+            snapshotAt: also.parsed.decls.length,
+            onSnapshot: (snapshot: SemaSnapshot) => (also.sema = snapshot),
+          };
+    if (entry.sema !== undefined) {
+      return { resume: entry.sema, onResumed: () => this.cache.semaHits++, ...later };
+    }
+    return this.semaOptions(entry, undefined, later);
+  }
+
+  private semaOptions(
+    entry: CacheEntry,
+    alsoGive: ((snapshot: SemaSnapshot) => void) | undefined,
+    next?: SemaCacheOptions["next"],
+  ): SemaCacheOptions {
     if (entry.sema !== undefined) {
       return { resume: entry.sema, onResumed: () => this.cache.semaHits++ };
     }
     return {
       snapshotAt: entry.parsed.decls.length,
-      onSnapshot: (snapshot) => (entry.sema = snapshot),
+      onSnapshot: (snapshot) => {
+        entry.sema = snapshot;
+        alsoGive?.(snapshot);
+      },
+      next,
     };
   }
 }
@@ -390,9 +565,11 @@ function lineOffset(text: string, line: number): number {
  * (no line continued by a backslash). The preprocessor and the parser check again that their
  * state there is clean before anything is stored, so this only has to be a good guess.
  */
-export function leadingIncludes(text: string): { line: number; offset: number } | undefined {
+export function leadingIncludes(text: string): LeadingIncludes | undefined {
   let inComment = false;
-  let best: { line: number; offset: number } | undefined;
+  let best: LeadingIncludes | undefined;
+  let first: LeadingIncludes["first"];
+  let directives = 0;
   let offset = 0;
   for (let line = 1; offset < text.length; line++) {
     let end = text.indexOf("\n", offset);
@@ -430,10 +607,24 @@ export function leadingIncludes(text: string): { line: number; offset: number } 
     )
       break;
     offset = end + 1;
+    if (directive !== undefined && ++directives === 1 && directive === "include" && !inComment)
+      first = { line: line + 1, directive: code.trim() };
     if (directive === "include" && !inComment)
-      best = { line: line + 1, offset: Math.min(offset, text.length) };
+      best = { line: line + 1, offset: Math.min(offset, text.length), first };
   }
   return best;
+}
+
+/** Where the leading directive lines end (see leadingIncludes). */
+export interface LeadingIncludes {
+  /** The line after the last leading #include, and its offset. */
+  line: number;
+  offset: number;
+  /**
+   * When the first of them is an #include (only blank lines and comments before it): the line
+   * after it, and its text without comments (the key of the state shared between main files).
+   */
+  first: { line: number; directive: string } | undefined;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -135,6 +135,8 @@ export interface SnapshotOptions {
   /** Take a snapshot when the parse reaches this many preprocessed tokens (at file scope). */
   snapshotAt?: number;
   onSnapshot?: (snapshot: ParseSnapshot) => void;
+  /** Another snapshot, at a later count. */
+  next?: { snapshotAt: number; onSnapshot: (snapshot: ParseSnapshot) => void };
   resume?: ParseSnapshot;
   /** Where the Pragma tokens are in the token array, ascending (found by a scan if not given). */
   pragmas?: readonly number[];
@@ -430,10 +432,7 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     this.recordNesting = 0;
     this.deferredTypedefs = undefined;
     if (snapshot.snapshotAt !== undefined && snapshot.onSnapshot !== undefined) {
-      let pragmas = 0;
-      for (let i = 0; i < snapshot.snapshotAt; i++)
-        if (tokens[i]!.tokenType === T.Pragma) pragmas++;
-      this.snapshotIndex = snapshot.snapshotAt - pragmas;
+      this.aimSnapshot(snapshot.snapshotAt);
     }
     if (resume !== undefined) {
       // Layered over the snapshot's scopes (never changed), not a copy of them.
@@ -482,6 +481,12 @@ export abstract class ParserBase extends EmbeddedActionsParser {
     if (next < this.snapshotIndex) return;
     const index = this.snapshotIndex;
     this.snapshotIndex = -1;
+    const options = this.snapshotOptions;
+    if (options.next !== undefined) {
+      // The next one is aimed at now, whether or not this one is taken.
+      this.snapshotOptions = { ...options.next };
+      this.aimSnapshot(options.next.snapshotAt);
+    }
     const clean =
       next === index &&
       this.problems.length === this.problemsAtBegin &&
@@ -491,8 +496,8 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       this.pendingAttributes.length === 0 &&
       this.spec === undefined;
     if (!clean) return;
-    this.snapshotOptions.onSnapshot!({
-      count: this.snapshotOptions.snapshotAt!,
+    options.onSnapshot!({
+      count: options.snapshotAt!,
       index,
       decls: decls.slice(),
       scopes: this.scopes.clone(),
@@ -502,9 +507,18 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       pragmaState: this.pragmaState,
       takenLoopPragmas: new Set(this.takenLoopPragmas),
       pragmaScan: scanPragmas(this.given.tokens, this.given.pragmas, {
-        end: this.snapshotOptions.snapshotAt!,
+        end: options.snapshotAt!,
       }),
     });
+    if (this.snapshotIndex === next) this.maybeSnapshot(decls); // the next is here too
+  }
+
+  /** Where (among the tokens the parser reads) the snapshot of `count` tokens is taken. */
+  private aimSnapshot(count: number): void {
+    const tokens = this.given.tokens;
+    let pragmas = 0;
+    for (let i = 0; i < count; i++) if (tokens[i]!.tokenType === T.Pragma) pragmas++;
+    this.snapshotIndex = count - pragmas;
   }
 
   /** Whether a snapshot is still to be taken (see maybeSnapshot). */

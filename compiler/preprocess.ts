@@ -160,6 +160,8 @@ export function preprocess(
 export interface SnapshotRequest {
   line: number;
   onSnapshot: (snapshot: PreprocessSnapshot) => void;
+  /** Another snapshot, at a later line. */
+  next?: SnapshotRequest;
 }
 
 /** The preprocessor's state at the start of a line of the main file (see SnapshotRequest). */
@@ -190,15 +192,27 @@ export function resumePreprocess(
   snapshot: PreprocessSnapshot,
   input: { text: string; name: string },
   options: PreprocessOptions = {},
+  more: ResumeOptions = {},
 ): PreprocessResult | undefined {
   const started = performance.now();
   const pp = new Preprocessor(options);
   try {
-    if (!pp.resume(snapshot, input.name, input.text)) return undefined;
+    if (!pp.resume(snapshot, input.name, input.text, more)) return undefined;
     return pp.result(performance.now() - started);
   } finally {
     pp.stopAppending();
   }
+}
+
+/** A run going on from a snapshot: where in the main file, and a snapshot to take after it. */
+export interface ResumeOptions {
+  /**
+   * The main file's line the snapshot's state fits (default: the snapshot's own line). Another
+   * main file than the snapshot's can go on from it when the snapshot's main tokens were one
+   * #include line and this main file has the same line there (see SavedState.mainInclude).
+   */
+  line?: number;
+  snapshot?: SnapshotRequest;
 }
 
 /** Snapshot token arrays a resumed run is appending to now (see Preprocessor.resume). */
@@ -370,6 +384,51 @@ interface SavedState {
   pos: number;
   /** Where the Pragma tokens are among the snapshot's tokens. */
   pragmaAt: number[];
+  /**
+   * When the main file's tokens before the snapshot are one #include line: its line and tokens.
+   * Nothing else in the state then comes from the main file but the place of that line in the
+   * include chains (and __BASE_FILE__, which `baseFileUsed` tells), so another main file whose
+   * tokens there are the same line, in the same directory, can go on from it (see rebase).
+   */
+  mainInclude: { line: number; tokens: string[] } | undefined;
+  baseFileUsed: boolean;
+}
+
+/** The main file's tokens before `at` when they are one #include line (see SavedState). */
+function oneIncludeLine(
+  tokens: readonly CToken[],
+  at: number,
+): SavedState["mainInclude"] | undefined {
+  if (at < 2 || tokens[0]!.image !== "#" || tokens[1]!.image !== "include") return undefined;
+  const line = tokens[0]!.line;
+  for (let i = 1; i < at; i++) if (tokens[i]!.atLineStart) return undefined;
+  return { line, tokens: tokens.slice(0, at).map((t) => `${t.col}:${t.image}`) };
+}
+
+/**
+ * Whether a main file other than the snapshot's, whose first `pos` tokens are `tokens`, can go on
+ * from it: the snapshot's main tokens were one #include line, and these are the same tokens at
+ * the same columns (on any line), and __BASE_FILE__ was not used.
+ */
+function rebasable(s: SavedState, tokens: readonly CToken[], pos: number): boolean {
+  const include = s.mainInclude;
+  if (include === undefined || s.baseFileUsed || include.tokens.length !== pos) return false;
+  if (s.entries.has(tokens[0]!.file)) return false; // the new main file is one of its headers
+  for (let i = 0; i < pos; i++) {
+    const t = tokens[i]!;
+    if (`${t.col}:${t.image}` !== include.tokens[i] || (i > 0 && t.atLineStart)) return false;
+  }
+  return true;
+}
+
+/** An include chain of the snapshot's, for a main file `name` whose #include line is `line`. */
+function rebaseChain(chain: SourceLoc[], s: SavedState, name: string, line: number): SourceLoc[] {
+  if (!chain.some((loc) => loc.file === s.mainName)) return chain;
+  return chain.map((loc) =>
+    loc.file === s.mainName
+      ? { ...loc, file: name, line: line + (loc.line - s.mainInclude!.line) }
+      : loc,
+  );
 }
 
 /** Index of the first token on `line` or after it. */
@@ -545,6 +604,8 @@ class Preprocessor {
   private mainIncluded = false;
   /** __DATE__, __TIME__ or __TIMESTAMP__ was expanded: the output depends on the clock. */
   private clockUsed = false;
+  /** __BASE_FILE__ was expanded: the output depends on the main file's name. */
+  private baseFileUsed = false;
   readonly stats = {
     files: 0,
     lines: 0,
@@ -636,24 +697,30 @@ class Preprocessor {
   }
 
   /** Goes on from a snapshot with the main file's new text (see resumePreprocess). */
-  resume(snapshot: PreprocessSnapshot, name: string, text: string): boolean {
+  resume(snapshot: PreprocessSnapshot, name: string, text: string, more: ResumeOptions): boolean {
     const s = snapshot.state as SavedState;
     const lexed = new DiagnosticBag();
     const { tokens, directives, lines } = lexSource(text, name, lexed);
-    const pos = firstTokenFrom(tokens, snapshot.line);
+    const pos = firstTokenFrom(tokens, more.line ?? snapshot.line);
     if (pos !== s.pos || (pos < tokens.length && !tokens[pos]!.atLineStart)) return false;
+    const rebased = name !== s.mainName;
+    if (rebased && !rebasable(s, tokens, pos)) return false;
     for (const d of lexed.items) this.diagnostics.add(d);
     this.macros = s.macros;
     this.macrosShared = true;
     this.hideSets = s.hideSets;
     for (const [k, v] of s.entries) this.entries.set(k, v && { ...v });
     for (const [k, v] of s.texts) this.texts.set(k, v);
-    for (const [k, v] of s.firstInclusion) this.firstInclusion.set(k, v);
+    for (const [k, v] of s.firstInclusion) {
+      this.firstInclusion.set(k, rebased ? rebaseChain(v, s, name, tokens[0]!.line) : v);
+    }
     for (const [k, v] of s.pushedMacros) this.pushedMacros.set(k, [...v]);
     this.counter = s.counter;
     this.scratch = s.scratch;
     this.scratchLines = s.scratchLines;
-    this.baseFile = s.baseFile;
+    this.baseFile = rebased ? name : s.baseFile;
+    this.baseFileUsed = s.baseFileUsed;
+    if (rebased) this.texts.delete(s.mainName);
     Object.assign(this.stats, s.stats);
     // The snapshot's array is appended to in place, unless a run that goes on from it is still
     // appending (a compile started from a readFile callback of another): then a copy.
@@ -683,8 +750,14 @@ class Preprocessor {
     this.stats.files++;
     this.stats.inputTokens += tokens.length;
     this.pushFile(entry, -1, false, undefined);
-    this.file.name = s.mainName;
+    this.file.name = rebased ? name : s.mainName;
     this.file.pos = pos;
+    if (more.snapshot !== undefined && lexed.items.length === 0) {
+      this.mainEntry = entry;
+      this.mainLexDiagnostics = this.diagnostics.items.length;
+      this.pauseAt = firstTokenFrom(tokens, more.snapshot.line);
+      this.snapshotRequest = more.snapshot;
+    }
     this.loop();
     return true;
   }
@@ -694,8 +767,13 @@ class Preprocessor {
     const file = this.file;
     const at = this.pauseAt;
     if (file.pos < at) return;
-    this.pauseAt = -1;
+    const request = this.snapshotRequest!;
     const main = this.mainEntry!;
+    this.pauseAt = -1;
+    if (request.next !== undefined) {
+      this.snapshotRequest = request.next;
+      this.pauseAt = firstTokenFrom(main.tokens, request.next.line);
+    }
     const clean =
       file.pos === at &&
       at > 0 &&
@@ -733,9 +811,11 @@ class Preprocessor {
       mainPragmaOnce: main.pragmaOnce,
       pos: at,
       pragmaAt: this.pragmaAt.slice(),
+      mainInclude: oneIncludeLine(main.tokens, at),
+      baseFileUsed: this.baseFileUsed,
     };
-    this.snapshotRequest!.onSnapshot({
-      line: this.snapshotRequest!.line,
+    request.onSnapshot({
+      line: request.line,
       count: this.out.length,
       tokens: this.out.slice(),
       state,
@@ -2035,6 +2115,7 @@ class Preprocessor {
           quote(where.file.slice(where.file.lastIndexOf("/") + 1)),
         );
       case "__BASE_FILE__":
+        this.baseFileUsed = true;
         return this.pushSynthetic(name, StringLiteral, quote(this.baseFile));
       case "__LINE__":
         return this.pushSynthetic(name, IntegerConstant, String(where.line));

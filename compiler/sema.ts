@@ -301,14 +301,25 @@ export function analyze(
     const bag = new DiagnosticBag();
     const marks = anchors === undefined ? undefined : new Map<Diagnostic, SourcePos>();
     const sema = new Sema(unit, bag, marks, resume);
+    const at = cache!.snapshotAt;
+    let snapshot: SemaSnapshot | undefined;
     try {
-      sema.run(resume.count);
+      if (at === undefined || cache!.onSnapshot === undefined || at <= resume.count) {
+        sema.run(resume.count);
+      } else if (at <= unit.decls.length) {
+        // A later state as well. A later declaration that would change one of its entities
+        // abandons the run (as for the resumed state's), which then starts over.
+        sema.run(resume.count, at);
+        snapshot = bag.items.length === 0 ? sema.snapshot(at) : undefined;
+        sema.run(at);
+      } else sema.run(resume.count);
     } catch (e) {
       if (!(e instanceof ResumeAbandoned)) throw e;
       return analyze(unit, diagnostics, anchors, { ...cache, resume: undefined });
     }
     for (const d of bag.items) diagnostics.add(d);
     if (marks !== undefined) for (const [d, at] of marks) anchors!.set(d, at);
+    if (snapshot !== undefined) cache!.onSnapshot!(snapshot);
     cache!.onResumed?.();
     return sema.result;
   }
@@ -320,9 +331,24 @@ export function analyze(
   }
   sema.run(0, at);
   const snapshot = diagnostics.items.length === 0 ? sema.snapshot(at) : undefined;
-  sema.run(at);
-  // A later declaration that changed an entity the snapshot holds spoils it.
-  if (snapshot !== undefined && !sema.spoiled) cache.onSnapshot(snapshot);
+  const next = cache.next;
+  if (next === undefined || next.snapshotAt <= at || next.snapshotAt > unit.decls.length) {
+    sema.run(at);
+    // A later declaration that changed an entity the snapshot holds spoils it.
+    if (snapshot !== undefined && !sema.spoiled) cache.onSnapshot(snapshot);
+    return sema.result;
+  }
+  sema.run(at, next.snapshotAt);
+  const firstKept = snapshot !== undefined && !sema.spoiled;
+  sema.spoiled = false;
+  const second = diagnostics.items.length === 0 ? sema.snapshot(next.snapshotAt) : undefined;
+  sema.run(next.snapshotAt);
+  // The second state's entities include the first's that are still declared: a change after
+  // it spoils both.
+  if (!sema.spoiled) {
+    if (firstKept) cache.onSnapshot(snapshot!);
+    if (second !== undefined) next.onSnapshot(second);
+  }
   return sema.result;
 }
 
@@ -331,6 +357,11 @@ export interface SemaCacheOptions {
   /** Take a snapshot after this many external declarations. */
   snapshotAt?: number;
   onSnapshot?: (snapshot: SemaSnapshot) => void;
+  /**
+   * With `resume`, `snapshotAt` (past the resumed state) asks for a later state too. Without,
+   * `next` asks for a second state, after `snapshotAt`'s.
+   */
+  next?: { snapshotAt: number; onSnapshot: (snapshot: SemaSnapshot) => void };
   resume?: SemaSnapshot;
   /** Called when a run went on from `resume` (rather than checking the whole unit). */
   onResumed?: () => void;
