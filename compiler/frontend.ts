@@ -195,6 +195,15 @@ interface CacheEntry {
   ownTokens: number;
 }
 
+/**
+ * What an entry costs against the budget, in tokens: its own token objects, and the arrays of
+ * all its state's tokens (the preprocessor's and the parser's, 8 bytes a token each, against a
+ * token's ~110) and tables that grow with them, counted as a quarter of a token per token.
+ */
+function weight(e: CacheEntry): number {
+  return e.ownTokens + (e.preprocessed.count >> 2);
+}
+
 /** A prefix cache (see above); `new FrontendCache()` for one of your own. */
 export class FrontendCache {
   private readonly entries = new Map<string, CacheEntry>();
@@ -211,8 +220,9 @@ export class FrontendCache {
 
   /**
    * @param maxEntries states kept (least recently used dropped first)
-   * @param maxTokens preprocessed tokens kept over all states, each token counted once (a 3 MB
-   *   vmlinux.h has ~500,000)
+   * @param maxTokens preprocessed tokens kept over all states, each token object counted once
+   *   and each state's lists of them as a quarter of a token per token (see weight; a 3 MB
+   *   vmlinux.h has ~500,000 tokens)
    */
   constructor(
     readonly maxEntries = 16,
@@ -274,11 +284,11 @@ export class FrontendCache {
     this.touch(key, entry);
     this.stores++;
     let tokens = 0;
-    for (const e of this.entries.values()) tokens += e.ownTokens;
+    for (const e of this.entries.values()) tokens += weight(e);
     for (const [k, e] of this.entries) {
       if (this.entries.size <= this.maxEntries && tokens <= this.maxTokens) break;
       this.entries.delete(k);
-      tokens -= e.ownTokens;
+      tokens -= weight(e);
     }
   }
 

@@ -425,6 +425,18 @@ class LayeredMap<K, V> extends Map<K, V> {
     throw new Error("LayeredMap: delete is not supported");
   }
 
+  /** A copy to keep (a snapshot's): over the same base, with this layer's entries copied. */
+  layerCopy(): LayeredMap<K, V> {
+    const copy = new LayeredMap<K, V>(this.base);
+    for (const [k, v] of super.entries()) Map.prototype.set.call(copy, k, v);
+    return copy;
+  }
+
+  /** The values of this layer alone. */
+  ownValues(): MapIterator<V> {
+    return super.values();
+  }
+
   override get size(): number {
     return layeredSize(super.size, this.base.keys(), (k) => super.has(k));
   }
@@ -465,6 +477,13 @@ class LayeredSet<T> extends Set<T> {
     throw new Error("LayeredSet: delete is not supported");
   }
 
+  /** A copy to keep (see LayeredMap.layerCopy). */
+  layerCopy(): LayeredSet<T> {
+    const copy = new LayeredSet<T>(this.base);
+    for (const v of super.values()) Set.prototype.add.call(copy, v);
+    return copy;
+  }
+
   override get size(): number {
     return layeredSize(super.size, this.base, (v) => super.has(v));
   }
@@ -495,6 +514,19 @@ class LayeredSet<T> extends Set<T> {
  * A result going on from `r`: its lists copied and its maps made by `map` (a copy to keep, or a
  * layer over r's that a resumed compile writes to).
  */
+/**
+ * A snapshot's copy of a map: a layer over a resumed state's map keeps that base and copies only
+ * itself, so that a state taken after another (the front end's shared and own prefixes) costs
+ * what it adds.
+ */
+function keptMap<K, V>(m: Map<K, V>): Map<K, V> {
+  return m instanceof LayeredMap ? m.layerCopy() : new Map(m);
+}
+
+function keptSet<T>(s: Set<T>): Set<T> {
+  return s instanceof LayeredSet ? s.layerCopy() : new Set(s);
+}
+
 function resultFrom(
   r: SemaResult,
   unit: A.TranslationUnit,
@@ -610,25 +642,35 @@ class Sema implements ConstEvalHost {
 
   /** The state after the first `count` declarations (see SemaSnapshot); later ones are watched. */
   snapshot(count: number): SemaSnapshot {
-    const frozen = new Set<object>();
-    for (const e of this.fileScope.names.values()) frozen.add(e);
-    for (const t of this.fileScope.tags.values()) frozen.add(t);
+    const fileNames = this.fileScope.names;
+    const fileTags = this.fileScope.tags;
+    let frozen: Set<object>;
+    if (fileNames instanceof LayeredMap && fileTags instanceof LayeredMap && this.frozen) {
+      // Going on from a state: its entities are frozen already; add what was declared since.
+      frozen = new LayeredSet<object>(this.frozen);
+      for (const e of fileNames.ownValues()) frozen.add(e);
+      for (const t of fileTags.ownValues()) frozen.add(t);
+    } else {
+      frozen = new Set<object>();
+      for (const e of fileNames.values()) frozen.add(e);
+      for (const t of fileTags.values()) frozen.add(t);
+    }
     this.frozen = frozen;
-    const names = new Map(this.fileScope.names);
-    const tags = new Map(this.fileScope.tags);
+    const names = keptMap(fileNames);
+    const tags = keptMap(fileTags);
     // Bodies deferred so far are checked against the names as they are now.
     this.era.scope = new Scope(undefined, "file", names, tags);
     this.era = { scope: this.fileScope };
     return {
       count,
       decls: this.unit.decls.slice(0, count),
-      result: resultFrom(this.result, this.unit, (m) => new Map(m)),
+      result: resultFrom(this.result, this.unit, keptMap),
       names,
       tags,
       frozen,
-      builtins: new Map(this.builtins),
-      evalWarnings: new Set(this.evalWarnings),
-      paramLocs: new Map(this.paramLocs),
+      builtins: keptMap(this.builtins),
+      evalWarnings: keptSet(this.evalWarnings),
+      paramLocs: keptMap(this.paramLocs),
     };
   }
 

@@ -487,6 +487,22 @@ describe("main files of one directory share the state after their first #include
     expect(resumePreprocess(snapshot!, { text, name: "/src/b.c" }, options)).toBeUndefined();
   });
 
+  test("sema goes on from the shared state, then from the file's own, taken over it", () => {
+    const cache = new FrontendCache();
+    const all = files({
+      "/src/g.c":
+        '#include "shared.h"\n#include "more.h"\nint g(struct shape *s) { return proto(s->h) + more; }\n',
+    });
+    both(all, "/src/a.c", cache);
+    expect(cache.semaHits).toBe(0);
+    both(all, "/src/g.c", cache);
+    expect([cache.sharedHits, cache.semaHits]).toEqual([1, 1]);
+    all["/src/g.c"] += "int again(void) { return g(0); }\n";
+    both(all, "/src/g.c", cache);
+    both(all, "/src/g.c", cache);
+    expect([cache.hits, cache.semaHits]).toEqual([2, 3]);
+  });
+
   test("a program whose only #include is the first", () => {
     const cache = new FrontendCache();
     const all = files({
