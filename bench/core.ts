@@ -6,20 +6,23 @@
 // Per program:
 //   in process  compile() in a process that has compiled before, without the prefix cache: the
 //               whole vmlinux.h is preprocessed, parsed and checked again (median wall and CPU ms)
+//   1st         its first compile with the prefix cache, which holds the states of the programs
+//               before it: the one after their first #include line ("vmlinux.h") is shared
 //   cached      the same program compiled again with the prefix cache (median wall ms)
 //   cold        `tsbpf build` in a fresh node process compiling itself (TSBPF_SERVER=0)
 //   server 1st  `tsbpf build` as users run it, with its compile server up (server-client.ts),
-//               the first time it builds the program: the server has no state for it yet
+//               the first time it builds the program (after the programs before it)
 //   server      the same program built again (as after an edit below its #include lines)
 //   clang       clang -target bpf -c, one process per run (wall and CPU ms)
 // The server columns' CPU time is the client process's and the server's during the build
 // (from the server's own count). The ratios are of CPU times to clang's, which are what to
 // read on a shared machine. A last "median" row sums the programs up.
 //
-//   JSON: "core_compile": [{ program, inprocess_ms, inprocess_cpu_ms, cached_ms, cold_ms,
+//   JSON: "core_compile": [{ program, inprocess_ms, inprocess_cpu_ms, first_ms, first_cpu_ms,
+//                            cached_ms, cold_ms,
 //                            cold_cpu_ms, server_first_ms, server_first_cpu_ms, server_ms,
-//                            server_cpu_ms, clang_ms, clang_cpu_ms, inprocess_ratio, cold_ratio,
-//                            server_first_ratio, server_ratio }]
+//                            server_cpu_ms, clang_ms, clang_cpu_ms, inprocess_ratio, first_ratio,
+//                            cold_ratio, server_first_ratio, server_ratio }]
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,6 +37,8 @@ export interface CoreCompileRow {
   program: string;
   inprocess_ms: number | null;
   inprocess_cpu_ms: number | null;
+  first_ms: number | null;
+  first_cpu_ms: number | null;
   cached_ms: number | null;
   cold_ms: number | null;
   cold_cpu_ms: number | null;
@@ -45,6 +50,8 @@ export interface CoreCompileRow {
   clang_cpu_ms: number | null;
   /** inprocess_cpu_ms / clang_cpu_ms */
   inprocess_ratio: number | null;
+  /** first_cpu_ms / clang_cpu_ms */
+  first_ratio: number | null;
   /** cold_cpu_ms / clang_cpu_ms */
   cold_ratio: number | null;
   /** server_first_cpu_ms / clang_cpu_ms */
@@ -152,6 +159,8 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
     { header: "program", value: (r) => r.program },
     { header: "in process", value: (r) => r.inprocess_ms?.toFixed(0) ?? null },
     { header: "cpu", value: (r) => r.inprocess_cpu_ms?.toFixed(0) ?? null },
+    { header: "1st", value: (r) => r.first_ms?.toFixed(0) ?? null },
+    { header: "cpu", value: (r) => r.first_cpu_ms?.toFixed(0) ?? null },
     { header: "cached", value: (r) => r.cached_ms?.toFixed(1) ?? null },
     { header: "cold", value: (r) => r.cold_ms?.toFixed(0) ?? null },
     { header: "cpu", value: (r) => r.cold_cpu_ms?.toFixed(0) ?? null },
@@ -162,8 +171,9 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
     { header: "clang", value: (r) => r.clang_ms?.toFixed(0) ?? null },
     { header: "cpu", value: (r) => r.clang_cpu_ms?.toFixed(0) ?? null },
     { header: "in process/clang", value: (r) => r.inprocess_ratio?.toFixed(2) ?? null },
+    { header: "1st/clang", value: (r) => r.first_ratio?.toFixed(2) ?? null },
     { header: "cold/clang", value: (r) => r.cold_ratio?.toFixed(2) ?? null },
-    { header: "1st/clang", value: (r) => r.server_first_ratio?.toFixed(2) ?? null },
+    { header: "server 1st/clang", value: (r) => r.server_first_ratio?.toFixed(2) ?? null },
     { header: "server/clang", value: (r) => r.server_ratio?.toFixed(2) ?? null },
     { header: "error", value: (r) => r.error ?? "" },
   ],
@@ -233,6 +243,8 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
           program: name,
           inprocess_ms: null,
           inprocess_cpu_ms: null,
+          first_ms: null,
+          first_cpu_ms: null,
           cached_ms: null,
           cold_ms: null,
           cold_cpu_ms: null,
@@ -243,6 +255,7 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
           clang_ms: null,
           clang_cpu_ms: null,
           inprocess_ratio: null,
+          first_ratio: null,
           cold_ratio: null,
           server_first_ratio: null,
           server_ratio: null,
@@ -251,7 +264,9 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
           const warm = medianTiming(options.runs, () => inProcess(file, { ...opts, cache: false }));
           row.inprocess_ms = round(warm!.ms, 1);
           row.inprocess_cpu_ms = round(warm!.cpuMs, 1);
-          compile(file, opts); // stores the prefix state
+          const first = inProcess(file, opts); // stores the prefix state
+          row.first_ms = round(first.ms, 1);
+          row.first_cpu_ms = round(first.cpuMs, 1);
           row.cached_ms = round(medianTiming(options.runs, () => inProcess(file, opts))!.ms, 2);
           if (hasCli) {
             const args = [cli, "build", ...flags, ...includes, file, "-o", out];
@@ -284,6 +299,7 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
             row.inprocess_ratio = round(row.inprocess_cpu_ms! / row.clang_cpu_ms, 2);
             const ratio = (cpu: number | null): number | null =>
               cpu === null ? null : round(cpu / row.clang_cpu_ms!, 2);
+            row.first_ratio = ratio(row.first_cpu_ms);
             row.cold_ratio = ratio(row.cold_cpu_ms);
             row.server_first_ratio = ratio(row.server_first_cpu_ms);
             row.server_ratio = ratio(row.server_cpu_ms);
@@ -307,6 +323,8 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
         program: "median",
         inprocess_ms: mid((r) => r.inprocess_ms),
         inprocess_cpu_ms: mid((r) => r.inprocess_cpu_ms),
+        first_ms: mid((r) => r.first_ms),
+        first_cpu_ms: mid((r) => r.first_cpu_ms),
         cached_ms: mid((r) => r.cached_ms),
         cold_ms: mid((r) => r.cold_ms),
         cold_cpu_ms: mid((r) => r.cold_cpu_ms),
@@ -317,6 +335,7 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
         clang_ms: mid((r) => r.clang_ms),
         clang_cpu_ms: mid((r) => r.clang_cpu_ms),
         inprocess_ratio: mid((r) => r.inprocess_ratio),
+        first_ratio: mid((r) => r.first_ratio),
         cold_ratio: mid((r) => r.cold_ratio),
         server_first_ratio: mid((r) => r.server_first_ratio),
         server_ratio: mid((r) => r.server_ratio),
