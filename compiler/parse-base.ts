@@ -159,6 +159,14 @@ export interface DeferredTokens {
   readonly pragma: PragmaState;
 }
 
+/**
+ * A snapshot's pragma scan, owning its token array: without pragmas, a scan of all the tokens
+ * is the parsed array itself, which a resumed compile's is, and a later one cuts and refills.
+ */
+function keptScan(scan: PragmaScan, given: CToken[]): PragmaScan {
+  return scan.tokens === given ? { ...scan, tokens: given.slice() } : scan;
+}
+
 /** Stops the parse after clang's default error limit. */
 export class TooManyErrors extends Error {}
 
@@ -506,9 +514,10 @@ export abstract class ParserBase extends EmbeddedActionsParser {
       pack: this.pack,
       pragmaState: this.pragmaState,
       takenLoopPragmas: new Set(this.takenLoopPragmas),
-      pragmaScan: scanPragmas(this.given.tokens, this.given.pragmas, {
-        end: options.snapshotAt!,
-      }),
+      pragmaScan: keptScan(
+        scanPragmas(this.given.tokens, this.given.pragmas, { end: options.snapshotAt! }),
+        this.given.tokens,
+      ),
     });
     if (this.snapshotIndex === next) this.maybeSnapshot(decls); // the next is here too
   }

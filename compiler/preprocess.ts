@@ -387,11 +387,12 @@ interface SavedState {
   /**
    * When the main file's tokens before the snapshot are one #include line: its line and tokens.
    * Nothing else in the state then comes from the main file but the place of that line in the
-   * include chains (and __BASE_FILE__, which `baseFileUsed` tells), so another main file whose
-   * tokens there are the same line, in the same directory, can go on from it (see rebase).
+   * include chains (and its name and lines, which `mainPlaceUsed` tells), so another main file whose
+   * tokens there are the same line, in the same directory, can go on from it (see rebasable),
+   * and so can this main file when that line has moved.
    */
   mainInclude: { line: number; tokens: string[] } | undefined;
-  baseFileUsed: boolean;
+  mainPlaceUsed: boolean;
 }
 
 /** The main file's tokens before `at` when they are one #include line (see SavedState). */
@@ -408,11 +409,11 @@ function oneIncludeLine(
 /**
  * Whether a main file other than the snapshot's, whose first `pos` tokens are `tokens`, can go on
  * from it: the snapshot's main tokens were one #include line, and these are the same tokens at
- * the same columns (on any line), and __BASE_FILE__ was not used.
+ * the same columns (on any line), and nothing depended on the main file's name or lines.
  */
 function rebasable(s: SavedState, tokens: readonly CToken[], pos: number): boolean {
   const include = s.mainInclude;
-  if (include === undefined || s.baseFileUsed || include.tokens.length !== pos) return false;
+  if (include === undefined || s.mainPlaceUsed || include.tokens.length !== pos) return false;
   if (s.entries.has(tokens[0]!.file)) return false; // the new main file is one of its headers
   for (let i = 0; i < pos; i++) {
     const t = tokens[i]!;
@@ -604,8 +605,11 @@ class Preprocessor {
   private mainIncluded = false;
   /** __DATE__, __TIME__ or __TIMESTAMP__ was expanded: the output depends on the clock. */
   private clockUsed = false;
-  /** __BASE_FILE__ was expanded: the output depends on the main file's name. */
-  private baseFileUsed = false;
+  /**
+   * __BASE_FILE__ was expanded, or __FILE__, __FILE_NAME__ or __LINE__ in the main file: the
+   * output depends on the main file's name or on where its lines are.
+   */
+  private mainPlaceUsed = false;
   readonly stats = {
     files: 0,
     lines: 0,
@@ -703,7 +707,9 @@ class Preprocessor {
     const { tokens, directives, lines } = lexSource(text, name, lexed);
     const pos = firstTokenFrom(tokens, more.line ?? snapshot.line);
     if (pos !== s.pos || (pos < tokens.length && !tokens[pos]!.atLineStart)) return false;
-    const rebased = name !== s.mainName;
+    // Going on from the state after another main file's first #include line, or this file's
+    // when that line has moved: the include chains must name this file and its line.
+    const rebased = name !== s.mainName || more.line !== undefined;
     if (rebased && !rebasable(s, tokens, pos)) return false;
     for (const d of lexed.items) this.diagnostics.add(d);
     this.macros = s.macros;
@@ -712,14 +718,16 @@ class Preprocessor {
     for (const [k, v] of s.entries) this.entries.set(k, v && { ...v });
     for (const [k, v] of s.texts) this.texts.set(k, v);
     for (const [k, v] of s.firstInclusion) {
+      if (rebased && k === s.mainName) continue; // another file now, maybe included later
       this.firstInclusion.set(k, rebased ? rebaseChain(v, s, name, tokens[0]!.line) : v);
     }
+    if (rebased) this.firstInclusion.set(name, []);
     for (const [k, v] of s.pushedMacros) this.pushedMacros.set(k, [...v]);
     this.counter = s.counter;
     this.scratch = s.scratch;
     this.scratchLines = s.scratchLines;
     this.baseFile = rebased ? name : s.baseFile;
-    this.baseFileUsed = s.baseFileUsed;
+    this.mainPlaceUsed = s.mainPlaceUsed;
     if (rebased) this.texts.delete(s.mainName);
     Object.assign(this.stats, s.stats);
     // The snapshot's array is appended to in place, unless a run that goes on from it is still
@@ -812,7 +820,7 @@ class Preprocessor {
       pos: at,
       pragmaAt: this.pragmaAt.slice(),
       mainInclude: oneIncludeLine(main.tokens, at),
-      baseFileUsed: this.baseFileUsed,
+      mainPlaceUsed: this.mainPlaceUsed,
     };
     request.onSnapshot({
       line: request.line,
@@ -2105,6 +2113,12 @@ class Preprocessor {
 
   private expandBuiltin(name: CToken, builtin: BuiltinMacro): boolean {
     const where = diagnosticLoc(name);
+    if (
+      builtin === "__BASE_FILE__" ||
+      (where.file === this.baseFile &&
+        (builtin === "__FILE__" || builtin === "__FILE_NAME__" || builtin === "__LINE__"))
+    )
+      this.mainPlaceUsed = true;
     switch (builtin) {
       case "__FILE__":
         return this.pushSynthetic(name, StringLiteral, quote(where.file));
@@ -2115,7 +2129,6 @@ class Preprocessor {
           quote(where.file.slice(where.file.lastIndexOf("/") + 1)),
         );
       case "__BASE_FILE__":
-        this.baseFileUsed = true;
         return this.pushSynthetic(name, StringLiteral, quote(this.baseFile));
       case "__LINE__":
         return this.pushSynthetic(name, IntegerConstant, String(where.line));

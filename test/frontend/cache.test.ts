@@ -545,6 +545,89 @@ describe("main files of one directory share the state after their first #include
     expect(cache.sharedHits).toBe(0);
   });
 
+  // Found by review (helper-32): each failed before the fix.
+  describe("what a compile going on from the shared state must not keep or miss", () => {
+    /** Compiles `sequence` in order, each with the cache and without: equal every time. */
+    function sequence(all: Record<string, string>, files: string[], opts: FrontendOptions = {}) {
+      const cache = new FrontendCache();
+      const readFile = memoryFs(all);
+      for (const file of files) {
+        expect({ file, ...checked(file, undefined, { ...opts, readFile, cache }) }).toEqual({
+          file,
+          ...checked(file, undefined, { ...opts, readFile, cache: false }),
+        });
+      }
+      return cache;
+    }
+
+    test("the same file, its first #include line moved down: chains name the new line", () => {
+      const all: Record<string, string> = {
+        "/d/vmlinux.h": "#define MAX 16\n",
+        "/d/more.h": "",
+        "/d/prog.c": '#include "vmlinux.h"\n#include "more.h"\n#define MAX 32\nint a[MAX];\n',
+      };
+      const cache = new FrontendCache();
+      const readFile = memoryFs(all);
+      const once = () =>
+        expect(checked("/d/prog.c", undefined, { readFile, cache })).toEqual(
+          checked("/d/prog.c", undefined, { readFile, cache: false }),
+        );
+      once();
+      all["/d/prog.c"] = "// SPDX-License-Identifier: GPL-2.0\n" + all["/d/prog.c"];
+      once();
+      expect(cache.sharedHits).toBe(1);
+    });
+
+    test("a main file that includes itself, or the file that stored the state", () => {
+      const h = { "/d/h.h": "typedef int T;\n" };
+      sequence(
+        {
+          ...h,
+          "/d/a.c": '#include "h.h"\nint a;\n',
+          "/d/b.c":
+            '#include "h.h"\n#ifndef ONCE\n#define ONCE\n#include "b.c"\n#else\nint f(void) { return 1 / 0; }\n#endif\n',
+        },
+        ["/d/a.c", "/d/b.c"],
+      );
+      sequence(
+        {
+          ...h,
+          "/d/a.c": '#include "h.h"\nint f(void) { return 1 / 0; }\n',
+          "/d/b.c": '#include "h.h"\n#include "a.c"\n',
+        },
+        ["/d/a.c", "/d/b.c"],
+      );
+    });
+
+    test("a file with nothing after its #include lines keeps its own tokens", () => {
+      const cache = sequence(
+        {
+          "/d/h.h": "typedef int T;\n",
+          "/d/g.h": "extern T g;\n",
+          "/d/a.c": '#include "h.h"\nT a;\n',
+          "/d/c.c": '#include "h.h"\n#include "g.h"\n',
+          "/d/b.c": '#include "h.h"\nT b1, b2;\nint f(void) { return undeclared; }\n',
+        },
+        ["/d/a.c", "/d/c.c", "/d/b.c", "/d/c.c", "/d/b.c", "/d/c.c"],
+      );
+      expect(cache.hits).toBeGreaterThan(0);
+    });
+
+    test("an #include line that names its header with __LINE__", () => {
+      const cache = sequence(
+        {
+          "/d/1": "typedef int T;\n",
+          "/d/3": "typedef char T;\nint only_in_h3;\n",
+          "/d/a.c": "#include HDR\nint a = sizeof(T);\n",
+          "/d/b.c": "// b\n\n#include HDR\nint b = only_in_h3;\n",
+        },
+        ["/d/a.c", "/d/b.c"],
+        { defines: ["STR(x)=#x", "XSTR(x)=STR(x)", "HDR=XSTR(__LINE__)"] },
+      );
+      expect(cache.sharedHits).toBe(0);
+    });
+  });
+
   test.skipIf(!hasLibbpf)(
     "the libbpf-tools programs, one after another and again: the bytes of compiles without it",
     () => {
