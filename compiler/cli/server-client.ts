@@ -190,3 +190,43 @@ export async function buildOnServer(
   if (reply.stderr) process.stderr.write(reply.stderr);
   return reply.code;
 }
+
+const SERVER_USAGE = "usage: tsbpf server status|stop";
+
+/**
+ * `tsbpf server status|stop`: whether the compile server of this tsbpf (and this TZ, user and
+ * TSBPF_SERVER_DIR) is up, with its pid and the builds it answered; or stop it.
+ */
+export async function main(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  if ((action !== "status" && action !== "stop") || rest.length > 0) {
+    process.stderr.write(`tsbpf server: ${SERVER_USAGE}\n`);
+    return 1;
+  }
+  if (!serverEnabled(process.env)) {
+    process.stdout.write("the compile server is off (TSBPF_SERVER=0)\n");
+    return action === "stop" ? 0 : 1;
+  }
+  const socket = serverSocket(process.env);
+  if (socket === undefined) {
+    process.stdout.write("no compile server: no directory only this user can use for its socket\n");
+    return action === "stop" ? 0 : 1;
+  }
+  let stats: StatsReply;
+  try {
+    stats = await request<StatsReply>(socket, { op: "stats" }, 5000);
+  } catch {
+    process.stdout.write(`not running (${socket})\n`);
+    return action === "stop" ? 0 : 1;
+  }
+  if (action === "status") {
+    const cpu = (stats.cpuUs / 1e6).toFixed(1);
+    process.stdout.write(
+      `running: pid ${stats.pid}, ${stats.builds} builds, ${cpu} s of CPU (${socket})\n`,
+    );
+    return 0;
+  }
+  await request(socket, { op: "stop" }, 5000).catch(() => undefined);
+  process.stdout.write(`stopped: pid ${stats.pid}\n`);
+  return 0;
+}

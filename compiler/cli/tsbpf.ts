@@ -26,6 +26,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "load an object, attach it to a simulated kernel, run a workload, print its output",
     load: async () => (await import("../../runtime/cli/run.js")).main,
   },
+  server: {
+    summary: "the compile server `build` goes through: status, stop",
+    load: async () => (await import("./server-client.js")).main,
+  },
   btf: {
     summary: "dump a BTF (object, raw file or --sim) as bpftool does: raw, or C (vmlinux.h)",
     load: async () => (await import("../../runtime/cli/btf.js")).main,

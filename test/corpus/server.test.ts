@@ -250,6 +250,23 @@ describe.skipIf(skip)("tsbpf build through the compile server", () => {
     expect(await stats(dir)).toBeUndefined();
   });
 
+  it("tsbpf server status and stop", async () => {
+    const dir = serverDir("command");
+    const server = (action: string) =>
+      spawnSync(process.execPath, [CLI, "server", action], { env: env(dir), encoding: "utf8" });
+    const before = server("status");
+    expect([before.status, before.stdout]).toEqual([1, `not running (${socketIn(dir)})\n`]);
+    build(["prog.bpf.c", "-o", "t.o"], dir, "t.o");
+    const up = await waitFor("the server", () => stats(dir));
+    const status = server("status");
+    expect(status.status).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`^running: pid ${up.pid}, 0 builds, `));
+    expect(server("stop").stdout).toBe(`stopped: pid ${up.pid}\n`);
+    await waitFor("the server to exit", async () => (existsSync(socketIn(dir)) ? undefined : true));
+    expect(server("status").status).toBe(1);
+    expect(server("restart").stderr).toBe("tsbpf server: usage: tsbpf server status|stop\n");
+  });
+
   it("names the server after the compiler's files, the Node binary and TZ", () => {
     const root = join(tmp.dir, "fingerprint");
     mkdirSync(join(root, "compiler", "cli"), { recursive: true });
