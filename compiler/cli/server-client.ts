@@ -147,7 +147,7 @@ export function request<T>(
 
 /** Starts a server on `socket`, detached: it outlives this process. */
 export function startServer(socket: string, warmUp: ServerRequest | undefined): void {
-  const args = [SERVER_SCRIPT, socket];
+  const args = ["--expose-gc", SERVER_SCRIPT, socket]; // server.ts: collectWhenIdle
   if (warmUp !== undefined) args.push(JSON.stringify(warmUp));
   const child = spawn(process.execPath, args, { detached: true, stdio: "ignore", cwd: "/" });
   child.on("error", () => {}); // cannot start: later builds compile in their own process

@@ -57,6 +57,26 @@ function parseRequest(line: string): ServerRequest | undefined {
   return undefined;
 }
 
+/** How long after a build, with no other, the server collects its garbage. */
+const COLLECT_AFTER_MS = 1000;
+let collectTimer: NodeJS.Timeout | undefined;
+
+/**
+ * A build leaves hundreds of MB of garbage (a vmlinux.h's tokens) that V8 would keep mapped
+ * until its next collection, which an idle process never reaches: the server collects once it
+ * has had no build for a second (it is started with --expose-gc), which returns the memory.
+ */
+function collectWhenIdle(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return;
+  if (collectTimer !== undefined) clearTimeout(collectTimer);
+  collectTimer = setTimeout(() => {
+    collectTimer = undefined;
+    gc();
+  }, COLLECT_AFTER_MS);
+  collectTimer.unref();
+}
+
 function serve(socketPath: string, warmUp: ServerRequest | undefined): void {
   const idleMs =
     1000 *
@@ -92,6 +112,7 @@ function serve(socketPath: string, warmUp: ServerRequest | undefined): void {
         reply = serveBuild(req.argv, req.cwd);
         builds++;
         lastRequest = Date.now();
+        collectWhenIdle();
       }
       conn.end(JSON.stringify(reply) + "\n");
     });
@@ -134,6 +155,7 @@ function serve(socketPath: string, warmUp: ServerRequest | undefined): void {
       const argv = warmUp.argv.filter((a, i, all) => !a.startsWith("-o") && all[i - 1] !== "-o");
       serveBuild([...argv, "-o", "/dev/null"], warmUp.cwd);
       lastRequest = Date.now();
+      collectWhenIdle();
     }
     setInterval(
       () => {
