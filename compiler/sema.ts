@@ -655,6 +655,9 @@ class Sema implements ConstEvalHost {
       for (const e of fileNames.values()) frozen.add(e);
       for (const t of fileTags.values()) frozen.add(t);
     }
+    // And the globals: those declared `extern` in a block only (in a header's inline function)
+    // are in no file scope, but a later file-scope declaration completes them in place.
+    for (const g of this.result.globals) frozen.add(g);
     this.frozen = frozen;
     const names = keptMap(fileNames);
     const tags = keptMap(fileTags);

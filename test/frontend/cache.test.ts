@@ -613,6 +613,28 @@ describe("main files of one directory share the state after their first #include
       expect(cache.hits).toBeGreaterThan(0);
     });
 
+    test("a header's block-scope extern, defined later by one program: not by the others", () => {
+      // (helper-33) It is in no file scope; a file-scope definition completes it in place.
+      const program =
+        '__attribute__((section("xdp"))) int prog(void *ctx) { return use_bx(); }\nchar LICENSE[] __attribute__((section("license"))) = "GPL";\n';
+      const all: Record<string, string> = {
+        "/d/h.h": "static inline int use_bx(void) { extern int bx; return bx; }\n",
+        "/d/a.c": '#include "h.h"\n' + program,
+        "/d/b.c": '#include "h.h"\nint bx = 5;\n' + program,
+      };
+      const cache = new FrontendCache();
+      const readFile = memoryFs(all);
+      for (const file of ["/d/a.c", "/d/b.c", "/d/a.c", "/d/b.c", "/d/a.c"]) {
+        const plain = outcome(() => compile(file, { readFile, cache: false }));
+        expect({ file, ...outcome(() => compile(file, { readFile, cache })) }).toEqual({
+          file,
+          ...plain,
+        });
+      }
+      all["/d/a.c"] = '#include "h.h"\nlong bx;\n' + program;
+      sequence(all, ["/d/b.c", "/d/a.c"]);
+    });
+
     test("an #include line that names its header with __LINE__", () => {
       const cache = sequence(
         {
