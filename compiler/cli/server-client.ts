@@ -29,7 +29,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export type ServerRequest =
-  { op: "build"; argv: string[]; cwd: string } | { op: "stats" } | { op: "stop" };
+  { op: "build"; argv: string[]; cwd: string; umask?: number } | { op: "stats" } | { op: "stop" };
 
 export interface BuildReply {
   code: number;
@@ -51,8 +51,11 @@ const SERVER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "server.js")
 
 /** Unix socket paths longer than this do not fit sockaddr_un (108 bytes with the NUL). */
 const MAX_SOCKET_PATH = 100;
-/** How long a build waits for the server's reply before compiling in its own process. */
-const REPLY_TIMEOUT_MS = 600_000;
+/**
+ * How long a build waits for the server's reply before compiling in its own process: builds
+ * queue there (it answers one at a time), and a warm build takes well under a second.
+ */
+const REPLY_TIMEOUT_MS = 120_000;
 
 /** Whether builds go through a server: not with TSBPF_SERVER=0. */
 export function serverEnabled(env: NodeJS.ProcessEnv): boolean {
@@ -176,7 +179,8 @@ export async function buildOnServer(
 ): Promise<number | undefined> {
   const socket = serverSocket(env);
   if (socket === undefined) return undefined;
-  const req: ServerRequest = { op: "build", argv: args, cwd };
+  // The umask too: the server makes the output file, with the mode this process would give it.
+  const req: ServerRequest = { op: "build", argv: args, cwd, umask: process.umask() };
   let reply: unknown;
   try {
     reply = await request<unknown>(socket, req);

@@ -21,10 +21,11 @@ const DEFAULT_IDLE_SECONDS = 600;
 const CHECK_MS = 10_000;
 
 /** Runs a build as `tsbpf build ARGS` would in `cwd`, capturing its output. */
-export function serveBuild(argv: string[], cwd: string): BuildReply {
+export function serveBuild(argv: string[], cwd: string, umask?: number): BuildReply {
   const reply: BuildReply = { code: 1, stdout: "", stderr: "" };
   try {
     chdir(cwd);
+    if (umask !== undefined) process.umask(umask);
     reply.code = build(
       argv,
       {
@@ -48,7 +49,8 @@ function parseRequest(line: string): ServerRequest | undefined {
       r.op === "build" &&
       Array.isArray(r.argv) &&
       r.argv.every((a) => typeof a === "string") &&
-      typeof r.cwd === "string"
+      typeof r.cwd === "string" &&
+      (r.umask === undefined || (Number.isInteger(r.umask) && r.umask >= 0 && r.umask <= 0o777))
     )
       return r;
   } catch {
@@ -109,7 +111,7 @@ function serve(socketPath: string, warmUp: ServerRequest | undefined): void {
         const u = process.cpuUsage();
         reply = { pid: process.pid, cpuUs: u.user + u.system, builds };
       } else {
-        reply = serveBuild(req.argv, req.cwd);
+        reply = serveBuild(req.argv, req.cwd, req.umask);
         builds++;
         lastRequest = Date.now();
         collectWhenIdle();

@@ -3,7 +3,15 @@
 // with the same build in a process that compiles itself (TSBPF_SERVER=0): exit code, stdout,
 // stderr and output bytes. Needs dist/ (npm install builds it).
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,6 +35,8 @@ interface Built {
   stdout: string;
   stderr: string;
   output: Buffer | undefined;
+  /** The output file's permission bits. */
+  mode?: number;
 }
 
 function env(serverDir: string | undefined, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -39,20 +49,38 @@ function env(serverDir: string | undefined, extra: Record<string, string> = {}):
   return e;
 }
 
-/** `tsbpf build ARGS` in `work`; through the server in `serverDir`, or compiling itself. */
-function build(args: string[], serverDir: string | undefined, output?: string): Built {
+/**
+ * `tsbpf build ARGS` in `work`; through the server in `serverDir`, or compiling itself; with
+ * `umask` when given.
+ */
+function build(
+  args: string[],
+  serverDir: string | undefined,
+  output?: string,
+  umask?: string,
+): Built {
   if (output !== undefined) rmSync(join(work, output), { force: true });
-  const r = spawnSync(process.execPath, [CLI, "build", ...args], {
-    cwd: work,
-    env: env(serverDir),
-    encoding: "utf8",
-  });
+  const command = [process.execPath, CLI, "build", ...args];
+  const r =
+    umask === undefined
+      ? spawnSync(command[0]!, command.slice(1), {
+          cwd: work,
+          env: env(serverDir),
+          encoding: "utf8",
+        })
+      : spawnSync("sh", ["-c", `umask ${umask} && exec "$@"`, "sh", ...command], {
+          cwd: work,
+          env: env(serverDir),
+          encoding: "utf8",
+        });
   const out = output !== undefined ? join(work, output) : undefined;
+  const made = out !== undefined && existsSync(out);
   return {
     code: r.status,
     stdout: r.stdout,
     stderr: r.stderr,
-    output: out !== undefined && existsSync(out) ? readFileSync(out) : undefined,
+    output: made ? readFileSync(out) : undefined,
+    ...(made ? { mode: statSync(out).mode & 0o777 } : {}),
   };
 }
 
@@ -71,7 +99,14 @@ function buildAsync(args: string[], serverDir: string, output: string): Promise<
     child.on("error", reject);
     child.on("close", (code) => {
       const out = join(work, output);
-      resolve({ code, stdout, stderr, output: existsSync(out) ? readFileSync(out) : undefined });
+      const made = existsSync(out);
+      resolve({
+        code,
+        stdout,
+        stderr,
+        output: made ? readFileSync(out) : undefined,
+        ...(made ? { mode: statSync(out).mode & 0o777 } : {}),
+      });
     });
   });
 }
@@ -191,10 +226,14 @@ describe.skipIf(skip)("tsbpf build through the compile server", () => {
     same(["--frobnicate", "prog.bpf.c"]);
     same(["missing.bpf.c", "-o", "m.o"], "m.o");
     same(["prog.bpf.c", "-o", join(tmp.dir, "no", "such", "dir", "x.o")]);
+    // The output file's mode follows the caller's umask, not the server's.
+    const masked = build([...flags, "prog.bpf.c", "-o", "m.o"], dir, "m.o", "077");
+    expect(masked).toEqual(build([...flags, "prog.bpf.c", "-o", "m.o"], undefined, "m.o", "077"));
+    expect(masked.mode).toBe(0o600);
 
     const after = await stats(dir);
     expect(after?.pid).toBe(up.pid);
-    expect(after!.builds - up.builds).toBe(13); // every build above went through it
+    expect(after!.builds - up.builds).toBe(14); // every build above went through it
     expect(build(["prog.bpf.c", "-o", "d.o"], dir, "d.o").code).toBe(0);
   });
 
