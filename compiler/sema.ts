@@ -301,55 +301,74 @@ export function analyze(
     const bag = new DiagnosticBag();
     const marks = anchors === undefined ? undefined : new Map<Diagnostic, SourcePos>();
     const sema = new Sema(unit, bag, marks, resume);
-    const at = cache!.snapshotAt;
-    let snapshot: SemaSnapshot | undefined;
+    let kept: KeptState[];
     try {
-      if (at === undefined || cache!.onSnapshot === undefined || at <= resume.count) {
-        sema.run(resume.count);
-      } else if (at <= unit.decls.length) {
-        // A later state as well. A later declaration that would change one of its entities
-        // abandons the run (as for the resumed state's), which then starts over.
-        sema.run(resume.count, at);
-        snapshot = bag.items.length === 0 ? sema.snapshot(at) : undefined;
-        sema.run(at);
-      } else sema.run(resume.count);
+      // A later declaration that would change an entity of the resumed state, or of a state
+      // taken after it, abandons the run, which then starts over.
+      kept = runKeepingStates(sema, resume.count, statesAsked(cache!, resume.count + 1, unit), bag);
     } catch (e) {
       if (!(e instanceof ResumeAbandoned)) throw e;
       return analyze(unit, diagnostics, anchors, { ...cache, resume: undefined });
     }
     for (const d of bag.items) diagnostics.add(d);
     if (marks !== undefined) for (const [d, at] of marks) anchors!.set(d, at);
-    if (snapshot !== undefined) cache!.onSnapshot!(snapshot);
+    for (const k of kept) k.give(k.snapshot);
     cache!.onResumed?.();
     return sema.result;
   }
   const sema = new Sema(unit, diagnostics, anchors, undefined);
-  const at = cache?.snapshotAt;
-  if (at === undefined || cache?.onSnapshot === undefined || at > unit.decls.length) {
-    sema.run(0);
-    return sema.result;
-  }
-  sema.run(0, at);
-  const snapshot = diagnostics.items.length === 0 ? sema.snapshot(at) : undefined;
-  const next = cache.next;
-  if (next === undefined || next.snapshotAt <= at || next.snapshotAt > unit.decls.length) {
-    sema.run(at);
-    // A later declaration that changed an entity the snapshot holds spoils it.
-    if (snapshot !== undefined && !sema.spoiled) cache.onSnapshot(snapshot);
-    return sema.result;
-  }
-  sema.run(at, next.snapshotAt);
-  const firstKept = snapshot !== undefined && !sema.spoiled;
-  sema.spoiled = false;
-  const second = diagnostics.items.length === 0 ? sema.snapshot(next.snapshotAt) : undefined;
-  sema.run(next.snapshotAt);
-  // The second state's entities include the first's that are still declared: a change after
-  // it spoils both.
-  if (!sema.spoiled) {
-    if (firstKept) cache.onSnapshot(snapshot!);
-    if (second !== undefined) next.onSnapshot(second);
-  }
+  const asked = cache === undefined ? [] : statesAsked(cache, 0, unit);
+  for (const k of runKeepingStates(sema, 0, asked, diagnostics)) k.give(k.snapshot);
   return sema.result;
+}
+
+interface StateAsked {
+  at: number;
+  give: (snapshot: SemaSnapshot) => void;
+}
+
+interface KeptState {
+  snapshot: SemaSnapshot;
+  give: (snapshot: SemaSnapshot) => void;
+}
+
+/** The states `cache` asks for, in order, from declaration `from` on. */
+function statesAsked(cache: SemaCacheOptions, from: number, unit: A.TranslationUnit): StateAsked[] {
+  const asked: StateAsked[] = [];
+  if (cache.snapshotAt !== undefined && cache.onSnapshot !== undefined)
+    asked.push({ at: cache.snapshotAt, give: cache.onSnapshot });
+  if (cache.next !== undefined)
+    asked.push({ at: cache.next.snapshotAt, give: cache.next.onSnapshot });
+  const ordered: StateAsked[] = [];
+  for (const a of asked) {
+    if (a.at >= from && a.at <= unit.decls.length && a.at > (ordered.at(-1)?.at ?? -1))
+      ordered.push(a);
+  }
+  return ordered;
+}
+
+/**
+ * Checks the declarations from `start` on, taking the states asked for where nothing was
+ * reported before them; returns those no later declaration spoiled by changing one of their
+ * entities (a state's entities include those of the states before it).
+ */
+function runKeepingStates(
+  sema: Sema,
+  start: number,
+  asked: StateAsked[],
+  bag: DiagnosticBag,
+): KeptState[] {
+  let kept: KeptState[] = [];
+  let done = start;
+  for (const { at, give } of asked) {
+    sema.run(done, at);
+    done = at;
+    if (sema.spoiled) kept = [];
+    sema.spoiled = false;
+    if (bag.items.length === 0) kept.push({ snapshot: sema.snapshot(at), give });
+  }
+  sema.run(done);
+  return sema.spoiled ? [] : kept;
 }
 
 /** Where sema takes a snapshot, or the one it goes on from (see analyze). */
@@ -357,10 +376,7 @@ export interface SemaCacheOptions {
   /** Take a snapshot after this many external declarations. */
   snapshotAt?: number;
   onSnapshot?: (snapshot: SemaSnapshot) => void;
-  /**
-   * With `resume`, `snapshotAt` (past the resumed state) asks for a later state too. Without,
-   * `next` asks for a second state, after `snapshotAt`'s.
-   */
+  /** A second state, after `snapshotAt`'s. With `resume`, those past the resumed state. */
   next?: { snapshotAt: number; onSnapshot: (snapshot: SemaSnapshot) => void };
   resume?: SemaSnapshot;
   /** Called when a run went on from `resume` (rather than checking the whole unit). */
@@ -511,10 +527,6 @@ class LayeredSet<T> extends Set<T> {
 }
 
 /**
- * A result going on from `r`: its lists copied and its maps made by `map` (a copy to keep, or a
- * layer over r's that a resumed compile writes to).
- */
-/**
  * A snapshot's copy of a map: a layer over a resumed state's map keeps that base and copies only
  * itself, so that a state taken after another (the front end's shared and own prefixes) costs
  * what it adds.
@@ -527,6 +539,10 @@ function keptSet<T>(s: Set<T>): Set<T> {
   return s instanceof LayeredSet ? s.layerCopy() : new Set(s);
 }
 
+/**
+ * A result going on from `r`: its lists copied and its maps made by `map` (a copy to keep, or a
+ * layer over r's that a resumed compile writes to).
+ */
 function resultFrom(
   r: SemaResult,
   unit: A.TranslationUnit,
