@@ -144,7 +144,8 @@ function preprocessOptions(opts: FrontendOptions, diagnostics: DiagnosticBag): P
 // with the same line (at the same columns, on any line) go on from it, as from a precompiled
 // header, and store their own state. Nothing in that state comes from the main file but the
 // place of the line in include chains, which the preprocessor moves (preprocess.ts, rebasable),
-// and __BASE_FILE__, whose use keeps the state to its own file.
+// and what __BASE_FILE__, or __FILE__ and __LINE__ in the main file, gave: a state that used
+// them is not gone on from at another line or by another file.
 
 /** A file the preprocessor read (or looked for), to tell whether it still reads the same. */
 interface FileRead {
@@ -392,7 +393,6 @@ class CachedRun {
         this.resumedFrom = sharedEntry;
         return pre;
       }
-      pending.own = undefined;
     }
     // No usable state: a whole run that records what it reads and takes its snapshots.
     this.cache.misses++;
@@ -423,96 +423,76 @@ class CachedRun {
       this.used = this.entry;
       return parseTranslationUnit(pre.tokens, { resume: this.entry.parsed, pragmas });
     }
-    const own = this.pending?.own;
-    const storeOwn = (parsed: ParseSnapshot, ownTokens: number): CacheEntry => {
-      const { text, cut, key } = this.run;
-      const entry: CacheEntry = {
-        prefix: text.slice(0, lineOffset(text, cut.line)),
-        line: cut.line,
-        reads: own!.reads,
-        preprocessed: own!.pp,
-        parsed,
-        ownTokens,
-      };
-      this.cache.store(key, entry);
-      return entry;
-    };
-    if (this.resumedFrom !== undefined) {
-      // Sema goes on from the shared entry's state (or gives it one); this file's own entry
-      // gets its sema state from its next compile.
-      const from = this.resumedFrom;
+    const from = this.resumedFrom;
+    if (from !== undefined) {
+      // Sema goes on from the shared entry's state (or gives it one).
       this.cache.sharedHits++;
       this.used = from;
-      return parseTranslationUnit(pre.tokens, {
-        resume: from.parsed,
-        pragmas,
-        ...(own !== undefined
-          ? {
-              snapshotAt: own.pp.count,
-              onSnapshot: (parsed) =>
-                void (this.also = storeOwn(parsed, own.pp.count - from.preprocessed.count)),
-            }
-          : {}),
-      });
     }
-    const shared = this.pending?.shared;
-    const storeShared = (parsed: ParseSnapshot): void => {
-      const entry: CacheEntry = (this.used = {
-        prefix: this.run.cut.first!.directive,
-        line: this.run.cut.first!.line,
-        reads: shared!.reads,
-        preprocessed: shared!.pp,
-        parsed,
-        ownTokens: shared!.pp.count,
-      });
-      this.cache.store(this.shared!.key, entry);
-    };
-    if (own === undefined && shared === undefined) {
-      return parseTranslationUnit(pre.tokens, { pragmas });
+    const { own, shared } = this.pending ?? {};
+    // The parser's state at each of the preprocessor's, stored with it. One state taken where
+    // the first #include line is the last is stored under both keys.
+    const stores: { count: number; store: (parsed: ParseSnapshot) => void }[] = [];
+    if (shared !== undefined) {
+      stores.push({ count: shared.pp.count, store: (parsed) => this.store(shared, parsed, true) });
     }
-    if (own === undefined) {
-      return parseTranslationUnit(pre.tokens, {
-        pragmas,
-        snapshotAt: shared!.pp.count,
-        onSnapshot: storeShared,
-      });
+    if (own !== undefined) {
+      const store = (parsed: ParseSnapshot) => this.store(own, parsed, false);
+      if (shared?.pp === own.pp) {
+        const both = stores[0]!.store;
+        stores[0]!.store = (parsed) => {
+          both(parsed);
+          store(parsed);
+        };
+      } else stores.push({ count: own.pp.count, store });
     }
-    const sharedCount = shared?.pp.count ?? 0;
-    const onOwn = (parsed: ParseSnapshot): void => {
-      const entry = storeOwn(parsed, own.pp.count - sharedCount);
-      if (this.used === undefined) this.used = entry;
-      else this.also = entry;
-    };
-    if (shared === undefined || shared.pp === own.pp) {
-      return parseTranslationUnit(pre.tokens, {
-        pragmas,
-        snapshotAt: own.pp.count,
-        onSnapshot: (parsed) => {
-          if (shared !== undefined) storeShared(parsed);
-          onOwn(parsed);
-        },
-      });
-    }
+    const [first, second] = stores;
     return parseTranslationUnit(pre.tokens, {
       pragmas,
-      snapshotAt: shared.pp.count,
-      onSnapshot: storeShared,
-      next: { snapshotAt: own.pp.count, onSnapshot: onOwn },
+      ...(from !== undefined ? { resume: from.parsed } : {}),
+      ...(first !== undefined ? { snapshotAt: first.count, onSnapshot: first.store } : {}),
+      ...(second !== undefined
+        ? { next: { snapshotAt: second.count, onSnapshot: second.store } }
+        : {}),
     });
   }
 
-  /** How sema uses the entry: goes on from its state, or gives it one. */
+  /**
+   * Stores the state the preprocessor took and the parser's there: the shared one under the
+   * first #include line, or this file's own. The first stored gives sema's state (`used`, unless
+   * the compile went on from a shared one); a second one too (`also`).
+   */
+  private store(
+    taken: { pp: PreprocessSnapshot; reads: FileRead[] },
+    parsed: ParseSnapshot,
+    shared: boolean,
+  ): void {
+    const { text, cut, key } = this.run;
+    // Its tokens no state this compile went on from or stored before it holds.
+    const before = this.resumedFrom?.preprocessed.count ?? this.pending?.shared?.pp.count ?? 0;
+    const entry: CacheEntry = {
+      prefix: shared ? cut.first!.directive : text.slice(0, lineOffset(text, cut.line)),
+      line: shared ? cut.first!.line : cut.line,
+      reads: taken.reads,
+      preprocessed: taken.pp,
+      parsed,
+      ownTokens: shared ? taken.pp.count : taken.pp.count - before,
+    };
+    this.cache.store(shared ? this.shared!.key : key, entry);
+    if (this.used === undefined) this.used = entry;
+    else this.also = entry;
+  }
+
+  /** How sema uses the entry: goes on from its state, or gives it one (and `also` one). */
   sema(): SemaCacheOptions | undefined {
     const entry = this.used;
     if (entry === undefined) return undefined;
     const also = this.also?.sema === undefined ? this.also : undefined;
-    if (also !== undefined && also.parsed === entry.parsed) {
-      // One state stored under both keys (the first #include line is the last).
-      if (entry.sema !== undefined) also.sema = entry.sema;
-      return this.semaOptions(entry, (snapshot) => (also.sema = snapshot));
-    }
+    // One state stored under both keys gets one sema state.
+    const same = also !== undefined && also.parsed === entry.parsed;
+    if (same && entry.sema !== undefined) also.sema = entry.sema;
     const later =
-      also === undefined
+      also === undefined || same
         ? undefined
         : {
             snapshotAt: also.parsed.decls.length,
@@ -521,24 +501,13 @@ class CachedRun {
     if (entry.sema !== undefined) {
       return { resume: entry.sema, onResumed: () => this.cache.semaHits++, ...later };
     }
-    return this.semaOptions(entry, undefined, later);
-  }
-
-  private semaOptions(
-    entry: CacheEntry,
-    alsoGive: ((snapshot: SemaSnapshot) => void) | undefined,
-    next?: SemaCacheOptions["next"],
-  ): SemaCacheOptions {
-    if (entry.sema !== undefined) {
-      return { resume: entry.sema, onResumed: () => this.cache.semaHits++ };
-    }
     return {
       snapshotAt: entry.parsed.decls.length,
       onSnapshot: (snapshot) => {
         entry.sema = snapshot;
-        alsoGive?.(snapshot);
+        if (same) also.sema = snapshot;
       },
-      next,
+      next: later,
     };
   }
 }

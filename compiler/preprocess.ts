@@ -407,9 +407,10 @@ function oneIncludeLine(
 }
 
 /**
- * Whether a main file other than the snapshot's, whose first `pos` tokens are `tokens`, can go on
- * from it: the snapshot's main tokens were one #include line, and these are the same tokens at
- * the same columns (on any line), and nothing depended on the main file's name or lines.
+ * Whether a main file whose first `pos` tokens are `tokens` can go on from the snapshot at
+ * another line, or as another file: the snapshot's main tokens were one #include line, these
+ * are the same tokens at the same columns (on any line), and nothing depended on the main
+ * file's name or lines.
  */
 function rebasable(s: SavedState, tokens: readonly CToken[], pos: number): boolean {
   const include = s.mainInclude;
@@ -711,6 +712,7 @@ class Preprocessor {
     // when that line has moved: the include chains must name this file and its line.
     const rebased = name !== s.mainName || more.line !== undefined;
     if (rebased && !rebasable(s, tokens, pos)) return false;
+    const before = this.diagnostics.items.length;
     for (const d of lexed.items) this.diagnostics.add(d);
     this.macros = s.macros;
     this.macrosShared = true;
@@ -760,9 +762,10 @@ class Preprocessor {
     this.pushFile(entry, -1, false, undefined);
     this.file.name = rebased ? name : s.mainName;
     this.file.pos = pos;
-    if (more.snapshot !== undefined && lexed.items.length === 0) {
+    if (more.snapshot !== undefined) {
+      // As in run(): nothing but the main file's own lexing reported before the snapshot.
       this.mainEntry = entry;
-      this.mainLexDiagnostics = this.diagnostics.items.length;
+      this.mainLexDiagnostics = before === 0 ? this.diagnostics.items.length : -1;
       this.pauseAt = firstTokenFrom(tokens, more.snapshot.line);
       this.snapshotRequest = more.snapshot;
     }
