@@ -30,7 +30,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { StatsReply } from "../compiler/cli/server-client.js";
 import { compile, type CompileOptions } from "../compiler/compile.js";
-import { medianTiming, succeeded, timed, type Timing } from "./frontend.js";
+import { medianOf, medianTiming, succeeded, timed, type Timing } from "./frontend.js";
 import { median, repoRoot, type BenchSection } from "./section.js";
 
 export interface CoreCompileRow {
@@ -125,30 +125,20 @@ async function throughServer(
   return { ms: t.ms, cpuMs: t.cpuMs + (after.cpuUs - before.cpuUs) / 1000 };
 }
 
-async function medianTimingAsync(
+/** medianTiming of builds through the server. */
+async function medianThroughServer(
   runs: number,
-  once: () => Promise<Timing | undefined>,
+  server: { client: Client; socket: string },
+  args: string[],
+  env: NodeJS.ProcessEnv,
 ): Promise<Timing | undefined> {
-  const wall: number[] = [];
-  const cpu: number[] = [];
+  const timings: Timing[] = [];
   for (let i = 0; i < runs; i++) {
-    const t = await once();
+    const t = await throughServer(server, args, env);
     if (t === undefined) return undefined;
-    wall.push(t.ms);
-    cpu.push(t.cpuMs);
+    timings.push(t);
   }
-  return { ms: median(wall), cpuMs: median(cpu) };
-}
-
-async function stopServer(cli: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const client = await serverClient(cli);
-  const socket = client.serverSocket(env);
-  if (socket === undefined) return;
-  try {
-    await client.request(socket, { op: "stop" }, 5000);
-  } catch {
-    // not running
-  }
+  return medianOf(timings);
 }
 
 export const coreCompileSection: BenchSection<CoreCompileRow> = {
@@ -191,8 +181,14 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
     }
     const scratch = mkdtempSync(join(tmpdir(), "tsbpf-core-"));
     const rows: CoreCompileRow[] = [];
-    let serverEnv: NodeJS.ProcessEnv = {};
-    let serverCli: string | undefined;
+    // The compile server of the server columns: its own, in the scratch directory (0700). It
+    // exits when stopped, or once its socket is gone with the directory.
+    const serverEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      TSBPF_SERVER_DIR: join(scratch, "server"),
+    };
+    delete serverEnv.TSBPF_SERVER;
+    let server: { client: Client; socket: string } | undefined;
     try {
       writeFileSync(join(scratch, "vmlinux.h"), dump.stdout);
       const opts: CompileOptions = {
@@ -205,10 +201,6 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
       const hasClang = spawnSync("clang", ["--version"]).status === 0;
       const cli = join(fileURLToPath(import.meta.url), "..", "..", "compiler", "cli", "tsbpf.js");
       const hasCli = existsSync(cli);
-      // The compile server of the server columns: its own, in the scratch directory (0700).
-      serverEnv = { ...process.env, TSBPF_SERVER_DIR: join(scratch, "server") };
-      delete serverEnv.TSBPF_SERVER;
-      if (hasCli) serverCli = cli;
       if (!hasClang) options.log("core_compile: no clang, its columns are empty");
       const programs = readdirSync(tools)
         .filter((f) => f.endsWith(".bpf.c"))
@@ -222,7 +214,6 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
       }
       const flags = ["-O2", "-g", "-mcpu=v3", ...DEFINES.map((d) => `-D${d}`)];
       const includes = [`-I${scratch}`, `-I${tools}`];
-      let server: { client: Client; socket: string } | undefined;
       if (hasCli && programs.length > 0) {
         const warm = join(scratch, "warm.bpf.c");
         copyFileSync(join(tools, programs[0]!), warm);
@@ -279,9 +270,7 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
               const first = await throughServer(server, args, serverEnv);
               row.server_first_ms = round(first?.ms ?? null, 0);
               row.server_first_cpu_ms = round(first?.cpuMs ?? null, 0);
-              const again = await medianTimingAsync(options.runs, () =>
-                throughServer(server, args, serverEnv),
-              );
+              const again = await medianThroughServer(options.runs, server, args, serverEnv);
               row.server_ms = round(again?.ms ?? null, 0);
               row.server_cpu_ms = round(again?.cpuMs ?? null, 0);
             }
@@ -310,7 +299,7 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
         rows.push(row);
       }
     } finally {
-      if (serverCli !== undefined) await stopServer(serverCli, serverEnv);
+      await server?.client.request(server.socket, { op: "stop" }, 5000).catch(() => undefined);
       rmSync(scratch, { recursive: true, force: true });
     }
     const done = rows.filter((r) => r.error === undefined);

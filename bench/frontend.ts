@@ -151,15 +151,18 @@ export interface Timing {
 
 /** The medians of `runs` timings; undefined as soon as one fails (is undefined). */
 export function medianTiming(runs: number, once: () => Timing | undefined): Timing | undefined {
-  const wall: number[] = [];
-  const cpu: number[] = [];
+  const timings: Timing[] = [];
   for (let i = 0; i < runs; i++) {
     const t = once();
     if (t === undefined) return undefined;
-    wall.push(t.ms);
-    cpu.push(t.cpuMs);
+    timings.push(t);
   }
-  return { ms: median(wall), cpuMs: median(cpu) };
+  return medianOf(timings);
+}
+
+/** The median wall and the median CPU time of runs. */
+export function medianOf(timings: Timing[]): Timing {
+  return { ms: median(timings.map((t) => t.ms)), cpuMs: median(timings.map((t) => t.cpuMs)) };
 }
 
 /** A command's timing (see timed) if it exited with 0. */

@@ -148,46 +148,46 @@ export function goalRows(doc: Record<string, object[]>): GoalRow[] {
   }
   const core = ((doc.core_compile ?? []) as CoreCompileRow[]).find((r) => r.program === "median");
   if (core !== undefined) {
+    // Each a CPU-time ratio to clang's, with the wall-time ratio beside.
+    const vsClang = (goal: string, over: string, ratio: number | null, ms: number | null) =>
+      ceiling(
+        `real vmlinux.h program, ${goal} / clang`,
+        `median of core_compile (${over})`,
+        "x clang",
+        1,
+        ratio,
+        core.clang_ms && ms !== null ? ms / core.clang_ms : null,
+      );
     rows.push(
-      ceiling(
-        "real vmlinux.h program, in process / clang",
-        "median of core_compile (no prefix cache: the whole front end)",
-        "x clang",
-        1,
+      vsClang(
+        "in process",
+        "no prefix cache: the whole front end",
         core.inprocess_ratio,
-        core.clang_ms ? (core.inprocess_ms ?? 0) / core.clang_ms : null,
+        core.inprocess_ms,
       ),
-      ceiling(
-        "real vmlinux.h program, in process, first compile / clang",
-        "median of core_compile (prefix cache holds other programs' states)",
-        "x clang",
-        1,
+      vsClang(
+        "in process, first compile",
+        "prefix cache holds other programs' states",
         core.first_ratio,
-        core.clang_ms ? (core.first_ms ?? 0) / core.clang_ms : null,
+        core.first_ms,
       ),
-      ceiling(
-        "real vmlinux.h program, tsbpf build again / clang",
-        "median of core_compile (compile server up, program built before)",
-        "x clang",
-        1,
+      vsClang(
+        "tsbpf build again",
+        "compile server up, program built before",
         core.server_ratio,
-        core.clang_ms ? (core.server_ms ?? 0) / core.clang_ms : null,
+        core.server_ms,
       ),
-      ceiling(
-        "real vmlinux.h program, tsbpf build first / clang",
-        "median of core_compile (compile server up, program new to it)",
-        "x clang",
-        1,
+      vsClang(
+        "tsbpf build first",
+        "compile server up, program new to it",
         core.server_first_ratio,
-        core.clang_ms ? (core.server_first_ms ?? 0) / core.clang_ms : null,
+        core.server_first_ms,
       ),
-      ceiling(
-        "real vmlinux.h program, fresh tsbpf build / clang",
-        "median of core_compile (TSBPF_SERVER=0: a process of its own)",
-        "x clang",
-        1,
+      vsClang(
+        "fresh tsbpf build",
+        "TSBPF_SERVER=0: a process of its own",
         core.cold_ratio,
-        core.clang_ms ? (core.cold_ms ?? 0) / core.clang_ms : null,
+        core.cold_ms,
       ),
     );
   }

@@ -128,7 +128,7 @@ export interface CommandOutput {
   stderr(text: string): void;
 }
 
-export const processOutput: CommandOutput = {
+const processOutput: CommandOutput = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
 };

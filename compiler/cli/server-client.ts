@@ -13,7 +13,7 @@
 // own process, as it would without one, and starts the server, which compiles the same program
 // once to warm up and then waits. A server with no build for TSBPF_SERVER_IDLE seconds (600)
 // exits. Anything wrong with the server (none, refused, gone mid-build, a reply that does not
-// parse, no reply for 10 minutes) makes the build compile in its own process, so the server
+// parse, no reply for 2 minutes) makes the build compile in its own process, so the server
 // can only make a build faster, never change what it gives: the server runs the same code
 // (build.ts) in the client's working directory and replies with its exit code, stdout and
 // stderr. TSBPF_SERVER=0 turns it off.
