@@ -13,7 +13,8 @@
 //   server 1st  `tsbpf build` as users run it, with its compile server up (server-client.ts),
 //               the first time it builds the program (after the programs before it)
 //   server      the same program built again (as after an edit below its #include lines)
-//   clang       clang -target bpf -c, one process per run (wall and CPU ms)
+//   clang       clang -target bpf -c, one process per run, alternating with the in-process runs
+//               (wall and CPU ms)
 // The server columns' CPU time is the client process's and the server's during the build
 // (from the server's own count). The ratios are of CPU times to clang's, which are what to
 // read on a shared machine. A last "median" row sums the programs up.
@@ -252,9 +253,30 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
           server_ratio: null,
         };
         try {
-          const warm = medianTiming(options.runs, () => inProcess(file, { ...opts, cache: false }));
-          row.inprocess_ms = round(warm!.ms, 1);
-          row.inprocess_cpu_ms = round(warm!.cpuMs, 1);
+          // The in-process runs alternate with clang's, so that both meet the same load (the
+          // machine is shared): the ratio of their medians is then steadier than when each is
+          // run in a block of its own.
+          const warm: Timing[] = [];
+          const clang: Timing[] = [];
+          let clangFailed = false;
+          for (let i = 0; i < options.runs; i++) {
+            warm.push(inProcess(file, { ...opts, cache: false }));
+            if (hasClang && !clangFailed) {
+              const t = succeeded(
+                timed("clang", ["-target", "bpf", ...flags, ...includes, "-c", file, "-o", out]),
+              );
+              if (t === undefined) clangFailed = true;
+              else clang.push(t);
+            }
+          }
+          const inprocess = medianOf(warm);
+          row.inprocess_ms = round(inprocess.ms, 1);
+          row.inprocess_cpu_ms = round(inprocess.cpuMs, 1);
+          if (hasClang && !clangFailed) {
+            const c = medianOf(clang);
+            row.clang_ms = round(c.ms, 0);
+            row.clang_cpu_ms = round(c.cpuMs, 0);
+          }
           const first = inProcess(file, opts); // stores the prefix state
           row.first_ms = round(first.ms, 1);
           row.first_cpu_ms = round(first.cpuMs, 1);
@@ -274,15 +296,6 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
               row.server_ms = round(again?.ms ?? null, 0);
               row.server_cpu_ms = round(again?.cpuMs ?? null, 0);
             }
-          }
-          if (hasClang) {
-            const clang = medianTiming(options.runs, () =>
-              succeeded(
-                timed("clang", ["-target", "bpf", ...flags, ...includes, "-c", file, "-o", out]),
-              ),
-            );
-            row.clang_ms = round(clang?.ms ?? null, 0);
-            row.clang_cpu_ms = round(clang?.cpuMs ?? null, 0);
           }
           if (row.clang_cpu_ms) {
             row.inprocess_ratio = round(row.inprocess_cpu_ms! / row.clang_cpu_ms, 2);
