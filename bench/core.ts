@@ -17,7 +17,9 @@
 //               (wall and CPU ms)
 // The server columns' CPU time is the client process's and the server's during the build
 // (from the server's own count). The ratios are of CPU times to clang's, which are what to
-// read on a shared machine. A last "median" row sums the programs up.
+// read on a shared machine. A "median" row sums the programs up; a last row gives the cold
+// column of a one-line file (`int x;`), against the programs' median clang time: what a fresh
+// process costs before any header is read.
 //
 //   JSON: "core_compile": [{ program, inprocess_ms, inprocess_cpu_ms, first_ms, first_cpu_ms,
 //                            cached_ms, cold_ms,
@@ -66,6 +68,33 @@ const DEFINES = ["__TARGET_ARCH_x86"];
 const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
 const round = (n: number | null, digits: number): number | null =>
   n === null ? null : Number(n.toFixed(digits));
+
+/** The row of a fresh process building a one-line file; its ratio is to the programs' clang median. */
+const FLOOR = "one-line file";
+
+function emptyRow(program: string): CoreCompileRow {
+  return {
+    program,
+    inprocess_ms: null,
+    inprocess_cpu_ms: null,
+    first_ms: null,
+    first_cpu_ms: null,
+    cached_ms: null,
+    cold_ms: null,
+    cold_cpu_ms: null,
+    server_first_ms: null,
+    server_first_cpu_ms: null,
+    server_ms: null,
+    server_cpu_ms: null,
+    clang_ms: null,
+    clang_cpu_ms: null,
+    inprocess_ratio: null,
+    first_ratio: null,
+    cold_ratio: null,
+    server_first_ratio: null,
+    server_ratio: null,
+  };
+}
 
 function inProcess(file: string, opts: CompileOptions): Timing {
   const u = process.cpuUsage();
@@ -182,6 +211,7 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
     }
     const scratch = mkdtempSync(join(tmpdir(), "tsbpf-core-"));
     const rows: CoreCompileRow[] = [];
+    let floor: CoreCompileRow | undefined;
     // The compile server of the server columns: its own, in the scratch directory (0700). It
     // exits when stopped, or once its socket is gone with the directory.
     const serverEnv: NodeJS.ProcessEnv = {
@@ -231,27 +261,7 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
         options.log(`core_compile: ${name}`);
         const file = join(tools, name);
         const out = join(scratch, "out.o");
-        const row: CoreCompileRow = {
-          program: name,
-          inprocess_ms: null,
-          inprocess_cpu_ms: null,
-          first_ms: null,
-          first_cpu_ms: null,
-          cached_ms: null,
-          cold_ms: null,
-          cold_cpu_ms: null,
-          server_first_ms: null,
-          server_first_cpu_ms: null,
-          server_ms: null,
-          server_cpu_ms: null,
-          clang_ms: null,
-          clang_cpu_ms: null,
-          inprocess_ratio: null,
-          first_ratio: null,
-          cold_ratio: null,
-          server_first_ratio: null,
-          server_ratio: null,
-        };
+        const row = emptyRow(name);
         try {
           // The in-process runs alternate with clang's, so that both meet the same load (the
           // machine is shared): the ratio of their medians is then steadier than when each is
@@ -311,6 +321,23 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
         }
         rows.push(row);
       }
+      if (hasCli) {
+        // What any fresh `tsbpf build` costs before it reads a header: Node's start, loading
+        // the compiler, building the parser, the back end's first run. The cold column cannot
+        // go under it.
+        options.log("core_compile: a one-line file");
+        const oneLine = join(scratch, "one-line.c");
+        writeFileSync(oneLine, "int x;\n");
+        const args = [cli, "build", ...flags, oneLine, "-o", join(scratch, "one-line.o")];
+        const env = { ...process.env, TSBPF_SERVER: "0" };
+        const cold = medianTiming(options.runs, () =>
+          succeeded(timed(process.execPath, args, env)),
+        );
+        floor = emptyRow(FLOOR);
+        floor.cold_ms = round(cold?.ms ?? null, 0);
+        floor.cold_cpu_ms = round(cold?.cpuMs ?? null, 0);
+        if (cold === undefined) floor.error = "tsbpf build failed";
+      }
     } finally {
       await server?.client.request(server.socket, { op: "stop" }, 5000).catch(() => undefined);
       rmSync(scratch, { recursive: true, force: true });
@@ -342,6 +369,12 @@ export const coreCompileSection: BenchSection<CoreCompileRow> = {
         server_first_ratio: mid((r) => r.server_first_ratio),
         server_ratio: mid((r) => r.server_ratio),
       });
+    }
+    if (floor !== undefined) {
+      const clang = rows.at(-1)?.clang_cpu_ms ?? null; // the median row's (or the one program's)
+      if (clang && floor.cold_cpu_ms !== null)
+        floor.cold_ratio = round(floor.cold_cpu_ms / clang, 2);
+      rows.push(floor);
     }
     return rows;
   },
