@@ -114,7 +114,18 @@ export class UnitLowering {
 
   // ---- diagnostics ----
 
+  /** The messages reported so far, by the token they point at. */
+  private readonly reported = new Map<A.SourceLoc, string[]>();
+
+  /**
+   * Reports an error at `loc`, once: an always_inline function's body is lowered again at each
+   * of its calls, and clang reports what is wrong in it once.
+   */
   error(loc: A.SourceLoc, message: string): void {
+    const said = this.reported.get(loc);
+    if (said?.includes(message)) return;
+    if (said === undefined) this.reported.set(loc, [message]);
+    else said.push(message);
     const notes = expansionChain(loc)
       .slice(0, -1)
       .map((n) => note(n.loc, `expanded from macro '${n.macro}'`));

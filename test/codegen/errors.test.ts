@@ -248,3 +248,22 @@ describe("division by a constant zero", () => {
     expect(unit.functions.map((f) => f.name)).toEqual(["f"]);
   });
 });
+
+describe("an error in an always_inline function's body", () => {
+  it("is reported once, not at each call the body is lowered for", () => {
+    const source =
+      HELPERS +
+      `static __attribute__((always_inline)) int bits(unsigned x) { return __builtin_clz(x); }\n` +
+      `int f(unsigned x) { return bits(x) + bits(x + 1) + bits(x + 2); }`;
+    let errors: string[] = [];
+    try {
+      tsbpfCompile(source);
+    } catch (e) {
+      if (!(e instanceof CompileError)) throw e;
+      errors = e.diagnostics
+        .filter((d) => d.severity === "error")
+        .map((d) => `${d.loc ? formatLoc(d.loc) : "?"}: ${d.message}`);
+    }
+    expect(errors).toEqual(["prog.c:8:69: A call to built-in function 'clz' is not supported."]);
+  });
+});
