@@ -295,9 +295,15 @@ export function addressOf(fl: FnLowering, e: A.Expr): Inst {
 /** base + off as a pointer value. */
 export function materialize(fl: FnLowering, base: Inst, off: number): Inst {
   if (off === 0) return base;
-  if ((base.op === "frame" || base.op === "global") && base.uses.length === 0) {
-    base.off += off;
-    return base;
+  if (base.op === "frame" || base.op === "global") {
+    // A new address, never base moved: base may be a variable's value (an inlined function's
+    // pointer parameter bound to `&local`) that other reads still return.
+    const moved = fl.b.emit(base.op, "i64", []);
+    moved.slot = base.slot;
+    moved.symbol = base.symbol;
+    moved.relocKind = base.relocKind;
+    moved.off = base.off + off;
+    return moved;
   }
   const r = fl.b.bin("add", base, fl.b.const64(off, off < 0 ? -1 : 0));
   r.inbounds = true;

@@ -524,4 +524,22 @@ PROG(prog) {
 }`,
     3,
   ),
+  s(
+    "inline-member-address",
+    `
+// An always_inline function whose first use of its pointer parameter is the address of a
+// member past offset 0: that address is a new value, the parameter (bound to &k) keeps its own
+struct key { u32 a; u32 b; u32 netns; u32 c; };
+static __always_inline void fill(struct key *k, u64 *m) {
+  __builtin_memcpy(&k->netns, &m[0], 4);
+  __builtin_memcpy(&k->a, &m[1], 4);
+  k->b = 7;
+}
+PROG(prog) {
+  struct key k = {};
+  fill(&k, M);
+  M[2] = k.a; M[3] = k.b; M[4] = k.netns; M[5] = k.c;
+  return 0;
+}`,
+  ),
 ];
