@@ -29,7 +29,7 @@ import {
   stackObject,
   valueType,
 } from "./lower-expr.js";
-import { convert, intInfo, irTy, isAggregate } from "./lower-types.js";
+import { byAddress, convert, intInfo, irTy } from "./lower-types.js";
 import { copyMemory, fillMemory } from "./lower-init.js";
 import { inlineBody } from "./lower-stmt.js";
 import { btfTypeId, enumValue, fieldInfo, typeInfo } from "./lower-core.js";
@@ -123,7 +123,7 @@ function callHelper(
   const args: Inst[] = [];
   e.args.forEach((a, i) => {
     const info = infoOf(fl, a);
-    if (isAggregate(convertedType(info))) {
+    if (byAddress(convertedType(info))) {
       fl.error(a.loc, "pass by value not supported: BPF helpers take scalars and pointers");
       args.push(b.const64(0, 0));
       return;
@@ -180,7 +180,7 @@ function callFunction(fl: FnLowering, e: A.CallExpr, f: FunctionDecl): Inst | un
   }
   const args: Inst[] = [];
   for (const a of e.args) {
-    if (isAggregate(convertedType(infoOf(fl, a)))) {
+    if (byAddress(convertedType(infoOf(fl, a)))) {
       fl.error(
         a.loc,
         `pass by value not supported: '${f.name}' is not inlined, pass a pointer instead`,

@@ -23,9 +23,31 @@ import {
   pointerTo,
   qualsOf,
   sizeOf,
+  ulonglongType,
   unqualified,
 } from "./types.js";
-import { convert, intInfo, irTy, isAggregate, unsupportedScalar } from "./lower-types.js";
+import {
+  byAddress,
+  convert,
+  intInfo,
+  irTy,
+  isAggregate,
+  isWideInt,
+  unsupportedScalar,
+} from "./lower-types.js";
+import {
+  arithHalves,
+  compareHalves,
+  constantHalves,
+  convertWide,
+  extendedHalves,
+  loadHalves,
+  narrowed,
+  negateHalves,
+  truthOperand,
+  wideValue,
+  type Halves,
+} from "./lower-wide.js";
 import { lowerCall } from "./lower-call.js";
 import { lowerStmtExpr } from "./lower-stmt.js";
 import { copyMemory, initializeLocal } from "./lower-init.js";
@@ -79,19 +101,23 @@ export function rvalue(fl: FnLowering, e: A.Expr): Inst {
     return constantOf(fl, to, info.value);
   }
   const from = valueType(info);
+  // (a narrowed 128-bit value needs only the halves it keeps: no temporary)
+  if (isWideInt(from) && !isWideInt(to)) return narrowed(fl, halvesOf(fl, e), to);
   const v = valueOf(fl, e, info);
   if (from === to) return v;
-  return convert(fl.b, v, from, to);
+  return convertWide(fl, v, from, to) ?? convert(fl.b, v, from, to);
 }
 
 /** The value of `e` converted to `to` (after its own implicit conversion). */
 export function rvalueAs(fl: FnLowering, e: A.Expr, to: CType): Inst {
   const info = infoOf(fl, e);
   const v = rvalue(fl, e);
-  return convert(fl.b, v, convertedType(info), to);
+  const from = convertedType(info);
+  return convertWide(fl, v, from, to) ?? convert(fl.b, v, from, to);
 }
 
 export function constantOf(fl: FnLowering, t: CType, v: bigint): Inst {
+  if (isWideInt(t)) return wideValue(fl, t, constantHalves(fl, convertValue(v, t)));
   const ty = irTy(t);
   return fl.b.constBig(ty === "void" ? "i32" : ty, convertValue(v, t));
 }
@@ -105,6 +131,13 @@ export function effect(fl: FnLowering, e: A.Expr): void {
       effect(fl, e.left);
       effect(fl, e.right);
       return;
+    case "UpdateExpr":
+      // (no copy of the old value when nothing reads it)
+      if (isWideInt(info.type)) {
+        wideUpdate(fl, e, false);
+        return;
+      }
+      break;
     case "CastExpr":
       effect(fl, e.operand);
       return;
@@ -149,6 +182,10 @@ export function valueOf(fl: FnLowering, e: A.Expr, info: ExprInfo): Inst {
   if (bad !== undefined) {
     fl.error(e.loc, bad);
     return fl.b.const64(0, 0);
+  }
+  if (isWideInt(info.type)) {
+    const wide = wideOperation(fl, e, info);
+    if (wide !== undefined) return wide;
   }
   switch (e.kind) {
     case "Identifier":
@@ -257,6 +294,9 @@ function unaryValue(fl: FnLowering, e: A.UnaryExpr, info: ExprInfo): Inst {
       return b.bin("xor", v, b.constOf(v.ty, -1));
     }
     case "!": {
+      if (isWideOperand(fl, e.operand)) {
+        return b.cmp("eq", truthOperand(fl, halvesOf(fl, e.operand)), b.const64(0, 0));
+      }
       const v = rvalue(fl, e.operand);
       return b.cmp("eq", v, b.constOf(v.ty, 0));
     }
@@ -342,7 +382,7 @@ export function variableLValue(fl: FnLowering, d: VarDecl, type: CType): LValue 
 /** Reads an lvalue's value: records and arrays give their address. */
 export function loadLValue(fl: FnLowering, lv: LValue, at: A.Expr): Inst {
   if (lv.kind === "ssa") return fl.b.read(lv.key);
-  if (isAggregate(lv.type)) return materialize(fl, lv.base, lv.off);
+  if (byAddress(lv.type)) return materialize(fl, lv.base, lv.off);
   const bad = unsupportedScalar(lv.type);
   if (bad !== undefined) {
     fl.error(at.loc, bad);
@@ -408,6 +448,10 @@ export function storeLValue(fl: FnLowering, lv: LValue, value: Inst, at: A.Expr)
     return value;
   }
   checkStackLeak(fl, lv.base, value, at);
+  if (byAddress(lv.type)) {
+    copyMemory(fl, lv.base, lv.off, value, 0, sizeOf(lv.type), at);
+    return materialize(fl, lv.base, lv.off);
+  }
   const ii = intInfo(lv.type);
   if (ii === undefined) {
     fl.error(at.loc, "cannot store a value of this type");
@@ -555,7 +599,7 @@ export function lvalue(fl: FnLowering, e: A.Expr): LValue {
       break;
   }
   // A record-typed rvalue (call, conditional, assignment...) lives in memory too.
-  if (isAggregate(info.type)) {
+  if (byAddress(info.type)) {
     const addr = valueOf(fl, e, info);
     const { base, off } = splitAddress(addr);
     return { kind: "mem", base, off, type: info.type, volatile: isVolatile, bits: undefined };
@@ -616,7 +660,10 @@ function memberLValue(
     vol ||= obj.volatile;
   }
   const m = path.member;
-  if (m.bitWidth === undefined) {
+  if (m.bitWidth !== undefined && isWideInt(m.type)) {
+    fl.error(e.memberLoc, "__int128 bit-fields are not supported by the BPF back end of tsbpf");
+  }
+  if (m.bitWidth === undefined || isWideInt(m.type)) {
     return {
       kind: "mem",
       base,
@@ -808,9 +855,14 @@ function binaryValue(fl: FnLowering, e: A.BinaryExpr, info: ExprInfo): Inst {
     case "<=":
     case ">":
     case ">=": {
+      const opType = info.opType ?? valueType(infoOf(fl, e.left));
+      const signed = intInfo(opType)?.signed ?? false;
+      if (isWideInt(opType)) {
+        const l = halvesOf(fl, e.left);
+        return compareHalves(fl, condFor(e.op, signed), l, halvesOf(fl, e.right));
+      }
       const l = rvalue(fl, e.left);
       const r = rvalue(fl, e.right);
-      const signed = intInfo(info.opType ?? valueType(infoOf(fl, e.left)))?.signed ?? false;
       return b.cmp(condFor(e.op, signed), l, r);
     }
     case "+":
@@ -818,10 +870,19 @@ function binaryValue(fl: FnLowering, e: A.BinaryExpr, info: ExprInfo): Inst {
       return additiveValue(fl, e, info);
     default: {
       const l = rvalue(fl, e.left);
-      const r = rvalue(fl, e.right);
+      const r = shiftCountOr(fl, e.op, e.right) ?? rvalue(fl, e.right);
       return arith(fl, e.op, l, r, info.opType ?? info.type, e.opLoc);
     }
   }
+}
+
+/**
+ * A shift's count when it has a 128-bit type and the shifted operand does not: its low bits
+ * (a count past 63 is undefined anyway); undefined for any other operand.
+ */
+function shiftCountOr(fl: FnLowering, op: A.BinaryOp, count: A.Expr): Inst | undefined {
+  if ((op !== "<<" && op !== ">>") || !isWideOperand(fl, count)) return undefined;
+  return narrowed(fl, halvesOf(fl, count), ulonglongType);
 }
 
 function additiveValue(fl: FnLowering, e: A.BinaryExpr, info: ExprInfo): Inst {
@@ -895,13 +956,143 @@ function logicalValue(fl: FnLowering, e: A.BinaryExpr): Inst {
   return fl.b.read(key);
 }
 
+// ---- __int128 (lower-wide.ts) ----
+
+/** Whether `e`'s value, converted for its context, is a 128-bit integer. */
+function isWideOperand(fl: FnLowering, e: A.Expr): boolean {
+  return isWideInt(convertedType(infoOf(fl, e)));
+}
+
+/**
+ * The halves of `e`'s value as a 128-bit integer (its context converts it to one). Operators
+ * are computed on halves directly: only a value that must be in memory gets a temporary.
+ */
+export function halvesOf(fl: FnLowering, e: A.Expr): Halves {
+  const info = infoOf(fl, e);
+  if (info.value !== undefined && !info.lvalue && isInteger(info.type)) {
+    return constantHalves(fl, info.value);
+  }
+  const from = valueType(info);
+  if (!isWideInt(from)) return extendedHalves(fl, valueOf(fl, e, info), from);
+  if (e.kind === "CastExpr") return halvesOf(fl, e.operand);
+  return operationHalves(fl, e, info) ?? loadHalves(fl, valueOf(fl, e, info));
+}
+
+/** The value of a constant operand (a shift count), if it is one. */
+function constantOperand(fl: FnLowering, e: A.Expr): bigint | undefined {
+  const info = infoOf(fl, e);
+  return info.value !== undefined && !info.lvalue ? info.value : undefined;
+}
+
+/** Stores a 128-bit value at addr + off. */
+function storeHalves(
+  fl: FnLowering,
+  addr: Inst,
+  off: number,
+  h: Halves,
+  isVolatile: boolean,
+): void {
+  fl.b.store(8, addr, off, h.lo, isVolatile);
+  fl.b.store(8, addr, off + 8, h.hi, isVolatile);
+}
+
+/** Where a 128-bit lvalue is (they always have memory: byAddress), and its volatility. */
+function wideAddress(fl: FnLowering, lv: LValue, at: A.Expr): { addr: Inst; volatile: boolean } {
+  // (materialize may move lv's base, so lv is not used after this)
+  return { addr: loadLValue(fl, lv, at), volatile: lv.kind === "mem" && lv.volatile };
+}
+
+/** The operators without side effects whose result is a 128-bit integer, as halves. */
+function operationHalves(fl: FnLowering, e: A.Expr, info: ExprInfo): Halves | undefined {
+  const t = info.type;
+  switch (e.kind) {
+    case "UnaryExpr":
+      if (e.op === "+") return halvesOf(fl, e.operand);
+      if (e.op !== "-" && e.op !== "~") return undefined;
+      return negateHalves(fl, e.op, halvesOf(fl, e.operand));
+    case "BinaryExpr": {
+      if (e.op === "&&" || e.op === "||") return undefined;
+      const l = halvesOf(fl, e.left);
+      const shift = e.op === "<<" || e.op === ">>";
+      const r = shift ? l : halvesOf(fl, e.right);
+      const count = shift ? constantOperand(fl, e.right) : undefined;
+      return arithHalves(fl, e.op, l, r, info.opType ?? t, count, e.opLoc);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The operators whose result is a 128-bit integer; undefined for the other expressions. */
+function wideOperation(fl: FnLowering, e: A.Expr, info: ExprInfo): Inst | undefined {
+  const t = info.type;
+  if (e.kind === "UpdateExpr") return wideUpdate(fl, e, !e.prefix);
+  const h = operationHalves(fl, e, info);
+  return h === undefined ? undefined : wideValue(fl, t, h);
+}
+
+/** `++x`, `x--`...: the object's address, or with `keepOld` a copy of its old value. */
+function wideUpdate(fl: FnLowering, e: A.UpdateExpr, keepOld: boolean): Inst {
+  const target = unqualified(infoOf(fl, e.operand).type);
+  const { addr, volatile } = wideAddress(fl, lvalue(fl, e.operand), e.operand);
+  const old = loadHalves(fl, addr);
+  const op = e.op === "++" ? "+" : "-";
+  const next = arithHalves(fl, op, old, constantHalves(fl, 1n), target, undefined, e.loc);
+  storeHalves(fl, addr, 0, next, volatile);
+  return keepOld ? wideValue(fl, target, old) : addr;
+}
+
+/** `x op= v` computed in a 128-bit type (x itself may be narrower). */
+function wideCompoundAssign(fl: FnLowering, e: A.AssignExpr, info: ExprInfo): Inst {
+  const target = unqualified(infoOf(fl, e.target).type);
+  const opType = info.opType ?? target;
+  const op = e.op.slice(0, -1) as A.BinaryOp;
+  const lv = lvalue(fl, e.target);
+  const shift = op === "<<" || op === ">>";
+  const count = shift ? constantOperand(fl, e.value) : undefined;
+  if (!isWideInt(target)) {
+    const old = extendedHalves(fl, loadLValue(fl, lv, e.target), target);
+    const result = arithHalves(
+      fl,
+      op,
+      old,
+      shift ? old : halvesOf(fl, e.value),
+      opType,
+      count,
+      e.opLoc,
+    );
+    return storeLValue(fl, lv, narrowed(fl, result, target), e);
+  }
+  const { addr, volatile } = wideAddress(fl, lv, e.target);
+  const old = loadHalves(fl, addr);
+  const result = arithHalves(
+    fl,
+    op,
+    old,
+    shift ? old : halvesOf(fl, e.value),
+    opType,
+    count,
+    e.opLoc,
+  );
+  storeHalves(fl, addr, 0, result, volatile);
+  return addr;
+}
+
 // ---- assignment and update ----
 
 function assignValue(fl: FnLowering, e: A.AssignExpr, info: ExprInfo): Inst {
   const b = fl.b;
   const target = infoOf(fl, e.target);
   const ttype = unqualified(target.type);
-  if (isAggregate(ttype)) {
+  if (e.op !== "=" && isWideInt(info.opType ?? ttype)) return wideCompoundAssign(fl, e, info);
+  if (isWideInt(ttype)) {
+    // clang evaluates the value before the place it goes to
+    const h = halvesOf(fl, e.value);
+    const { addr, volatile } = wideAddress(fl, lvalue(fl, e.target), e.target);
+    storeHalves(fl, addr, 0, h, volatile);
+    return addr;
+  }
+  if (byAddress(ttype)) {
     const src = rvalue(fl, e.value);
     const lv = lvalue(fl, e.target);
     if (lv.kind === "mem") {
@@ -936,7 +1127,7 @@ function assignValue(fl: FnLowering, e: A.AssignExpr, info: ExprInfo): Inst {
     );
   } else {
     const a = convert(b, old, ttype, opType);
-    const v = rvalue(fl, e.value);
+    const v = shiftCountOr(fl, op, e.value) ?? rvalue(fl, e.value);
     const r = arith(fl, op, a, v, opType, e.opLoc);
     result = convert(b, r, opType, ttype);
   }
@@ -993,18 +1184,20 @@ function conditionalValue(fl: FnLowering, e: A.ConditionalExpr, info: ExprInfo):
     effect(fl, e);
     return b.const32(0);
   }
-  const ty: Ty = isAggregate(type) ? "i64" : irTy(type);
+  const ty: Ty = byAddress(type) ? "i64" : irTy(type);
   if (e.then === null) {
     // GNU `a ?: b`: a is evaluated once.
     const a = rvalue(fl, e.cond);
     const ai = infoOf(fl, e.cond);
+    const from = convertedType(ai);
     const key = new VarKey("cond", ty);
     const t = b.newBlock("cond.then");
     const f = b.newBlock("cond.else");
     const join = b.newBlock("cond.end");
-    b.cbr("ne", a, b.constOf(a.ty, 0), t, f);
+    const truth = isWideInt(from) ? truthOperand(fl, loadHalves(fl, a)) : a;
+    b.cbr("ne", truth, b.constOf(truth.ty, 0), t, f);
     sealAndEnter(fl, t);
-    b.write(key, convert(b, a, convertedType(ai), type));
+    b.write(key, convertWide(fl, a, from, type) ?? convert(b, a, from, type));
     b.br(join);
     sealAndEnter(fl, f);
     b.write(key, rvalue(fl, e.else));
@@ -1037,7 +1230,7 @@ function conditionalValue(fl: FnLowering, e: A.ConditionalExpr, info: ExprInfo):
 function isSpeculatable(fl: FnLowering, e: A.Expr, depth = 0): boolean {
   if (depth > 3) return false;
   const info = infoOf(fl, e);
-  if (isAggregate(info.type)) return false;
+  if (byAddress(info.type) || isWideOperand(fl, e)) return false;
   if (info.value !== undefined && !info.lvalue) return true;
   switch (e.kind) {
     case "IntegerLiteral":
@@ -1078,9 +1271,11 @@ function conditionOperands(
       case ">":
       case ">=": {
         const info = infoOf(fl, e);
+        const opType = info.opType ?? valueType(infoOf(fl, e.left));
+        if (isWideInt(opType)) break;
         const a = rvalue(fl, e.left);
         const b = rvalue(fl, e.right);
-        const signed = intInfo(info.opType ?? valueType(infoOf(fl, e.left)))?.signed ?? false;
+        const signed = intInfo(opType)?.signed ?? false;
         return { cond: condFor(e.op, signed), a, b };
       }
       case "&&":
@@ -1088,11 +1283,11 @@ function conditionOperands(
         return undefined;
     }
   }
-  if (e.kind === "UnaryExpr" && e.op === "!") {
+  if (e.kind === "UnaryExpr" && e.op === "!" && !isWideOperand(fl, e.operand)) {
     const v = rvalue(fl, e.operand);
     return { cond: "eq", a: v, b: fl.b.constOf(v.ty, 0) };
   }
-  const v = rvalue(fl, e);
+  const v = isWideOperand(fl, e) ? truthOperand(fl, halvesOf(fl, e)) : rvalue(fl, e);
   return { cond: "ne", a: v, b: fl.b.constOf(v.ty, 0) };
 }
 
@@ -1109,9 +1304,11 @@ function castValue(fl: FnLowering, e: A.CastExpr, info: ExprInfo): Inst {
     return fl.b.const64(0, 0);
   }
   const oi = infoOf(fl, e.operand);
+  const from = convertedType(oi);
+  if (isWideInt(from) && !isWideInt(to)) return narrowed(fl, halvesOf(fl, e.operand), to);
   const v = rvalue(fl, e.operand);
   if (isAggregate(to)) return v;
-  return convert(fl.b, v, convertedType(oi), to);
+  return convertWide(fl, v, from, to) ?? convert(fl.b, v, from, to);
 }
 
 function compoundLiteralAddress(fl: FnLowering, e: A.CompoundLiteral, info: ExprInfo): Inst {
@@ -1122,7 +1319,7 @@ function compoundLiteralAddress(fl: FnLowering, e: A.CompoundLiteral, info: Expr
 
 function compoundLiteralValue(fl: FnLowering, e: A.CompoundLiteral, info: ExprInfo): Inst {
   const addr = compoundLiteralAddress(fl, e, info);
-  if (isAggregate(info.type)) return addr;
+  if (byAddress(info.type)) return addr;
   return loadLValue(
     fl,
     { kind: "mem", base: addr, off: 0, type: info.type, volatile: false, bits: undefined },
@@ -1186,9 +1383,11 @@ export function condBranch(
         case "<=":
         case ">":
         case ">=": {
+          const opType = info.opType ?? valueType(infoOf(fl, e.left));
+          if (isWideInt(opType)) break;
           const l = rvalue(fl, e.left);
           const r = rvalue(fl, e.right);
-          const signed = intInfo(info.opType ?? valueType(infoOf(fl, e.left)))?.signed ?? false;
+          const signed = intInfo(opType)?.signed ?? false;
           b.cbr(condFor(e.op, signed), l, r, t, f);
           return;
         }
@@ -1205,6 +1404,6 @@ export function condBranch(
       condBranch(fl, e.right, t, f);
       return;
   }
-  const v = rvalue(fl, e);
+  const v = isWideOperand(fl, e) ? truthOperand(fl, halvesOf(fl, e)) : rvalue(fl, e);
   b.cbr("ne", v, b.constOf(v.ty, 0), t, f);
 }

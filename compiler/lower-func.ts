@@ -9,7 +9,7 @@ import { Builder, VarKey } from "./lower-builder.js";
 import { type Block, Func, type Inst, type Slot, type Ty } from "./ir.js";
 import type { FunctionDecl, SemaResult, VarDecl } from "./sema.js";
 import { type CType, Q_VOLATILE, alignOf, canonical, qualsOf, sizeOf } from "./types.js";
-import { irTy, isAggregate } from "./lower-types.js";
+import { byAddress, irTy } from "./lower-types.js";
 import type { UnitLowering } from "./lower.js";
 import { diagnosticLoc } from "./lexer.js";
 
@@ -95,7 +95,7 @@ export class FnLowering {
   }
 
   private needsSlot(v: VarDecl): boolean {
-    if (isAggregate(v.type)) return true;
+    if (byAddress(v.type)) return true;
     if ((qualsOf(v.type) & Q_VOLATILE) !== 0) return true;
     if (irTy(v.type) === "void") return true;
     return this.unit.addressTaken(this.frame.decl).has(v);
@@ -151,7 +151,7 @@ export class FnLowering {
     let returnSlot: Slot | undefined;
     const rc = canonical(returnType);
     if (returnTo !== undefined && rc.kind !== "void") {
-      if (isAggregate(rc)) returnSlot = this.newSlot(rc, `${decl.name}.ret`);
+      if (byAddress(rc)) returnSlot = this.newSlot(rc, `${decl.name}.ret`);
       else returnKey = new VarKey(`${decl.name}.ret`, irTy(rc));
     }
     return {

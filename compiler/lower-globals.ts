@@ -117,7 +117,7 @@ function placeEntry(unit: UnitLowering, out: InitialData, base: number, entry: I
   const size = sizeOf(entry.type);
   const v = unit.constant(e);
   if (v !== undefined) {
-    writeLE(out.bytes, at, size, BigInt.asUintN(64, convertValue(v, entry.type)));
+    writeLE(out.bytes, at, size, BigInt.asUintN(size * 8, convertValue(v, entry.type)));
     return;
   }
   const addr = addressConstant(unit, e);

@@ -12,8 +12,8 @@ import type { Inst, Slot } from "./ir.js";
 import type { InitEntry } from "./sema.js";
 import { convertValue } from "./consteval.js";
 import { type CType, canonical, sizeOf } from "./types.js";
-import { type LValue, infoOf, rvalue, storeLValue, bitFieldUnit } from "./lower-expr.js";
-import { intInfo, isAggregate } from "./lower-types.js";
+import { type LValue, bitFieldUnit, halvesOf, infoOf, rvalue, storeLValue } from "./lower-expr.js";
+import { byAddress, intInfo, isWideInt } from "./lower-types.js";
 
 // Byte states of an object being initialised.
 const ZERO = 0; // not written by any entry: zero
@@ -65,7 +65,7 @@ function placeConstant(
     }
     return true;
   }
-  if (isAggregate(entry.type)) return false;
+  if (byAddress(entry.type)) return false;
   const ii = intInfo(entry.type);
   if (ii === undefined) return false;
   const info = infoOf(fl, e);
@@ -145,7 +145,13 @@ function storeImmediate(
 
 function storeEntry(fl: FnLowering, slot: Slot, entry: InitEntry, at: { loc: A.SourceLoc }): void {
   const base = fl.frameAddr(slot);
-  if (isAggregate(entry.type)) {
+  if (isWideInt(entry.type)) {
+    const h = halvesOf(fl, entry.expr);
+    fl.b.store(8, base, entry.offset, h.lo);
+    fl.b.store(8, base, entry.offset + 8, h.hi);
+    return;
+  }
+  if (byAddress(entry.type)) {
     const src = rvalue(fl, entry.expr);
     copyMemory(fl, base, entry.offset, src, 0, sizeOf(entry.type), at);
     return;

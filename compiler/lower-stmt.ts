@@ -23,7 +23,14 @@ import {
   convertedType,
 } from "./lower-expr.js";
 import { copyMemory, initializeLocal } from "./lower-init.js";
-import { intInfo, irTy, isAggregate, normalizeNarrow, unsupportedScalar } from "./lower-types.js";
+import {
+  byAddress,
+  intInfo,
+  irTy,
+  isWideInt,
+  normalizeNarrow,
+  unsupportedScalar,
+} from "./lower-types.js";
 import { walk } from "./lower.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -91,7 +98,7 @@ export function inlineBody(
     const s = fl.declareLocal(p);
     const a = args[i];
     if (a === undefined) return;
-    if (isAggregate(p.type) && s.kind === "slot") {
+    if (byAddress(p.type) && s.kind === "slot") {
       copyMemory(fl, fl.frameAddr(s.slot), 0, a, 0, sizeOf(p.type), at);
       return;
     }
@@ -309,7 +316,7 @@ function lowerReturn(fl: FnLowering, s: A.ReturnStmt): void {
     } else {
       value = rvalue(fl, s.value);
       const local =
-        value.ty === "i64" && !isAggregate(frame.returnType) ? stackObject(value) : undefined;
+        value.ty === "i64" && !byAddress(frame.returnType) ? stackObject(value) : undefined;
       if (local !== undefined)
         fl.error(
           s.value.loc,
@@ -343,6 +350,13 @@ function lowerReturn(fl: FnLowering, s: A.ReturnStmt): void {
 
 function lowerSwitch(fl: FnLowering, s: A.SwitchStmt): void {
   const b = fl.b;
+  if (isWideInt(convertedType(infoOf(fl, s.cond)))) {
+    fl.error(
+      s.cond.loc,
+      "a switch on an __int128 value is not supported by the BPF back end of tsbpf",
+    );
+    return;
+  }
   const v = rvalue(fl, s.cond);
   const signed = intInfo(convertedType(infoOf(fl, s.cond)))?.signed ?? true;
   const labels = fl.sema.switches.get(s) ?? [];

@@ -27,6 +27,17 @@ export function isAggregate(t: CType): boolean {
   return c.kind === "record" || c.kind === "array";
 }
 
+/** A 16-byte integer type (__int128): held in memory, its values handled by address (lower-wide.ts). */
+export function isWideInt(t: CType): boolean {
+  const c = canonical(t);
+  return c.kind === "int" && c.size > 8;
+}
+
+/** Whether values of `t` are handled by their address: records, arrays and __int128. */
+export function byAddress(t: CType): boolean {
+  return isAggregate(t) || isWideInt(t);
+}
+
 /** The IR type holding values of `t` ("void" for void, aggregates and functions). */
 export function irTy(t: CType): Ty {
   const c = canonical(t);
@@ -43,11 +54,10 @@ export function irTy(t: CType): Ty {
   }
 }
 
-/** Whether `t` is a scalar the back end cannot hold (floating point, __int128). */
+/** Whether `t` is a scalar the back end cannot hold (floating point). */
 export function unsupportedScalar(t: CType): string | undefined {
   const c = canonical(t);
   if (c.kind === "float") return "floating-point types are not supported by the BPF target";
-  if (c.kind === "int" && c.size > 8) return "__int128 is not supported by the BPF back end";
   return undefined;
 }
 

@@ -35,7 +35,7 @@ import {
   readConstant,
   sectionOf,
 } from "./lower-globals.js";
-import { intInfo, irTy, isAggregate } from "./lower-types.js";
+import { byAddress, intInfo, irTy, isAggregate, isWideInt } from "./lower-types.js";
 
 export type Cpu = "v1" | "v2" | "v3" | "v4";
 
@@ -208,12 +208,17 @@ export class UnitLowering {
       this.error(at, "functions with VarArgs or StructRet are not supported");
       return;
     }
+    if (isWideInt(ret)) {
+      // Two registers would be needed; clang's BPF back end refuses it too.
+      this.error(at, "only small returns supported");
+      return;
+    }
     if (paramCount > 5) {
       this.error(at, "defined with too many args");
       return;
     }
     for (const p of decl.params) {
-      if (isAggregate(p.type))
+      if (byAddress(p.type))
         this.error(
           p.loc,
           `pass by value not supported: parameter '${p.name}' of '${decl.name}' is a '${typeToString(p.type)}'; pass a pointer`,

@@ -188,9 +188,32 @@ const CASES: BadInput[] = [
     error: "8:16: inline assembly is not supported by the BPF back end of tsbpf",
   },
   {
-    name: "__int128",
-    source: `int f(long x) { __int128 y = x; return (int)(y >> 3); }`,
-    error: "8:26: __int128 is not supported by the BPF back end",
+    name: "__int128 multiplication",
+    source: `unsigned __int128 g, h;\nint f(void) { g = g * h; return 0; }`,
+    error: "9:21: A call to built-in function '__multi3' is not supported.",
+    clang: "A call to built-in function '__multi3' is not supported.",
+  },
+  {
+    name: "__int128 shift by a variable count",
+    source: `unsigned __int128 g;\nint f(int n) { g <<= n; return 0; }`,
+    error: "9:18: A call to built-in function '__ashlti3' is not supported.",
+    clang: "A call to built-in function '__ashlti3' is not supported.",
+  },
+  {
+    name: "__int128 division",
+    source: `unsigned __int128 g, h;\nint f(void) { g = g / h; return 0; }`,
+    error: "9:21: A call to built-in function '__udivti3' is not supported.",
+    clang: "A call to built-in function '__udivti3' is not supported.",
+  },
+  {
+    name: "__int128 returned",
+    source: `__attribute__((noinline)) unsigned __int128 wide(long x) { return x; }\nint f(long x) { return (int)wide(x); }`,
+    error: "8:45: only small returns supported",
+  },
+  {
+    name: "__int128 switch",
+    source: `int f(long x) { __int128 y = x; switch (y) { case 1: return 1; } return 0; }`,
+    error: "8:41: a switch on an __int128 value is not supported by the BPF back end of tsbpf",
   },
 ];
 

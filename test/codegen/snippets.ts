@@ -542,4 +542,79 @@ PROG(prog) {
   return 0;
 }`,
   ),
+  s(
+    "int128-ops",
+    `
+// __int128 held as two halves: carries, borrows, shifts across the halves, orders decided by
+// either half, signed and unsigned
+typedef unsigned __int128 u128;
+typedef __int128 s128;
+PROG(prog) {
+  u128 a = ((u128)M[1] << 64) | M[0];
+  u128 b = ((u128)M[3] << 64) | M[2];
+  u128 c = ((u128)M[1] << 64) | M[2];
+  u128 sum = a + b, diff = a - b, mix = (a & b) ^ (a | ~b);
+  s128 neg = -(s128)a;
+  u128 l = a << 3, r = a >> 70, l2 = b << 64, r2 = b >> 1;
+  s128 sr = (s128)b >> 100, sr2 = (s128)b >> 5;
+  M[0] = (u64)sum; M[1] = (u64)(sum >> 64);
+  M[2] = (u64)diff; M[3] = (u64)(diff >> 64);
+  M[4] = (u64)mix ^ (u64)(mix >> 64);
+  M[5] = (u64)neg ^ (u64)(neg >> 64) ^ (u64)l ^ (u64)(l >> 64);
+  M[6] = (u64)r ^ (u64)l2 ^ (u64)(l2 >> 64) ^ (u64)r2 ^ (u64)(r2 >> 64);
+  M[7] = (u64)sr ^ (u64)(sr >> 64) ^ (u64)sr2 ^ (u64)(sr2 >> 64);
+  return (a < b) | (a <= c) << 1 | (a > c) << 2 | (c >= a) << 3 | (a == c) << 4 |
+         (a != b) << 5 | ((s128)a < (s128)b) << 6 | ((s128)c >= (s128)a) << 7 | (!a) << 8 |
+         (a ? 1 : 0) << 9 | (a + 1 == 0) << 10 | ((s128)M32[3] < 0) << 11;
+}`,
+  ),
+  s(
+    "int128-product",
+    `
+// the low half of a 128-bit product needs no __multi3: clang narrows it, and so do we
+typedef unsigned __int128 u128;
+PROG(prog) {
+  u128 a = ((u128)M[1] << 64) | M[0];
+  u128 b = ((u128)M[3] << 64) | M[2];
+  M[4] = (u64)(a * b);
+  return 0;
+}`,
+  ),
+  s(
+    "int128-memory",
+    `
+// IPv6 addresses as unsigned __int128, as bcc's tcptracer keeps them: copies, tests against 0,
+// an always_inline helper filling them, globals, ++ and compound assignment
+typedef unsigned __int128 u128;
+struct tuple { u128 saddr; u128 daddr; u16 port; };
+u128 total = ((u128)1 << 100) + 5;
+static __always_inline int fill(struct tuple *t, u64 *m) {
+  __builtin_memcpy(&t->saddr, &m[0], 16);
+  t->daddr = t->saddr + m[2];
+  if (t->saddr == 0) return 0;
+  return 1;
+}
+PROG(prog) {
+  struct tuple t = {}, u;
+  int ok = fill(&t, M);
+  u = t;
+  u.daddr++;
+  u.saddr -= 7;
+  total += u.daddr;
+  u128 pick = M[4] & 1 ? t.saddr : u.daddr;
+  M[0] = (u64)u.saddr; M[1] = (u64)(u.saddr >> 64);
+  M[2] = (u64)u.daddr; M[3] = (u64)(pick >> 64) ^ (u64)pick;
+  M[4] = (u64)total ^ (u64)(total >> 64);
+  u128 k = M[5];
+  k <<= 65; k |= M[6]; k >>= 3;
+  int small = 5;
+  small += k;
+  M[5] = (u64)k; M[6] = (u64)(k >> 64) + small;
+  u128 old = k--;
+  u64 step = (u64)(old - k);
+  M[7] = step + (u64)(--k >> 64);
+  return ok + (t.saddr != u.saddr) + (u.saddr == 0 || t.daddr == 0) * 4;
+}`,
+    2,
+  ),
 ];

@@ -149,8 +149,8 @@ const CASES: BadInput[] = [
     name: "__int128 arithmetic",
     source:
       '__attribute__((section("kprobe/x"))) int prog(void *ctx)\n{\n\t__int128 a = (long)ctx;\n\treturn (int)(a * a >> 64);\n}\n',
-    at: "3:11",
-    message: /__int128 is not supported/,
+    at: "4:17",
+    message: /A call to built-in function '__multi3' is not supported/,
   },
   {
     name: "syntax error (front end)",
