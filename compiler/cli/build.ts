@@ -5,8 +5,9 @@
 //
 // -c (the default) writes the object (FILE.bpf.o unless -o); -S writes the disassembly as
 // `llvm-objdump -d -r` prints it (FILE.bpf.s unless -o); -E prints the preprocessed source
-// (to -o or stdout). Diagnostics are printed as clang prints them; any error exits 1.
-import { writeFileSync } from "node:fs";
+// (to -o or stdout). Diagnostics are printed as clang prints them; any error exits 1 and, as
+// with clang, leaves no output file.
+import { closeSync, lstatSync, openSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { TsbpfError } from "../../runtime/error.js";
 import { objdumpText } from "../../runtime/cli/objdump.js";
@@ -17,6 +18,7 @@ import {
   type Diagnostic,
   type SourceProvider,
 } from "../diagnostics.js";
+import { systemErrorText } from "./report.js";
 
 /** A bad command line, reported as clang reports one. */
 export class BuildUsageError extends TsbpfError {}
@@ -152,15 +154,16 @@ export function build(args: string[], io: CommandOutput, cache: boolean): number
     }
     throw err;
   }
+  let code = 1;
   try {
-    return runBuild(parsed, io, cache);
+    code = runBuild(parsed, io, cache);
   } catch (err) {
-    if (err instanceof CompileError) {
-      io.stderr(err.render());
-      return 1;
-    }
-    throw err;
+    if (!(err instanceof CompileError)) throw err;
+    io.stderr(err.render());
+  } finally {
+    if (code !== 0) removeOutput(parsed);
   }
+  return code;
 }
 
 function runBuild(
@@ -196,12 +199,49 @@ function runBuild(
   return 0;
 }
 
+/** An error about a file named on the command line, reported as clang reports one. */
+function fileError(message: string): CompileError {
+  return new CompileError([{ severity: "error", message, loc: undefined, notes: [] }]);
+}
+
+/** Writes an output file (one that fails half-written is removed by build()). */
 function writeOutput(path: string, data: string | Uint8Array): void {
+  let fd: number;
   try {
-    writeFileSync(path, data);
+    fd = openSync(path, "w");
   } catch (err) {
-    throw new BuildUsageError(
-      `error: unable to open output file '${path}': '${(err as NodeJS.ErrnoException).code ?? String(err)}'`,
-    );
+    throw fileError(`unable to open output file '${path}': '${systemErrorText(err)}'`);
+  }
+  try {
+    writeFileSync(fd, data);
+  } catch (err) {
+    throw fileError(`unable to write output file '${path}': '${systemErrorText(err)}'`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A failed build leaves no output file, as with clang, so that no older object passes for this
+ * build's: it removes the file it would have written when that is a regular file and not the
+ * input (which clang would remove too).
+ */
+function removeOutput({ input, output, mode }: BuildArgs): void {
+  const path =
+    output ??
+    (mode === "object"
+      ? defaultOutput(input, ".o")
+      : mode === "assembly"
+        ? defaultOutput(input, ".s")
+        : undefined);
+  if (path === undefined || path === "-") return;
+  try {
+    const out = lstatSync(path);
+    if (!out.isFile()) return;
+    const source = statSync(input, { throwIfNoEntry: false });
+    if (source !== undefined && source.ino === out.ino && source.dev === out.dev) return;
+    unlinkSync(path);
+  } catch {
+    // gone already, or not ours to remove
   }
 }
