@@ -8,7 +8,6 @@
 // with `--exact-layouts` also the enum size attributes bpftool 7.1 leaves out (without them a
 // struct holding a 1-byte enum is laid out wrongly). `raw` (the default, as in bpftool) lists
 // every type. bpftool's own spelling `dump file FILE format c` is accepted too.
-import { readFileSync } from "node:fs";
 import type { Btf } from "../btf/btf.js";
 import { dumpBtf } from "../btf/dump.js";
 import { parseBtf } from "../btf/parse.js";
@@ -18,6 +17,7 @@ import { readElf } from "../elf/read.js";
 import { TsbpfError } from "../error.js";
 import { kernelBtf } from "../kernel/btf.js";
 import { SimKernel } from "../kernel/kernel.js";
+import { readInput } from "./input.js";
 
 class BtfCliError extends TsbpfError {}
 
@@ -85,15 +85,7 @@ export function parseDumpArgs(args: string[]): DumpArgs | undefined {
 
 /** The BTF in a file: an ELF object's .BTF section, or the whole file when it is raw BTF. */
 export function readBtfFile(file: string): Btf {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(file));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new BtfCliError(
-      `btf dump: '${file}': ${code === "ENOENT" ? "No such file or directory" : code === "EISDIR" ? "Is a directory" : String(err)}`,
-    );
-  }
+  const bytes = readInput(file);
   if (ELFMAG.every((b, i) => bytes[i] === b)) {
     const elf = readElf(bytes, file);
     const section = elf.sections.find((s) => s.name === ".BTF");

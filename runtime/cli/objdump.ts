@@ -13,7 +13,6 @@
 // names the line of its opening brace and line_info the line of its name): a line is printed
 // above the instruction whose line_info record starts it, unless the record before had the
 // same line (line-0 records count).
-import { readFileSync } from "node:fs";
 import { parseBtf } from "../btf/parse.js";
 import { parseBtfExt } from "../btf/ext-parse.js";
 import { lineOf } from "../btf/ext.js";
@@ -32,6 +31,7 @@ import { decodeInsn } from "../isa/codec.js";
 import { formatObjdumpLine, insnSlots } from "../isa/disasm.js";
 import type { Insn } from "../isa/insn.js";
 import { TsbpfError } from "../error.js";
+import { readInput } from "./input.js";
 
 class ObjdumpCliError extends TsbpfError {}
 
@@ -67,17 +67,7 @@ export async function main(args: string[]): Promise<number> {
   if (opts.source) opts.disassemble = true;
   if (files.length === 0 || (!opts.disassemble && !opts.relocations))
     throw new ObjdumpCliError(`objdump: nothing to do\n${USAGE}`);
-  for (const file of files) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(readFileSync(file));
-    } catch (err) {
-      throw new ObjdumpCliError(
-        `objdump: '${file}': ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : String(err)}`,
-      );
-    }
-    process.stdout.write(objdumpText(bytes, file, opts));
-  }
+  for (const file of files) process.stdout.write(objdumpText(readInput(file), file, opts));
   return 0;
 }
 

@@ -8,6 +8,7 @@
 // contents of every map (decoded through the object's BTF) and each program's run and miss
 // counts; --json prints the same as one JSON document. The same options give the same output,
 // byte for byte. A program the verifier rejects is reported with its log, exit 1.
+import { basename } from "node:path";
 import {
   BpfObject,
   type BpfLink,
@@ -26,6 +27,7 @@ import {
   type WorkloadSummary,
 } from "../kernel/workload.js";
 import { BpfMapType } from "../uapi/bpf.js";
+import { InputError, readInput } from "./input.js";
 
 class RunCliError extends TsbpfError {}
 
@@ -87,7 +89,7 @@ export async function runObject(options: RunOptions): Promise<RunReport> {
   const cpus = options.cpus ?? 2;
   const engine = options.engine ?? "jit";
   const kernel = new SimKernel({ cpus, seed, version: options.kernel ?? "6.1" });
-  using obj = await BpfObject.open(options.file);
+  using obj = await openFile(options.file);
   obj.load(kernel, { engine });
   const trace = obj.tracePipe();
   const readers = openReaders(obj);
@@ -120,6 +122,26 @@ export async function runObject(options: RunOptions): Promise<RunReport> {
       ),
     },
   };
+}
+
+/**
+ * The object in `file` (C source when it ends in .c), read here so that a read error says why.
+ */
+async function openFile(file: string): Promise<BpfObject> {
+  const source = file.endsWith(".c");
+  let bytes: Uint8Array;
+  try {
+    bytes = readInput(file);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    const what = source ? "source" : "object";
+    throw new RunCliError(`${file}: open: cannot read the ${what}: ${err.code} (${err.reason})`);
+  }
+  return BpfObject.open(
+    source
+      ? { source: Buffer.from(bytes).toString("utf8"), file }
+      : { bytes, name: basename(file) },
+  );
 }
 
 type Reader =

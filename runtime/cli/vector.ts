@@ -4,10 +4,11 @@
 //   tsbpf vector --check DIR        run every DIR/*.data against its expected result and end
 //                                   with the line `N passed, N failed`
 //   --budget N                      stop a run after N instructions (default 2^30)
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { TsbpfError } from "../error.js";
 import { checkVector, parseVector, runVector } from "../vm/conformance.js";
+import { InputError, readInput, systemErrorText } from "./input.js";
 
 class VectorCliError extends TsbpfError {}
 
@@ -22,9 +23,10 @@ export function formatR0(lo: number, hi: number): string {
 
 function readText(path: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return Buffer.from(readInput(path)).toString("utf8");
   } catch (err) {
-    throw new VectorCliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    if (!(err instanceof InputError)) throw err;
+    throw new VectorCliError(`cannot read ${path}: ${err.code} (${err.reason})`);
   }
 }
 
@@ -44,13 +46,24 @@ function checkDir(dir: string, budget: number | undefined): number {
       .sort();
   } catch (err) {
     if (err instanceof TsbpfError) throw err;
-    throw new VectorCliError(`cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+    throw new VectorCliError(`cannot read ${dir}: ${code} (${systemErrorText(err)})`);
   }
   let passed = 0;
   let failed = 0;
   for (const f of files) {
     const path = join(dir, f);
-    const check = checkVector(readText(path), path, budget === undefined ? {} : { budget });
+    let text: string;
+    try {
+      text = readText(path);
+    } catch (err) {
+      // one unreadable entry (a directory named x.data) fails, the others still run
+      if (!(err instanceof VectorCliError)) throw err;
+      failed++;
+      console.log(`FAIL ${err.message}`);
+      continue;
+    }
+    const check = checkVector(text, path, budget === undefined ? {} : { budget });
     if (check.passed) {
       passed++;
     } else {

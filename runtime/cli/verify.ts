@@ -8,12 +8,12 @@
 // and, for a program that failed or when --log-level is given, the verifier log indented below
 // it; then a summary line. Exits 0 when every program loads, 1 otherwise. A file that is not a
 // usable object is one line on stderr and exit 1.
-import { readFileSync } from "node:fs";
 import { TsbpfError } from "../error.js";
 import { SimKernel } from "../kernel/kernel.js";
 import { ObjectLoader, type LoadedProgram } from "../loader/load.js";
 import { openObject } from "../object/open.js";
 import { progTypeShortName } from "../uapi/bpf.js";
+import { readInput } from "./input.js";
 
 class VerifyCliError extends TsbpfError {}
 
@@ -58,16 +58,6 @@ function parseArgs(args: string[]): VerifyArgs {
   return { file, logLevel, kernel };
 }
 
-function readObject(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (err) {
-    throw new VerifyCliError(
-      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    );
-  }
-}
-
 /** The log indented under its program, without a trailing empty line. */
 function indented(log: string): string[] {
   return log
@@ -89,7 +79,7 @@ function report(p: LoadedProgram, showLog: boolean): string[] {
 
 export async function main(args: string[]): Promise<number> {
   const options = parseArgs(args);
-  const object = openObject(readObject(options.file), options.file);
+  const object = openObject(readInput(options.file), options.file);
   const kernel = new SimKernel({ version: options.kernel });
   const loaded = new ObjectLoader(object).load(kernel, {
     keepGoing: true,
