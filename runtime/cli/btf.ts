@@ -66,8 +66,10 @@ export function parseDumpArgs(args: string[]): DumpArgs | undefined {
     if (arg === "-h" || arg === "--help") return undefined;
     if (arg === "--sim") out.sim = true;
     else if (arg === "--exact-layouts") out.exactLayouts = true;
-    else if (arg === "--format" || arg === "format") setFormat(args[++i]);
-    else if (arg.startsWith("--format=")) setFormat(arg.slice("--format=".length));
+    else if (arg === "--format" || arg === "format") {
+      if (i + 1 >= args.length) throw new BtfCliError(`btf dump: ${arg} needs a value\n${USAGE}`);
+      setFormat(args[++i]);
+    } else if (arg.startsWith("--format=")) setFormat(arg.slice("--format=".length));
     else if (arg === "file" && out.file === undefined && i + 1 < args.length) out.file = args[++i];
     else if (arg.startsWith("-"))
       throw new BtfCliError(`btf dump: unknown option '${arg}'\n${USAGE}`);

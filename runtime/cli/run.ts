@@ -273,7 +273,8 @@ export function formatReport(r: RunReport): string {
 
 const show = (v: BtfValue): string => JSON.stringify(v);
 
-function parseArgs(args: string[]): RunOptions & { json: boolean } {
+/** The options, or undefined for -h/--help. */
+function parseArgs(args: string[]): (RunOptions & { json: boolean }) | undefined {
   let file: string | undefined;
   const options: Omit<RunOptions, "file"> & { json: boolean } = { json: false };
   for (let i = 0; i < args.length; i++) {
@@ -324,6 +325,9 @@ function parseArgs(args: string[]): RunOptions & { json: boolean } {
       case "--json":
         options.json = true;
         break;
+      case "-h":
+      case "--help":
+        return undefined;
       default:
         if (arg.startsWith("-")) throw new RunCliError(`unknown option '${arg}'\n${USAGE}`);
         if (file !== undefined)
@@ -337,6 +341,10 @@ function parseArgs(args: string[]): RunOptions & { json: boolean } {
 
 export async function main(args: string[]): Promise<number> {
   const options = parseArgs(args);
+  if (options === undefined) {
+    console.log(USAGE);
+    return 0;
+  }
   let report: RunReport;
   try {
     report = await runObject(options);

@@ -25,7 +25,8 @@ interface VerifyArgs {
   kernel: "4.1" | "6.1" | "6.18";
 }
 
-function parseArgs(args: string[]): VerifyArgs {
+/** The options, or undefined for -h/--help. */
+function parseArgs(args: string[]): VerifyArgs | undefined {
   let file: string | undefined;
   let logLevel: number | undefined;
   let kernel: "4.1" | "6.1" | "6.18" = "6.1";
@@ -36,6 +37,7 @@ function parseArgs(args: string[]): VerifyArgs {
       if (v === undefined) throw new VerifyCliError(`${arg} needs a value\n${USAGE}`);
       return v;
     };
+    if (arg === "-h" || arg === "--help") return undefined;
     if (arg === "--log-level") {
       const v = value();
       if (!["0", "1", "2"].includes(v))
@@ -79,6 +81,10 @@ function report(p: LoadedProgram, showLog: boolean): string[] {
 
 export async function main(args: string[]): Promise<number> {
   const options = parseArgs(args);
+  if (options === undefined) {
+    console.log(USAGE);
+    return 0;
+  }
   const object = openObject(readInput(options.file), options.file);
   const kernel = new SimKernel({ version: options.kernel });
   const loaded = new ObjectLoader(object).load(kernel, {

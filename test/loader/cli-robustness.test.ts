@@ -152,6 +152,27 @@ describe("reading the input file", () => {
   });
 });
 
+describe("options", () => {
+  it("verify and run answer -h and --help with their usage, exit 0", async () => {
+    for (const [command, usage] of [
+      [verify, /^usage: tsbpf verify FILE\.o/],
+      [run, /^usage: tsbpf run FILE\.o\|FILE\.bpf\.c/],
+    ] as [Command, RegExp][]) {
+      for (const flag of ["-h", "--help"]) {
+        out = [];
+        expect(await command([flag])).toBe(0);
+        expect(out.join("\n")).toMatch(usage);
+      }
+    }
+  });
+
+  it("btf dump --format without its value says so", async () => {
+    const r = await outcome(btf, ["dump", "--sim", "--format"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^tsbpf: btf dump: --format needs a value\nusage: /);
+  });
+});
+
 describe("tsbpf vector --check", () => {
   it("an unreadable entry fails, the rest still run", async () => {
     const d = join(dir(), "vectors-a");
