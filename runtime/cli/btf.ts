@@ -46,10 +46,18 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const btf = opts.sim ? kernelBtf(new SimKernel()) : readBtfFile(opts.file!);
-  process.stdout.write(
-    opts.format === "c" ? btfToC(btf, { enumModes: opts.exactLayouts }) : dumpBtf(btf),
-  );
+  const { btf, where } = opts.sim
+    ? { btf: kernelBtf(new SimKernel()), where: "simulated kernel BTF" }
+    : loadBtf(opts.file!);
+  let text: string;
+  try {
+    text = opts.format === "c" ? btfToC(btf, { enumModes: opts.exactLayouts }) : dumpBtf(btf);
+  } catch (err) {
+    // a BTF that parses but cannot be written out (a cycle C cannot express): say whose it is
+    if (!(err instanceof TsbpfError)) throw err;
+    throw new BtfCliError(`${where}: ${err.message}`);
+  }
+  process.stdout.write(text);
   return 0;
 }
 
@@ -87,12 +95,17 @@ export function parseDumpArgs(args: string[]): DumpArgs | undefined {
 
 /** The BTF in a file: an ELF object's .BTF section, or the whole file when it is raw BTF. */
 export function readBtfFile(file: string): Btf {
+  return loadBtf(file).btf;
+}
+
+/** The BTF in a file, and how messages name it: `x.o: .BTF` or `vmlinux`. */
+function loadBtf(file: string): { btf: Btf; where: string } {
   const bytes = readInput(file);
   if (ELFMAG.every((b, i) => bytes[i] === b)) {
     const elf = readElf(bytes, file);
     const section = elf.sections.find((s) => s.name === ".BTF");
     if (section === undefined) throw new BtfCliError(`btf dump: '${file}': no .BTF section`);
-    return parseBtf(section.data, `${file}: .BTF`);
+    return { btf: parseBtf(section.data, `${file}: .BTF`), where: `${file}: .BTF` };
   }
-  return parseBtf(bytes, file);
+  return { btf: parseBtf(bytes, file), where: file };
 }

@@ -67,8 +67,19 @@ export async function main(args: string[]): Promise<number> {
   if (opts.source) opts.disassemble = true;
   if (files.length === 0 || (!opts.disassemble && !opts.relocations))
     throw new ObjdumpCliError(`objdump: nothing to do\n${USAGE}`);
-  for (const file of files) process.stdout.write(objdumpText(readInput(file), file, opts));
-  return 0;
+  // As llvm-objdump: a file that cannot be read or is no usable object is an error on stderr,
+  // and the files after it are still dumped; the exit code says whether any failed.
+  let failed = 0;
+  for (const file of files) {
+    try {
+      process.stdout.write(objdumpText(readInput(file), file, opts));
+    } catch (err) {
+      if (!(err instanceof TsbpfError)) throw err;
+      console.error(`tsbpf: ${err.message}`);
+      failed++;
+    }
+  }
+  return failed === 0 ? 0 : 1;
 }
 
 /** The whole text llvm-objdump prints for one object. */

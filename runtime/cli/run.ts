@@ -126,6 +126,8 @@ export async function runObject(options: RunOptions): Promise<RunReport> {
 
 /**
  * The object in `file` (C source when it ends in .c), read here so that a read error says why.
+ * An object that is not a usable ELF object is reported as `tsbpf verify` and `objdump` report
+ * it (`x.o: ELF header: ...`), not wrapped a second time in the API's `x.o: open:` form.
  */
 async function openFile(file: string): Promise<BpfObject> {
   const source = file.endsWith(".c");
@@ -137,11 +139,17 @@ async function openFile(file: string): Promise<BpfObject> {
     const what = source ? "source" : "object";
     throw new RunCliError(`${file}: open: cannot read the ${what}: ${err.code} (${err.reason})`);
   }
-  return BpfObject.open(
-    source
-      ? { source: Buffer.from(bytes).toString("utf8"), file }
-      : { bytes, name: basename(file) },
-  );
+  try {
+    return await BpfObject.open(
+      source
+        ? { source: Buffer.from(bytes).toString("utf8"), file }
+        : { bytes, name: basename(file) },
+    );
+  } catch (err) {
+    if (err instanceof BpfError && err.command === "open" && err.cause instanceof TsbpfError)
+      throw err.cause;
+    throw err;
+  }
 }
 
 type Reader =

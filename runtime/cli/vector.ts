@@ -30,11 +30,20 @@ function readText(path: string): string {
   }
 }
 
+/** A message that names the vector file: the assembler's and the interpreter's do already. */
+const naming = (path: string, message: string): string =>
+  message.startsWith(`${path}:`) ? message : `${path}: ${message}`;
+
 function runOne(path: string, budget: number | undefined): number {
-  const vector = parseVector(readText(path), path);
-  const result = runVector(vector, budget === undefined ? {} : { budget });
-  console.log(formatR0(result.lo, result.hi));
-  return 0;
+  try {
+    const vector = parseVector(readText(path), path);
+    const result = runVector(vector, budget === undefined ? {} : { budget });
+    console.log(formatR0(result.lo, result.hi));
+    return 0;
+  } catch (err) {
+    if (!(err instanceof TsbpfError) || err instanceof VectorCliError) throw err;
+    throw new VectorCliError(naming(path, err.message));
+  }
 }
 
 function checkDir(dir: string, budget: number | undefined): number {
@@ -68,9 +77,8 @@ function checkDir(dir: string, budget: number | undefined): number {
       passed++;
     } else {
       failed++;
-      console.log(
-        `FAIL ${path}: ${check.error ?? `r0 = ${check.actual}, expected ${check.expected}`}`,
-      );
+      const why = check.error ?? `r0 = ${check.actual}, expected ${check.expected}`;
+      console.log(`FAIL ${naming(path, why)}`);
     }
   }
   console.log(`${passed} passed, ${failed} failed`);

@@ -15,7 +15,7 @@ import { main as run } from "../../runtime/cli/run.js";
 import { main as vector } from "../../runtime/cli/vector.js";
 import { main as verify } from "../../runtime/cli/verify.js";
 import { TsbpfError } from "../../runtime/error.js";
-import { scratchDir } from "./tools.js";
+import { compile, hasClang, scratchDir } from "./tools.js";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -173,15 +173,89 @@ describe("options", () => {
   });
 });
 
-describe("tsbpf vector --check", () => {
-  it("an unreadable entry fails, the rest still run", async () => {
-    const d = join(dir(), "vectors-a");
+/** A raw BTF: a 24-byte header, the types as u32 words, the strings. */
+function rawBtf(types: number[], strings: string): Uint8Array {
+  const typeBytes = new Uint8Array(Uint32Array.from(types).buffer);
+  const strBytes = new TextEncoder().encode(strings);
+  const out = new Uint8Array(24 + typeBytes.length + strBytes.length);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, 0xeb9f, true);
+  view.setUint8(2, 1);
+  view.setUint32(4, 24, true);
+  view.setUint32(8, 0, true);
+  view.setUint32(12, typeBytes.length, true);
+  view.setUint32(16, typeBytes.length, true);
+  view.setUint32(20, strBytes.length, true);
+  out.set(typeBytes, 24);
+  out.set(strBytes, 24 + typeBytes.length);
+  return out;
+}
+
+describe("btf dump --format c of BTF that C cannot express", () => {
+  // [1] int; [2] typedef a -> [3]; [3] typedef b -> [2]: a loop of typedefs
+  const INT = [1, 0x01000000, 4, 0x01000020];
+  const TYPEDEF = (name: number, type: number): number[] => [name, 0x08000000, type];
+  const STRINGS = "\0int\0a\0b\0";
+
+  it("names the file that holds it", async () => {
+    const loop = join(dir(), "typedef-loop.btf");
+    writeFileSync(loop, rawBtf([...INT, ...TYPEDEF(5, 3), ...TYPEDEF(7, 2)], STRINGS));
+    expect(await outcome(btf, ["dump", loop])).toEqual({ code: 0, stderr: "" }); // raw is fine
+    const r = await outcome(btf, ["dump", loop, "--format", "c"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^tsbpf: ${loop}: type \\[\\d\\]: .*\\(cyclic BTF\\?\\)$`));
+  });
+});
+
+describe.skipIf(!hasClang)("objects that are not usable", () => {
+  it("objdump reports a bad file and still dumps the files after it, exit 1 (as llvm-objdump)", async () => {
+    const { path } = compile("globals");
+    const junk = join(dir(), "junk.o");
+    writeFileSync(junk, "not an ELF file at all, but long enough for the ELF header's 64 bytes");
+    const missing = join(dir(), "gone.o");
+    expect(await objdump(["-d", junk, path, missing, path])).toBe(1);
+    expect(err).toEqual([
+      `tsbpf: ${junk}: ELF header: bad magic (not an ELF file)`,
+      `tsbpf: '${missing}': No such file or directory`,
+    ]);
+    expect(out.filter((s) => s.includes(`${path}:\tfile format elf64-bpf`))).toHaveLength(2);
+    out = [];
+    err = [];
+    expect(await objdump(["-d", path])).toBe(0);
+    expect(err).toEqual([]);
+  });
+
+  it("run reports an object that is no ELF object as verify does, without the API's wrapping", async () => {
+    const junk = join(dir(), "junk.o");
+    writeFileSync(junk, "not an ELF file at all, but long enough for the ELF header's 64 bytes");
+    const expected = "tsbpf: junk.o: ELF header: bad magic (not an ELF file)";
+    expect(await outcome(run, [junk])).toEqual({ code: 1, stderr: expected });
+    expect(await outcome(verify, [junk])).toEqual({ code: 1, stderr: expected });
+  });
+});
+
+describe("tsbpf vector", () => {
+  it("names the file in every error, including those found before the program runs", async () => {
+    const v = join(dir(), "jump.data");
+    writeFileSync(v, "-- asm\nja +5\nexit\n");
+    expect(await outcome(vector, [v])).toEqual({
+      code: 1,
+      stderr: `tsbpf vector: ${v}: insn 0: jump out of range: target 6 outside the program (0..1)`,
+    });
+  });
+
+  it("--check: each failure names its file once; an unreadable entry fails, the rest still run", async () => {
+    const d = join(dir(), "vectors");
     mkdirSync(join(d, "b-sub.data"), { recursive: true });
     writeFileSync(join(d, "a-ok.data"), "-- asm\nmov %r0, 4\nexit\n-- result\n0x4\n");
+    writeFileSync(join(d, "c-badreg.data"), "-- asm\nmov %r11, 1\nexit\n-- result\n0x0\n");
+    writeFileSync(join(d, "d-jump.data"), "-- asm\nja +5\nexit\n-- result\n0x0\n");
     expect(await vector(["--check", d])).toBe(1);
     expect(out).toEqual([
       `FAIL cannot read ${join(d, "b-sub.data")}: EISDIR (Is a directory)`,
-      "1 passed, 1 failed",
+      `FAIL ${join(d, "c-badreg.data")}:2:5: bad register r11 (r0-r10)`,
+      `FAIL ${join(d, "d-jump.data")}: insn 0: jump out of range: target 6 outside the program (0..1)`,
+      "1 passed, 3 failed",
     ]);
   });
 });
