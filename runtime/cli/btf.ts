@@ -100,7 +100,7 @@ export function readBtfFile(file: string): Btf {
 
 /** The BTF in a file, and how messages name it: `x.o: .BTF` or `vmlinux`. */
 function loadBtf(file: string): { btf: Btf; where: string } {
-  const bytes = readInput(file);
+  const bytes = readInput(file, { command: "btf dump" });
   if (ELFMAG.every((b, i) => bytes[i] === b)) {
     const elf = readElf(bytes, file);
     const section = elf.sections.find((s) => s.name === ".BTF");

@@ -8,7 +8,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { getSystemErrorMap } from "node:util";
 import { TsbpfError } from "../error.js";
 
-/** An input that could not be read: `message` is `'path': reason`. */
+/** An input that could not be read: `message` is `command: 'path': reason`. */
 export class InputError extends TsbpfError {
   constructor(
     readonly path: string,
@@ -16,9 +16,18 @@ export class InputError extends TsbpfError {
     readonly code: string,
     /** "No such file or directory" ... */
     readonly reason: string,
+    /** the command that read it ("objdump"), when messages name it */
+    command?: string,
   ) {
-    super(`'${path}': ${reason}`);
+    super(`${command === undefined ? "" : `${command}: `}'${path}': ${reason}`);
   }
+}
+
+export interface ReadOptions {
+  /** the command that reads, to begin the message with ("objdump", "btf dump") */
+  command?: string;
+  /** the most bytes the input may have (default MAX_INPUT_BYTES) */
+  limit?: number;
 }
 
 /** Far above any BPF object or BTF (vmlinux BTF is a few MiB, objects rarely reach 10 MiB). */
@@ -51,20 +60,25 @@ export function systemErrorText(err: unknown): string {
 }
 
 /** The whole content of `path`, or an InputError. */
-export function readInput(path: string, limit = MAX_INPUT_BYTES): Uint8Array {
+export function readInput(path: string, options: ReadOptions = {}): Uint8Array {
+  const { command, limit = MAX_INPUT_BYTES } = options;
+  const fail = (code: string, reason: string): InputError =>
+    new InputError(path, code, reason, command);
   let fd: number;
   try {
     fd = openSync(path, "r");
   } catch (err) {
-    throw systemError(path, err);
+    throw fail(errorCode(err), systemErrorText(err));
   }
   try {
     const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new InputError(path, "EISDIR", STRERROR.EISDIR!);
-    if (stat.isFile() && stat.size > limit) throw tooLarge(path, limit, stat.size);
-    return readToEnd(fd, path, stat.isFile() ? stat.size : 0, limit);
+    if (stat.isDirectory()) throw fail("EISDIR", STRERROR.EISDIR!);
+    if (stat.isFile() && stat.size > limit) throw fail("EFBIG", tooLarge(limit, stat.size));
+    const bytes = readToEnd(fd, stat.isFile() ? stat.size : 0, limit);
+    if (bytes === undefined) throw fail("EFBIG", tooLarge(limit));
+    return bytes;
   } catch (err) {
-    throw err instanceof InputError ? err : systemError(path, err);
+    throw err instanceof InputError ? err : fail(errorCode(err), systemErrorText(err));
   } finally {
     closeSync(fd);
   }
@@ -72,9 +86,10 @@ export function readInput(path: string, limit = MAX_INPUT_BYTES): Uint8Array {
 
 /**
  * Read until end of file: a file in one step (one byte more than its size, to meet its end), a
- * device or pipe, or a file that grew, in 1 MiB chunks, never holding more than limit + 1 bytes.
+ * device or pipe, or a file that grew, in 1 MiB chunks, never holding more than limit + 1 bytes;
+ * undefined when there are more than `limit`.
  */
-function readToEnd(fd: number, path: string, size: number, limit: number): Uint8Array {
+function readToEnd(fd: number, size: number, limit: number): Uint8Array | undefined {
   const chunks: Uint8Array[] = [];
   let chunk = new Uint8Array(Math.min(size > 0 ? size + 1 : CHUNK, limit + 1));
   let used = 0;
@@ -84,7 +99,7 @@ function readToEnd(fd: number, path: string, size: number, limit: number): Uint8
     if (got === 0) break;
     used += got;
     length += got;
-    if (length > limit) throw tooLarge(path, limit);
+    if (length > limit) return undefined;
     if (used === chunk.length) {
       chunks.push(chunk);
       chunk = new Uint8Array(Math.min(CHUNK, limit + 1 - length));
@@ -104,13 +119,9 @@ function readToEnd(fd: number, path: string, size: number, limit: number): Uint8
 
 const CHUNK = 1 << 20;
 
-function tooLarge(path: string, limit: number, size?: number): InputError {
+function tooLarge(limit: number, size?: number): string {
   const most = limit >= 1 << 20 ? `${limit / (1 << 20)} MiB` : `${limit} bytes`;
-  const what = size === undefined ? "more" : `${size} bytes, more`;
-  return new InputError(path, "EFBIG", `${what} than the ${most} an input may have`);
+  return `${size === undefined ? "more" : `${size} bytes, more`} than the ${most} an input may have`;
 }
 
-function systemError(path: string, err: unknown): InputError {
-  const code = (err as NodeJS.ErrnoException).code ?? "EIO";
-  return new InputError(path, code, systemErrorText(err));
-}
+const errorCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? "EIO";

@@ -72,10 +72,10 @@ export async function main(args: string[]): Promise<number> {
   let failed = 0;
   for (const file of files) {
     try {
-      process.stdout.write(objdumpText(readInput(file), file, opts));
+      process.stdout.write(objdumpText(readInput(file, { command: "objdump" }), file, opts));
     } catch (err) {
       if (!(err instanceof TsbpfError)) throw err;
-      console.error(`tsbpf: ${err.message}`);
+      process.stderr.write(`tsbpf: ${err.message}\n`);
       failed++;
     }
   }

@@ -85,7 +85,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const object = openObject(readInput(options.file), options.file);
+  const object = openObject(readInput(options.file, { command: "verify" }), options.file);
   const kernel = new SimKernel({ version: options.kernel });
   const loaded = new ObjectLoader(object).load(kernel, {
     keepGoing: true,

@@ -30,6 +30,10 @@ beforeEach(() => {
     out.push(String(s));
     return true;
   });
+  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+    err.push(String(s).replace(/\n$/, ""));
+    return true;
+  });
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -57,14 +61,14 @@ describe("reading the input file", () => {
   it("a directory is 'Is a directory', in every command", async () => {
     const d = join(dir(), "adir.o");
     mkdirSync(d, { recursive: true });
-    for (const [command, args] of [
-      [objdump, ["-d", d]],
-      [verify, [d]],
-      [btf, ["dump", d]],
-    ] as [Command, string[]][]) {
+    for (const [command, name, args] of [
+      [objdump, "objdump", ["-d", d]],
+      [verify, "verify", [d]],
+      [btf, "btf dump", ["dump", d]],
+    ] as [Command, string, string[]][]) {
       expect(await outcome(command, args)).toEqual({
         code: 1,
-        stderr: `tsbpf: '${d}': Is a directory`,
+        stderr: `tsbpf: ${name}: '${d}': Is a directory`,
       });
       err = [];
     }
@@ -87,7 +91,7 @@ describe("reading the input file", () => {
     const m = join(dir(), "missing.o");
     expect(await outcome(verify, [m])).toEqual({
       code: 1,
-      stderr: `tsbpf: '${m}': No such file or directory`,
+      stderr: `tsbpf: verify: '${m}': No such file or directory`,
     });
     expect((await outcome(run, [m])).stderr).toBe(
       `tsbpf: ${m}: open: cannot read the object: ENOENT (No such file or directory)`,
@@ -98,15 +102,15 @@ describe("reading the input file", () => {
     const big = join(dir(), "big.o");
     writeFileSync(big, "");
     truncateSync(big, MAX_INPUT_BYTES + 4096); // sparse: no disk used
-    for (const [command, args] of [
-      [objdump, ["-d", big]],
-      [verify, [big]],
-      [btf, ["dump", big]],
-    ] as [Command, string[]][]) {
+    for (const [command, name, args] of [
+      [objdump, "objdump", ["-d", big]],
+      [verify, "verify", [big]],
+      [btf, "btf dump", ["dump", big]],
+    ] as [Command, string, string[]][]) {
       const r = await outcome(command, args);
       expect(r).toEqual({
         code: 1,
-        stderr: `tsbpf: '${big}': ${MAX_INPUT_BYTES + 4096} bytes, more than the 256 MiB an input may have`,
+        stderr: `tsbpf: ${name}: '${big}': ${MAX_INPUT_BYTES + 4096} bytes, more than the 256 MiB an input may have`,
       });
       err = [];
     }
@@ -115,16 +119,16 @@ describe("reading the input file", () => {
   it.skipIf(!existsSync("/dev/zero"))(
     "a device that never ends is an error, not a hang",
     async () => {
-      expect(() => readInput("/dev/zero", 3 << 20)).toThrow(
+      expect(() => readInput("/dev/zero", { limit: 3 << 20 })).toThrow(
         new InputError("/dev/zero", "EFBIG", "more than the 3 MiB an input may have"),
       );
-      expect(() => readInput("/dev/zero", 100)).toThrow(
-        /more than the 100 bytes an input may have/,
+      expect(() => readInput("/dev/zero", { limit: 100, command: "x" })).toThrow(
+        "x: '/dev/zero': more than the 100 bytes an input may have",
       );
       const t0 = performance.now();
       expect(await outcome(objdump, ["-d", "/dev/zero"])).toEqual({
         code: 1,
-        stderr: "tsbpf: '/dev/zero': more than the 256 MiB an input may have",
+        stderr: "tsbpf: objdump: '/dev/zero': more than the 256 MiB an input may have",
       });
       expect(performance.now() - t0).toBeLessThan(20_000);
     },
@@ -136,8 +140,8 @@ describe("reading the input file", () => {
     writeFileSync(f, bytes);
     const same = (a: Uint8Array): boolean => bytes.equals(a);
     expect(same(readInput(f))).toBe(true);
-    expect(same(readInput(f, bytes.length))).toBe(true);
-    expect(() => readInput(f, bytes.length - 1)).toThrow(
+    expect(same(readInput(f, { limit: bytes.length }))).toBe(true);
+    expect(() => readInput(f, { limit: bytes.length - 1 })).toThrow(
       /'.*bytes\.bin': 3000000 bytes, more than/,
     );
     const fifo = join(dir(), "bytes.fifo");
@@ -216,7 +220,7 @@ describe.skipIf(!hasClang)("objects that are not usable", () => {
     expect(await objdump(["-d", junk, path, missing, path])).toBe(1);
     expect(err).toEqual([
       `tsbpf: ${junk}: ELF header: bad magic (not an ELF file)`,
-      `tsbpf: '${missing}': No such file or directory`,
+      `tsbpf: objdump: '${missing}': No such file or directory`,
     ]);
     expect(out.filter((s) => s.includes(`${path}:\tfile format elf64-bpf`))).toHaveLength(2);
     out = [];
