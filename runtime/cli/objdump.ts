@@ -30,6 +30,7 @@ import { readElf } from "../elf/read.js";
 import { decodeInsn } from "../isa/codec.js";
 import { formatObjdumpLine, insnSlots } from "../isa/disasm.js";
 import type { Insn } from "../isa/insn.js";
+import { BPF_LDDW } from "../isa/opcodes.js";
 import { TsbpfError } from "../error.js";
 import { readInput } from "./input.js";
 
@@ -137,7 +138,9 @@ function disassembleSection(
   if (!headers.has(0)) out.push("", `${hex16(0)} <${s.name}>:`);
   let r = 0;
   let lastLine: { line: number; file: string } | undefined;
-  for (let i = 0; i < insns.length; i += insnSlots(insns, i)) {
+  let i = 0;
+  for (; i < insns.length; i += insnSlots(insns, i)) {
+    if (insns[i]!.code === BPF_LDDW && i + 1 === insns.length) break; // no second slot: the tail
     for (const sym of headers.get(i * 8) ?? []) out.push("", `${hex16(sym.value)} <${sym.name}>:`);
     const src = lines?.get(i * 8);
     if (src) {
@@ -154,6 +157,35 @@ function disassembleSection(
         `\t\t${hex16(rel.offset)}:  ${relocationTypeName(rel.type)}\t${symbolName(elf, rel.symbol)}`,
       );
     }
+  }
+  disassembleTail(s.data, i * 8, headers, out);
+}
+
+/**
+ * The bytes after the last whole instruction (a section cut short), as llvm-objdump walks them:
+ * where fewer than 8 bytes are left, or an lddw lacks its second slot, one byte is printed as
+ * `<unknown>` and the walk goes on at the next byte; 8 bytes that are there are decoded wherever
+ * they start (without the <label> of a jump target, which an unaligned jump has none of).
+ */
+function disassembleTail(
+  data: Uint8Array,
+  from: number,
+  headers: Map<number, ElfSymbol[]>,
+  out: string[],
+): void {
+  for (let off = from; off < data.length;) {
+    for (const sym of headers.get(off) ?? []) out.push("", `${hex16(sym.value)} <${sym.name}>:`);
+    const left = data.length - off;
+    const address = Math.floor(off / 8);
+    if (left < 8 || (data[off] === BPF_LDDW && left < 16)) {
+      out.push(`${(PAD + address).slice(-8)}:\t${hex2(data[off]!)}\t<unknown>`);
+      off += 1;
+      continue;
+    }
+    const insns = [decodeInsn(data, off)];
+    if (insns[0]!.code === BPF_LDDW) insns.push(decodeInsn(data, off + 8));
+    out.push(formatObjdumpLine(insns, 0, { address }));
+    off += insns.length * 8;
   }
 }
 
@@ -202,3 +234,5 @@ function sourceLines(
 }
 
 const hex16 = (n: number): string => n.toString(16).padStart(16, "0");
+const hex2 = (n: number): string => n.toString(16).padStart(2, "0");
+const PAD = "        ";

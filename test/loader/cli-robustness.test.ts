@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { main as btf } from "../../runtime/cli/btf.js";
 import { InputError, MAX_INPUT_BYTES, readInput } from "../../runtime/cli/input.js";
-import { main as objdump } from "../../runtime/cli/objdump.js";
+import { main as objdump, objdumpText } from "../../runtime/cli/objdump.js";
 import { main as run } from "../../runtime/cli/run.js";
 import { main as vector } from "../../runtime/cli/vector.js";
 import { main as verify } from "../../runtime/cli/verify.js";
 import { TsbpfError } from "../../runtime/error.js";
-import { compile, hasClang, scratchDir } from "./tools.js";
+import { compile, hasClang, hasObjdump, scratchDir } from "./tools.js";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -235,6 +235,78 @@ describe.skipIf(!hasClang)("objects that are not usable", () => {
     const expected = "tsbpf: junk.o: ELF header: bad magic (not an ELF file)";
     expect(await outcome(run, [junk])).toEqual({ code: 1, stderr: expected });
     expect(await outcome(verify, [junk])).toEqual({ code: 1, stderr: expected });
+  });
+});
+
+/** `bytes` with its one code section (and the symbol that spans it) cut to `size` bytes. */
+function cutCode(bytes: Uint8Array, size: number): Uint8Array {
+  const out = bytes.slice();
+  const view = new DataView(out.buffer);
+  const shoff = Number(view.getBigUint64(0x28, true));
+  const shnum = view.getUint16(0x3c, true);
+  const header = (i: number): number => shoff + i * 64;
+  let code = -1;
+  for (let i = 0; i < shnum; i++) {
+    const flags = view.getBigUint64(header(i) + 8, true);
+    if (view.getUint32(header(i) + 4, true) === 1 && (flags & 4n) !== 0n) code = i;
+  }
+  const full = view.getBigUint64(header(code) + 32, true);
+  view.setBigUint64(header(code) + 32, BigInt(size), true);
+  for (let i = 0; i < shnum; i++) {
+    if (view.getUint32(header(i) + 4, true) !== 2) continue; // SHT_SYMTAB
+    const at = Number(view.getBigUint64(header(i) + 24, true));
+    const count = Number(view.getBigUint64(header(i) + 32, true)) / 24;
+    for (let k = 0; k < count; k++) {
+      const sym = at + k * 24;
+      if (view.getUint16(sym + 6, true) === code && view.getBigUint64(sym + 16, true) === full)
+        view.setBigUint64(sym + 16, BigInt(size), true);
+    }
+  }
+  return out;
+}
+
+describe.skipIf(!hasClang)("objdump of a code section cut short", () => {
+  // lddw r0, imm64; exit: 24 bytes
+  const SOURCE = `__attribute__((section("socket"), used)) long f(void *ctx) { return 0x1122334455667788; }
+char LICENSE[] __attribute__((section("license"), used)) = "GPL";`;
+
+  it("prints the bytes after the last whole instruction as llvm-objdump does, never drops them", () => {
+    const { bytes } = compile("lddw-tail", SOURCE);
+    const lines = (size: number): string[] =>
+      objdumpText(cutCode(bytes, size), "cut.o", {
+        disassemble: true,
+        relocations: false,
+        source: false,
+      })
+        .split("\n")
+        .filter((l) => /^ +\d+:/.test(l));
+    // 3 bytes after the lddw: one line each
+    expect(lines(19)).toEqual([
+      "       0:\t18 00 00 00 88 77 66 55 00 00 00 00 44 33 22 11\tr0 = 1234605616436508552 ll",
+      "       2:\t95\t<unknown>",
+      "       2:\t00\t<unknown>",
+      "       2:\t00\t<unknown>",
+    ]);
+    // an lddw without its second slot: a byte, then 8 bytes decoded where they start, then bytes
+    expect(lines(12)).toEqual([
+      "       0:\t18\t<unknown>",
+      "       0:\t00 00 00 88 77 66 55 00\t<unknown>",
+      "       1:\t00\t<unknown>",
+      "       1:\t00\t<unknown>",
+      "       1:\t00\t<unknown>",
+    ]);
+    if (!hasObjdump) return;
+    for (let size = 1; size < 24; size++) {
+      const file = join(dir(), `cut${size}.o`);
+      writeFileSync(file, cutCode(bytes, size));
+      const llvm = execFileSync("llvm-objdump", ["-d", "-r", file], { encoding: "utf8" });
+      const ours = objdumpText(cutCode(bytes, size), file, {
+        disassemble: true,
+        relocations: true,
+        source: false,
+      });
+      expect(ours, `cut to ${size} bytes`).toBe(llvm);
+    }
   });
 });
 
