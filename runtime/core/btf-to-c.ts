@@ -386,26 +386,29 @@ class CWriter {
     const align = this.alignOf(id);
     const packed = isStruct ? this.isPacked(t) : false;
     this.print(`${isStruct ? "struct" : "union"}${t.name !== "" ? " " : ""}${this.typeName(id)} {`);
+    // Offsets are C ints, as in libbpf's btf_dump_emit_struct_def: a size or offset past 2^31
+    // bits wraps there as it does in bpftool (a corrupt BTF then gets bpftool's text).
     let off = 0;
     let prevBitfield = false;
     for (const m of t.members) {
       const bits = t.kindFlag ? m.bitfieldSize : 0;
       const mAlign = packed ? 1 : this.alignOf(m.type);
       const inBitfield = prevBitfield && bits !== 0;
-      this.emitBitPadding(off, m.bitOffset, mAlign, inBitfield, lvl + 1);
+      const mOff = m.bitOffset | 0;
+      this.emitBitPadding(id, off, mOff, mAlign, inBitfield, lvl + 1);
       this.print(`\n${indent(lvl + 1)}`);
       this.emitTypeDecl(m.type, m.name, lvl + 1);
       if (bits) {
         this.print(`: ${bits}`);
-        off = m.bitOffset + bits;
+        off = (mOff + bits) | 0;
         prevBitfield = true;
       } else {
-        off = m.bitOffset + Math.max(0, this.sizeOf(m.type)) * 8;
+        off = (mOff + Math.imul(Math.max(0, this.sizeOf(m.type)) | 0, 8)) | 0;
         prevBitfield = false;
       }
       this.print(";");
     }
-    if (isStruct) this.emitBitPadding(off, t.size * 8, align, false, lvl + 1);
+    if (isStruct) this.emitBitPadding(id, off, Math.imul(t.size, 8), align, false, lvl + 1);
     // `struct empty {}` stays on one line
     if (t.members.length || t.size) this.print(`\n${indent(lvl)}}`);
     else this.print("}");
@@ -430,6 +433,7 @@ class CWriter {
    * where the compiler would not align by itself, then whole `T: N` units.
    */
   private emitBitPadding(
+    id: number,
     cur: number,
     next: number,
     nextAlign: number,
@@ -437,6 +441,13 @@ class CWriter {
     lvl: number,
   ): void {
     if (cur >= next) return;
+    // bpftool would print a line per 64 bits of any gap; a gap of millions of lines is a
+    // corrupt size or offset, not a struct to write out
+    if (next - cur > MAX_PADDING_BITS) {
+      throw new BtfError(
+        `type [${id}]: a gap of ${next - cur} bits between members (a corrupt size or offset?)`,
+      );
+    }
     let padBits = 0;
     let padType = "";
     let newOff = 0;
@@ -812,6 +823,9 @@ class CWriter {
     return -1;
   }
 }
+
+/** The widest gap emitBitPadding writes out: 2^24 bits, 262,144 `long: 64;` lines. */
+const MAX_PADDING_BITS = 1 << 24;
 
 const PADS = [
   { name: "long", bits: PTR_SIZE * 8 },

@@ -197,6 +197,50 @@ describe("tsbpf btf errors", () => {
     expect(await cliError(["dump", truncated])).toMatch(/truncated\.elf/);
   });
 
+  it("a struct size or member offset past 2^31 bits wraps as in bpftool; a huge gap is an error", () => {
+    // struct s { int int; } with a corrupt size or member offset (C ints in libbpf's
+    // btf_dump): bpftool's text, where writing the gap out would have been ~10^9 lines
+    const structBtf = (size: number, bitOffset: number): Uint8Array => {
+      const b = Buffer.alloc(24 + 40 + 7);
+      b.writeUInt32LE(0x0001eb9f, 0);
+      b.writeUInt32LE(24, 4);
+      b.writeUInt32LE(40, 16); // str_off: types take 40 bytes
+      b.writeUInt32LE(7, 20);
+      b.writeUInt32LE(40, 12);
+      const t = 24;
+      b.writeUInt32LE(1, t); // [1] INT 'int' size 4, 32 bits
+      b.writeUInt32LE(0x01000000, t + 4);
+      b.writeUInt32LE(4, t + 8);
+      b.writeUInt32LE(0x01000020, t + 12);
+      b.writeUInt32LE(5, t + 16); // [2] STRUCT 's', one member
+      b.writeUInt32LE(0x04000001, t + 20);
+      b.writeUInt32LE(size, t + 24);
+      b.writeUInt32LE(1, t + 28); // member 'int' of type [1]
+      b.writeUInt32LE(1, t + 32);
+      b.writeUInt32LE(bitOffset, t + 36);
+      b.write("\0int\0s\0", 64, "latin1");
+      return new Uint8Array(b);
+    };
+    const text = (size: number, bitOffset: number): string =>
+      btfToC(parseBtf(structBtf(size, bitOffset), "corrupt"));
+    expect(text(0xffffffff, 0xfffffff0)).toContain(
+      "struct s {\n\tint int;\n} __attribute__((packed));",
+    );
+    expect(text(8, 0xffffffff)).toContain(
+      "struct s {\n\tint int;\n\tlong: 0;\n} __attribute__((packed));",
+    );
+    expect(() => text(1 << 24, 0)).toThrow(/type \[2\]: a gap of 134217696 bits between members/);
+    if (hasBpftool) {
+      for (const [size, offset] of [
+        [0xffffffff, 0xfffffff0],
+        [8, 0xffffffff],
+      ] as const) {
+        const file = scratchFile(`corrupt-${size}-${offset}.btf`, structBtf(size, offset));
+        expect(text(size, offset)).toBe(bpftoolDump(file, "c"));
+      }
+    }
+  });
+
   it("never throw anything but a TsbpfError on corrupt BTF", () => {
     const good = encodeBtf(kernelBtf());
     let seed = 12345;
