@@ -32,3 +32,16 @@ describe.skipIf(!hasVectors)("conformance vectors", () => {
     expect(vector.raw).toEqual(vector.insns);
   });
 });
+
+describe("a run's helper work is bounded too", () => {
+  it("a loop calling memfrob on a big buffer stops with an error naming the call", () => {
+    const text =
+      "-- asm\nmov %r6, %r1\nmov %r7, %r2\nmov %r1, %r6\nmov %r2, %r7\ncall 1\nja -4\nexit\n" +
+      `-- mem\n${Array(4096).fill("00").join(" ")}\n-- result\n0x0\n`;
+    const result = checkVector(text, "frob-loop.data", { memfrobBytes: 1 << 20 });
+    expect(result.passed).toBe(false);
+    expect(result.error).toMatch(
+      /frob-loop\.data.*insn 4: memfrob has xored more than 1048576 bytes in this run/,
+    );
+  });
+});

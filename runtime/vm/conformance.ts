@@ -16,6 +16,7 @@ import { assemble } from "../isa/asm.js";
 import type { Insn } from "../isa/insn.js";
 import { mulHighU32 } from "./alu64.js";
 import { HelperTable, type HelperContext } from "./helpers.js";
+import { VmFault } from "./fault.js";
 import { Interpreter, type RunResult } from "./interpreter.js";
 import { AddressSpace, hex64 } from "./memory.js";
 import { prepareProgram, type Program } from "./program.js";
@@ -142,15 +143,39 @@ function parseRaw(body: string[], file: string): Insn[] {
  *   4 strcmp_ext(a, b)    strcmp of two NUL-terminated strings
  *   5 unwind(a)           returns a; when a is 0 the program stops at once with r0 = 0
  */
-export function testHelpers(): HelperTable {
+export function testHelpers(limits: HelperLimits = {}): HelperTable {
+  const memfrobBytes = limits.memfrobBytes ?? Infinity;
+  let frobbed = 0;
   return new HelperTable()
     .register(0, "gather_bytes", gatherBytes)
-    .register(1, "memfrob", memfrob)
+    .register(1, "memfrob", (vm) => {
+      frobbed += vm.regs[4]! >>> 0;
+      if (frobbed > memfrobBytes) {
+        throw new VmFault(
+          vm.program.name,
+          vm.pc,
+          `memfrob has xored more than ${memfrobBytes} bytes in this run (the instruction budget does not count a helper's work)`,
+        );
+      }
+      memfrob(vm);
+    })
     .register(2, "no_op", (vm) => setR0(vm, 0, 0))
     .register(3, "sqrti", sqrti)
     .register(4, "strcmp_ext", strcmpExt)
     .register(5, "unwind", unwind);
 }
+
+/** Bounds on the work the test helpers do for one table (a run, in runVector). */
+export interface HelperLimits {
+  /** Bytes memfrob may xor in all (default: no bound). */
+  memfrobBytes?: number;
+}
+
+/**
+ * What one vector run's memfrob calls may xor in all: as long as the default instruction budget
+ * takes to interpret (about 10 s), so a loop calling it on a big buffer ends too.
+ */
+const VECTOR_MEMFROB_BYTES = 2 ** 32;
 
 function setR0(vm: HelperContext, lo: number, hi: number): void {
   vm.regs[0] = lo;
@@ -217,6 +242,8 @@ function unwind(vm: HelperContext): void {
 
 export interface VectorRunOptions {
   budget?: number;
+  /** Bytes memfrob may xor in the run (default 2^32, see VECTOR_MEMFROB_BYTES). */
+  memfrobBytes?: number;
 }
 
 export interface VectorRun extends RunResult {
@@ -227,7 +254,8 @@ export interface VectorRun extends RunResult {
 export function runVector(vector: Vector, options: VectorRunOptions = {}): VectorRun {
   const program = prepareProgram(vector.insns, { name: vector.file });
   const memory = new AddressSpace();
-  const vm = new Interpreter({ memory, helpers: testHelpers() });
+  const helpers = testHelpers({ memfrobBytes: options.memfrobBytes ?? VECTOR_MEMFROB_BYTES });
+  const vm = new Interpreter({ memory, helpers });
   const mem = memory.alloc(vector.mem.length, { name: "mem", kind: "data" });
   memory.u8.set(vector.mem, mem.base);
   // r1 = the buffer (NULL when the vector has none), r2 = its length.
