@@ -84,8 +84,9 @@ export function parseBtf(bytes: Uint8Array, what = ".BTF"): Btf {
   const r = new BtfReader(bytes, what);
   const h = parseBtfHeader(r);
   const strings = parseStrings(r, h);
-  const types = parseTypes(r, h, strings);
-  checkReferences(r, types);
+  const offsets: number[] = [];
+  const types = parseTypes(r, h, strings, offsets);
+  checkReferences(r, types, offsets);
   return { types, strings };
 }
 
@@ -143,14 +144,17 @@ function parseStrings(r: BtfReader, h: BtfHeader): BtfStrings {
   return new BtfStrings(bytes);
 }
 
-function parseTypes(r: BtfReader, h: BtfHeader, strings: BtfStrings): BtfType[] {
+/** The types; `offsets` gets each one's offset in the bytes (for later errors). */
+function parseTypes(r: BtfReader, h: BtfHeader, strings: BtfStrings, offsets: number[]): BtfType[] {
   const types: BtfType[] = [voidType()];
+  offsets.push(0);
   let off = h.hdrLen + h.typeOff;
   const end = off + h.typeLen;
   while (off < end) {
     if (types.length > BTF_MAX_TYPE) r.fail(off, `more than ${BTF_MAX_TYPE} types`);
     const type = parseType(r, off, end, types.length, strings);
     types.push(type);
+    offsets.push(off);
     off += 12 + extraSize(type.kind, vlenOf(r.u32(off + 4)));
   }
   return types;
@@ -419,12 +423,12 @@ function readParams(
 }
 
 /** Every type id a type refers to must exist. */
-function checkReferences(r: BtfReader, types: BtfType[]): void {
+function checkReferences(r: BtfReader, types: BtfType[], offsets: readonly number[]): void {
   const count = types.length;
   const check = (t: BtfType, ref: number, what: string): void => {
     if (ref >= count)
       r.fail(
-        0,
+        offsets[t.id] ?? 0,
         `type [${t.id}] ${btfKindName(t.kind)} '${t.name}': ${what} refers to type [${ref}], past the last type [${count - 1}]`,
       );
   };

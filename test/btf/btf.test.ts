@@ -392,6 +392,16 @@ describe("BTF walks are bounded", () => {
     expect(btfTypeSize(again, 3)).toBe(8);
     expect(() => btfTypeSize(again, 99)).toThrow(/out of range/);
   });
+
+  it("a reference past the last type is reported at the referring type's offset", () => {
+    const btf = createBtf();
+    addBtfType(btf, { kind: BTF_KIND_TYPEDEF, name: "a", kindFlag: false, type: 0 });
+    addBtfType(btf, { kind: BTF_KIND_PTR, name: "", kindFlag: false, type: 99 });
+    // header 24 bytes, then [1] typedef (12 bytes): [2] starts at 0x24
+    expect(() => parseBtf(encodeBtf(btf), "x.btf")).toThrow(
+      "x.btf: offset 0x24: type [2] PTR '': its type refers to type [99], past the last type [2]",
+    );
+  });
 });
 
 // --- malformed .BTF and .BTF.ext ------------------------------------------------------------
