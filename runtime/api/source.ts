@@ -8,6 +8,8 @@
 import { readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { writeVmlinuxHeader } from "../kernel/header.js";
+import { InputError, readInput } from "../cli/input.js";
+import { Errno, type ErrnoName } from "../uapi/errno.js";
 import { BpfError } from "./errors.js";
 
 /** A path (.o, or .c to compile), object bytes, or C source text. */
@@ -62,10 +64,13 @@ export async function objectBytes(
 
 function readBytes(path: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    return readInput(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw BpfError.usage(path, "open", `cannot read the object: ${code}`, "ENOENT");
+    if (!(err instanceof InputError)) throw err;
+    // (the reason and the errno the file system gave: EISDIR, EACCES, EFBIG..., not always ENOENT)
+    const errno = err.code in Errno ? (err.code as ErrnoName) : "EIO";
+    const reason = `cannot read the object: ${err.code} (${err.reason})`;
+    throw BpfError.usage(path, "open", reason, errno);
   }
 }
 

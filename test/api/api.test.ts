@@ -246,6 +246,11 @@ describe.skipIf(!HAS_LIBBPF_HEADERS)("open", () => {
       command: "open",
       errno: 2,
     });
+    // the file system's reason and errno, not always ENOENT
+    await expect(BpfObject.open(dir)).rejects.toMatchObject({ command: "open", errno: 21 });
+    await expect(BpfObject.open(dir)).rejects.toThrow(
+      `${dir}: open: cannot read the object: EISDIR (Is a directory)`,
+    );
     await expect(
       BpfObject.open({ source: "int f(void) { return x; }", file: "broken.bpf.c" }),
     ).rejects.toThrow(/broken\.bpf\.c:1:\d+: error: use of undeclared identifier 'x'/);
