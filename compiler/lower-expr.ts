@@ -1045,37 +1045,20 @@ function wideUpdate(fl: FnLowering, e: A.UpdateExpr, keepOld: boolean): Inst {
 /** `x op= v` computed in a 128-bit type (x itself may be narrower). */
 function wideCompoundAssign(fl: FnLowering, e: A.AssignExpr, info: ExprInfo): Inst {
   const target = unqualified(infoOf(fl, e.target).type);
-  const opType = info.opType ?? target;
   const op = e.op.slice(0, -1) as A.BinaryOp;
   const lv = lvalue(fl, e.target);
+  const wide = isWideInt(target) ? wideAddress(fl, lv, e.target) : undefined;
+  const old =
+    wide !== undefined
+      ? loadHalves(fl, wide.addr)
+      : extendedHalves(fl, loadLValue(fl, lv, e.target), target);
   const shift = op === "<<" || op === ">>";
+  const r = shift ? old : halvesOf(fl, e.value);
   const count = shift ? constantOperand(fl, e.value) : undefined;
-  if (!isWideInt(target)) {
-    const old = extendedHalves(fl, loadLValue(fl, lv, e.target), target);
-    const result = arithHalves(
-      fl,
-      op,
-      old,
-      shift ? old : halvesOf(fl, e.value),
-      opType,
-      count,
-      e.opLoc,
-    );
-    return storeLValue(fl, lv, narrowed(fl, result, target), e);
-  }
-  const { addr, volatile } = wideAddress(fl, lv, e.target);
-  const old = loadHalves(fl, addr);
-  const result = arithHalves(
-    fl,
-    op,
-    old,
-    shift ? old : halvesOf(fl, e.value),
-    opType,
-    count,
-    e.opLoc,
-  );
-  storeHalves(fl, addr, 0, result, volatile);
-  return addr;
+  const result = arithHalves(fl, op, old, r, info.opType ?? target, count, e.opLoc);
+  if (wide === undefined) return storeLValue(fl, lv, narrowed(fl, result, target), e);
+  storeHalves(fl, wide.addr, 0, result, wide.volatile);
+  return wide.addr;
 }
 
 // ---- assignment and update ----
