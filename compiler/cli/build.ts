@@ -5,20 +5,31 @@
 //
 // -c (the default) writes the object (FILE.bpf.o unless -o); -S writes the disassembly as
 // `llvm-objdump -d -r` prints it (FILE.bpf.s unless -o); -E prints the preprocessed source
-// (to -o or stdout). Diagnostics are printed as clang prints them; any error exits 1 and, as
-// with clang, leaves no output file.
+// (to -o or stdout). `-` as the input reads stdin, as the output writes stdout. Diagnostics are
+// printed as clang prints them; any error exits 1 and, as with clang, leaves no output file.
 import { closeSync, lstatSync, openSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { TsbpfError } from "../../runtime/error.js";
+import {
+  InputError,
+  MAX_INPUT_BYTES,
+  readInput,
+  systemErrorText,
+} from "../../runtime/cli/input.js";
 import { objdumpText } from "../../runtime/cli/objdump.js";
-import { compile, preprocessOnly, type CompileOptions, type Cpu } from "../compile.js";
+import {
+  compile,
+  preprocessOnly,
+  type CompileInput,
+  type CompileOptions,
+  type Cpu,
+} from "../compile.js";
 import {
   CompileError,
   renderDiagnostics,
   type Diagnostic,
   type SourceProvider,
 } from "../diagnostics.js";
-import { systemErrorText } from "./report.js";
 
 /** A bad command line, reported as clang reports one. */
 export class BuildUsageError extends TsbpfError {}
@@ -126,13 +137,17 @@ function defaultOutput(input: string, ext: string): string {
 
 /** Where a command writes: the process's stdout and stderr, or a compile server's reply. */
 export interface CommandOutput {
-  stdout(text: string): void;
+  /** Text, or an object's bytes (-o -). */
+  stdout(data: string | Uint8Array): void;
   stderr(text: string): void;
+  /** What `-` reads: the process's stdin; a compile server has not its client's. */
+  stdin?(): Uint8Array;
 }
 
 const processOutput: CommandOutput = {
-  stdout: (text) => void process.stdout.write(text),
+  stdout: (data) => void process.stdout.write(data),
   stderr: (text) => void process.stderr.write(text),
+  stdin: () => readInput("/dev/stdin"),
 };
 
 export async function main(args: string[]): Promise<number> {
@@ -174,14 +189,15 @@ function runBuild(
   const printDiagnostics = (diagnostics: Diagnostic[], sources: SourceProvider | undefined) => {
     if (diagnostics.length > 0) io.stderr(renderDiagnostics(diagnostics, sources));
   };
+  const main = mainInput(input, io);
   if (mode === "preprocess") {
-    const pre = preprocessOnly(input, options);
+    const pre = preprocessOnly(main, options);
     printDiagnostics(pre.diagnostics, pre.sources);
     if (output !== undefined) writeOutput(output, pre.text);
     else io.stdout(pre.text);
     return 0;
   }
-  const result = compile(input, cache ? options : { ...options, cache: false });
+  const result = compile(main, cache ? options : { ...options, cache: false });
   printDiagnostics(result.diagnostics, result.sources);
   if (werror && result.diagnostics.some((d) => d.severity === "warning")) return 1;
   if (mode === "assembly") {
@@ -195,8 +211,49 @@ function runBuild(
     else writeOutput(out, text);
     return 0;
   }
-  writeOutput(output ?? defaultOutput(input, ".o"), result.object);
+  const out = output ?? defaultOutput(input, ".o");
+  if (out === "-") io.stdout(result.object);
+  else writeOutput(out, result.object);
   return 0;
+}
+
+/**
+ * The main file as compile() takes it: its path when it is a regular file it can read (the
+ * front end reads it, and reports it missing as clang does), else its text, read here: stdin
+ * for `-` (named <stdin>, as clang names it), a pipe (`<(...)`), a device, with readInput's
+ * limit on its size. A directory, a file that cannot be read and one too large are errors that
+ * name the file and the reason.
+ */
+function mainInput(input: string, io: CommandOutput): CompileInput {
+  const failed = (err: unknown, name = input): CompileError =>
+    fileError(
+      `error reading '${name}': ${err instanceof InputError ? err.reason : systemErrorText(err)}`,
+    );
+  if (input === "-") {
+    if (!io.stdin) throw fileError("standard input is not readable by the compile server");
+    try {
+      return { file: "<stdin>", source: Buffer.from(io.stdin()).toString("utf8") };
+    } catch (err) {
+      throw failed(err, "<stdin>");
+    }
+  }
+  try {
+    const stat = statSync(input);
+    if (stat.isFile() && stat.size <= MAX_INPUT_BYTES) {
+      closeSync(openSync(input, "r"));
+      return input;
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return input;
+    throw failed(err);
+  }
+  try {
+    // As the front end decodes a file (Buffer's UTF-8, which keeps a byte order mark).
+    return { file: input, source: Buffer.from(readInput(input)).toString("utf8") };
+  } catch (err) {
+    throw failed(err);
+  }
 }
 
 /** An error about a file named on the command line, reported as clang reports one. */

@@ -16,7 +16,8 @@
 // parse, no reply for 2 minutes) makes the build compile in its own process, so the server
 // can only make a build faster, never change what it gives: the server runs the same code
 // (build.ts) in the client's working directory and replies with its exit code, stdout and
-// stderr. TSBPF_SERVER=0 turns it off.
+// stderr. A build that reads stdin or names /dev/stdout and the like compiles in its own
+// process (needsOwnProcess). TSBPF_SERVER=0 turns it off.
 //
 // This module is what the client loads: node built-ins only, so it costs nothing next to the
 // compiler it saves loading.
@@ -25,7 +26,7 @@ import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export type ServerRequest =
@@ -35,6 +36,8 @@ export interface BuildReply {
   code: number;
   stdout: string;
   stderr: string;
+  /** What the build wrote to stdout when that was bytes (an object, -o -), base64. */
+  stdoutBytes?: string;
 }
 
 export interface StatsReply {
@@ -164,8 +167,24 @@ function isBuildReply(r: unknown): r is BuildReply {
     b !== null &&
     typeof b.code === "number" &&
     typeof b.stdout === "string" &&
-    typeof b.stderr === "string"
+    typeof b.stderr === "string" &&
+    (b.stdoutBytes === undefined || typeof b.stdoutBytes === "string")
   );
+}
+
+/**
+ * Whether a build must compile in this process: it reads stdin (`-`, but for -o's), or names a
+ * file under /dev or /proc but /dev/null, which can be another file in the server (/dev/stdout,
+ * /dev/fd/63 from `<(...)`, /dev/tty): the server would read or write its own.
+ */
+export function needsOwnProcess(args: string[], cwd: string): boolean {
+  return args.some((a, i) => {
+    if (a === "-") return args[i - 1] !== "-o";
+    const path = /^-[oI]./.test(a) ? a.slice(2) : a.startsWith("-") ? undefined : a;
+    if (path === undefined) return false;
+    const full = resolve(cwd, path);
+    return /^\/(dev|proc)\//.test(full) && full !== "/dev/null";
+  });
 }
 
 /**
@@ -177,6 +196,7 @@ export async function buildOnServer(
   cwd: string,
   env: NodeJS.ProcessEnv,
 ): Promise<number | undefined> {
+  if (needsOwnProcess(args, cwd)) return undefined;
   const socket = serverSocket(env);
   if (socket === undefined) return undefined;
   // The umask too: the server makes the output file, with the mode this process would give it.
@@ -191,6 +211,7 @@ export async function buildOnServer(
   }
   if (!isBuildReply(reply)) return undefined;
   if (reply.stdout) process.stdout.write(reply.stdout);
+  if (reply.stdoutBytes) process.stdout.write(Buffer.from(reply.stdoutBytes, "base64"));
   if (reply.stderr) process.stderr.write(reply.stderr);
   return reply.code;
 }

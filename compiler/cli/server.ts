@@ -29,7 +29,10 @@ export function serveBuild(argv: string[], cwd: string, umask?: number): BuildRe
     reply.code = build(
       argv,
       {
-        stdout: (text) => void (reply.stdout += text),
+        stdout: (data) => {
+          if (typeof data === "string") reply.stdout += data;
+          else reply.stdoutBytes = Buffer.from(data).toString("base64");
+        },
         stderr: (text) => void (reply.stderr += text),
       },
       true,

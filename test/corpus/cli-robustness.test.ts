@@ -3,8 +3,13 @@
 // that names the file or argument and the reason (as clang words it where clang has the case),
 // with exit code 1: no stack trace, no hang, no "internal error", no wrong output.
 import { afterAll, describe, expect, it } from "vitest";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { build } from "../../compiler/cli/build.js";
+import { serveBuild } from "../../compiler/cli/server.js";
+import { needsOwnProcess } from "../../compiler/cli/server-client.js";
+import { compile } from "../../compiler/compile.js";
 import { tempDir } from "../emit/tools.js";
 import { runCli } from "./cli.js";
 
@@ -59,5 +64,86 @@ describe("tsbpf build: output files", () => {
     const r = await runCli("build", [bad, "-o", bad]);
     expect(r.code).toBe(1);
     expect(readFileSync(bad, "utf8")).toMatch(/^#ifdef PREPROCESS_ONLY/);
+  });
+});
+
+describe("tsbpf build: input files", () => {
+  it("names a directory and a file it cannot read, with the reason", async () => {
+    const dir = join(tmp.dir, "dir.bpf.c");
+    mkdirSync(dir);
+    const r = await runCli("build", [dir, "-o", join(tmp.dir, "d.o")]);
+    expect(r).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `error: error reading '${dir}': Is a directory\n1 error generated.\n`,
+    });
+    const loop = join(tmp.dir, "loop.bpf.c");
+    symlinkSync(loop, loop);
+    const looped = await runCli("build", ["-E", loop]);
+    expect(looped.stderr).toBe(
+      `error: error reading '${loop}': Too many levels of symbolic links\n1 error generated.\n`,
+    );
+  });
+
+  it("reads a pipe and a device, and stops reading one that never ends", async () => {
+    // What `tsbpf build <(...)` names is a pipe; the front end cannot read it a second time.
+    const fifo = join(tmp.dir, "fifo.bpf.c");
+    spawnSync("mkfifo", [fifo]);
+    spawn("cp", [source, fifo], { stdio: "ignore" }); // blocks in open() until the build reads
+    const fromPipe = await runCli("build", ["-S", fifo, "-o", "-"]);
+    expect(fromPipe.code).toBe(0);
+    expect(fromPipe.stdout).toContain("<prog>:");
+    expect((await runCli("build", ["-E", "/dev/null"])).code).toBe(0);
+    const endless = await runCli("build", ["/dev/zero", "-o", join(tmp.dir, "z.o")]);
+    expect(endless.stderr).toBe(
+      "error: error reading '/dev/zero': more than the 256 MiB an input may have\n1 error generated.\n",
+    );
+  });
+
+  it("reads - from stdin, named <stdin> as clang names it, and writes -o - to stdout", () => {
+    let stdout: string | Uint8Array = "";
+    let stderr = "";
+    const io = (text: string) => ({
+      stdout: (data: string | Uint8Array) => void (stdout = data),
+      stderr: (s: string) => void (stderr += s),
+      stdin: () => Buffer.from(text),
+    });
+    expect(build(["-", "-o", join(tmp.dir, "s.o")], io("int x = ;\n"), false)).toBe(1);
+    expect(stderr).toBe(
+      "<stdin>:1:9: error: expected expression\nint x = ;\n        ^\n1 error generated.\n",
+    );
+    expect(build(["-O2", "-", "-o", "-"], io(PROGRAM), false)).toBe(0);
+    expect(stdout).toEqual(
+      compile({ file: "<stdin>", source: PROGRAM }, { debug: false, cache: false }).object,
+    );
+  });
+});
+
+describe("tsbpf build through the compile server: what only the client has", () => {
+  it("compiles in its own process when it reads stdin or names /dev/stdout, /dev/fd/N, /proc", () => {
+    const own = (...args: string[]) => needsOwnProcess(args, tmp.dir);
+    expect(own("-O2", "-", "-o", "x.o")).toBe(true);
+    expect(own("<(...)", "/dev/fd/63")).toBe(true);
+    expect(own("-S", "x.c", "-o", "/dev/stdout")).toBe(true);
+    expect(own("-S", "x.c", "-o/dev/stderr")).toBe(true);
+    expect(own("-E", "/proc/self/fd/0")).toBe(true);
+    expect(needsOwnProcess(["x.c", "-o", "stdout"], "/dev")).toBe(true);
+    // These mean the same file in every process: the server can build them.
+    expect(own("-S", "x.c", "-o", "-")).toBe(false);
+    expect(own("x.c", "-o-")).toBe(false);
+    expect(own("x.c", "-o", "/dev/null")).toBe(false);
+    expect(own("-DDEV=/dev/x", "-I", "inc", "x.c")).toBe(false);
+  });
+
+  it("sends an object written to stdout (-o -) as bytes", () => {
+    const cwd = process.cwd();
+    try {
+      const reply = serveBuild([source, "-o", "-"], tmp.dir);
+      expect(reply).toMatchObject({ code: 0, stdout: "", stderr: "" });
+      const object = compile(source, { debug: false, optLevel: 0, cache: false }).object;
+      expect(new Uint8Array(Buffer.from(reply.stdoutBytes!, "base64"))).toEqual(object);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });
