@@ -1,11 +1,12 @@
 // `tsbpf build`: clang's command line for BPF objects.
 //
 //   tsbpf build [-target bpf] [-c] [-O0|-O2] [-g] [-mcpu=v1..v4] [-I DIR] [-D NAME[=V]] [-U NAME]
-//               [-E | -S] FILE.bpf.c [-o OUT]
+//               [-E | -S | -fsyntax-only] FILE.bpf.c [-o OUT]
 //
 // -c (the default) writes the object (FILE.bpf.o unless -o); -S writes the disassembly as
 // `llvm-objdump -d -r` prints it (FILE.bpf.s unless -o); -E prints the preprocessed source
-// (to -o or stdout). `-` as the input reads stdin, as the output writes stdout. Diagnostics are
+// (to -o or stdout); -fsyntax-only writes nothing. Given several, the earliest phase wins, as
+// with clang. `-` as the input reads stdin, as the output writes stdout. Diagnostics are
 // printed as clang prints them; any error exits 1 and, as with clang, leaves no output file.
 import { closeSync, lstatSync, openSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
@@ -35,24 +36,28 @@ import {
 export class BuildUsageError extends TsbpfError {}
 
 const USAGE = `usage: tsbpf build [-target bpf] [-c] [-O0|-O2] [-g] [-mcpu=v1|v2|v3|v4]
-                   [-I DIR] [-D NAME[=VALUE]] [-U NAME] [-E | -S] FILE.bpf.c [-o OUT]`;
+                   [-I DIR] [-D NAME[=VALUE]] [-U NAME] [-E | -S | -fsyntax-only]
+                   FILE.bpf.c|- [-o OUT|-]`;
 
 export interface BuildArgs {
   input: string;
   output: string | undefined;
-  mode: "object" | "assembly" | "preprocess";
+  mode: "object" | "assembly" | "syntax" | "preprocess";
   options: CompileOptions;
   werror: boolean;
 }
 
-const CPUS: Record<string, Cpu> = {
-  v1: "v1",
-  v2: "v2",
-  v3: "v3",
-  v4: "v4",
-  generic: "v1",
-  probe: "v3",
-};
+const CPUS = new Map<string, Cpu>([
+  ["v1", "v1"],
+  ["v2", "v2"],
+  ["v3", "v3"],
+  ["v4", "v4"],
+  ["generic", "v1"],
+  ["probe", "v3"],
+]);
+
+/** The phases a build can stop after, earliest first: asked for several, clang stops first. */
+const PHASES: BuildArgs["mode"][] = ["preprocess", "syntax", "assembly", "object"];
 
 /** Reads clang's flags; throws BuildUsageError naming the bad argument. */
 export function parseBuildArgs(args: string[]): BuildArgs {
@@ -61,11 +66,14 @@ export function parseBuildArgs(args: string[]): BuildArgs {
   const undefines: string[] = [];
   const inputs: string[] = [];
   let output: string | undefined;
-  let mode: BuildArgs["mode"] = "object";
+  let mode = "object" as BuildArgs["mode"]; // set by stopAfter
   let optLevel: 0 | 2 = 0; // clang's default is -O0
   let debug = false;
   let cpu: Cpu = "v3";
   let werror = false;
+  const stopAfter = (phase: BuildArgs["mode"]): void => {
+    if (PHASES.indexOf(phase) < PHASES.indexOf(mode)) mode = phase;
+  };
   const value = (i: number, flag: string): string => {
     const v = args[i + 1];
     if (v === undefined)
@@ -84,27 +92,27 @@ export function parseBuildArgs(args: string[]): BuildArgs {
     else if (joined("-D") !== undefined) defines.push(joined("-D")!);
     else if (a === "-U") undefines.push(value(i++, a));
     else if (joined("-U") !== undefined) undefines.push(joined("-U")!);
-    else if (a === "-c") mode = mode === "object" ? "object" : mode;
-    else if (a === "-S") mode = "assembly";
-    else if (a === "-E") mode = "preprocess";
+    else if (a === "-c") stopAfter("object");
+    else if (a === "-S") stopAfter("assembly");
+    else if (a === "-E") stopAfter("preprocess");
+    else if (a === "-fsyntax-only") stopAfter("syntax");
     else if (a === "-g" || a === "-g2" || a === "-gdwarf" || a === "-gbtf") debug = true;
     else if (a === "-g0") debug = false;
     else if (a === "-O0") optLevel = 0;
     else if (/^-O([1-3sz]|fast)?$/.test(a)) optLevel = 2;
     else if (a === "-target" || a === "--target") checkTarget(value(i++, a));
     else if (joined("--target=") !== undefined) checkTarget(joined("--target=")!);
-    else if (joined("-mcpu=") !== undefined) {
-      const c = CPUS[joined("-mcpu=")!];
+    else if (a.startsWith("-mcpu=")) {
+      const c = CPUS.get(a.slice("-mcpu=".length));
       if (!c)
         throw new BuildUsageError(
-          `error: unknown target CPU '${joined("-mcpu=")}' (expected v1, v2, v3, v4, generic or probe)`,
+          `error: unknown target CPU '${a.slice("-mcpu=".length)}' (expected v1, v2, v3, v4, generic or probe)`,
         );
       cpu = c;
     } else if (a === "-Werror") werror = true;
     else if (/^-W[a-z]/.test(a) || a === "-w" || /^-f(no-)?[a-z-]+$/.test(a) || a === "-v0") {
       // warning and code generation switches clang users pass: accepted, no effect here
-    } else if (a === "-h" || a === "--help") throw new BuildUsageError(USAGE);
-    else if (a.startsWith("-") && a !== "-")
+    } else if (a.startsWith("-") && a !== "-")
       throw new BuildUsageError(`error: unknown argument: '${a}'`);
     else inputs.push(a);
   }
@@ -159,6 +167,10 @@ export async function main(args: string[]): Promise<number> {
  * (a compile server); a build in a process of its own would store a state never used.
  */
 export function build(args: string[], io: CommandOutput, cache: boolean): number {
+  if (args.includes("-h") || args.includes("--help")) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
   let parsed: BuildArgs;
   try {
     parsed = parseBuildArgs(args);
@@ -181,40 +193,42 @@ export function build(args: string[], io: CommandOutput, cache: boolean): number
   return code;
 }
 
-function runBuild(
-  { input, output, mode, options, werror }: BuildArgs,
-  io: CommandOutput,
-  cache: boolean,
-): number {
+function runBuild(args: BuildArgs, io: CommandOutput, cache: boolean): number {
+  const { input, mode, options, werror } = args;
   const printDiagnostics = (diagnostics: Diagnostic[], sources: SourceProvider | undefined) => {
     if (diagnostics.length > 0) io.stderr(renderDiagnostics(diagnostics, sources));
+  };
+  const out = outputFile(args);
+  const write = (data: string | Uint8Array): void => {
+    if (out === undefined || out === "-") io.stdout(data);
+    else writeOutput(out, data);
   };
   const main = mainInput(input, io);
   if (mode === "preprocess") {
     const pre = preprocessOnly(main, options);
     printDiagnostics(pre.diagnostics, pre.sources);
-    if (output !== undefined) writeOutput(output, pre.text);
-    else io.stdout(pre.text);
+    write(pre.text);
     return 0;
   }
   const result = compile(main, cache ? options : { ...options, cache: false });
   printDiagnostics(result.diagnostics, result.sources);
   if (werror && result.diagnostics.some((d) => d.severity === "warning")) return 1;
+  if (mode === "syntax") return 0;
   if (mode === "assembly") {
-    const out = output ?? defaultOutput(input, ".s");
-    const text = objdumpText(result.object, out, {
-      disassemble: true,
-      relocations: true,
-      source: false,
-    });
-    if (out === "-") io.stdout(text);
-    else writeOutput(out, text);
-    return 0;
-  }
-  const out = output ?? defaultOutput(input, ".o");
-  if (out === "-") io.stdout(result.object);
-  else writeOutput(out, result.object);
+    const options = { disassemble: true, relocations: true, source: false };
+    write(objdumpText(result.object, out!, options));
+  } else write(result.object);
   return 0;
+}
+
+/**
+ * The file a build writes: -o's, else clang's default name (but -E prints); "-" or undefined
+ * for stdout; undefined too with -fsyntax-only, which writes nothing.
+ */
+function outputFile({ input, output, mode }: BuildArgs): string | undefined {
+  if (mode === "syntax") return undefined;
+  if (output !== undefined || mode === "preprocess") return output;
+  return defaultOutput(input, mode === "object" ? ".o" : ".s");
 }
 
 /**
@@ -283,19 +297,13 @@ function writeOutput(path: string, data: string | Uint8Array): void {
  * build's: it removes the file it would have written when that is a regular file and not the
  * input (which clang would remove too).
  */
-function removeOutput({ input, output, mode }: BuildArgs): void {
-  const path =
-    output ??
-    (mode === "object"
-      ? defaultOutput(input, ".o")
-      : mode === "assembly"
-        ? defaultOutput(input, ".s")
-        : undefined);
+function removeOutput(args: BuildArgs): void {
+  const path = outputFile(args);
   if (path === undefined || path === "-") return;
   try {
     const out = lstatSync(path);
     if (!out.isFile()) return;
-    const source = statSync(input, { throwIfNoEntry: false });
+    const source = statSync(args.input, { throwIfNoEntry: false });
     if (source !== undefined && source.ino === out.ino && source.dev === out.dev) return;
     unlinkSync(path);
   } catch {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "../../compiler/cli/build.js";
+import { build, parseBuildArgs } from "../../compiler/cli/build.js";
 import { serveBuild } from "../../compiler/cli/server.js";
 import { needsOwnProcess } from "../../compiler/cli/server-client.js";
 import { compile } from "../../compiler/compile.js";
@@ -144,6 +144,59 @@ describe("tsbpf build through the compile server: what only the client has", () 
       expect(new Uint8Array(Buffer.from(reply.stdoutBytes!, "base64"))).toEqual(object);
     } finally {
       process.chdir(cwd);
+    }
+  });
+});
+
+describe("tsbpf build: the command line", () => {
+  it("stops at the earliest phase asked for, as clang does: -E, then -fsyntax-only, then -S", () => {
+    const mode = (...args: string[]) => parseBuildArgs([...args, "x.c"]).mode;
+    expect(mode("-E", "-S")).toBe("preprocess");
+    expect(mode("-S", "-E", "-c")).toBe("preprocess");
+    expect(mode("-S", "-c")).toBe("assembly");
+    expect(mode("-fsyntax-only", "-S")).toBe("syntax");
+    expect(mode("-c")).toBe("object");
+  });
+
+  it("-fsyntax-only reports the program's errors and writes nothing", async () => {
+    const out = join(tmp.dir, "syntax.o");
+    writeFileSync(out, "not to be touched");
+    expect(await runCli("build", ["-fsyntax-only", source, "-o", out])).toEqual({
+      code: 0,
+      stdout: "",
+      stderr: "",
+    });
+    expect(readFileSync(out, "utf8")).toBe("not to be touched");
+    const bad = join(tmp.dir, "syntax.c");
+    writeFileSync(bad, "int x = ;\n");
+    expect((await runCli("build", ["-fsyntax-only", bad])).stderr).toMatch(
+      /^.*syntax\.c:1:9: error/,
+    );
+  });
+
+  it("-E -o - prints to stdout", async () => {
+    const r = await runCli("build", ["-E", "-DV=7", source, "-o", "-"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("int prog(void *ctx)");
+    expect(existsSync("-")).toBe(false);
+  });
+
+  it.each([
+    ["-mcpu=", "error: unknown target CPU ''"],
+    ["-mcpu=constructor", "error: unknown target CPU 'constructor'"],
+    ["-mcpu=__proto__", "error: unknown target CPU '__proto__'"],
+  ])("refuses %s, naming it", async (flag, message) => {
+    const r = await runCli("build", [flag, source, "-o", join(tmp.dir, "cpu.o")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`tsbpf build: ${message}`);
+  });
+
+  it("--help prints the usage on stdout and exits 0", async () => {
+    for (const flag of ["--help", "-h"]) {
+      const r = await runCli("build", [flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^usage: tsbpf build /);
+      expect(r.stderr).toBe("");
     }
   });
 });
