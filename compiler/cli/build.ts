@@ -194,7 +194,7 @@ export function build(args: string[], io: CommandOutput, cache: boolean): number
 }
 
 function runBuild(args: BuildArgs, io: CommandOutput, cache: boolean): number {
-  const { input, mode, options, werror } = args;
+  const { input, mode, werror } = args;
   const printDiagnostics = (diagnostics: Diagnostic[], sources: SourceProvider | undefined) => {
     if (diagnostics.length > 0) io.stderr(renderDiagnostics(diagnostics, sources));
   };
@@ -204,6 +204,7 @@ function runBuild(args: BuildArgs, io: CommandOutput, cache: boolean): number {
     else writeOutput(out, data);
   };
   const main = mainInput(input, io);
+  const options = withWorkingDirectory(args.options);
   if (mode === "preprocess") {
     const pre = preprocessOnly(main, options);
     printDiagnostics(pre.diagnostics, pre.sources);
@@ -215,10 +216,23 @@ function runBuild(args: BuildArgs, io: CommandOutput, cache: boolean): number {
   if (werror && result.diagnostics.some((d) => d.severity === "warning")) return 1;
   if (mode === "syntax") return 0;
   if (mode === "assembly") {
-    const options = { disassemble: true, relocations: true, source: false };
-    write(objdumpText(result.object, out!, options));
+    const listing = { disassemble: true, relocations: true, source: false };
+    write(objdumpText(result.object, out!, listing));
   } else write(result.object);
   return 0;
+}
+
+/**
+ * The options, with no directory to join relative file names in line_info to when the working
+ * directory was removed (process.cwd() throws; clang builds there too): names as given.
+ */
+function withWorkingDirectory(options: CompileOptions): CompileOptions {
+  try {
+    process.cwd();
+    return options;
+  } catch {
+    return { ...options, cwd: "" };
+  }
 }
 
 /**

@@ -193,9 +193,14 @@ export function needsOwnProcess(args: string[], cwd: string): boolean {
  */
 export async function buildOnServer(
   args: string[],
-  cwd: string,
   env: NodeJS.ProcessEnv,
 ): Promise<number | undefined> {
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch {
+    return undefined; // the working directory was removed: the server cannot build there
+  }
   if (needsOwnProcess(args, cwd)) return undefined;
   const socket = serverSocket(env);
   if (socket === undefined) return undefined;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `tsbpf` command: one entry, subcommands loaded on demand so start-up stays fast.
 // Lives in compiler/ because `build` needs the compiler; runtime commands live in runtime/cli.
-import { commandErrorText } from "./report.js";
+import { commandErrorText, exitOnWriteError } from "./report.js";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -59,11 +59,14 @@ async function run(argv: string[]): Promise<number> {
     // Through the compile server when there is one (server-client.ts); the exit code is undefined
     // when this process must compile itself.
     const { buildOnServer } = await import("./server-client.js");
-    const code = await buildOnServer(rest, process.cwd(), process.env);
+    const code = await buildOnServer(rest, process.env);
     if (code !== undefined) return code;
   }
   return (await command.load())(rest);
 }
+
+exitOnWriteError(process.stdout, "standard output");
+process.stderr.on("error", () => process.exit(1)); // nowhere left to say why
 
 run(process.argv.slice(2)).then(
   (code) => {

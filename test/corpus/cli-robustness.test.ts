@@ -2,13 +2,22 @@
 // odd files, outputs that cannot be written, malformed options. Each must end in one clear error
 // that names the file or argument and the reason (as clang words it where clang has the case),
 // with exit code 1: no stack trace, no hang, no "internal error", no wrong output.
-import { afterAll, describe, expect, it } from "vitest";
+import { EventEmitter } from "node:events";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmdirSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { build, parseBuildArgs } from "../../compiler/cli/build.js";
 import { serveBuild } from "../../compiler/cli/server.js";
-import { needsOwnProcess } from "../../compiler/cli/server-client.js";
+import { exitOnWriteError } from "../../compiler/cli/report.js";
+import { buildOnServer, needsOwnProcess } from "../../compiler/cli/server-client.js";
 import { compile } from "../../compiler/compile.js";
 import { tempDir } from "../emit/tools.js";
 import { runCli } from "./cli.js";
@@ -197,6 +206,55 @@ describe("tsbpf build: the command line", () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^usage: tsbpf build /);
       expect(r.stderr).toBe("");
+    }
+  });
+});
+
+describe("tsbpf: the process around a command", () => {
+  it("builds in a working directory that was removed, as clang does", async () => {
+    const cwd = process.cwd();
+    const gone = join(tmp.dir, "gone");
+    mkdirSync(gone);
+    process.chdir(gone);
+    try {
+      rmdirSync(gone);
+      // The server cannot build there: this process compiles.
+      expect(await buildOnServer([source], { ...process.env, TSBPF_SERVER_DIR: tmp.dir })).toBe(
+        undefined,
+      );
+      const out = join(tmp.dir, "gone.o");
+      expect(await runCli("build", ["-g", source, "-o", out])).toEqual({
+        code: 0,
+        stdout: "",
+        stderr: "",
+      });
+      expect(new Uint8Array(readFileSync(out))).toEqual(
+        // (source is absolute: the cwd given here, which compile() needs in a removed one, is unused)
+        compile(source, { optLevel: 0, debug: true, cache: false, cwd: "/" }).object,
+      );
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it("ends with the reason when stdout cannot be written, quietly when its reader is gone", () => {
+    const exit = vi.spyOn(process, "exit").mockImplementation((() => undefined) as never);
+    const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      const stream = new EventEmitter();
+      exitOnWriteError(stream, "standard output");
+      const failure = (code: string, errno: number) =>
+        Object.assign(new Error(code), { code, errno, syscall: "write" });
+      stream.emit("error", failure("ENOSPC", -28));
+      expect(err).toHaveBeenCalledWith(
+        "tsbpf: error: unable to write to standard output: No space left on device\n",
+      );
+      stream.emit("error", failure("EPIPE", -32));
+      expect(err).toHaveBeenCalledTimes(1);
+      expect(exit.mock.calls).toEqual([[1], [1]]);
+    } finally {
+      exit.mockRestore();
+      err.mockRestore();
     }
   });
 });
