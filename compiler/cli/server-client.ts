@@ -120,7 +120,7 @@ export function serverSocket(env: NodeJS.ProcessEnv): string | undefined {
 /**
  * Sends one request and reads the reply (one line of JSON each way). Rejects with the
  * connection's error (ENOENT, ECONNREFUSED: no server), or when the server closes without a
- * reply or does not reply in time.
+ * reply, or does not reply in time (code ETIMEDOUT: it took the request, and is busy).
  */
 export function request<T>(
   socket: string,
@@ -132,7 +132,8 @@ export function request<T>(
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       conn.destroy();
-      reject(new Error("the compile server did not reply in time"));
+      const late = new Error("the compile server did not reply in time");
+      reject(Object.assign(late, { code: "ETIMEDOUT" }));
     }, timeoutMs);
     conn.on("connect", () => conn.end(JSON.stringify(req) + "\n"));
     conn.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -222,10 +223,13 @@ export async function buildOnServer(
 }
 
 const SERVER_USAGE = "usage: tsbpf server status|stop";
+/** How long `tsbpf server status` waits for the server's answer. */
+const STATUS_TIMEOUT_MS = 5000;
 
 /**
  * `tsbpf server status|stop`: whether the compile server of this tsbpf (and this TZ, user and
- * TSBPF_SERVER_DIR) is up, with its pid and the builds it answered; or stop it.
+ * TSBPF_SERVER_DIR) is up, with its pid and the builds it answered; or stop it. A server busy
+ * with a long build answers neither until the build ends: status says so, stop waits for it.
  */
 export async function main(args: string[]): Promise<number> {
   const [action, ...rest] = args;
@@ -239,24 +243,53 @@ export async function main(args: string[]): Promise<number> {
   }
   const socket = serverSocket(process.env);
   if (socket === undefined) {
-    process.stdout.write("no compile server: no directory only this user can use for its socket\n");
+    const dir = serverDirectory(process.env);
+    process.stdout.write(
+      dir === undefined
+        ? "no compile server: no directory only this user can use for its socket\n"
+        : `no compile server: a socket in ${dir} would be a longer path than a socket can have\n`,
+    );
     return action === "stop" ? 0 : 1;
   }
-  let stats: StatsReply;
+  const busy = (err: unknown) => (err as NodeJS.ErrnoException).code === "ETIMEDOUT";
+  let stats: StatsReply | undefined;
   try {
-    stats = await request<StatsReply>(socket, { op: "stats" }, 5000);
-  } catch {
-    process.stdout.write(`not running (${socket})\n`);
-    return action === "stop" ? 0 : 1;
+    stats = await request<StatsReply>(socket, { op: "stats" }, STATUS_TIMEOUT_MS);
+  } catch (err) {
+    if (!busy(err)) {
+      process.stdout.write(`not running (${socket})\n`);
+      return action === "stop" ? 0 : 1;
+    }
   }
+  const seconds = STATUS_TIMEOUT_MS / 1000;
   if (action === "status") {
+    if (stats === undefined) {
+      process.stdout.write(`running, busy with a build: no answer in ${seconds} s (${socket})\n`);
+      return 0;
+    }
     const cpu = (stats.cpuUs / 1e6).toFixed(1);
     process.stdout.write(
       `running: pid ${stats.pid}, ${stats.builds} builds, ${cpu} s of CPU (${socket})\n`,
     );
     return 0;
   }
-  await request(socket, { op: "stop" }, 5000).catch(() => undefined);
-  process.stdout.write(`stopped: pid ${stats.pid}\n`);
+  try {
+    // A busy server reads this when its build ends.
+    await request(
+      socket,
+      { op: "stop" },
+      stats === undefined ? REPLY_TIMEOUT_MS : STATUS_TIMEOUT_MS,
+    );
+  } catch (err) {
+    if (busy(err)) {
+      process.stdout.write(
+        `not stopped: still busy after ${REPLY_TIMEOUT_MS / 1000} s (${socket})\n`,
+      );
+      return 1;
+    }
+  }
+  process.stdout.write(
+    stats === undefined ? "stopped, once its build ended\n" : `stopped: pid ${stats.pid}\n`,
+  );
   return 0;
 }

@@ -106,7 +106,8 @@ function serve(socketPath: string, warmUp: ServerRequest | undefined): void {
       input = "";
       if (req === undefined) return void conn.destroy();
       if (req.op === "stop") {
-        conn.end("{}\n", () => shutDown());
+        conn.on("close", shutDown); // whether or not the reply got there (the client may be gone)
+        conn.end("{}\n");
         return;
       }
       let reply: BuildReply | StatsReply;

@@ -3,6 +3,7 @@
 // that names the file or argument and the reason (as clang words it where clang has the case),
 // with exit code 1: no stack trace, no hang, no "internal error", no wrong output.
 import { EventEmitter } from "node:events";
+import { createServer, type Socket } from "node:net";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import {
@@ -17,10 +18,15 @@ import { join } from "node:path";
 import { build, parseBuildArgs } from "../../compiler/cli/build.js";
 import { serveBuild } from "../../compiler/cli/server.js";
 import { exitOnWriteError } from "../../compiler/cli/report.js";
-import { buildOnServer, needsOwnProcess } from "../../compiler/cli/server-client.js";
+import {
+  buildOnServer,
+  main as serverMain,
+  needsOwnProcess,
+  serverSocket,
+} from "../../compiler/cli/server-client.js";
 import { compile } from "../../compiler/compile.js";
 import { tempDir } from "../emit/tools.js";
-import { runCli } from "./cli.js";
+import { runCli, type CliResult } from "./cli.js";
 
 const tmp = tempDir("tsbpf-robust-");
 afterAll(() => tmp.remove());
@@ -256,5 +262,75 @@ describe("tsbpf: the process around a command", () => {
       exit.mockRestore();
       err.mockRestore();
     }
+  });
+});
+
+describe("tsbpf server status|stop", () => {
+  /** main() of `tsbpf server`, with TSBPF_SERVER_DIR set; what it printed and its exit code. */
+  async function serverCommand(action: string, dir: string): Promise<CliResult> {
+    const saved = { dir: process.env.TSBPF_SERVER_DIR, on: process.env.TSBPF_SERVER };
+    process.env.TSBPF_SERVER_DIR = dir;
+    delete process.env.TSBPF_SERVER;
+    let stdout = "";
+    const out = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+      stdout += String(s);
+      return true;
+    });
+    try {
+      const code = await serverMain([action]);
+      return { code, stdout, stderr: "" };
+    } finally {
+      out.mockRestore();
+      if (saved.dir === undefined) delete process.env.TSBPF_SERVER_DIR;
+      else process.env.TSBPF_SERVER_DIR = saved.dir;
+      if (saved.on !== undefined) process.env.TSBPF_SERVER = saved.on;
+    }
+  }
+
+  it("says a server busy with a build is running, and stop waits for it", async () => {
+    const dir = join(tmp.dir, "busy");
+    mkdirSync(dir, { mode: 0o700 });
+    const socket = serverSocket({ TSBPF_SERVER_DIR: dir })!;
+    // A server in a long build: it answers nothing but, later, the stop (and keeps the other
+    // connections open, as one whose event loop is held by a build does).
+    let stopped = false;
+    const held: Socket[] = [];
+    const busy = createServer({ allowHalfOpen: true }, (c) => {
+      held.push(c);
+      c.on("error", () => {});
+      c.setEncoding("utf8").on("data", (line: string) => {
+        if (line.startsWith('{"op":"stop"')) {
+          stopped = true;
+          c.end("{}\n");
+        }
+      });
+    });
+    await new Promise<void>((r) => busy.listen(socket, r));
+    try {
+      expect(await serverCommand("status", dir)).toEqual({
+        code: 0,
+        stdout: `running, busy with a build: no answer in 5 s (${socket})\n`,
+        stderr: "",
+      });
+      const stop = await serverCommand("stop", dir);
+      expect([stop.code, stop.stdout, stopped]).toEqual([
+        0,
+        "stopped, once its build ended\n",
+        true,
+      ]);
+    } finally {
+      for (const c of held) c.destroy();
+      await new Promise((r) => busy.close(r));
+    }
+    expect((await serverCommand("status", dir)).stdout).toBe(`not running (${socket})\n`);
+  });
+
+  it("says why there is no server when its socket path would be too long", async () => {
+    const dir = join(tmp.dir, "d".repeat(100));
+    const r = await serverCommand("status", dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      `no compile server: a socket in ${dir} would be a longer path than a socket can have\n`,
+    );
   });
 });
