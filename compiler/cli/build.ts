@@ -185,6 +185,10 @@ export function build(args: string[], io: CommandOutput, cache: boolean): number
   try {
     code = runBuild(parsed, io, cache);
   } catch (err) {
+    if (isStackOverflow(err)) {
+      const name = parsed.input === "-" ? "<stdin>" : parsed.input;
+      err = fileError(`nesting too deep to compile '${name}' (out of stack)`);
+    }
     if (!(err instanceof CompileError)) throw err;
     io.stderr(err.render());
   } finally {
@@ -282,6 +286,15 @@ function mainInput(input: string, io: CommandOutput): CompileInput {
   } catch (err) {
     throw failed(err);
   }
+}
+
+/**
+ * V8's stack ran out: a program that nests deeper than a phase can recurse (a declarator of
+ * thousands of `*`, a sum of thousands of terms) ends in an error that names it, not a stack
+ * trace; the parser's own ("nesting too deep for the parser") also says where.
+ */
+function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && err.message === "Maximum call stack size exceeded";
 }
 
 /** An error about a file named on the command line, reported as clang reports one. */

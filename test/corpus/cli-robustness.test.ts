@@ -334,3 +334,22 @@ describe("tsbpf server status|stop", () => {
     );
   });
 });
+
+describe("tsbpf build: programs that nest deeper than the compiler recurses", () => {
+  // Each one passes the parser and ran a later phase out of stack: sema (the sum), BTF (the
+  // pointer), type layout (the array). A clang-like result, or an error naming the file.
+  it.each([
+    ["a sum of 20,000 terms", `int f(int a) { return ${Array(20000).fill("a").join(" + ")}; }\n`],
+    ["a pointer to pointer 100,000 deep", `int ${"*".repeat(100000)}p;\n`],
+    ["an array of 20,000 dimensions", `int x${"[1]".repeat(20000)};\n`],
+  ])("%s: no stack trace", async (_, text) => {
+    const file = join(tmp.dir, "deep.c");
+    writeFileSync(file, text);
+    const r = await runCli("build", [file, "-o", join(tmp.dir, "deep.o")]);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    if (r.code !== 0)
+      expect(r.stderr).toBe(
+        `error: nesting too deep to compile '${file}' (out of stack)\n1 error generated.\n`,
+      );
+  });
+});
