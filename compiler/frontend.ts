@@ -2,11 +2,12 @@
 // one bag and the time each phase took. The back end (and `tsbpf build`) starts from here.
 import { type Diagnostic, DiagnosticBag, type SourceProvider } from "./diagnostics.js";
 import type { TranslationUnit } from "./ast.js";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import { withoutPagePromotion } from "./gc.js";
 import {
   preprocess,
+  readSourceFile,
   resumePreprocess,
   type PreprocessOptions,
   type PreprocessResult,
@@ -244,7 +245,7 @@ export class FrontendCache {
     opts: FrontendOptions,
     diagnostics: DiagnosticBag,
   ): CachedRun | undefined {
-    const read = opts.readFile ?? readFromDisk;
+    const read = opts.readFile ?? readSourceFile;
     const text = input.source ?? read(input.file);
     if (text === undefined) return undefined;
     const cut = leadingIncludes(text);
@@ -371,7 +372,7 @@ class CachedRun {
     options.readFile = (path) => {
       // The stat first: a write between the two makes the next compile compare the text.
       const stat = custom === undefined ? statKey(path) : undefined;
-      const text = (custom ?? readFromDisk)(path);
+      const text = (custom ?? readSourceFile)(path);
       reads.push({ path, text, stat });
       return text;
     };
@@ -517,14 +518,6 @@ const sharedCache = new FrontendCache();
 /** The process-wide cache compiles use unless given another (or false). */
 export function sharedFrontendCache(): FrontendCache {
   return sharedCache;
-}
-
-function readFromDisk(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
 }
 
 /** Offset of the start of 1-based `line` (the text's length past its last line). */

@@ -6,7 +6,7 @@
 // hide set, the names of the macros that produced it, and an identifier is never expanded by a
 // macro in its own hide set, which makes recursive macros terminate. Each file is read and lexed
 // once; a file guarded by `#ifndef X / #define X ... #endif` or `#pragma once` is not re-read.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Lexer, createToken, type TokenType } from "./chevrotain.js";
 import {
@@ -136,6 +136,21 @@ export const bundledIncludeDir = fileURLToPath(new URL("./include", import.meta.
 
 export function defaultIncludePaths(): string[] {
   return ["/usr/local/include", bundledIncludeDir, "/usr/include"];
+}
+
+/**
+ * A source file's text from disk, or undefined when there is none. A device or a pipe reads as
+ * empty, as in clang (it reads the size stat gives: none), not forever (/dev/zero) or until a
+ * writer comes (a FIFO); a directory is not a file.
+ */
+export function readSourceFile(path: string): string | undefined {
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) return stat.isDirectory() ? undefined : "";
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 /** Preprocesses a file or a text. Never throws on bad input: problems are in `diagnostics`. */
@@ -837,11 +852,7 @@ class Preprocessor {
 
   private read(path: string): string | undefined {
     if (this.options.readFile) return this.options.readFile(path);
-    try {
-      return readFileSync(path, "utf8");
-    } catch {
-      return undefined;
-    }
+    return readSourceFile(path);
   }
 
   /** The cached entry for a path, or null if there is no such file. */

@@ -664,6 +664,20 @@ describe.skipIf(!hasClang)("bundled headers", () => {
 });
 
 describe("robustness", () => {
+  it("includes a device or a pipe as an empty file, as clang does, instead of reading forever", () => {
+    const dir = files({});
+    const fifo = join(dir, "pipe");
+    execFileSync("mkfifo", [fifo]);
+    for (const target of ["/dev/zero", fifo]) {
+      const r = preprocess({ text: `#include "${target}"\nint x;\n`, name: join(dir, "d.c") });
+      expect(r.diagnostics.items.map((d) => d.message)).toEqual([]);
+      expect(printTokens(r.tokens).trim()).toBe("int x;");
+    }
+    // a directory is not a file
+    const r = preprocess({ text: `#include "${dir}"\n`, name: join(dir, "e.c") });
+    expect(r.diagnostics.items.map((d) => d.message)).toEqual([`'${dir}' file not found`]);
+  });
+
   it("limits recursion depth and exponential expansion with an error, not a crash", () => {
     const deep = 2000;
     const source =
